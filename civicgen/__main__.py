@@ -1,0 +1,3 @@
+from civicgen.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""The command line: parse, call the public API, print, exit 0 valid / 1 invalid / 2 usage."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from . import __version__
+from .exceptions import CivicgenException
+from .pipeline import Settings, validate
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn CivicgenException into a one-line message and exit 2 (traceback with --debug)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CivicgenException as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="civicgen")
+@click.option("--debug", is_flag=True, help="Show tracebacks for environment errors.")
+def main(debug: bool) -> None:
+    """civicgen: a city's transparency portal as a git repository."""
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "output", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="How to print the report.")
+@click.option("--annotations", is_flag=True,
+              help="Also print GitHub Actions ::error lines (text format).")
+@click.option("--limit-errors", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Stop collecting errors after this many.")
+@handle_errors
+def validate_command(paths: tuple[str, ...], output: str, annotations: bool,
+                     limit_errors: int) -> None:
+    """Check data packages against their schemas.
+
+    PATHS are the repository (default: the current folder), package folders or
+    datapackage.json files. Exit 0 valid, 1 invalid data, 2 usage error.
+    """
+    report = validate(list(paths) or ["."], Settings(limit_errors=limit_errors)).report
+    if output == "json":
+        click.echo(report.to_json())
+    elif output == "markdown":
+        click.echo(report.to_markdown())
+    else:
+        click.echo(report.to_text())
+        if annotations and report.errors:
+            click.echo(report.to_annotations())
+    sys.exit(0 if report.valid else EXIT_INVALID)
+
+
+@main.command("build")
+@click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
+              type=click.Path(dir_okay=False), help="The portal's mkdocs.yml.")
+@click.option("-d", "--site-dir", default=None, type=click.Path(file_okay=False),
+              help="Where to write the site (default: site/ beside mkdocs.yml).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@handle_errors
+def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
+    """Validate the data, then build the static portal (refuses invalid data)."""
+    from .build import build_site
+
+    target = build_site(config_file, site_dir, strict)
+    click.echo(f"Portal built in {target}")
+
+
+@main.command("serve")
+@click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The portal's mkdocs.yml.")
+@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True,
+              help="Address to serve on.")
+@handle_errors
+def serve_command(config_file: str, dev_addr: str) -> None:
+    """Preview the portal on a local web server, rebuilding on change."""
+    from mkdocs.commands.serve import serve
+
+    serve(config_file=config_file, dev_addr=dev_addr)

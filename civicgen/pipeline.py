@@ -1,0 +1,90 @@
+"""The stages joined: where a PATH leads, load, validate. The CLI and the plugin both call this."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CivicError
+from .exceptions import CivicgenException
+from .model import Portal
+from .package import descriptor_paths, load_portal
+from .repo import Source, open_source
+from .validate import Validation, validate_portal
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the portal keeps its data (the plugin's options in mkdocs.yml)."""
+
+    datasets_dir: str = "datasets"
+    tools_dir: str = "tools-catalog"
+    limit_errors: int = 1000
+
+
+@dataclass
+class Loaded:
+    source: Source
+    portal: Portal
+    errors: list[CivicError]
+
+
+def selected_descriptors(source: Source, paths: list[str], settings: Settings) -> list[str] | None:
+    """Repo-relative datapackage.json paths for the PATHs given; None means the whole portal."""
+    chosen: list[str] = []
+    for given in paths:
+        full = Path(given).resolve()
+        if full == source.root:
+            return ["datapackage.json"] if source.exists("datapackage.json") else None
+        if full.is_dir():
+            full = full / "datapackage.json"
+        if not full.is_file():
+            raise CivicgenException(f"{given}: no such data package (expected a folder with "
+                                    "datapackage.json, a datapackage.json, or the repository)")
+        chosen.append(full.relative_to(source.root).as_posix())
+    return chosen
+
+
+def with_references(source: Source, chosen: list[str], settings: Settings) -> list[str]:
+    """Add the packages that the chosen ones refer to through foreign keys."""
+    import json
+
+    everything = descriptor_paths(source, settings.datasets_dir, settings.tools_dir)
+    by_name = {posixpath.basename(posixpath.dirname(p)): p for p in everything}
+    result = list(chosen)
+    for path in chosen:
+        try:
+            descriptor = json.loads(source.read(path))
+        except (ValueError, OSError):
+            continue
+        for resource in descriptor.get("resources") or []:
+            for fk in ((resource or {}).get("schema") or {}).get("foreignKeys") or []:
+                target = by_name.get(str((fk.get("reference") or {}).get("package")))
+                if target and target not in result:
+                    result.append(target)
+    return result
+
+
+def load(paths: list[str] | None = None, rev: str | None = None,
+         settings: Settings | None = None, start: str = ".") -> Loaded:
+    """Open the repository around the first PATH and load the packages it names."""
+    settings = settings or Settings()
+    paths = paths or [start]
+    source = open_source(paths[0], rev)
+    for given in paths:
+        full = Path(given).resolve()
+        if full != source.root and source.root not in full.parents:
+            raise CivicgenException(f"{given} is not inside {source.root}; validate one repository at a time")
+    chosen = selected_descriptors(source, paths, settings) if rev is None else None
+    if chosen is not None:
+        chosen = with_references(source, chosen, settings)
+    portal, errors = load_portal(source, chosen, settings.datasets_dir, settings.tools_dir)
+    return Loaded(source, portal, errors)
+
+
+def validate(paths: list[str] | None = None, settings: Settings | None = None) -> Validation:
+    """Load and validate: the whole portal, or the packages named by paths."""
+    settings = settings or Settings()
+    loaded = load(paths, settings=settings)
+    return validate_portal(loaded.source, loaded.portal, loaded.errors, settings.limit_errors)

@@ -1,0 +1,86 @@
+"""The thin MkDocs plugin: runs the pipeline and hands MkDocs finished pages and files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from .config import CivicgenConfig
+from .exceptions import CivicgenException
+from .pipeline import Settings, load
+from .site.env import make_env
+from .site.pages import render_site
+from .validate import Validation, validate_portal
+
+log = get_plugin_logger(__name__)
+SHOWN_ERRORS = 20
+
+
+class CivicgenPlugin(BasePlugin[CivicgenConfig]):
+    """Validate the portal's packages on config; add their pages and downloads on files."""
+
+    def __init__(self) -> None:
+        self.validation: Validation | None = None
+        self.source: Any = None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if not self.config.enabled:
+            return config
+        root = Path(config.config_file_path or ".").resolve().parent
+        settings = Settings(self.config.datasets_dir, self.config.tools_dir, self.config.limit_errors)
+        try:
+            loaded = load([str(root)], settings=settings)
+        except CivicgenException as exc:
+            raise PluginError(str(exc)) from exc
+        self.source = loaded.source
+        self.validation = validate_portal(loaded.source, loaded.portal, loaded.errors,
+                                          settings.limit_errors)
+        report = self.validation.report
+        if not report.valid:
+            raise PluginError(refusal(report.to_text().splitlines()[:-1], report.summary()))
+        for warning in (e for e in report.errors if e.warning):
+            log.warning(warning.message)
+        return config
+
+    @event_priority(-50)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        if not self.config.enabled or self.validation is None:
+            return files
+        env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
+        for output in render_site(env, self.source, self.validation, self.config.preview_rows):
+            existing = files.get_file_from_path(output.uri)
+            if existing is not None:
+                files.remove(existing)  # a generated page replaces a hand-written placeholder
+            file = File.generated(config, output.uri, content=output.content)
+            if output.edit_path:
+                file.edit_uri = output.edit_path
+            files.append(file)
+        return files
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.enabled:
+            write_manifest(Path(config.site_dir))
+
+
+def refusal(lines: list[str], summary: str) -> str:
+    """The PluginError text: the first errors, then how many more."""
+    shown = lines[:SHOWN_ERRORS]
+    more = len(lines) - len(shown)
+    tail = [f"…and {more} more"] if more else []
+    return "\n".join(["civicgen: the data is not valid, so nothing was published.", *shown,
+                      *tail, summary, "Run `civicgen validate` to see every error."])
+
+
+def write_manifest(site_dir: Path) -> None:
+    """SHA256SUMS: one line per file of the site, sorted, so anyone can check a rebuild."""
+    lines = []
+    for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(site_dir).as_posix()}\n")
+    (site_dir / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")

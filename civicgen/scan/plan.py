@@ -1,0 +1,98 @@
+"""Compile a Table Schema and CSV dialect into a plan of builtins that either kernel can run."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+TYPES = (
+    "string", "number", "integer", "boolean", "date", "time", "datetime", "year",
+    "yearmonth", "duration", "geopoint", "geojson", "object", "array", "any",
+)  # fmt: skip
+CONSTRAINTS = (
+    "required", "unique", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum",
+)  # fmt: skip
+
+
+class FieldPlan(NamedTuple):
+    name: str
+    type: str
+    format: str
+    constraints: tuple[tuple[str, Any], ...]
+    decimal_char: str = "."
+    group_char: str = ""
+    bare_number: bool = True
+    true_values: tuple[str, ...] = ("true", "True", "TRUE", "1")
+    false_values: tuple[str, ...] = ("false", "False", "FALSE", "0")
+    missing_values: tuple[str, ...] = ("",)
+
+
+class Dialect(NamedTuple):
+    delimiter: str = ","
+    quote_char: str = '"'
+    double_quote: bool = True
+    skip_initial_space: bool = False
+    header_rows: tuple[int, ...] = (1,)
+    encoding: str = "utf-8"
+
+
+class TablePlan(NamedTuple):
+    fields: tuple[FieldPlan, ...]
+    dialect: Dialect
+    primary_key: tuple[int, ...]  # 0-based field indexes
+    key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
+
+
+def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
+    """Plan one field: type, format, constraints, number and boolean options."""
+    constraints = field.get("constraints") or {}
+    return FieldPlan(
+        name=str(field.get("name", "")),
+        type=str(field.get("type", "string")),
+        format=str(field.get("format", "default")),
+        constraints=tuple((k, constraints[k]) for k in CONSTRAINTS if k in constraints),
+        decimal_char=str(field.get("decimalChar", ".")),
+        group_char=str(field.get("groupChar", "")),
+        bare_number=bool(field.get("bareNumber", True)),
+        true_values=tuple(field.get("trueValues", ("true", "True", "TRUE", "1"))),
+        false_values=tuple(field.get("falseValues", ("false", "False", "FALSE", "0"))),
+        missing_values=missing,
+    )
+
+
+def dialect_plan(resource: dict[str, Any]) -> Dialect:
+    """Plan the CSV dialect (Data Package v1 and v2 header spellings)."""
+    dialect = resource.get("dialect") or {}
+    if "headerRows" in dialect:
+        header_rows = tuple(int(n) for n in dialect["headerRows"])
+    else:
+        header_rows = (1,) if dialect.get("header", True) else ()
+    return Dialect(
+        delimiter=str(dialect.get("delimiter", ",")),
+        quote_char=str(dialect.get("quoteChar", '"')),
+        double_quote=bool(dialect.get("doubleQuote", True)),
+        skip_initial_space=bool(dialect.get("skipInitialSpace", False)),
+        header_rows=header_rows,
+        encoding=str(resource.get("encoding") or "utf-8"),
+    )
+
+
+def as_names(value: Any) -> list[str]:
+    """primaryKey and foreignKey fields may be one name or a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def compile_plan(
+    resource: dict[str, Any], key_sets: list[list[str]] | None = None
+) -> TablePlan:
+    """Plan a resource's table; key_sets lists the field groups other tables refer to."""
+    schema = resource.get("schema") or {}
+    missing = tuple(schema.get("missingValues", [""]))
+    fields = tuple(field_plan(f, missing) for f in schema.get("fields") or [])
+    names = [f.name for f in fields]
+    index = {name: i for i, name in enumerate(names)}
+    primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
+    groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
+    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups))

@@ -1,0 +1,387 @@
+"""The pure-Python scan kernel: the specification the compiled kernel must match.
+
+Input is the raw bytes of a CSV file (or rows already split, for record collections)
+and a TablePlan of builtins; output is error tuples and the key values that foreign
+keys need. Messages are written elsewhere, so kernels cannot drift on wording.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from .plan import Dialect, FieldPlan, TablePlan
+
+# (row, field_number or 0, code, cell, detail)
+RawError = tuple[int, int, str, str, str]
+NOT_CAST = object()
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$")
+DURATION = re.compile(
+    r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
+    r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
+)
+NON_BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
+
+
+class ScanResult(NamedTuple):
+    errors: list[RawError]
+    rows: int
+    labels: list[str]
+    key_sets: list[set[tuple[Any, ...]]]
+    key_rows: list[dict[tuple[Any, ...], list[int]]]
+
+
+# --- types -----------------------------------------------------------------------------
+
+
+def cast_number(field: FieldPlan, cell: str) -> Any:
+    text = cell.strip()
+    if not field.bare_number:
+        text = NON_BARE.sub("", text)
+    if field.group_char:
+        text = text.replace(field.group_char, "")
+    if field.decimal_char != ".":
+        if "." in text:
+            return NOT_CAST
+        text = text.replace(field.decimal_char, ".")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return NOT_CAST
+
+
+def cast_integer(field: FieldPlan, cell: str) -> Any:
+    text = cell.strip()
+    if not field.bare_number:
+        text = NON_BARE.sub("", text)
+    try:
+        return int(text)
+    except ValueError:
+        return NOT_CAST
+
+
+def cast_boolean(field: FieldPlan, cell: str) -> Any:
+    if cell in field.true_values:
+        return True
+    if cell in field.false_values:
+        return False
+    return NOT_CAST
+
+
+def cast_string(field: FieldPlan, cell: str) -> Any:
+    if field.format == "email" and not EMAIL.match(cell):
+        return NOT_CAST
+    if field.format == "uri" and not URI.match(cell):
+        return NOT_CAST
+    if field.format == "uuid":
+        try:
+            uuid.UUID(cell)
+        except ValueError:
+            return NOT_CAST
+    return cell
+
+
+def strptime(cell: str, pattern: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(cell, pattern)
+    except ValueError:
+        return None
+
+
+def cast_date(field: FieldPlan, cell: str) -> Any:
+    parsed = strptime(cell, "%Y-%m-%d" if field.format in ("default", "any") else field.format)
+    return NOT_CAST if parsed is None else parsed.date()
+
+
+def cast_time(field: FieldPlan, cell: str) -> Any:
+    if field.format not in ("default", "any"):
+        parsed = strptime(cell, field.format)
+        return NOT_CAST if parsed is None else parsed.time()
+    try:
+        return dt.time.fromisoformat(cell)
+    except ValueError:
+        return NOT_CAST
+
+
+def cast_datetime(field: FieldPlan, cell: str) -> Any:
+    if field.format not in ("default", "any"):
+        parsed = strptime(cell, field.format)
+        return NOT_CAST if parsed is None else parsed
+    if len(cell) < 19 or cell[16] != ":":
+        return NOT_CAST
+    try:
+        return dt.datetime.fromisoformat(cell)
+    except ValueError:
+        return NOT_CAST
+
+
+def cast_year(field: FieldPlan, cell: str) -> Any:
+    if len(cell) != 4 or not cell.isdigit():
+        return NOT_CAST
+    return int(cell)
+
+
+def cast_yearmonth(field: FieldPlan, cell: str) -> Any:
+    year, _, month = cell.partition("-")
+    if len(year) != 4 or not year.isdigit() or not month.isdigit() or not 1 <= int(month) <= 12:
+        return NOT_CAST
+    return (int(year), int(month))
+
+
+def cast_duration(field: FieldPlan, cell: str) -> Any:
+    return cell if DURATION.match(cell) else NOT_CAST
+
+
+def cast_geopoint(field: FieldPlan, cell: str) -> Any:
+    try:
+        if field.format == "array":
+            lon, lat = json.loads(cell)
+        elif field.format == "object":
+            point = json.loads(cell)
+            lon, lat = point["lon"], point["lat"]
+        else:
+            lon, lat = (Decimal(part.strip()) for part in cell.split(","))
+        lon, lat = Decimal(str(lon)), Decimal(str(lat))
+    except (ValueError, TypeError, KeyError, InvalidOperation):
+        return NOT_CAST
+    return (lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else NOT_CAST
+
+
+def cast_json(kind: type) -> Any:
+    def cast(field: FieldPlan, cell: str) -> Any:
+        try:
+            value = json.loads(cell)
+        except ValueError:
+            return NOT_CAST
+        return value if isinstance(value, kind) else NOT_CAST
+
+    return cast
+
+
+CASTERS = {
+    "string": cast_string,
+    "number": cast_number,
+    "integer": cast_integer,
+    "boolean": cast_boolean,
+    "date": cast_date,
+    "time": cast_time,
+    "datetime": cast_datetime,
+    "year": cast_year,
+    "yearmonth": cast_yearmonth,
+    "duration": cast_duration,
+    "geopoint": cast_geopoint,
+    "geojson": cast_json(dict),
+    "object": cast_json(dict),
+    "array": cast_json(list),
+    "any": lambda field, cell: cell,
+}
+
+
+def cast(field: FieldPlan, cell: str) -> Any:
+    """The typed value of a cell, or NOT_CAST."""
+    return CASTERS.get(field.type, CASTERS["any"])(field, cell)
+
+
+# --- constraints -----------------------------------------------------------------------
+
+
+def bound(field: FieldPlan, value: Any) -> Any:
+    """A constraint bound in the field's own type (bounds may be written as strings)."""
+    if isinstance(value, str):
+        return cast(field, value)
+    if field.type == "number" and isinstance(value, (int, float)):
+        return Decimal(str(value))
+    return value
+
+
+def broken_constraint(field: FieldPlan, cell: str, value: Any) -> str | None:
+    """The name of the first constraint the value breaks, if any."""
+    for name, rule in field.constraints:
+        if name in ("required", "unique"):
+            continue
+        if name in ("minLength", "maxLength"):
+            length = len(value) if isinstance(value, (str, list, dict)) else None
+            if length is not None and (length < rule if name == "minLength" else length > rule):
+                return name
+        elif name == "pattern":
+            if not re.fullmatch(str(rule), cell):
+                return name
+        elif name == "enum":
+            if value not in [bound(field, option) for option in rule]:
+                return name
+        elif breaks_bound(name, value, bound(field, rule)):
+            return name
+    return None
+
+
+def breaks_bound(name: str, value: Any, limit: Any) -> bool:
+    try:
+        if name == "minimum":
+            return bool(value < limit)
+        if name == "maximum":
+            return bool(value > limit)
+        if name == "exclusiveMinimum":
+            return bool(value <= limit)
+        if name == "exclusiveMaximum":
+            return bool(value >= limit)
+    except TypeError:
+        return False
+    return False
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def decode(data: bytes, encoding: str) -> tuple[str, RawError | None]:
+    """Text of the file; an undecodable byte becomes an encoding error at its row."""
+    if data.startswith(b"\xef\xbb\xbf") and encoding.lower().replace("_", "-") == "utf-8":
+        data = data[3:]
+    try:
+        return data.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        cell = data[exc.start : exc.end].hex(" ")
+        return "", (row, 0, "encoding-error", cell, encoding)
+    except LookupError:
+        return "", (1, 0, "encoding-error", "", encoding)
+
+
+def csv_rows(text: str, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) for each logical CSV row; the header is row 1."""
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=dialect.delimiter,
+        quotechar=dialect.quote_char or None,
+        doublequote=dialect.double_quote,
+        skipinitialspace=dialect.skip_initial_space,
+        strict=True,
+    )
+    return enumerate(reader, start=1)
+
+
+# --- the scan --------------------------------------------------------------------------
+
+
+class Scanner:
+    """Checks rows one by one; state grows with keys, never with valid rows otherwise."""
+
+    def __init__(self, plan: TablePlan) -> None:
+        self.plan = plan
+        self.errors: list[RawError] = []
+        self.rows = 0
+        self.unique_seen: dict[int, dict[Any, int]] = {
+            i: {} for i, f in enumerate(plan.fields) if dict(f.constraints).get("unique")
+        }
+        self.primary_seen: dict[tuple[Any, ...], int] = {}
+        self.key_sets: list[set[tuple[Any, ...]]] = [set() for _ in plan.key_sets]
+        self.key_rows: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in plan.key_sets]
+
+    def labels(self, labels: list[str]) -> None:
+        """Check the header row against the schema's field names."""
+        seen: set[str] = set()
+        for number, label in enumerate(labels, start=1):
+            if not label.strip():
+                self.errors.append((1, number, "blank-label", label, ""))
+            elif label in seen:
+                self.errors.append((1, number, "duplicate-label", label, ""))
+            elif number <= len(self.plan.fields) and label != self.plan.fields[number - 1].name:
+                self.errors.append((1, number, "incorrect-label", label, ""))
+            seen.add(label)
+        for number in range(len(labels) + 1, len(self.plan.fields) + 1):
+            self.errors.append((1, number, "missing-label", "", ""))
+        for number in range(len(self.plan.fields) + 1, len(labels) + 1):
+            self.errors.append((1, number, "extra-label", labels[number - 1], ""))
+
+    def row(self, row: int, cells: list[str]) -> None:
+        """Check one data row and collect its keys."""
+        self.rows += 1
+        if not any(cell.strip() for cell in cells):
+            self.errors.append((row, 0, "blank-row", "", ""))
+            return
+        values = self.cells(row, cells)
+        for number in range(len(self.plan.fields) + 1, len(cells) + 1):
+            self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
+        self.keys(row, values)
+
+    def cells(self, row: int, cells: list[str]) -> list[Any]:
+        values: list[Any] = []
+        for index, field in enumerate(self.plan.fields):
+            if index >= len(cells):
+                self.errors.append((row, index + 1, "missing-cell", "", ""))
+                values.append(None)
+                continue
+            values.append(self.cell(row, index, field, cells[index]))
+        return values
+
+    def cell(self, row: int, index: int, field: FieldPlan, cell: str) -> Any:
+        if cell in field.missing_values:
+            if dict(field.constraints).get("required") or index in self.plan.primary_key:
+                self.errors.append((row, index + 1, "constraint-error", cell, "required"))
+            return None
+        value = cast(field, cell)
+        if value is NOT_CAST:
+            self.errors.append((row, index + 1, "type-error", cell, field.type))
+            return None
+        broken = broken_constraint(field, cell, value)
+        if broken:
+            self.errors.append((row, index + 1, "constraint-error", cell, broken))
+        if index in self.unique_seen:
+            first = self.unique_seen[index].setdefault(value, row)
+            if first != row:
+                self.errors.append((row, index + 1, "unique-error", cell, str(first)))
+        return value
+
+    def keys(self, row: int, values: list[Any]) -> None:
+        if self.plan.primary_key:
+            key = tuple(values[i] for i in self.plan.primary_key)
+            if all(v is not None for v in key):
+                first = self.primary_seen.setdefault(key, row)
+                if first != row:
+                    self.errors.append((row, 0, "primary-key", "", str(first)))
+        for group, found, rows in zip(self.plan.key_sets, self.key_sets, self.key_rows):
+            key = tuple(values[i] for i in group)
+            if all(v is not None for v in key):
+                found.add(key)
+                rows.setdefault(key, []).append(row)
+
+    def result(self, labels: list[str]) -> ScanResult:
+        return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows)
+
+
+def scan_rows(rows: Iterable[tuple[int, list[str]]], plan: TablePlan) -> ScanResult:
+    """Scan rows that are already split (record collections, tests)."""
+    scanner = Scanner(plan)
+    for number, cells in rows:
+        scanner.row(number, cells)
+    return scanner.result([f.name for f in plan.fields])
+
+
+def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
+    """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
+    scanner = Scanner(plan)
+    text, problem = decode(data, plan.dialect.encoding)
+    if problem:
+        scanner.errors.append(problem)
+        return scanner.result([])
+    labels: list[str] = []
+    number = 0
+    try:
+        for number, cells in csv_rows(text, plan.dialect):
+            if number in plan.dialect.header_rows:
+                labels = cells if not labels else [f"{a} {b}" for a, b in zip(labels, cells)]
+            else:
+                scanner.row(number, cells)
+    except csv.Error as exc:
+        scanner.errors.append((number + 1, 0, "format-error", "", str(exc)))
+    if plan.dialect.header_rows:
+        scanner.labels(labels)
+    return scanner.result(labels)

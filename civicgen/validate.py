@@ -1,0 +1,193 @@
+"""Validate a loaded portal: every table and collection against its schema, then the foreign keys."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .collection import record_cells
+from .errors import CivicError, ExtraCellError, FileError, ForeignKeyError, UnknownLicenceError
+from .explain import explain
+from .model import Package, Portal, Record, Resource
+from .package import load_records
+from .report import Report
+from .repo import Source
+from .scan import kernel
+from .scan.plan import TablePlan, as_names, compile_plan
+from .scan.reference import ScanResult
+
+LICENCE_FIELD = {"catalog": "licence"}
+
+
+@dataclass
+class TableScan:
+    """One scanned table: its plan, its result, and its records when it is a collection."""
+
+    package: Package
+    resource: Resource
+    plan: TablePlan
+    result: ScanResult
+    records: list[Record] = field(default_factory=list)
+
+
+@dataclass
+class Validation:
+    report: Report
+    tables: dict[tuple[str, str], TableScan]
+
+
+def foreign_keys(package: Package, resource: Resource) -> list[tuple[list[str], str, str, list[str]]]:
+    """(fields, target package, target resource, target fields) for each foreign key."""
+    keys = []
+    for fk in resource.schema.get("foreignKeys") or []:
+        reference = fk.get("reference") or {}
+        target = str(reference.get("resource") or resource.name)
+        keys.append((as_names(fk.get("fields")), str(reference.get("package") or package.name),
+                     target, as_names(reference.get("fields"))))
+    return keys
+
+
+def key_groups(portal: Portal) -> dict[tuple[str, str], list[list[str]]]:
+    """For each table, the field groups whose values must be collected (FK sources and targets)."""
+    groups: dict[tuple[str, str], list[list[str]]] = {}
+    for package in portal.packages:
+        for resource in package.resources:
+            for fields, target_package, target, target_fields in foreign_keys(package, resource):
+                groups.setdefault((package.name, resource.name), []).append(fields)
+                groups.setdefault((target_package, target), []).append(target_fields)
+    return groups
+
+
+def validate_portal(source: Source, portal: Portal, load_errors: list[CivicError],
+                    limit_errors: int = 1000) -> Validation:
+    """Scan every resource of the portal and check keys across tables."""
+    report = Report(limit_errors=limit_errors, packages=len(portal.packages))
+    report.extend(load_errors)
+    groups = key_groups(portal)
+    tables: dict[tuple[str, str], TableScan] = {}
+    for package in portal.packages:
+        for resource in package.resources:
+            key = (package.name, resource.name)
+            plan = compile_plan(resource.descriptor, groups.get(key))
+            scanned = scan_resource(source, package, resource, plan, report)
+            if scanned is not None:
+                tables[key] = scanned
+                report.tables += 1
+                report.rows += scanned.result.rows
+    for scanned in tables.values():
+        check_foreign_keys(scanned, tables, groups, report)
+    return Validation(report, tables)
+
+
+def scan_resource(source: Source, package: Package, resource: Resource, plan: TablePlan,
+                  report: Report) -> TableScan | None:
+    if resource.records is not None:
+        return scan_collection(source, package, resource, plan, report)
+    try:
+        data = source.read(resource.path)
+    except (OSError, FileNotFoundError):
+        note = (f'resource "{resource.name}" names this file, but it is not in the repository; '
+                "add the file or fix the path in datapackage.json")
+        report.add(FileError(note=note, path=resource.path, resource=resource.name))
+        return None
+    result = kernel.scan_csv(data, plan)
+    report.extend([explain(raw, plan.fields, path=resource.path, resource=resource.name)
+                   for raw in result.errors])
+    return TableScan(package, resource, plan, result)
+
+
+def scan_collection(source: Source, package: Package, resource: Resource, plan: TablePlan,
+                    report: Report) -> TableScan:
+    """Scan one record per row; errors point at the record file and the line of the field."""
+    records, errors = load_records(source, package, resource)
+    report.extend(errors)
+    names = [f.name for f in plan.fields]
+    rows = [(number, record_cells(r, names)) for number, r in enumerate(records, start=2)]
+    result = kernel.scan_rows(rows, plan)
+    for raw in result.errors:
+        record = records[raw[0] - 2]
+        report.add(record_error(raw, plan, record, records))
+    for record in records:
+        report.extend(unknown_keys(record, names, resource))
+        report.extend(licence_errors(record, package, resource))
+    return TableScan(package, resource, plan, result, records)
+
+
+def record_error(raw: tuple[int, int, str, str, str], plan: TablePlan, record: Record,
+                 records: list[Record]) -> CivicError:
+    """A raw error placed in its record file; rows become record file names."""
+    _, number, code, cell, detail = raw
+    if code in ("unique-error", "primary-key") and detail.isdigit():
+        detail = records[int(detail) - 2].path
+        raw = (raw[0], number, code, cell, detail)
+    name = plan.fields[number - 1].name if number else ""
+    error = explain(raw, plan.fields, path=record.path, resource="", row=None,
+                    line=record.lines.get(name))
+    return error
+
+
+def unknown_keys(record: Record, names: list[str], resource: Resource) -> list[CivicError]:
+    errors: list[CivicError] = []
+    for key in record.values:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(names)}"
+            note = f'"{key}" is not a field of {resource.title}; remove it or fix its name ({hint})'
+            errors.append(ExtraCellError(note=note, path=record.path, field_name=key,
+                                         line=record.lines.get(key)))
+    return errors
+
+
+def licence_errors(record: Record, package: Package, resource: Resource) -> list[CivicError]:
+    """Catalog entries must name their licence as an SPDX identifier or expression."""
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+    name = LICENCE_FIELD.get(package.profile)
+    value = record.values.get(name) if name else None
+    if not isinstance(value, str) or not value:
+        return []
+    try:
+        canonicalize_license_expression(value)
+    except InvalidLicenseExpression:
+        note = (f'"{value}" is not an SPDX licence identifier; use the id from '
+                "spdx.org/licenses, like AGPL-3.0-only, MIT or Apache-2.0")
+        return [UnknownLicenceError(note=note, path=record.path, field_name=str(name),
+                                    line=record.lines.get(str(name)), cell=value)]
+    return []
+
+
+def check_foreign_keys(scanned: TableScan, tables: dict[tuple[str, str], TableScan],
+                       groups: dict[tuple[str, str], list[list[str]]], report: Report) -> None:
+    """Every value of a foreign key must exist among the referenced table's keys."""
+    package, resource = scanned.package, scanned.resource
+    mine = groups.get((package.name, resource.name), [])
+    for fields, target_package, target, target_fields in foreign_keys(package, resource):
+        other = tables.get((target_package, target))
+        source_values = scanned.result.key_rows[mine.index(fields)]
+        if other is None:
+            note = (f'the foreign key {fields} refers to "{target_package}/{target}", '
+                    "which does not exist; fix the reference in datapackage.json")
+            report.add(ForeignKeyError(note=note, path=package.descriptor_path, resource=resource.name))
+            continue
+        target_groups = groups[(target_package, target)]
+        known = other.result.key_sets[target_groups.index(target_fields)]
+        for value, rows in source_values.items():
+            if value not in known:
+                for row in rows:
+                    report.add(fk_error(scanned, fields, value, row, f"{target_package}/{target}"))
+
+
+def fk_error(scanned: TableScan, fields: list[str], value: tuple[Any, ...], row: int,
+             target: str) -> CivicError:
+    shown = ", ".join(str(v) for v in value)
+    note = (f'"{shown}" does not exist in {target} ({", ".join(fields)}); '
+            "use a value that appears there, or add it there first")
+    names = [f.name for f in scanned.plan.fields]
+    number = names.index(fields[0]) + 1 if fields[0] in names else None
+    if scanned.records:
+        record = scanned.records[row - 2]
+        return ForeignKeyError(note=note, path=record.path, field_name=fields[0],
+                               line=record.lines.get(fields[0]), cell=shown)
+    return ForeignKeyError(note=note, path=scanned.resource.path, resource=scanned.resource.name,
+                           row=row, field_name=fields[0], field_number=number, cell=shown)
