@@ -107,6 +107,30 @@ class DescriptorError(CivicError):
     tags = ("#descriptor",)
 
 
+class PackageError(DescriptorError):
+    code = "package-error"
+    title = "Package error"
+    description = "The package descriptor breaks the Data Package specification."
+
+
+class ResourceError(DescriptorError):
+    code = "resource-error"
+    title = "Resource error"
+    description = "A resource of the descriptor is malformed."
+
+
+class SchemaError(DescriptorError):
+    code = "schema-error"
+    title = "Schema error"
+    description = "A Table Schema is malformed (for example a primary key naming no field)."
+
+
+class FieldError(DescriptorError):
+    code = "field-error"
+    title = "Field error"
+    description = "A field of a Table Schema is malformed (unknown type, unsupported constraint)."
+
+
 class ProfileError(DescriptorError):
     code = "profile-error"
     title = "Profile error"

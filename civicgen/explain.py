@@ -23,7 +23,7 @@ TYPE_HINTS = {
     "duration": ("a duration", "write an ISO 8601 duration, like P1DT2H"),
     "geopoint": ("a point", 'write "longitude, latitude", like "-3.70, 40.42"'),
     "geojson": ("a GeoJSON object", "write a JSON object"),
-    "object": ("a JSON object", 'write a JSON object, like {"key": "value"}'),
+    "object": ("a JSON object", 'write a JSON object, like {{"key": "value"}}'),
     "array": ("a list", 'write a JSON list, like ["a", "b"]'),
     "string": ("valid text for this field", "check the format {string_format}"),
 }
@@ -31,8 +31,6 @@ STRUCTURE = {
     "blank-row": "this row is empty; delete it",
     "missing-cell": "this row has fewer cells than the header; add the missing value "
     "(leave it empty between two commas if it is unknown)",
-    "extra-cell": "this row has more cells than the header; remove the extra value, "
-    'or put quotes around a value that contains a comma, like "Madrid, Spain"',
     "blank-label": "this column has no name in the header row; write the field name",
     "missing-label": "the header row lacks this field; add its name as a column",
 }
@@ -89,6 +87,9 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
         return constraint_note(field, cell, detail)
     if code == "unique-error":
         return f"{shown} already appears in row {detail}; each value must be unique"
+    if code == "extra-cell":
+        return (f"this row has more cells than the header (extra value {shown}); remove it, "
+                'or put quotes around a value that contains a comma, like "12,5"')
     if code == "primary-key":
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):
@@ -110,7 +111,7 @@ def explain(
     row, number, code, cell, detail = raw
     field = fields[number - 1] if 0 < number <= len(fields) else None
     error_class = ERRORS.get(code, CivicError)
-    name = field.name if field else (cell if code == "extra-cell" else "")
+    name = field.name if field else ""
     position.setdefault("row", row)
     return error_class(
         note=note_for(code, field, cell, detail),

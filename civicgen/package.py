@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import (
+    ERRORS,
     CivicError,
     DescriptorError,
     FileError,
@@ -19,6 +20,7 @@ from .errors import (
     UnsafePathError,
 )
 from .model import Package, Portal, Record, RecordSpec, Resource
+from .exceptions import UnsafePath
 from .repo import Source, clean_path
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -66,15 +68,15 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
 
     local = {k: v for k, v in descriptor.items() if k not in ("profile", "$schema")}
     report = FrictionlessPackage.validate_descriptor(local)
-    return [DescriptorError(note=f"{note} ({code}); fix datapackage.json", path=path)
+    return [ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
             for code, note in report.flatten(["type", "note"])]
 
 
 def load_package(source: Source, path: str) -> tuple[Package | None, list[CivicError]]:
     """One package, with its resources resolved safely inside the repository."""
     descriptor, errors = read_descriptor(source, path)
-    if descriptor is None:
-        return None, errors
+    if descriptor is None or errors:
+        return None, errors  # data is only checked against a descriptor that is itself valid
     folder = posixpath.dirname(path)
     resources = []
     for number, raw in enumerate(descriptor.get("resources") or [], start=1):
@@ -105,8 +107,8 @@ def load_resource(
         return None, [SchemeError(note=note, path=descriptor_path, resource=name)]
     try:
         path = clean_path(posixpath.join(folder, location))
-    except UnsafePathError as error:
-        note = f'resource "{name}": {error.note}; keep data files inside the package folder'
+    except UnsafePath as error:
+        note = f'resource "{name}": {error}; keep data files inside the package folder'
         return None, [UnsafePathError(note=note, path=descriptor_path, resource=name)]
     return Resource(name, path, raw, records), []
 

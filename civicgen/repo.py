@@ -13,17 +13,16 @@ from pathlib import Path
 
 import pygit2
 
-from .errors import UnsafePathError
-from .exceptions import CivicgenException
+from .exceptions import CivicgenException, UnsafePath
 
 
 def clean_path(path: str) -> str:
-    """A repo-relative POSIX path, or UnsafePathError if it could leave the repository."""
+    """A repo-relative POSIX path, or UnsafePath if it could leave the repository."""
     if "://" in path or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
-        raise UnsafePathError(note=f'"{path}" is not a path inside the repository', path=path)
+        raise UnsafePath(f'"{path}" is not a path inside the repository')
     normal = posixpath.normpath(path.replace("\\", "/"))
     if normal == ".." or normal.startswith("../"):
-        raise UnsafePathError(note=f'"{path}" points outside the repository', path=path)
+        raise UnsafePath(f'"{path}" points outside the repository')
     return "" if normal == "." else normal
 
 
@@ -39,8 +38,7 @@ class WorkTree:
     def full_path(self, path: str) -> Path:
         full = (self.root / clean_path(path)).resolve()
         if full != self.root and self.root not in full.parents:
-            raise UnsafePathError(note=f'"{path}" leads outside the repository through a link',
-                                  path=path)
+            raise UnsafePath(f'"{path}" leads outside the repository through a link')
         return full
 
     def read(self, path: str) -> bytes:
@@ -49,7 +47,7 @@ class WorkTree:
     def exists(self, path: str) -> bool:
         try:
             return self.full_path(path).is_file()
-        except UnsafePathError:
+        except UnsafePath:
             return False
 
     def glob(self, pattern: str) -> list[str]:

@@ -284,9 +284,12 @@ class Scanner:
         self.primary_seen: dict[tuple[Any, ...], int] = {}
         self.key_sets: list[set[tuple[Any, ...]]] = [set() for _ in plan.key_sets]
         self.key_rows: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in plan.key_sets]
+        self.width = len(plan.fields)  # cells a row should have: the header's, if any
+        self.missing = plan.fields[0].missing_values if plan.fields else ("",)
 
     def labels(self, labels: list[str]) -> None:
         """Check the header row against the schema's field names."""
+        self.width = len(labels)
         seen: set[str] = set()
         for number, label in enumerate(labels, start=1):
             if not label.strip():
@@ -304,11 +307,11 @@ class Scanner:
     def row(self, row: int, cells: list[str]) -> None:
         """Check one data row and collect its keys."""
         self.rows += 1
-        if not any(cell.strip() for cell in cells):
+        if all(cell in self.missing for cell in cells):
             self.errors.append((row, 0, "blank-row", "", ""))
             return
         values = self.cells(row, cells)
-        for number in range(len(self.plan.fields) + 1, len(cells) + 1):
+        for number in range(max(len(self.plan.fields), self.width) + 1, len(cells) + 1):
             self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
         self.keys(row, values)
 
@@ -316,7 +319,8 @@ class Scanner:
         values: list[Any] = []
         for index, field in enumerate(self.plan.fields):
             if index >= len(cells):
-                self.errors.append((row, index + 1, "missing-cell", "", ""))
+                if index < self.width:
+                    self.errors.append((row, index + 1, "missing-cell", "", ""))
                 values.append(None)
                 continue
             values.append(self.cell(row, index, field, cells[index]))
@@ -374,14 +378,15 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
         return scanner.result([])
     labels: list[str] = []
     number = 0
+    last_header = max(plan.dialect.header_rows, default=0)
     try:
         for number, cells in csv_rows(text, plan.dialect):
             if number in plan.dialect.header_rows:
                 labels = cells if not labels else [f"{a} {b}" for a, b in zip(labels, cells)]
+                if number == last_header:
+                    scanner.labels(labels)
             else:
                 scanner.row(number, cells)
     except csv.Error as exc:
         scanner.errors.append((number + 1, 0, "format-error", "", str(exc)))
-    if plan.dialect.header_rows:
-        scanner.labels(labels)
     return scanner.result(labels)

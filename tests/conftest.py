@@ -1,0 +1,52 @@
+"""Shared fixtures: a real copy of the example city in a real git repository."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pygit2
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTAL_PARTS = ("content", "datasets", "tools-catalog", "theme", "mkdocs.yml")
+
+
+def commit_all(path: Path, message: str, when: int = 1_700_000_000) -> str:
+    """Stage everything and commit it with pygit2 (fixed author time); return the commit id."""
+    repo = pygit2.Repository(str(path))
+    repo.index.add_all()
+    repo.index.write()
+    tree = repo.index.write_tree()
+    author = pygit2.Signature("Citizen", "citizen@example.org", when, 0)
+    parents = [] if repo.head_is_unborn else [repo.head.target]
+    return str(repo.create_commit("HEAD", author, author, message, tree, parents))
+
+
+@pytest.fixture
+def portal(tmp_path: Path) -> Path:
+    """A fresh copy of the example city, committed to its own git repository."""
+    target = tmp_path / "city"
+    target.mkdir()
+    for part in PORTAL_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        else:
+            shutil.copy2(source, target / part)
+    pygit2.init_repository(str(target))
+    commit_all(target, "Example city")
+    return target
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Edit a file the way a citizen would; fail loudly if the text is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+@pytest.fixture
+def wait_for_clock() -> None:
+    time.sleep(1.1)  # let file and wall-clock times move, to prove the build ignores them
