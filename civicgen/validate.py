@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .collection import record_cells
-from .errors import CivicError, ExtraCellError, FileError, ForeignKeyError, UnknownLicenceError
+from .errors import (
+    CivicError,
+    ExtraCellError,
+    FileError,
+    ForeignKeyError,
+    UnknownLicenceError,
+    UnsafePathError,
+)
+from .exceptions import UnsafePath
 from .explain import explain
 from .model import Package, Portal, Record, Resource
 from .package import load_records
@@ -75,8 +83,10 @@ def validate_portal(source: Source, portal: Portal, load_errors: list[CivicError
                 tables[key] = scanned
                 report.tables += 1
                 report.rows += scanned.result.rows
+    declared = {(p.name, str(r.get("name"))) for p in portal.packages
+                for r in p.descriptor.get("resources") or [] if isinstance(r, dict)}
     for scanned in tables.values():
-        check_foreign_keys(scanned, tables, groups, report)
+        check_foreign_keys(scanned, tables, groups, declared, report)
     return Validation(report, tables)
 
 
@@ -86,7 +96,11 @@ def scan_resource(source: Source, package: Package, resource: Resource, plan: Ta
         return scan_collection(source, package, resource, plan, report)
     try:
         data = source.read(resource.path)
-    except (OSError, FileNotFoundError):
+    except UnsafePath as exc:
+        note = f"{exc}; keep the data file itself inside the repository"
+        report.add(UnsafePathError(note=note, path=resource.path, resource=resource.name))
+        return None
+    except OSError:
         note = (f'resource "{resource.name}" names this file, but it is not in the repository; '
                 "add the file or fix the path in datapackage.json")
         report.add(FileError(note=note, path=resource.path, resource=resource.name))
@@ -158,13 +172,16 @@ def licence_errors(record: Record, package: Package, resource: Resource) -> list
 
 
 def check_foreign_keys(scanned: TableScan, tables: dict[tuple[str, str], TableScan],
-                       groups: dict[tuple[str, str], list[list[str]]], report: Report) -> None:
+                       groups: dict[tuple[str, str], list[list[str]]],
+                       declared: set[tuple[str, str]], report: Report) -> None:
     """Every value of a foreign key must exist among the referenced table's keys."""
     package, resource = scanned.package, scanned.resource
     mine = groups.get((package.name, resource.name), [])
     for fields, target_package, target, target_fields in foreign_keys(package, resource):
         other = tables.get((target_package, target))
         source_values = scanned.result.key_rows[mine.index(fields)]
+        if other is None and (target_package, target) in declared:
+            continue  # the referenced table could not be read; that error is reported already
         if other is None:
             note = (f'the foreign key {fields} refers to "{target_package}/{target}", '
                     "which does not exist; fix the reference in datapackage.json")

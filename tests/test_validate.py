@@ -90,13 +90,26 @@ def test_bad_file_name_is_a_record_key_error(portal: Path) -> None:
     assert ["record-missing-key"] in codes
 
 
-def test_remote_and_escaping_paths_are_refused(portal: Path) -> None:
+def test_remote_paths_are_never_fetched(portal: Path) -> None:
     descriptor = portal / "datasets/air-quality/datapackage.json"
     replace_in(descriptor, '"data/stations.csv"', '"https://example.org/stations.csv"')
+    flat = validate([str(portal)]).report.flatten(["path", "code"])
+    assert flat == [["datasets/air-quality/datapackage.json", "scheme-error"]]
+
+
+def test_paths_out_of_the_repository_are_refused(portal: Path) -> None:
+    descriptor = portal / "datasets/air-quality/datapackage.json"
     replace_in(descriptor, '"data/readings.csv"', '"../../../../etc/passwd"')
     flat = validate([str(portal)]).report.flatten(["path", "code"])
-    assert ["datasets/air-quality/datapackage.json", "scheme-error"] in flat
-    assert ["datasets/air-quality/datapackage.json", "unsafe-path"] in flat
+    assert flat == [["datasets/air-quality/datapackage.json", "resource-error"]]  # frictionless
+
+
+def test_links_out_of_the_repository_are_not_followed(portal: Path) -> None:
+    readings = portal / "datasets/air-quality/data/readings.csv"
+    readings.unlink()
+    readings.symlink_to("/etc/passwd")
+    flat = validate([str(portal)]).report.flatten(["path", "code"])
+    assert flat == [["datasets/air-quality/data/readings.csv", "unsafe-path"]]
 
 
 def test_descriptor_errors_come_from_frictionless(portal: Path) -> None:
