@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -69,6 +70,16 @@ def validate_command(paths: tuple[str, ...], output: str, annotations: bool,
     sys.exit(0 if report.valid else EXIT_INVALID)
 
 
+def show_mkdocs_messages() -> None:
+    """Print MkDocs' warnings and errors (the plugin's refusal among them) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("mkdocs")
+    logger.handlers = [handler]
+    logger.propagate = False
+
+
 @main.command("build")
 @click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
               type=click.Path(dir_okay=False), help="The portal's mkdocs.yml.")
@@ -80,6 +91,7 @@ def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
     """Validate the data, then build the static portal (refuses invalid data)."""
     from .build import build_site
 
+    show_mkdocs_messages()
     target = build_site(config_file, site_dir, strict)
     click.echo(f"Portal built in {target}")
 

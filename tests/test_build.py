@@ -1,0 +1,115 @@
+"""Real MkDocs builds of the example city through the plugin."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from civicgen.build import build_site
+from conftest import commit_all, replace_in
+
+
+def tree_digest(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(portal: Path) -> Path:
+    return build_site(portal / "mkdocs.yml")
+
+
+def test_a_page_for_every_dataset_proposal_and_tool(portal: Path, site: Path) -> None:
+    datasets = [p.parent.name for p in (portal / "datasets").glob("*/datapackage.json")]
+    proposals = [p.stem for p in (portal / "datasets/proposals/records").glob("*.md")]
+    tools = [p.stem for p in (portal / "tools-catalog").glob("*.yaml")]
+    assert len(proposals) >= 12 and len(tools) >= 15
+    for path in ([f"datasets/{d}/index.html" for d in [*datasets, "tools-catalog"]]
+                 + [f"proposals/{p}/index.html" for p in proposals]
+                 + [f"tools/{t}/index.html" for t in tools]):
+        assert (site / path).is_file(), path
+
+
+def test_dataset_page_has_schema_preview_and_downloads(site: Path) -> None:
+    html = (site / "datasets/madrid-budget/index.html").read_text()
+    assert "<caption>Fields of Expenditure budget lines</caption>" in html
+    assert "<td>SUELDOS DEL GRUPO A1</td>" in html  # the preview's first row
+    assert 'href="data/gastos-2014-2015.csv"' in html and 'href="datapackage.json"' in html
+    assert "Ayuntamiento de Madrid" in html  # attribution
+    data = site / "datasets/madrid-budget/data/gastos-2014-2015.csv"
+    assert data.read_bytes() == (site.parent / "datasets/madrid-budget/data/gastos-2014-2015.csv").read_bytes()
+
+
+def test_proposal_page_links_its_budget_program(site: Path) -> None:
+    html = (site / "proposals/pb-2015-001/index.html").read_text()
+    assert "program 17102 (ZONAS VERDES)" in html
+    assert "<strong>Parque de Pradolongo</strong>" in html  # the Markdown body, rendered
+
+
+def test_generated_files_are_searchable(site: Path) -> None:
+    index = json.loads((site / "search/search_index.json").read_text())
+    locations = {doc["location"] for doc in index["docs"]}
+    assert {"datasets/madrid-budget/", "tools/decidim/", "proposals/pb-2015-001/"} <= locations
+
+
+def test_untrusted_text_is_sanitised(portal: Path) -> None:
+    record = portal / "datasets/proposals/records/pb-2015-001.md"
+    replace_in(record, "title: Shaded playground in Parque de Pradolongo",
+               'title: "Shade <script>alert(1)</script> now"')
+    text = record.read_text()
+    record.write_text(text + '\n<script>alert(2)</script><img src="https://evil.example/x.png">'
+                      '[click](javascript:alert(3)) <a href="https://ok.example" onclick="x()">ok</a>\n')
+    site = build_site(portal / "mkdocs.yml")
+    html = (site / "proposals/pb-2015-001/index.html").read_text()
+    assert "<script>alert" not in html and "alert(2)" not in html.replace("&lt;", "")
+    assert "evil.example" not in html and "javascript:" not in html and "onclick" not in html
+    assert "Shade &lt;script&gt;alert(1)&lt;/script&gt; now" in html
+    assert '<a href="https://ok.example" rel="nofollow noopener noreferrer">ok</a>' in html
+    listing = (site / "proposals/index.html").read_text()
+    assert "<script>alert(1)" not in listing
+
+
+def test_no_reference_to_another_host(site: Path) -> None:
+    """Pages load nothing from elsewhere: no remote scripts, styles, fonts or images."""
+    remote = re.compile(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="(?:https?:)?//', re.I)
+    for page in site.rglob("*.html"):
+        assert not remote.search(page.read_text()), page
+    assert not list(site.rglob("*.woff2")) or all("fonts.g" not in p.name for p in site.rglob("*"))
+
+
+def test_rebuild_is_byte_identical(portal: Path, tmp_path: Path, wait_for_clock: None) -> None:
+    first = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "one"))
+    for path in (portal / "content").rglob("*.md"):
+        path.touch()
+    second = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "two"))
+    assert first == second
+    manifest = (tmp_path / "two/SHA256SUMS").read_text().splitlines()
+    assert f"{first['index.html']}  index.html" in manifest
+
+
+def test_dates_come_from_git(portal: Path, tmp_path: Path) -> None:
+    with (portal / "mkdocs.yml").open("a") as config:
+        config.write("site_url: https://portal.example.org/\n")
+    commit_all(portal, "A later change", when=1_800_000_000)
+    sitemap = (build_site(portal / "mkdocs.yml", tmp_path / "s") / "sitemap.xml").read_text()
+    assert "<lastmod>2027-01-15</lastmod>" in sitemap
+
+
+def test_plain_mkdocs_build_uses_the_plugin(portal: Path) -> None:
+    done = subprocess.run(["mkdocs", "build", "-q", "-d", "out"], cwd=portal, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (portal / "out/datasets/air-quality/index.html").is_file()
+
+
+def test_plain_mkdocs_build_fails_on_invalid_data(portal: Path) -> None:
+    replace_in(portal / "tools-catalog/ckan.yaml", "licence: AGPL-3.0-or-later", "licence: NOT-A-LICENCE")
+    done = subprocess.run(["mkdocs", "build", "-d", "out"], cwd=portal, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 1
+    assert 'tools-catalog/ckan.yaml, line 8, field "licence": "NOT-A-LICENCE"' in done.stderr

@@ -1,0 +1,98 @@
+"""The command line, through click's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from civicgen.cli import main
+from conftest import replace_in
+
+
+@pytest.fixture
+def run(portal: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(portal)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args))
+
+
+def test_validate_valid_city_exits_0(run) -> None:
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("valid")
+
+
+def test_validate_json_contract(run, portal: Path) -> None:
+    replace_in(portal / "tools-catalog/ckan.yaml", "licence: AGPL-3.0-or-later", "licence: Nope-1")
+    result = run("validate", "--format", "json")
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    assert payload["valid"] is False
+    assert set(payload["stats"]) == {"packages", "tables", "rows", "errors"}
+    [error] = payload["errors"]
+    assert {"code", "path", "row", "field", "message"} <= set(error)
+    assert (error["code"], error["path"], error["field"], error["line"]) == (
+        "unknown-licence", "tools-catalog/ckan.yaml", "licence", 8)
+
+
+def test_validate_markdown_escapes_cells(run, portal: Path) -> None:
+    replace_in(portal / "datasets/proposals/records/pb-2015-001.md", "district: Usera", "district: <b>|x")
+    result = run("validate", "--format", "markdown")
+    assert result.exit_code == 1
+    assert "&lt;b>\\|x" in result.output and "<b>" not in result.output
+
+
+def test_validate_one_package_folder(run, portal: Path) -> None:
+    result = run("validate", "datasets/air-quality")
+    assert result.exit_code == 0
+    assert "1 package(s), 2 table(s), 4020 row(s): valid" in result.output
+
+
+def test_annotations_for_github(run, portal: Path) -> None:
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
+    result = run("validate", "--annotations")
+    assert result.exit_code == 1
+    assert "::error file=datasets/air-quality/data/stations.csv,line=2,title=type-error::" in result.output
+
+
+def test_usage_errors_exit_2(run) -> None:
+    assert run("validate", "no/such/folder").exit_code == 2
+    assert run("validate", "--format", "yaml").exit_code == 2
+    assert run("build", "-f", "missing.yml").exit_code == 2
+
+
+def test_package_outside_any_repository(tmp_path: Path, run) -> None:
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    (folder / "data.csv").write_text("a\n1\nx\n")
+    (folder / "datapackage.json").write_text(json.dumps({"name": "loose", "resources": [
+        {"name": "data", "path": "data.csv", "schema": {"fields": [{"name": "a", "type": "integer"}]}}]}))
+    result = run("validate", str(folder))
+    assert result.exit_code == 1
+    assert 'data.csv, row 3, field "a" (1): "x" is not a whole number' in result.output
+
+
+def test_build_refuses_invalid_data_and_keeps_the_old_site(run, portal: Path) -> None:
+    assert run("build").exit_code == 0
+    before = (portal / "site/index.html").read_bytes()
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
+    result = run("build")
+    assert result.exit_code == 2
+    assert "not valid, so nothing was published" in result.output
+    assert (portal / "site/index.html").read_bytes() == before
+    assert sorted(p.name for p in portal.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_console_script_and_module_entry_points(portal: Path) -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    for command in (["civicgen"], [sys.executable, "-m", "civicgen"]):
+        done = subprocess.run([*command, "validate", "--format", "json"], cwd=portal, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["stats"]["tables"] == 6
