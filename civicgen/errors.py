@@ -274,3 +274,18 @@ def all_error_classes() -> list[type[CivicError]]:
 
 
 ERRORS: dict[str, type[CivicError]] = {cls.code: cls for cls in all_error_classes()}
+
+
+def catalog_markdown() -> str:
+    """docs/reference/errors.md: every error code, generated from the classes above."""
+    lines = ["# Error codes", "", "Generated from `civicgen/errors.py` by "
+             "`python -m civicgen.errors > docs/reference/errors.md`; do not edit by hand.", "",
+             "Codes never change once released. Where frictionless has the same error, "
+             "civicgen uses its code.", "", "| code | title | what it means |", "|---|---|---|"]
+    for cls in all_error_classes():
+        lines.append(f"| `{cls.code}` | {cls.title} | {cls.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalog_markdown(), end="")

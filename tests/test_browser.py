@@ -1,0 +1,96 @@
+"""The built portal in a real headless Chromium: it renders, searches, and calls no other host."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civicgen.build import build_site
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.browser
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (CI installs it)", allow_module_level=True)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from conftest import ROOT
+
+    site = build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser") / "site")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, served: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.elsewhere = []
+    tab.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:"))
+           else tab.elsewhere.append(r.url))
+    yield tab
+    context.close()
+
+
+def test_pages_render_and_call_no_other_host(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    for path in ("", "datasets/", "datasets/madrid-budget/", "proposals/", "proposals/pb-2015-001/",
+                 "tools/", "tools/decidim/", "datasets/air-quality/"):
+        response = page.goto(served + path, wait_until="networkidle")
+        assert response.status == 200, path
+        assert page.locator("h1").first.is_visible()
+    assert page.elsewhere == []
+
+
+def test_budget_page_shows_schema_and_preview(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "datasets/madrid-budget/")
+    assert page.locator("h1").first.inner_text().startswith("Madrid municipal budget")
+    assert page.get_by_role("table", name="Fields of Expenditure budget lines").is_visible()
+    first_row = page.get_by_role("table", name="First rows of Expenditure budget lines").locator("tbody tr").first
+    assert "SUELDOS DEL GRUPO A1" in first_row.inner_text()
+
+
+def test_search_finds_a_tool(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator(".md-search__input").fill("Decidim")
+    result = page.locator(".md-search-result__item").first
+    result.wait_for(timeout=15000)
+    assert "Decidim" in page.locator(".md-search-result").inner_text()
+
+
+def test_proposals_table_on_a_phone(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    tab = context.new_page()
+    tab.goto(served + "proposals/")
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # the wide table scrolls inside its own region, not the page
+    assert tab.get_by_role("region", name="Proposals").is_visible()
+    context.close()
