@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
@@ -48,8 +48,9 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def build_site(config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None,
-               strict: bool = False) -> Path:
+def build_site(
+    config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, strict: bool = False
+) -> Path:
     """Validate, render and write the portal; return the site folder."""
     config_path = Path(config_file).resolve()
     if not config_path.is_file():

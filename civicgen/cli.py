@@ -44,15 +44,28 @@ def main(debug: bool) -> None:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--format", "output", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="How to print the report.")
-@click.option("--annotations", is_flag=True,
-              help="Also print GitHub Actions ::error lines (text format).")
-@click.option("--limit-errors", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Stop collecting errors after this many.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the report.",
+)
+@click.option(
+    "--annotations", is_flag=True, help="Also print GitHub Actions ::error lines (text format)."
+)
+@click.option(
+    "--limit-errors",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Stop collecting errors after this many.",
+)
 @handle_errors
-def validate_command(paths: tuple[str, ...], output: str, annotations: bool,
-                     limit_errors: int) -> None:
+def validate_command(
+    paths: tuple[str, ...], output: str, annotations: bool, limit_errors: int
+) -> None:
     """Check data packages against their schemas.
 
     PATHS are the repository (default: the current folder), package folders or
@@ -81,10 +94,21 @@ def show_mkdocs_messages() -> None:
 
 
 @main.command("build")
-@click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
-              type=click.Path(dir_okay=False), help="The portal's mkdocs.yml.")
-@click.option("-d", "--site-dir", default=None, type=click.Path(file_okay=False),
-              help="Where to write the site (default: site/ beside mkdocs.yml).")
+@click.option(
+    "-f",
+    "--config-file",
+    default="mkdocs.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The portal's mkdocs.yml.",
+)
+@click.option(
+    "-d",
+    "--site-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where to write the site (default: site/ beside mkdocs.yml).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @handle_errors
 def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
@@ -97,10 +121,17 @@ def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
 
 
 @main.command("serve")
-@click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
-              type=click.Path(exists=True, dir_okay=False), help="The portal's mkdocs.yml.")
-@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True,
-              help="Address to serve on.")
+@click.option(
+    "-f",
+    "--config-file",
+    default="mkdocs.yml",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The portal's mkdocs.yml.",
+)
+@click.option(
+    "-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on."
+)
 @handle_errors
 def serve_command(config_file: str, dev_addr: str) -> None:
     """Preview the portal on a local web server, rebuilding on change."""

@@ -278,10 +278,18 @@ ERRORS: dict[str, type[CivicError]] = {cls.code: cls for cls in all_error_classe
 
 def catalog_markdown() -> str:
     """docs/reference/errors.md: every error code, generated from the classes above."""
-    lines = ["# Error codes", "", "Generated from `civicgen/errors.py` by "
-             "`python -m civicgen.errors > docs/reference/errors.md`; do not edit by hand.", "",
-             "Codes never change once released. Where frictionless has the same error, "
-             "civicgen uses its code.", "", "| code | title | what it means |", "|---|---|---|"]
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from `civicgen/errors.py` by "
+        "`python -m civicgen.errors > docs/reference/errors.md`; do not edit by hand.",
+        "",
+        "Codes never change once released. Where frictionless has the same error, "
+        "civicgen uses its code.",
+        "",
+        "| code | title | what it means |",
+        "|---|---|---|",
+    ]
     for cls in all_error_classes():
         lines.append(f"| `{cls.code}` | {cls.title} | {cls.description} |")
     return "\n".join(lines) + "\n"

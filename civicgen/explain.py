@@ -38,8 +38,10 @@ STRUCTURE = {
 
 def type_note(field: FieldPlan, cell: str) -> str:
     what, fix = TYPE_HINTS.get(field.type, ("valid", "check the value"))
-    date_format = "YYYY-MM-DD, like 2025-03-31" if field.format in ("default", "any") else (
-        f"{field.format} (Python strptime pattern)"
+    date_format = (
+        "YYYY-MM-DD, like 2025-03-31"
+        if field.format in ("default", "any")
+        else (f"{field.format} (Python strptime pattern)")
     )
     fix = fix.format(
         true_false=", ".join(field.true_values + field.false_values),
@@ -88,8 +90,10 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
     if code == "unique-error":
         return f"{shown} already appears in row {detail}; each value must be unique"
     if code == "extra-cell":
-        return (f"this row has more cells than the header (extra value {shown}); remove it, "
-                'or put quotes around a value that contains a comma, like "12,5"')
+        return (
+            f"this row has more cells than the header (extra value {shown}); remove it, "
+            'or put quotes around a value that contains a comma, like "12,5"'
+        )
     if code == "primary-key":
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):

@@ -19,8 +19,8 @@ from .errors import (
     SchemeError,
     UnsafePathError,
 )
-from .model import Package, Portal, Record, RecordSpec, Resource
 from .exceptions import UnsafePath
+from .model import Package, Portal, Record, RecordSpec, Resource
 from .repo import Source, clean_path
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -36,8 +36,10 @@ def descriptor_paths(source: Source, datasets_dir: str, tools_dir: str) -> list[
 
 
 def load_portal(
-    source: Source, paths: list[str] | None = None,
-    datasets_dir: str = "datasets", tools_dir: str = "tools-catalog",
+    source: Source,
+    paths: list[str] | None = None,
+    datasets_dir: str = "datasets",
+    tools_dir: str = "tools-catalog",
 ) -> tuple[Portal, list[CivicError]]:
     """Load the given descriptors (default: all of the portal) and say what is wrong with them."""
     packages, errors = [], []
@@ -68,8 +70,10 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
 
     local = {k: v for k, v in descriptor.items() if k not in ("profile", "$schema")}
     report = FrictionlessPackage.validate_descriptor(local)
-    return [ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
-            for code, note in report.flatten(["type", "note"])]
+    return [
+        ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
+        for code, note in report.flatten(["type", "note"])
+    ]
 
 
 def load_package(source: Source, path: str) -> tuple[Package | None, list[CivicError]]:
@@ -95,15 +99,20 @@ def load_resource(
         return None, []  # frictionless already reported the malformed resource
     name = str(raw.get("name") or f"resource-{number}")
     spec = (raw.get("civicgen") or {}).get("records")
-    records = RecordSpec(spec["pattern"], spec.get("key", "id"), spec.get("body")) if isinstance(
-        spec, dict) and "pattern" in spec else None
+    records = (
+        RecordSpec(spec["pattern"], spec.get("key", "id"), spec.get("body"))
+        if isinstance(spec, dict) and "pattern" in spec
+        else None
+    )
     location = raw.get("path") or f"{name}.csv"
     if isinstance(location, list) or not isinstance(location, str):
         note = "multi-part or non-text paths are not supported; give one CSV file as path"
         return None, [DescriptorError(note=note, path=descriptor_path, resource=name)]
     if "://" in location:
-        note = (f'resource "{name}" points to {location}; civicgen never downloads data while '
-                "validating or building: add the file to the repository and give its path")
+        note = (
+            f'resource "{name}" points to {location}; civicgen never downloads data while '
+            "validating or building: add the file to the repository and give its path"
+        )
         return None, [SchemeError(note=note, path=descriptor_path, resource=name)]
     try:
         path = clean_path(posixpath.join(folder, location))
@@ -116,7 +125,9 @@ def load_resource(
 # --- record collections ----------------------------------------------------------------
 
 
-def load_records(source: Source, package: Package, resource: Resource) -> tuple[list[Record], list[CivicError]]:
+def load_records(
+    source: Source, package: Package, resource: Resource
+) -> tuple[list[Record], list[CivicError]]:
     """Every record file of a collection, parsed, with the line of each key."""
     assert resource.records is not None
     pattern = posixpath.join(package.folder, resource.records.pattern)
@@ -130,7 +141,9 @@ def load_records(source: Source, package: Package, resource: Resource) -> tuple[
     return records, errors
 
 
-def read_record(source: Source, path: str, spec: RecordSpec) -> tuple[Record | None, list[CivicError]]:
+def read_record(
+    source: Source, path: str, spec: RecordSpec
+) -> tuple[Record | None, list[CivicError]]:
     """One record: YAML, or Markdown with YAML front matter whose body fills spec.body."""
     try:
         text = source.read(path).decode("utf-8-sig")
@@ -142,7 +155,7 @@ def read_record(source: Source, path: str, spec: RecordSpec) -> tuple[Record | N
         if not match:
             note = 'the file must start with a "---" line, the fields, and another "---" line'
             return None, [FormatError(note=note, path=path, line=0)]
-        body, text, offset = text[match.end():].strip(), match.group(1) or "", 1
+        body, text, offset = text[match.end() :].strip(), match.group(1) or "", 1
     values, lines, errors = parse_yaml(text, path, offset)
     if values is None:
         return None, errors
@@ -150,14 +163,18 @@ def read_record(source: Source, path: str, spec: RecordSpec) -> tuple[Record | N
         values[spec.body] = body
     key = posixpath.splitext(posixpath.basename(path))[0]
     if not RECORD_ID.match(key):
-        note = (f'the file name "{key}" cannot be used as {spec.key}; use lowercase letters, '
-                "digits and hyphens only, like bike-lane-centro")
+        note = (
+            f'the file name "{key}" cannot be used as {spec.key}; use lowercase letters, '
+            "digits and hyphens only, like bike-lane-centro"
+        )
         errors.append(RecordMissingKeyError(note=note, path=path, field_name=spec.key))
     values[spec.key] = key
     return Record(path, values, lines), errors
 
 
-def parse_yaml(text: str, path: str, offset: int) -> tuple[dict[str, Any] | None, dict[str, int], list[CivicError]]:
+def parse_yaml(
+    text: str, path: str, offset: int
+) -> tuple[dict[str, Any] | None, dict[str, int], list[CivicError]]:
     """A YAML mapping and the 0-based line of each top-level key."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -165,9 +182,14 @@ def parse_yaml(text: str, path: str, offset: int) -> tuple[dict[str, Any] | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + offset if mark else None
-        note = f"this is not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and colons"
-        return None, {}, [FormatError(note=note, path=path, line=line,
-                                      column=mark.column if mark else None)]
+        note = (
+            f"this is not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and colons"
+        )
+        return (
+            None,
+            {},
+            [FormatError(note=note, path=path, line=line, column=mark.column if mark else None)],
+        )
     if values is None:
         values, node = {}, None
     if not isinstance(values, dict):

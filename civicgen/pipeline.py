@@ -40,8 +40,10 @@ def selected_descriptors(source: Source, paths: list[str], settings: Settings) -
         if full.is_dir():
             full = full / "datapackage.json"
         if not full.is_file():
-            raise CivicgenException(f"{given}: no such data package (expected a folder with "
-                                    "datapackage.json, a datapackage.json, or the repository)")
+            raise CivicgenException(
+                f"{given}: no such data package (expected a folder with "
+                "datapackage.json, a datapackage.json, or the repository)"
+            )
         chosen.append(full.relative_to(source.root).as_posix())
     return chosen
 
@@ -66,8 +68,12 @@ def with_references(source: Source, chosen: list[str], settings: Settings) -> li
     return result
 
 
-def load(paths: list[str] | None = None, rev: str | None = None,
-         settings: Settings | None = None, start: str = ".") -> Loaded:
+def load(
+    paths: list[str] | None = None,
+    rev: str | None = None,
+    settings: Settings | None = None,
+    start: str = ".",
+) -> Loaded:
     """Open the repository around the first PATH and load the packages it names."""
     settings = settings or Settings()
     paths = paths or [start]
@@ -75,7 +81,9 @@ def load(paths: list[str] | None = None, rev: str | None = None,
     for given in paths:
         full = Path(given).resolve()
         if full != source.root and source.root not in full.parents:
-            raise CivicgenException(f"{given} is not inside {source.root}; validate one repository at a time")
+            raise CivicgenException(
+                f"{given} is not inside {source.root}; validate one repository at a time"
+            )
     chosen = selected_descriptors(source, paths, settings) if rev is None else None
     if chosen is not None:
         chosen = with_references(source, chosen, settings)

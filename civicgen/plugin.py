@@ -33,14 +33,17 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled:
             return config
         root = Path(config.config_file_path or ".").resolve().parent
-        settings = Settings(self.config.datasets_dir, self.config.tools_dir, self.config.limit_errors)
+        settings = Settings(
+            self.config.datasets_dir, self.config.tools_dir, self.config.limit_errors
+        )
         try:
             loaded = load([str(root)], settings=settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         self.source = loaded.source
-        self.validation = validate_portal(loaded.source, loaded.portal, loaded.errors,
-                                          settings.limit_errors)
+        self.validation = validate_portal(
+            loaded.source, loaded.portal, loaded.errors, settings.limit_errors
+        )
         report = self.validation.report
         if not report.valid:
             raise PluginError(refusal(report.to_text().splitlines()[:-1], report.summary()))
@@ -73,8 +76,15 @@ def refusal(lines: list[str], summary: str) -> str:
     shown = lines[:SHOWN_ERRORS]
     more = len(lines) - len(shown)
     tail = [f"…and {more} more"] if more else []
-    return "\n".join(["civicgen: the data is not valid, so nothing was published.", *shown,
-                      *tail, summary, "Run `civicgen validate` to see every error."])
+    return "\n".join(
+        [
+            "civicgen: the data is not valid, so nothing was published.",
+            *shown,
+            *tail,
+            summary,
+            "Run `civicgen validate` to see every error.",
+        ]
+    )
 
 
 def write_manifest(site_dir: Path) -> None:

@@ -81,7 +81,11 @@ class Revision:
         except KeyError:
             return None
         obj = self.repository[entry.id]
-        return obj if isinstance(obj, pygit2.Blob) and entry.filemode != pygit2.GIT_FILEMODE_LINK else None
+        return (
+            obj
+            if isinstance(obj, pygit2.Blob) and entry.filemode != pygit2.GIT_FILEMODE_LINK
+            else None
+        )
 
     def read(self, path: str) -> bytes:
         blob = self.blob(path)
@@ -94,8 +98,11 @@ class Revision:
 
     def glob(self, pattern: str) -> list[str]:
         pattern = clean_path(pattern)
-        return sorted(p for p in self.walk(self.commit.tree, "") if fnmatch.fnmatchcase(p, pattern)
-                      and p.count("/") == pattern.count("/"))
+        return sorted(
+            p
+            for p in self.walk(self.commit.tree, "")
+            if fnmatch.fnmatchcase(p, pattern) and p.count("/") == pattern.count("/")
+        )
 
     def walk(self, tree: pygit2.Tree, prefix: str) -> list[str]:
         paths = []

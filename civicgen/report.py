@@ -37,20 +37,30 @@ class Report:
             self.add(error)
 
     def sorted_errors(self) -> list[CivicError]:
-        return sorted(self.errors, key=lambda e: (e.path, e.row or 0, e.line or 0,
-                                                  e.field_number or 0, e.code))
+        return sorted(
+            self.errors,
+            key=lambda e: (e.path, e.row or 0, e.line or 0, e.field_number or 0, e.code),
+        )
 
     def flatten(self, keys: list[str]) -> list[list[object]]:
         """One list per error with the named attributes, as frictionless's flatten."""
         return [[getattr(e, ATTRIBUTES.get(k, k)) for k in keys] for e in self.sorted_errors()]
 
     def stats(self) -> dict[str, int]:
-        return {"packages": self.packages, "tables": self.tables, "rows": self.rows,
-                "errors": len(self.errors)}
+        return {
+            "packages": self.packages,
+            "tables": self.tables,
+            "rows": self.rows,
+            "errors": len(self.errors),
+        }
 
     def to_dict(self) -> dict[str, object]:
-        return {"valid": self.valid, "partial": self.partial,
-                "errors": [e.to_dict() for e in self.sorted_errors()], "stats": self.stats()}
+        return {
+            "valid": self.valid,
+            "partial": self.partial,
+            "errors": [e.to_dict() for e in self.sorted_errors()],
+            "stats": self.stats(),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -69,8 +79,10 @@ class Report:
         lines = [head, "", self.summary(), ""]
         if self.errors:
             lines += ["| where | code | what to fix |", "|---|---|---|"]
-            lines += [f"| {md_cell(e.position)} | `{e.code}` | {md_cell(e.note)} |"
-                      for e in self.sorted_errors()]
+            lines += [
+                f"| {md_cell(e.position)} | `{e.code}` | {md_cell(e.note)} |"
+                for e in self.sorted_errors()
+            ]
         return "\n".join(lines) + "\n"
 
     def to_annotations(self) -> str:

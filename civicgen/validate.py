@@ -19,8 +19,8 @@ from .exceptions import UnsafePath
 from .explain import explain
 from .model import Package, Portal, Record, Resource
 from .package import load_records
-from .report import Report
 from .repo import Source
+from .report import Report
 from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
@@ -45,14 +45,22 @@ class Validation:
     tables: dict[tuple[str, str], TableScan]
 
 
-def foreign_keys(package: Package, resource: Resource) -> list[tuple[list[str], str, str, list[str]]]:
+def foreign_keys(
+    package: Package, resource: Resource
+) -> list[tuple[list[str], str, str, list[str]]]:
     """(fields, target package, target resource, target fields) for each foreign key."""
     keys = []
     for fk in resource.schema.get("foreignKeys") or []:
         reference = fk.get("reference") or {}
         target = str(reference.get("resource") or resource.name)
-        keys.append((as_names(fk.get("fields")), str(reference.get("package") or package.name),
-                     target, as_names(reference.get("fields"))))
+        keys.append(
+            (
+                as_names(fk.get("fields")),
+                str(reference.get("package") or package.name),
+                target,
+                as_names(reference.get("fields")),
+            )
+        )
     return keys
 
 
@@ -67,8 +75,9 @@ def key_groups(portal: Portal) -> dict[tuple[str, str], list[list[str]]]:
     return groups
 
 
-def validate_portal(source: Source, portal: Portal, load_errors: list[CivicError],
-                    limit_errors: int = 1000) -> Validation:
+def validate_portal(
+    source: Source, portal: Portal, load_errors: list[CivicError], limit_errors: int = 1000
+) -> Validation:
     """Scan every resource of the portal and check keys across tables."""
     report = Report(limit_errors=limit_errors, packages=len(portal.packages))
     report.extend(load_errors)
@@ -83,15 +92,20 @@ def validate_portal(source: Source, portal: Portal, load_errors: list[CivicError
                 tables[key] = scanned
                 report.tables += 1
                 report.rows += scanned.result.rows
-    declared = {(p.name, str(r.get("name"))) for p in portal.packages
-                for r in p.descriptor.get("resources") or [] if isinstance(r, dict)}
+    declared = {
+        (p.name, str(r.get("name")))
+        for p in portal.packages
+        for r in p.descriptor.get("resources") or []
+        if isinstance(r, dict)
+    }
     for scanned in tables.values():
         check_foreign_keys(scanned, tables, groups, declared, report)
     return Validation(report, tables)
 
 
-def scan_resource(source: Source, package: Package, resource: Resource, plan: TablePlan,
-                  report: Report) -> TableScan | None:
+def scan_resource(
+    source: Source, package: Package, resource: Resource, plan: TablePlan, report: Report
+) -> TableScan | None:
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report)
     try:
@@ -101,18 +115,25 @@ def scan_resource(source: Source, package: Package, resource: Resource, plan: Ta
         report.add(UnsafePathError(note=note, path=resource.path, resource=resource.name))
         return None
     except OSError:
-        note = (f'resource "{resource.name}" names this file, but it is not in the repository; '
-                "add the file or fix the path in datapackage.json")
+        note = (
+            f'resource "{resource.name}" names this file, but it is not in the repository; '
+            "add the file or fix the path in datapackage.json"
+        )
         report.add(FileError(note=note, path=resource.path, resource=resource.name))
         return None
     result = kernel.scan_csv(data, plan)
-    report.extend([explain(raw, plan.fields, path=resource.path, resource=resource.name)
-                   for raw in result.errors])
+    report.extend(
+        [
+            explain(raw, plan.fields, path=resource.path, resource=resource.name)
+            for raw in result.errors
+        ]
+    )
     return TableScan(package, resource, plan, result)
 
 
-def scan_collection(source: Source, package: Package, resource: Resource, plan: TablePlan,
-                    report: Report) -> TableScan:
+def scan_collection(
+    source: Source, package: Package, resource: Resource, plan: TablePlan, report: Report
+) -> TableScan:
     """Scan one record per row; errors point at the record file and the line of the field."""
     records, errors = load_records(source, package, resource)
     report.extend(errors)
@@ -128,16 +149,18 @@ def scan_collection(source: Source, package: Package, resource: Resource, plan: 
     return TableScan(package, resource, plan, result, records)
 
 
-def record_error(raw: tuple[int, int, str, str, str], plan: TablePlan, record: Record,
-                 records: list[Record]) -> CivicError:
+def record_error(
+    raw: tuple[int, int, str, str, str], plan: TablePlan, record: Record, records: list[Record]
+) -> CivicError:
     """A raw error placed in its record file; rows become record file names."""
     _, number, code, cell, detail = raw
     if code in ("unique-error", "primary-key") and detail.isdigit():
         detail = records[int(detail) - 2].path
         raw = (raw[0], number, code, cell, detail)
     name = plan.fields[number - 1].name if number else ""
-    error = explain(raw, plan.fields, path=record.path, resource="", row=None,
-                    line=record.lines.get(name))
+    error = explain(
+        raw, plan.fields, path=record.path, resource="", row=None, line=record.lines.get(name)
+    )
     return error
 
 
@@ -148,8 +171,11 @@ def unknown_keys(record: Record, names: list[str], resource: Resource) -> list[C
             close = difflib.get_close_matches(key, names, n=1)
             hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(names)}"
             note = f'"{key}" is not a field of {resource.title}; remove it or fix its name ({hint})'
-            errors.append(ExtraCellError(note=note, path=record.path, field_name=key,
-                                         line=record.lines.get(key)))
+            errors.append(
+                ExtraCellError(
+                    note=note, path=record.path, field_name=key, line=record.lines.get(key)
+                )
+            )
     return errors
 
 
@@ -164,16 +190,29 @@ def licence_errors(record: Record, package: Package, resource: Resource) -> list
     try:
         canonicalize_license_expression(value)
     except InvalidLicenseExpression:
-        note = (f'"{value}" is not an SPDX licence identifier; use the id from '
-                "spdx.org/licenses, like AGPL-3.0-only, MIT or Apache-2.0")
-        return [UnknownLicenceError(note=note, path=record.path, field_name=str(name),
-                                    line=record.lines.get(str(name)), cell=value)]
+        note = (
+            f'"{value}" is not an SPDX licence identifier; use the id from '
+            "spdx.org/licenses, like AGPL-3.0-only, MIT or Apache-2.0"
+        )
+        return [
+            UnknownLicenceError(
+                note=note,
+                path=record.path,
+                field_name=str(name),
+                line=record.lines.get(str(name)),
+                cell=value,
+            )
+        ]
     return []
 
 
-def check_foreign_keys(scanned: TableScan, tables: dict[tuple[str, str], TableScan],
-                       groups: dict[tuple[str, str], list[list[str]]],
-                       declared: set[tuple[str, str]], report: Report) -> None:
+def check_foreign_keys(
+    scanned: TableScan,
+    tables: dict[tuple[str, str], TableScan],
+    groups: dict[tuple[str, str], list[list[str]]],
+    declared: set[tuple[str, str]],
+    report: Report,
+) -> None:
     """Every value of a foreign key must exist among the referenced table's keys."""
     package, resource = scanned.package, scanned.resource
     mine = groups.get((package.name, resource.name), [])
@@ -183,9 +222,13 @@ def check_foreign_keys(scanned: TableScan, tables: dict[tuple[str, str], TableSc
         if other is None and (target_package, target) in declared:
             continue  # the referenced table could not be read; that error is reported already
         if other is None:
-            note = (f'the foreign key {fields} refers to "{target_package}/{target}", '
-                    "which does not exist; fix the reference in datapackage.json")
-            report.add(ForeignKeyError(note=note, path=package.descriptor_path, resource=resource.name))
+            note = (
+                f'the foreign key {fields} refers to "{target_package}/{target}", '
+                "which does not exist; fix the reference in datapackage.json"
+            )
+            report.add(
+                ForeignKeyError(note=note, path=package.descriptor_path, resource=resource.name)
+            )
             continue
         target_groups = groups[(target_package, target)]
         known = other.result.key_sets[target_groups.index(target_fields)]
@@ -195,16 +238,31 @@ def check_foreign_keys(scanned: TableScan, tables: dict[tuple[str, str], TableSc
                     report.add(fk_error(scanned, fields, value, row, f"{target_package}/{target}"))
 
 
-def fk_error(scanned: TableScan, fields: list[str], value: tuple[Any, ...], row: int,
-             target: str) -> CivicError:
+def fk_error(
+    scanned: TableScan, fields: list[str], value: tuple[Any, ...], row: int, target: str
+) -> CivicError:
     shown = ", ".join(str(v) for v in value)
-    note = (f'"{shown}" does not exist in {target} ({", ".join(fields)}); '
-            "use a value that appears there, or add it there first")
+    note = (
+        f'"{shown}" does not exist in {target} ({", ".join(fields)}); '
+        "use a value that appears there, or add it there first"
+    )
     names = [f.name for f in scanned.plan.fields]
     number = names.index(fields[0]) + 1 if fields[0] in names else None
     if scanned.records:
         record = scanned.records[row - 2]
-        return ForeignKeyError(note=note, path=record.path, field_name=fields[0],
-                               line=record.lines.get(fields[0]), cell=shown)
-    return ForeignKeyError(note=note, path=scanned.resource.path, resource=scanned.resource.name,
-                           row=row, field_name=fields[0], field_number=number, cell=shown)
+        return ForeignKeyError(
+            note=note,
+            path=record.path,
+            field_name=fields[0],
+            line=record.lines.get(fields[0]),
+            cell=shown,
+        )
+    return ForeignKeyError(
+        note=note,
+        path=scanned.resource.path,
+        resource=scanned.resource.name,
+        row=row,
+        field_name=fields[0],
+        field_number=number,
+        cell=shown,
+    )

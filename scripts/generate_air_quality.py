@@ -57,15 +57,18 @@ def main() -> None:
         writer.writerows(s[:5] for s in STATIONS)
     with (TARGET / "readings.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["station", "timestamp", "temperature", "humidity", "noise",
-                         "pm1", "pm25", "pm10"])
+        writer.writerow(
+            ["station", "timestamp", "temperature", "humidity", "noise", "pm1", "pm25", "pm10"]
+        )
         for station, *_, traffic in STATIONS:
             for step in range(DAYS * 24):
                 when = START + timedelta(hours=step)
                 if rng.random() < 0.004:
                     continue  # the kit was offline: a gap
                 stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-                writer.writerow([station, stamp, *reading(rng, when, traffic, episode_level(step // 24))])
+                writer.writerow(
+                    [station, stamp, *reading(rng, when, traffic, episode_level(step // 24))]
+                )
 
 
 if __name__ == "__main__":

@@ -7,15 +7,20 @@ import http.server
 import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from civicgen.build import build_site
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.browser
 if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
@@ -33,7 +38,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     site = build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser") / "site")
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
@@ -54,15 +60,27 @@ def page(browser, served: str):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.elsewhere = []
-    tab.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:"))
-           else tab.elsewhere.append(r.url))
+    tab.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith((served, "data:", "blob:")) else tab.elsewhere.append(r.url)
+        ),
+    )
     yield tab
     context.close()
 
 
 def test_pages_render_and_call_no_other_host(page, served: str) -> None:  # type: ignore[no-untyped-def]
-    for path in ("", "datasets/", "datasets/madrid-budget/", "proposals/", "proposals/pb-2015-001/",
-                 "tools/", "tools/decidim/", "datasets/air-quality/"):
+    for path in (
+        "",
+        "datasets/",
+        "datasets/madrid-budget/",
+        "proposals/",
+        "proposals/pb-2015-001/",
+        "tools/",
+        "tools/decidim/",
+        "datasets/air-quality/",
+    ):
         response = page.goto(served + path, wait_until="networkidle")
         assert response.status == 200, path
         assert page.locator("h1").first.is_visible()
@@ -73,7 +91,11 @@ def test_budget_page_shows_schema_and_preview(page, served: str) -> None:  # typ
     page.goto(served + "datasets/madrid-budget/")
     assert page.locator("h1").first.inner_text().startswith("Madrid municipal budget")
     assert page.get_by_role("table", name="Fields of Expenditure budget lines").is_visible()
-    first_row = page.get_by_role("table", name="First rows of Expenditure budget lines").locator("tbody tr").first
+    first_row = (
+        page.get_by_role("table", name="First rows of Expenditure budget lines")
+        .locator("tbody tr")
+        .first
+    )
     assert "SUELDOS DEL GRUPO A1" in first_row.inner_text()
 
 

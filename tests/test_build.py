@@ -9,14 +9,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import commit_all, replace_in
 
 from civicgen.build import build_site
-from conftest import commit_all, replace_in
 
 
 def tree_digest(site: Path) -> dict[str, str]:
-    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(site.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -29,9 +32,11 @@ def test_a_page_for_every_dataset_proposal_and_tool(portal: Path, site: Path) ->
     proposals = [p.stem for p in (portal / "datasets/proposals/records").glob("*.md")]
     tools = [p.stem for p in (portal / "tools-catalog").glob("*.yaml")]
     assert len(proposals) >= 12 and len(tools) >= 15
-    for path in ([f"datasets/{d}/index.html" for d in [*datasets, "tools-catalog"]]
-                 + [f"proposals/{p}/index.html" for p in proposals]
-                 + [f"tools/{t}/index.html" for t in tools]):
+    for path in (
+        [f"datasets/{d}/index.html" for d in [*datasets, "tools-catalog"]]
+        + [f"proposals/{p}/index.html" for p in proposals]
+        + [f"tools/{t}/index.html" for t in tools]
+    ):
         assert (site / path).is_file(), path
 
 
@@ -42,7 +47,10 @@ def test_dataset_page_has_schema_preview_and_downloads(site: Path) -> None:
     assert 'href="data/gastos-2014-2015.csv"' in html and 'href="datapackage.json"' in html
     assert "Ayuntamiento de Madrid" in html  # attribution
     data = site / "datasets/madrid-budget/data/gastos-2014-2015.csv"
-    assert data.read_bytes() == (site.parent / "datasets/madrid-budget/data/gastos-2014-2015.csv").read_bytes()
+    assert (
+        data.read_bytes()
+        == (site.parent / "datasets/madrid-budget/data/gastos-2014-2015.csv").read_bytes()
+    )
 
 
 def test_proposal_page_links_its_budget_program(site: Path) -> None:
@@ -59,11 +67,16 @@ def test_generated_files_are_searchable(site: Path) -> None:
 
 def test_untrusted_text_is_sanitised(portal: Path) -> None:
     record = portal / "datasets/proposals/records/pb-2015-001.md"
-    replace_in(record, "title: Shaded playground in Parque de Pradolongo",
-               'title: "Shade <script>alert(1)</script> now"')
+    replace_in(
+        record,
+        "title: Shaded playground in Parque de Pradolongo",
+        'title: "Shade <script>alert(1)</script> now"',
+    )
     text = record.read_text()
-    record.write_text(text + '\n<script>alert(2)</script><img src="https://evil.example/x.png">'
-                      '[click](javascript:alert(3)) <a href="https://ok.example" onclick="x()">ok</a>\n')
+    record.write_text(
+        text + '\n<script>alert(2)</script><img src="https://evil.example/x.png">'
+        '[click](javascript:alert(3)) <a href="https://ok.example" onclick="x()">ok</a>\n'
+    )
     site = build_site(portal / "mkdocs.yml")
     html = (site / "proposals/pb-2015-001/index.html").read_text()
     assert "<script>alert" not in html and "alert(2)" not in html.replace("&lt;", "")
@@ -101,15 +114,23 @@ def test_dates_come_from_git(portal: Path, tmp_path: Path) -> None:
 
 
 def test_plain_mkdocs_build_uses_the_plugin(portal: Path) -> None:
-    done = subprocess.run(["mkdocs", "build", "-q", "-d", "out"], cwd=portal, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        ["mkdocs", "build", "-q", "-d", "out"],
+        cwd=portal,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (portal / "out/datasets/air-quality/index.html").is_file()
 
 
 def test_plain_mkdocs_build_fails_on_invalid_data(portal: Path) -> None:
-    replace_in(portal / "tools-catalog/ckan.yaml", "licence: AGPL-3.0-or-later", "licence: NOT-A-LICENCE")
-    done = subprocess.run(["mkdocs", "build", "-d", "out"], cwd=portal, capture_output=True,
-                          text=True, timeout=300)
+    replace_in(
+        portal / "tools-catalog/ckan.yaml", "licence: AGPL-3.0-or-later", "licence: NOT-A-LICENCE"
+    )
+    done = subprocess.run(
+        ["mkdocs", "build", "-d", "out"], cwd=portal, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 1
     assert 'tools-catalog/ckan.yaml, line 8, field "licence": "NOT-A-LICENCE"' in done.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import replace_in
 
 from civicgen.cli import main
-from conftest import replace_in
 
 
 @pytest.fixture
@@ -38,11 +38,17 @@ def test_validate_json_contract(run, portal: Path) -> None:
     [error] = payload["errors"]
     assert {"code", "path", "row", "field", "message"} <= set(error)
     assert (error["code"], error["path"], error["field"], error["line"]) == (
-        "unknown-licence", "tools-catalog/ckan.yaml", "licence", 8)
+        "unknown-licence",
+        "tools-catalog/ckan.yaml",
+        "licence",
+        8,
+    )
 
 
 def test_validate_markdown_escapes_cells(run, portal: Path) -> None:
-    replace_in(portal / "datasets/proposals/records/pb-2015-001.md", "district: Usera", "district: <b>|x")
+    replace_in(
+        portal / "datasets/proposals/records/pb-2015-001.md", "district: Usera", "district: <b>|x"
+    )
     result = run("validate", "--format", "markdown")
     assert result.exit_code == 1
     assert "&lt;b>\\|x" in result.output and "<b>" not in result.output
@@ -58,7 +64,10 @@ def test_annotations_for_github(run, portal: Path) -> None:
     replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
     result = run("validate", "--annotations")
     assert result.exit_code == 1
-    assert "::error file=datasets/air-quality/data/stations.csv,line=2,title=type-error::" in result.output
+    assert (
+        "::error file=datasets/air-quality/data/stations.csv,line=2,title=type-error::"
+        in result.output
+    )
 
 
 def test_usage_errors_exit_2(run) -> None:
@@ -71,8 +80,20 @@ def test_package_outside_any_repository(tmp_path: Path, run) -> None:
     folder = tmp_path / "loose"
     folder.mkdir()
     (folder / "data.csv").write_text("a\n1\nx\n")
-    (folder / "datapackage.json").write_text(json.dumps({"name": "loose", "resources": [
-        {"name": "data", "path": "data.csv", "schema": {"fields": [{"name": "a", "type": "integer"}]}}]}))
+    (folder / "datapackage.json").write_text(
+        json.dumps(
+            {
+                "name": "loose",
+                "resources": [
+                    {
+                        "name": "data",
+                        "path": "data.csv",
+                        "schema": {"fields": [{"name": "a", "type": "integer"}]},
+                    }
+                ],
+            }
+        )
+    )
     result = run("validate", str(folder))
     assert result.exit_code == 1
     assert 'data.csv, row 3, field "a" (1): "x" is not a whole number' in result.output
@@ -92,7 +113,13 @@ def test_build_refuses_invalid_data_and_keeps_the_old_site(run, portal: Path) ->
 def test_console_script_and_module_entry_points(portal: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for command in (["civicgen"], [sys.executable, "-m", "civicgen"]):
-        done = subprocess.run([*command, "validate", "--format", "json"], cwd=portal, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [*command, "validate", "--format", "json"],
+            cwd=portal,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["stats"]["tables"] == 6

@@ -37,6 +37,17 @@ def test_every_plugin_option_is_documented() -> None:
 
 def test_json_report_contract_is_documented() -> None:
     docs = (ROOT / "docs/cli.md").read_text()
-    for key in ('"valid"', '"errors"', '"code"', '"path"', '"row"', '"field"', '"message"',
-                '"stats"', '"packages"', '"tables"', '"rows"'):
+    for key in (
+        '"valid"',
+        '"errors"',
+        '"code"',
+        '"path"',
+        '"row"',
+        '"field"',
+        '"message"',
+        '"stats"',
+        '"packages"',
+        '"tables"',
+        '"rows"',
+    ):
         assert key in docs, key

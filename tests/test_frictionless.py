@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import replace_in
 
 from civicgen import validate
-from conftest import replace_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -31,15 +31,26 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, dict[str, Any]]] = {
     "valid": ([f("id", "integer"), f("name")], "id,name\n1,a\n2,b\n", {}),
     "integer": ([f("n", "integer")], "n\n1\n1.5\nx\n-3\n 4 \n", {}),
     "number": ([f("n", "number")], "n\n1.5\n1,5\nNaN\n1e3\nabc\n-0.5\n", {}),
-    "number-options": ([f("n", "number", decimalChar=",", groupChar=".")], "n\n1.234,5\n2,5\n1.5\n", {}),
+    "number-options": (
+        [f("n", "number", decimalChar=",", groupChar=".")],
+        "n\n1.234,5\n2,5\n1.5\n",
+        {},
+    ),
     "bare-number": ([f("n", "number", bareNumber=False)], "n\n€ 12.5\n12.5 %\nabc\n", {}),
     "boolean": ([f("b", "boolean")], "b\ntrue\nFalse\n1\nyes\n", {}),
-    "boolean-values": ([f("b", "boolean", trueValues=["sí"], falseValues=["no"])], "b\nsí\nno\ntrue\n", {}),
+    "boolean-values": (
+        [f("b", "boolean", trueValues=["sí"], falseValues=["no"])],
+        "b\nsí\nno\ntrue\n",
+        {},
+    ),
     "date": ([f("d", "date")], "d\n2025-01-31\n2025-02-30\n31/01/2025\n", {}),
     "date-format": ([f("d", "date", format="%d/%m/%Y")], "d\n31/01/2025\n2025-01-31\n", {}),
     "time": ([f("t", "time")], "t\n14:30:00\n25:00:00\nnoon\n", {}),
-    "datetime": ([f("t", "datetime")],
-                 "t\n2025-01-31T10:00:00Z\n2025-01-31T10:00:00+01:00\n2025-01-31\n2025-13-01T00:00:00\n", {}),
+    "datetime": (
+        [f("t", "datetime")],
+        "t\n2025-01-31T10:00:00Z\n2025-01-31T10:00:00+01:00\n2025-01-31\n2025-13-01T00:00:00\n",
+        {},
+    ),
     "year": ([f("y", "year")], "y\n2025\n25\nabcd\n", {}),
     "yearmonth": ([f("m", "yearmonth")], "m\n2025-01\n2025-13\n2025\n", {}),
     "geopoint": ([f("p", "geopoint")], 'p\n"-3.7, 40.4"\n"200, 10"\nnowhere\n', {}),
@@ -50,15 +61,30 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, dict[str, Any]]] = {
     "required": ([f("a", constraints={"required": True}), f("b")], "a,b\n,x\ny,\n", {}),
     "unique": ([f("a", "integer", constraints={"unique": True})], "a\n1\n2\n1\n01\n", {}),
     "lengths": ([f("a", constraints={"minLength": 2, "maxLength": 3})], "a\nab\na\nabcd\n", {}),
-    "bounds": ([f("n", "integer", constraints={"minimum": 0, "maximum": 10})], "n\n0\n-1\n11\n10\n", {}),
+    "bounds": (
+        [f("n", "integer", constraints={"minimum": 0, "maximum": 10})],
+        "n\n0\n-1\n11\n10\n",
+        {},
+    ),
     "exclusive": ([f("n", "number", constraints={"exclusiveMinimum": 0})], "n\n0\n0.1\n", {}),
-    "date-bounds": ([f("d", "date", constraints={"minimum": "2025-01-01"})], "d\n2024-12-31\n2025-01-01\n", {}),
+    "date-bounds": (
+        [f("d", "date", constraints={"minimum": "2025-01-01"})],
+        "d\n2024-12-31\n2025-01-01\n",
+        {},
+    ),
     "pattern": ([f("c", constraints={"pattern": "[0-9]{3}"})], "c\n001\n01\n0011\nabc\n", {}),
     "enum": ([f("s", constraints={"enum": ["a", "b"]})], "s\na\nc\nB\n", {}),
     "enum-integer": ([f("n", "integer", constraints={"enum": [1, 2]})], "n\n1\n01\n3\n", {}),
-    "primary-key": ([f("a", "integer"), f("b")], "a,b\n1,x\n1,y\n1,x\n", {"primaryKey": ["a", "b"]}),
-    "missing-values": ([f("n", "integer", constraints={"required": True})], "n\nNA\n-\n5\n",
-                       {"missingValues": ["", "NA"]}),
+    "primary-key": (
+        [f("a", "integer"), f("b")],
+        "a,b\n1,x\n1,y\n1,x\n",
+        {"primaryKey": ["a", "b"]},
+    ),
+    "missing-values": (
+        [f("n", "integer", constraints={"required": True})],
+        "n\nNA\n-\n5\n",
+        {"missingValues": ["", "NA"]},
+    ),
     "missing-cell": ([f("a"), f("b"), f("c")], "a,b,c\n1,2\n1\n", {}),
     "extra-cell": ([f("a"), f("b")], "a,b\n1,2,3\n1,2,3,4\n", {}),
     "blank-row": ([f("a"), f("b")], "a,b\n1,2\n,\n\n3,4\n", {}),
@@ -71,12 +97,21 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, dict[str, Any]]] = {
 }
 
 
-def write_package(folder: Path, fields: list[dict[str, Any]], data: str | bytes,
-                  schema_extra: dict[str, Any], resource_extra: dict[str, Any] | None = None) -> Path:
+def write_package(
+    folder: Path,
+    fields: list[dict[str, Any]],
+    data: str | bytes,
+    schema_extra: dict[str, Any],
+    resource_extra: dict[str, Any] | None = None,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data.csv").write_bytes(data if isinstance(data, bytes) else data.encode())
-    resource = {"name": "data", "path": "data.csv", "schema": {"fields": fields, **schema_extra},
-                **(resource_extra or {})}
+    resource = {
+        "name": "data",
+        "path": "data.csv",
+        "schema": {"fields": fields, **schema_extra},
+        **(resource_extra or {}),
+    }
     (folder / "datapackage.json").write_text(json.dumps({"name": "case", "resources": [resource]}))
     return folder
 
@@ -87,8 +122,14 @@ def frictionless_flat(descriptor: Path) -> list[list[Any]]:
         report = frictionless.validate(str(descriptor))
     flat = report.flatten(["rowNumber", "fieldNumber", "type"])
     blank_rows = {row for row, _, code in flat if code == "blank-row"}
-    return sorted(([1 if r is None and c.endswith("-label") else r, n, c] for r, n, c in flat
-                   if not (c == "primary-key" and r in blank_rows)), key=sort_key)
+    return sorted(
+        (
+            [1 if r is None and c.endswith("-label") else r, n, c]
+            for r, n, c in flat
+            if not (c == "primary-key" and r in blank_rows)
+        ),
+        key=sort_key,
+    )
 
 
 def civicgen_flat(descriptor: Path) -> list[list[Any]]:
@@ -124,8 +165,13 @@ def test_unterminated_quote_is_an_error_here_only(tmp_path: Path) -> None:
 
 
 def test_delimiter_dialect(tmp_path: Path) -> None:
-    folder = write_package(tmp_path / "semi", [f("a", "integer"), f("b")], "a;b\n1;x\ny;z\n", {},
-                           {"dialect": {"delimiter": ";"}})
+    folder = write_package(
+        tmp_path / "semi",
+        [f("a", "integer"), f("b")],
+        "a;b\n1;x\ny;z\n",
+        {},
+        {"dialect": {"delimiter": ";"}},
+    )
     flat = civicgen_flat(folder / "datapackage.json")
     assert flat == frictionless_flat(folder / "datapackage.json") == [[3, 1, "type-error"]]
 
@@ -144,10 +190,17 @@ def test_broken_budget_agrees(portal: Path) -> None:
     descriptor = portal / "datasets/madrid-budget/datapackage.json"
     flat = civicgen_flat(descriptor)
     assert flat == frictionless_flat(descriptor)
-    assert [c for _, _, c in flat] == ["type-error", "constraint-error", "extra-cell", "constraint-error"]
+    assert [c for _, _, c in flat] == [
+        "type-error",
+        "constraint-error",
+        "extra-cell",
+        "constraint-error",
+    ]
 
 
-def test_published_packages_open_in_frictionless_and_datapackage_py(portal: Path, tmp_path: Path) -> None:
+def test_published_packages_open_in_frictionless_and_datapackage_py(
+    portal: Path, tmp_path: Path
+) -> None:
     from civicgen.build import build_site
 
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from civicgen import validate
 from conftest import replace_in
+
+from civicgen import validate
 
 KEYS = ["path", "row", "field", "code"]
 BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
@@ -14,15 +15,26 @@ BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
 def test_example_city_is_valid(portal: Path) -> None:
     report = validate([str(portal)]).report
     assert report.flatten(KEYS) == []
-    assert report.stats() == {"packages": 4, "tables": 6, "rows": 9958 + 146 + 6 + 4014 + 18 + 22,
-                              "errors": 0}
+    assert report.stats() == {
+        "packages": 4,
+        "tables": 6,
+        "rows": 9958 + 146 + 6 + 4014 + 18 + 22,
+        "errors": 0,
+    }
 
 
 def test_three_citizen_mistakes_are_each_named(portal: Path) -> None:
     replace_in(portal / BUDGET, ",102739\n", ",12,5x\n")
-    replace_in(portal / "datasets/proposals/records/pb-2015-001.md",
-               "title: Shaded playground in Parque de Pradolongo\n", "")
-    replace_in(portal / "tools-catalog/decidim.yaml", "licence: AGPL-3.0-or-later", "licence: NOT-A-LICENCE")
+    replace_in(
+        portal / "datasets/proposals/records/pb-2015-001.md",
+        "title: Shaded playground in Parque de Pradolongo\n",
+        "",
+    )
+    replace_in(
+        portal / "tools-catalog/decidim.yaml",
+        "licence: AGPL-3.0-or-later",
+        "licence: NOT-A-LICENCE",
+    )
     report = validate([str(portal)]).report
     assert not report.valid
     assert report.flatten(KEYS) == [
@@ -31,11 +43,15 @@ def test_three_citizen_mistakes_are_each_named(portal: Path) -> None:
         ["tools-catalog/decidim.yaml", None, "licence", "unknown-licence"],
     ]
     messages = [e.message for e in report.sorted_errors()]
-    assert messages[0] == (f'{BUDGET}, row 2: this row has more cells than the header (extra '
-                           'value "5x"); remove it, or put quotes around a value that contains a '
-                           'comma, like "12,5"')
-    assert messages[1] == ('datasets/proposals/records/pb-2015-001.md, field "title": '
-                           "this field is required but is empty; fill it in")
+    assert messages[0] == (
+        f"{BUDGET}, row 2: this row has more cells than the header (extra "
+        'value "5x"); remove it, or put quotes around a value that contains a '
+        'comma, like "12,5"'
+    )
+    assert messages[1] == (
+        'datasets/proposals/records/pb-2015-001.md, field "title": '
+        "this field is required but is empty; fill it in"
+    )
     assert 'line 9, field "licence": "NOT-A-LICENCE" is not an SPDX licence' in messages[2]
 
 
@@ -50,7 +66,9 @@ def test_quoted_comma_amount_is_a_type_error(portal: Path) -> None:
 
 
 def test_enum_error_suggests_the_closest_value(portal: Path) -> None:
-    replace_in(portal / "datasets/proposals/records/pb-2015-001.md", "district: Usera", "district: Usra")
+    replace_in(
+        portal / "datasets/proposals/records/pb-2015-001.md", "district: Usera", "district: Usra"
+    )
     [error] = validate([str(portal)]).report.errors
     assert error.line == 2 and error.code == "constraint-error"
     assert '"Usra" is not one of the allowed values (did you mean "Usera"?)' in error.message
@@ -67,7 +85,8 @@ def test_foreign_key_across_packages(portal: Path) -> None:
     replace_in(portal / "datasets/proposals/records/pb-2015-001.md", '"17102"', '"99999"')
     report = validate([str(portal / "datasets/proposals")]).report
     assert report.flatten(["path", "field", "code"]) == [
-        ["datasets/proposals/records/pb-2015-001.md", "budget_program", "foreign-key"]]
+        ["datasets/proposals/records/pb-2015-001.md", "budget_program", "foreign-key"]
+    ]
     assert "madrid-budget/programas" in report.errors[0].message
 
 
@@ -113,7 +132,9 @@ def test_links_out_of_the_repository_are_not_followed(portal: Path) -> None:
 
 
 def test_descriptor_errors_come_from_frictionless(portal: Path) -> None:
-    replace_in(portal / "datasets/air-quality/datapackage.json", '"type": "datetime"', '"type": "moment"')
+    replace_in(
+        portal / "datasets/air-quality/datapackage.json", '"type": "datetime"', '"type": "moment"'
+    )
     flat = validate([str(portal)]).report.flatten(["path", "code"])
     assert ["datasets/air-quality/datapackage.json", "field-error"] in flat
 

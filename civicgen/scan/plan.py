@@ -84,9 +84,7 @@ def as_names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-def compile_plan(
-    resource: dict[str, Any], key_sets: list[list[str]] | None = None
-) -> TablePlan:
+def compile_plan(resource: dict[str, Any], key_sets: list[list[str]] | None = None) -> TablePlan:
     """Plan a resource's table; key_sets lists the field groups other tables refer to."""
     schema = resource.get("schema") or {}
     missing = tuple(schema.get("missingValues", [""]))
