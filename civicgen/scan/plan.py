@@ -36,11 +36,26 @@ class Dialect(NamedTuple):
     encoding: str = "utf-8"
 
 
+class GroupBy(NamedTuple):
+    """One aggregation computed during the scan: group keys and numeric measures.
+
+    A key is (field index, transform, argument) over the cell's text:
+    "value" (the whole cell), "prefix" (its first `argument` characters: a level of a
+    classification code), "day" (first 10 characters of an ISO date-time), "hour"
+    (first 13). Measures are field indexes of number or integer fields.
+    """
+
+    keys: tuple[tuple[int, str, int], ...]
+    measures: tuple[int, ...]
+    quantiles: bool = False
+
+
 class TablePlan(NamedTuple):
     fields: tuple[FieldPlan, ...]
     dialect: Dialect
     primary_key: tuple[int, ...]  # 0-based field indexes
     key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
+    aggregates: tuple[GroupBy, ...] = ()
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -84,7 +99,11 @@ def as_names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-def compile_plan(resource: dict[str, Any], key_sets: list[list[str]] | None = None) -> TablePlan:
+def compile_plan(
+    resource: dict[str, Any],
+    key_sets: list[list[str]] | None = None,
+    aggregates: tuple[GroupBy, ...] = (),
+) -> TablePlan:
     """Plan a resource's table; key_sets lists the field groups other tables refer to."""
     schema = resource.get("schema") or {}
     missing = tuple(schema.get("missingValues", [""]))
@@ -93,4 +112,4 @@ def compile_plan(resource: dict[str, Any], key_sets: list[list[str]] | None = No
     index = {name: i for i, name in enumerate(names)}
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
-    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups))
+    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates)

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from .plan import Dialect, FieldPlan, TablePlan
+from ..stats.partials import Group, add, new_group
+from .plan import Dialect, FieldPlan, GroupBy, TablePlan
 
 # (row, field_number or 0, code, cell, detail)
 RawError = tuple[int, int, str, str, str]
@@ -38,6 +39,7 @@ class ScanResult(NamedTuple):
     labels: list[str]
     key_sets: list[set[tuple[Any, ...]]]
     key_rows: list[dict[tuple[Any, ...], list[int]]]
+    aggregates: list[dict[tuple[str, ...], Group]]
 
 
 # --- types -----------------------------------------------------------------------------
@@ -284,6 +286,7 @@ class Scanner:
         self.primary_seen: dict[tuple[Any, ...], int] = {}
         self.key_sets: list[set[tuple[Any, ...]]] = [set() for _ in plan.key_sets]
         self.key_rows: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in plan.key_sets]
+        self.groups: list[dict[tuple[str, ...], Group]] = [{} for _ in plan.aggregates]
         self.width = len(plan.fields)  # cells a row should have: the header's, if any
         self.missing = plan.fields[0].missing_values if plan.fields else ("",)
 
@@ -314,6 +317,8 @@ class Scanner:
         for number in range(max(len(self.plan.fields), self.width) + 1, len(cells) + 1):
             self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
         self.keys(row, values)
+        for group_by, groups in zip(self.plan.aggregates, self.groups, strict=True):
+            aggregate(group_by, groups, cells, values)
 
     def cells(self, row: int, cells: list[str]) -> list[Any]:
         values: list[Any] = []
@@ -358,7 +363,37 @@ class Scanner:
                 rows.setdefault(key, []).append(row)
 
     def result(self, labels: list[str]) -> ScanResult:
-        return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows)
+        return ScanResult(
+            self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups
+        )
+
+
+def group_key(cell: str, transform: str, argument: int) -> str:
+    """A group key from a cell's text: the whole value, a code prefix, a day or an hour."""
+    if transform == "prefix":
+        return cell[:argument]
+    if transform == "day":
+        return cell[:10]
+    if transform == "hour":
+        return cell[:13]
+    return cell
+
+
+def aggregate(
+    group_by: GroupBy, groups: dict[tuple[str, ...], Group], cells: list[str], values: list[Any]
+) -> None:
+    """Fold one valid-enough row into its group; uncastable measures count as missing."""
+    key = tuple(
+        group_key(cells[i] if i < len(cells) else "", transform, argument)
+        for i, transform, argument in group_by.keys
+    )
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = new_group(len(group_by.measures), group_by.quantiles)
+    group[0] += 1
+    for state, index in zip(group[1], group_by.measures, strict=True):
+        value = values[index]
+        add(state, None if value is None else float(value))
 
 
 def scan_rows(rows: Iterable[tuple[int, list[str]]], plan: TablePlan) -> ScanResult:

@@ -1,0 +1,1 @@
+"""The render stage: packages, records and reports become Markdown pages and download files."""

@@ -1,0 +1,172 @@
+"""Turn validated packages and records into page Markdown and download files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from ..collection import to_csv
+from ..model import Package, Record, Resource
+from ..repo import Source
+from ..validate import TableScan, Validation
+
+
+@dataclass(frozen=True)
+class Output:
+    """One generated file of the site: a page (Markdown) or a download (bytes)."""
+
+    uri: str
+    content: str | bytes
+    edit_path: str | None = None
+
+
+def render(env: Environment, names: list[str], **context: Any) -> str:
+    """The most specific template first (e.g. dataset-<name>.html, then dataset.html)."""
+    return env.select_template(names).render(**context)
+
+
+def package_uri(package: Package) -> str:
+    return f"datasets/{package.name}"
+
+
+def published_path(package: Package, resource: Resource) -> str:
+    """Where a resource's file lands in the site, beside the package's descriptor."""
+    relative = posixpath.relpath(resource.path, package.folder or ".")
+    return f"{package_uri(package)}/{relative}"
+
+
+def preview_rows(source: Source, scanned: TableScan, limit: int) -> list[list[str]]:
+    """The first rows of a table, as text, for the preview."""
+    if scanned.records:
+        names = [f.name for f in scanned.plan.fields]
+        rows = list(csv.reader(io.StringIO(to_csv(scanned.resource, scanned.records).decode())))
+        return [row for row in rows[1 : limit + 1] if len(row) == len(names)]
+    text = source.read(scanned.resource.path).decode(scanned.plan.dialect.encoding, "replace")
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""),
+                        delimiter=scanned.plan.dialect.delimiter)
+    skip = len(scanned.plan.dialect.header_rows)
+    rows = []
+    for number, row in enumerate(reader):
+        if number >= skip:
+            rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """The descriptor as published: keys into other packages move to the resource's civicgen
+    property, since Data Package v1 foreign keys stay inside one package."""
+    published = json.loads(json.dumps(descriptor))
+    for resource in published.get("resources") or []:
+        schema = resource.get("schema") or {}
+        outside = [fk for fk in schema.get("foreignKeys") or []
+                   if (fk.get("reference") or {}).get("package")]
+        if outside:
+            schema["foreignKeys"] = [fk for fk in schema["foreignKeys"] if fk not in outside]
+            resource.setdefault("civicgen", {})["foreignKeys"] = outside
+            if not schema["foreignKeys"]:
+                del schema["foreignKeys"]
+    return published
+
+
+def downloads(source: Source, validation: Validation) -> list[Output]:
+    """Every package's descriptor and data files, collections written out as CSV."""
+    outputs = []
+    for package in {scanned.package.name: scanned.package for scanned in validation.tables.values()}.values():
+        text = json.dumps(publishable(package.descriptor), indent=2, ensure_ascii=False) + "\n"
+        outputs.append(Output(f"{package_uri(package)}/datapackage.json", text.encode()))
+    for scanned in validation.tables.values():
+        data = to_csv(scanned.resource, scanned.records) if scanned.resource.records else (
+            source.read(scanned.resource.path))
+        outputs.append(Output(published_path(scanned.package, scanned.resource), data))
+    return outputs
+
+
+def page(env: Environment, uri: str, templates: list[str], edit_path: str | None,
+         **context: Any) -> Output:
+    return Output(uri, render(env, templates, **context), edit_path)
+
+
+def dataset_pages(env: Environment, source: Source, validation: Validation,
+                  limit: int) -> list[Output]:
+    packages: dict[str, list[TableScan]] = {}
+    for scanned in validation.tables.values():
+        packages.setdefault(scanned.package.name, []).append(scanned)
+    outputs = [page(env, "datasets/index.md", ["datasets.html"], None,
+                    packages=[tables[0].package for tables in packages.values()], tables=packages)]
+    for name, tables in packages.items():
+        package = tables[0].package
+        previews = {t.resource.name: preview_rows(source, t, limit) for t in tables}
+        outputs.append(page(
+            env, f"datasets/{name}/index.md", [f"dataset-{name}.html", "dataset.html"],
+            package.descriptor_path, package=package, tables=tables, previews=previews,
+            files={t.resource.name: posixpath.relpath(published_path(package, t.resource),
+                                                      package_uri(package)) for t in tables},
+        ))
+    return outputs
+
+
+def records_of(validation: Validation, profile: str) -> list[tuple[TableScan, Record]]:
+    return [(scanned, record) for scanned in validation.tables.values()
+            if scanned.package.profile == profile for record in scanned.records]
+
+
+def funding_labels(source: Source, validation: Validation, scanned: TableScan) -> dict[str, str]:
+    """For each foreign-key value of a collection, the label of the row it points to."""
+    labels: dict[str, str] = {}
+    for fk in scanned.resource.schema.get("foreignKeys") or []:
+        ref = fk.get("reference") or {}
+        target = validation.tables.get((ref.get("package") or scanned.package.name,
+                                        ref.get("resource") or scanned.resource.name))
+        if target is None or target.records:
+            continue
+        text = source.read(target.resource.path).decode(target.plan.dialect.encoding, "replace")
+        for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))):
+            if len(row) >= 2:
+                labels[row[0]] = row[1]
+    return labels
+
+
+def proposal_pages(env: Environment, source: Source, validation: Validation) -> list[Output]:
+    items = records_of(validation, "proposals")
+    if not items:
+        return []
+    labels = funding_labels(source, validation, items[0][0])
+    records = sorted((r for _, r in items), key=lambda r: (-(r.values.get("votes") or 0), r.path))
+    outputs = [page(env, "proposals/index.md", ["proposals.html"], None, records=records)]
+    for _, record in items:
+        key = record.values["id"]
+        outputs.append(page(env, f"proposals/{key}.md", [f"proposal-{key}.html", "proposal.html"],
+                            record.path, record=record, labels=labels))
+    return outputs
+
+
+def tool_pages(env: Environment, validation: Validation) -> list[Output]:
+    items = records_of(validation, "catalog")
+    if not items:
+        return []
+    records = sorted((r for _, r in items), key=lambda r: str(r.values.get("name", "")).lower())
+    outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records)]
+    for _, record in items:
+        key = record.values["id"]
+        outputs.append(page(env, f"tools/{key}.md", [f"tool-{key}.html", "tool.html"],
+                            record.path, record=record))
+    return outputs
+
+
+def render_site(env: Environment, source: Source, validation: Validation,
+                preview_limit: int = 10) -> list[Output]:
+    """Every generated page and download of the portal."""
+    return [
+        *dataset_pages(env, source, validation, preview_limit),
+        *proposal_pages(env, source, validation),
+        *tool_pages(env, validation),
+        *downloads(source, validation),
+    ]

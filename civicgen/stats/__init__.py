@@ -1,0 +1,1 @@
+"""The aggregate stage: mergeable partial states and the derived statistics of each profile."""
