@@ -14,3 +14,4 @@ class CivicgenConfig(base.Config):
     tools_dir = c.Type(str, default="tools-catalog")
     limit_errors = c.Type(int, default=1000)
     preview_rows = c.Type(int, default=10)
+    cache_dir = c.Type(str, default=".civicgen-cache")

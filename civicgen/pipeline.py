@@ -6,6 +6,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import ScanCache
 from .errors import CivicError
 from .exceptions import CivicgenException
 from .model import Portal
@@ -21,6 +22,7 @@ class Settings:
     datasets_dir: str = "datasets"
     tools_dir: str = "tools-catalog"
     limit_errors: int = 1000
+    cache_dir: str | None = ".civicgen-cache"  # relative to the repository; None: no cache
 
 
 @dataclass
@@ -95,4 +97,7 @@ def validate(paths: list[str] | None = None, settings: Settings | None = None) -
     """Load and validate: the whole portal, or the packages named by paths."""
     settings = settings or Settings()
     loaded = load(paths, settings=settings)
-    return validate_portal(loaded.source, loaded.portal, loaded.errors, settings.limit_errors)
+    cache = ScanCache(loaded.source.root / settings.cache_dir) if settings.cache_dir else None
+    return validate_portal(
+        loaded.source, loaded.portal, loaded.errors, settings.limit_errors, cache
+    )

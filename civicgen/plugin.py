@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -13,10 +12,10 @@ from mkdocs.structure.files import File, Files
 
 from .config import CivicgenConfig
 from .exceptions import CivicgenException
-from .pipeline import Settings, load
+from .pipeline import Settings, validate
 from .site.env import make_env
 from .site.pages import render_site
-from .validate import Validation, validate_portal
+from .validate import Validation
 
 log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
@@ -27,23 +26,21 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     def __init__(self) -> None:
         self.validation: Validation | None = None
-        self.source: Any = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return config
         root = Path(config.config_file_path or ".").resolve().parent
         settings = Settings(
-            self.config.datasets_dir, self.config.tools_dir, self.config.limit_errors
+            self.config.datasets_dir,
+            self.config.tools_dir,
+            self.config.limit_errors,
+            self.config.cache_dir or None,
         )
         try:
-            loaded = load([str(root)], settings=settings)
+            self.validation = validate([str(root)], settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
-        self.source = loaded.source
-        self.validation = validate_portal(
-            loaded.source, loaded.portal, loaded.errors, settings.limit_errors
-        )
         report = self.validation.report
         if not report.valid:
             raise PluginError(refusal(report.to_text().splitlines()[:-1], report.summary()))
@@ -56,7 +53,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled or self.validation is None:
             return files
         env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
-        for output in render_site(env, self.source, self.validation, self.config.preview_rows):
+        for output in render_site(env, self.validation, self.config.preview_rows):
             existing = files.get_file_from_path(output.uri)
             if existing is not None:
                 files.remove(existing)  # a generated page replaces a hand-written placeholder

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
+from .cache import ScanCache, cache_key
 from .collection import record_cells
 from .errors import (
     CivicError,
     ExtraCellError,
     FileError,
     ForeignKeyError,
+    ProfileError,
     UnknownLicenceError,
     UnsafePathError,
 )
@@ -24,6 +29,7 @@ from .report import Report
 from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
+from .stats.profiles import aggregates_for
 
 LICENCE_FIELD = {"catalog": "licence"}
 
@@ -43,6 +49,8 @@ class TableScan:
 class Validation:
     report: Report
     tables: dict[tuple[str, str], TableScan]
+    source: Source
+    cache: ScanCache | None = None
 
 
 def foreign_keys(
@@ -76,18 +84,26 @@ def key_groups(portal: Portal) -> dict[tuple[str, str], list[list[str]]]:
 
 
 def validate_portal(
-    source: Source, portal: Portal, load_errors: list[CivicError], limit_errors: int = 1000
+    source: Source,
+    portal: Portal,
+    load_errors: list[CivicError],
+    limit_errors: int = 1000,
+    cache: ScanCache | None = None,
 ) -> Validation:
     """Scan every resource of the portal and check keys across tables."""
     report = Report(limit_errors=limit_errors, packages=len(portal.packages))
     report.extend(load_errors)
+    for package in portal.packages:
+        report.extend(column_type_errors(package))
     groups = key_groups(portal)
     tables: dict[tuple[str, str], TableScan] = {}
     for package in portal.packages:
         for resource in package.resources:
             key = (package.name, resource.name)
-            plan = compile_plan(resource.descriptor, groups.get(key))
-            scanned = scan_resource(source, package, resource, plan, report)
+            plan = compile_plan(
+                resource.descriptor, groups.get(key), aggregates_for(package, resource)
+            )
+            scanned = scan_resource(source, package, resource, plan, report, cache)
             if scanned is not None:
                 tables[key] = scanned
                 report.tables += 1
@@ -100,11 +116,28 @@ def validate_portal(
     }
     for scanned in tables.values():
         check_foreign_keys(scanned, tables, groups, declared, report)
-    return Validation(report, tables)
+    return Validation(report, tables, source, cache)
+
+
+def cached_scan(data: bytes, plan: TablePlan, cache: ScanCache | None) -> ScanResult:
+    """The scan of a file, from the cache when the same bytes were scanned with the same plan."""
+    if cache is None:
+        return kernel.scan_csv(data, plan)
+    key = cache_key(data, plan, kernel.__name__)
+    result = cache.get(key)
+    if result is None:
+        result = kernel.scan_csv(data, plan)
+        cache.put(key, result)
+    return result
 
 
 def scan_resource(
-    source: Source, package: Package, resource: Resource, plan: TablePlan, report: Report
+    source: Source,
+    package: Package,
+    resource: Resource,
+    plan: TablePlan,
+    report: Report,
+    cache: ScanCache | None = None,
 ) -> TableScan | None:
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report)
@@ -121,7 +154,7 @@ def scan_resource(
         )
         report.add(FileError(note=note, path=resource.path, resource=resource.name))
         return None
-    result = kernel.scan_csv(data, plan)
+    result = cached_scan(data, plan, cache)
     report.extend(
         [
             explain(raw, plan.fields, path=resource.path, resource=resource.name)
@@ -177,6 +210,38 @@ def unknown_keys(record: Record, names: list[str], resource: Resource) -> list[C
                 )
             )
     return errors
+
+
+def column_type_errors(package: Package) -> list[CivicError]:
+    """Fiscal Data Package 1.0: every columnType must be one of the official os-types."""
+    known = os_types()
+    errors: list[CivicError] = []
+    for resource in package.resources:
+        for described in resource.fields:
+            column_type = described.get("columnType")
+            if column_type is not None and column_type not in known:
+                close = difflib.get_close_matches(str(column_type), known, n=1)
+                hint = (
+                    f'did you mean "{close[0]}"?'
+                    if close
+                    else "see the Fiscal Data Package type list"
+                )
+                note = f'columnType "{column_type}" is not a Fiscal Data Package type ({hint})'
+                errors.append(
+                    ProfileError(
+                        note=note,
+                        path=package.descriptor_path,
+                        resource=resource.name,
+                        field_name=str(described.get("name")),
+                    )
+                )
+    return errors
+
+
+@functools.cache
+def os_types() -> list[str]:
+    """The official columnType names (openspending/os-types, MIT)."""
+    return json.loads(resources.files("civicgen").joinpath("data/os-types.json").read_text())
 
 
 def licence_errors(record: Record, package: Package, resource: Resource) -> list[CivicError]:

@@ -356,16 +356,16 @@ class Scanner:
                 first = self.primary_seen.setdefault(key, row)
                 if first != row:
                     self.errors.append((row, 0, "primary-key", "", str(first)))
-        for group, found, rows in zip(self.plan.key_sets, self.key_sets, self.key_rows, strict=True):
+        for group, found, rows in zip(
+            self.plan.key_sets, self.key_sets, self.key_rows, strict=True
+        ):
             key = tuple(values[i] for i in group)
             if all(v is not None for v in key):
                 found.add(key)
                 rows.setdefault(key, []).append(row)
 
     def result(self, labels: list[str]) -> ScanResult:
-        return ScanResult(
-            self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups
-        )
+        return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups)
 
 
 def group_key(cell: str, transform: str, argument: int) -> str:
@@ -417,7 +417,11 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
     try:
         for number, cells in csv_rows(text, plan.dialect):
             if number in plan.dialect.header_rows:
-                labels = cells if not labels else [f"{a} {b}" for a, b in zip(labels, cells, strict=False)]
+                labels = (
+                    cells
+                    if not labels
+                    else [f"{a} {b}" for a, b in zip(labels, cells, strict=False)]
+                )
                 if number == last_header:
                     scanner.labels(labels)
             else:

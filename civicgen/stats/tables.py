@@ -1,0 +1,53 @@
+"""Derived tables: what a profile computes, ready to print or publish as a data package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "string"
+    title: str = ""
+    unit: str = ""
+
+    def descriptor(self) -> dict[str, Any]:
+        described: dict[str, Any] = {"name": self.name, "type": self.type}
+        if self.title:
+            described["title"] = self.title
+        if self.unit:
+            described["unit"] = self.unit
+        return described
+
+
+@dataclass
+class DerivedTable:
+    """One table of derived statistics (e.g. budget totals by year)."""
+
+    name: str
+    title: str
+    description: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        names = [c.name for c in self.columns]
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    def where(self, **equal: Any) -> list[dict[str, Any]]:
+        return [r for r in self.records() if all(r.get(k) == v for k, v in equal.items())]
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    """Round derived figures so published files are stable across platforms."""
+    return None if value is None else round(value, digits)
+
+
+def change(current: float | None, previous: float | None) -> tuple[float | None, float | None]:
+    """Absolute and relative change; relative is None when there is no base."""
+    if current is None or previous is None:
+        return None, None
+    relative = (current - previous) / previous if previous else None
+    return rounded(current - previous, 2), rounded(relative)
