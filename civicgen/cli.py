@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .exceptions import CivicgenException
-from .pipeline import Settings, validate
+from .pipeline import Settings, statistics, validate
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -81,6 +81,53 @@ def validate_command(
         if annotations and report.errors:
             click.echo(report.to_annotations())
     sys.exit(0 if report.valid else EXIT_INVALID)
+
+
+@main.command("stats")
+@click.argument("package")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["json", "csv", "markdown"]),
+    default="markdown",
+    show_default=True,
+    help="How to print the tables.",
+)
+@click.option("--table", default=None, help="Print only this table (required for csv).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many rows per table (markdown).",
+)
+@handle_errors
+def stats_command(package: str, output: str, table: str | None, limit: int | None) -> None:
+    """Print the derived statistics of PACKAGE (a folder or a package name).
+
+    Budgets: totals and classification rollups; sensors: series, coverage,
+    exceedances; proposals: by status and the funding chain; catalog: counts.
+    """
+    from .stats.profiles import derive_all
+    from .stats.publish import csv_bytes, to_json, to_markdown
+
+    validation, chosen = statistics(package)
+    if not validation.report.valid:
+        click.echo(validation.report.to_text(), err=True)
+        sys.exit(EXIT_INVALID)
+    tables = derive_all(validation).get(chosen.name, [])
+    if table is not None:
+        tables = [t for t in tables if t.name == table]
+        if not tables:
+            raise CivicgenException(f'no table "{table}" in the statistics of {chosen.name}')
+    if output == "csv":
+        if len(tables) != 1:
+            names = ", ".join(t.name for t in tables)
+            raise CivicgenException(f"choose one table with --table for csv: {names}")
+        click.echo(csv_bytes(tables[0]).decode(), nl=False)
+    elif output == "json":
+        click.echo(to_json(chosen, tables))
+    else:
+        click.echo(to_markdown(tables, limit), nl=False)
 
 
 def show_mkdocs_messages() -> None:

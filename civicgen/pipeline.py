@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .cache import ScanCache
 from .errors import CivicError
@@ -101,3 +102,27 @@ def validate(paths: list[str] | None = None, settings: Settings | None = None) -
     return validate_portal(
         loaded.source, loaded.portal, loaded.errors, settings.limit_errors, cache
     )
+
+
+def package_path(name_or_path: str, settings: Settings, start: str = ".") -> str:
+    """A package folder from a folder, a datapackage.json, or a package name."""
+    if Path(name_or_path).exists():
+        return name_or_path
+    source = open_source(start)
+    for candidate in (f"{settings.datasets_dir}/{name_or_path}", settings.tools_dir):
+        descriptor = f"{candidate}/datapackage.json"
+        if source.exists(descriptor) and (
+            candidate != settings.tools_dir or name_or_path in (candidate, "tools-catalog")
+        ):
+            return str(source.root / candidate)
+    raise CivicgenException(f'no data package "{name_or_path}" (give its folder or its name)')
+
+
+def statistics(name_or_path: str, settings: Settings | None = None) -> tuple[Validation, Any]:
+    """Validate a package (and those it refers to); return the validation and its package."""
+    settings = settings or Settings()
+    validation = validate([package_path(name_or_path, settings)], settings)
+    chosen = next(iter(validation.tables.values()), None)
+    if chosen is None:
+        raise CivicgenException(f"{name_or_path}: the package has no table that could be read")
+    return validation, chosen.package

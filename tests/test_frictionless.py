@@ -204,7 +204,10 @@ def test_published_packages_open_in_frictionless_and_datapackage_py(
     from civicgen.build import build_site
 
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
-    for descriptor in sorted((site / "datasets").glob("*/datapackage.json")):
+    published = sorted((site / "datasets").glob("*/datapackage.json"))
+    derived = sorted((site / "datasets").glob("*/stats/datapackage.json"))
+    assert len(published) == 4 and len(derived) == 4
+    for descriptor in published + derived:
         assert frictionless_flat(descriptor) == [], descriptor
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -22,7 +22,7 @@ class ImportProblem(CivicgenException):
     """The input cannot be imported; errors say where and what to fix. Nothing was written."""
 
     def __init__(self, errors: list[CivicError]) -> None:
-        self.errors = list(errors)
+        self.errors = sorted(errors, key=where)
         lines = [e.message for e in self.errors[:SHOWN_ERRORS]]
         if len(self.errors) > SHOWN_ERRORS:
             lines.append(f"…and {len(self.errors) - SHOWN_ERRORS} more")
@@ -45,6 +45,11 @@ class ImportResult:
         noun = "problem" if len(self.errors) == 1 else "problems"
         lines = [f"{head}; {len(self.errors)} {noun} to review:"]
         return "\n".join(lines + [f"  {e.message}" for e in self.errors])
+
+
+def where(error: CivicError) -> tuple[str, int, int]:
+    """Sort key: file, then line, then column."""
+    return (error.path, -1 if error.line is None else error.line, error.column or 0)
 
 
 def problem(error: CivicError) -> ImportProblem:

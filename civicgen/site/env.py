@@ -79,4 +79,7 @@ def make_env(theme_dir: Path | None = None) -> Environment:
     )
     env.filters.update(markdown=render_markdown, url=safe_url, money=money, percent=percent,
                        cell=cell, frontmatter=frontmatter)
+    from .rows import FILTERS
+
+    env.filters.update(FILTERS)
     return env

@@ -14,7 +14,12 @@ from jinja2 import Environment
 from ..collection import to_csv
 from ..model import Package, Record, Resource
 from ..repo import Source
+from ..stats.profiles import derive_all
+from ..stats.publish import stats_files
+from ..stats.tables import DerivedTable
 from ..validate import TableScan, Validation
+
+Derived = dict[str, list[DerivedTable]]
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,9 @@ def preview_rows(source: Source, scanned: TableScan, limit: int) -> list[list[st
         rows = list(csv.reader(io.StringIO(to_csv(scanned.resource, scanned.records).decode())))
         return [row for row in rows[1 : limit + 1] if len(row) == len(names)]
     text = source.read(scanned.resource.path).decode(scanned.plan.dialect.encoding, "replace")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""),
-                        delimiter=scanned.plan.dialect.delimiter)
+    reader = csv.reader(
+        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=scanned.plan.dialect.delimiter
+    )
     skip = len(scanned.plan.dialect.header_rows)
     rows = []
     for number, row in enumerate(reader):
@@ -66,8 +72,11 @@ def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
     published = json.loads(json.dumps(descriptor))
     for resource in published.get("resources") or []:
         schema = resource.get("schema") or {}
-        outside = [fk for fk in schema.get("foreignKeys") or []
-                   if (fk.get("reference") or {}).get("package")]
+        outside = [
+            fk
+            for fk in schema.get("foreignKeys") or []
+            if (fk.get("reference") or {}).get("package")
+        ]
         if outside:
             schema["foreignKeys"] = [fk for fk in schema["foreignKeys"] if fk not in outside]
             resource.setdefault("civicgen", {})["foreignKeys"] = outside
@@ -76,46 +85,88 @@ def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
     return published
 
 
+def stats_downloads(validation: Validation, derived: Derived) -> list[Output]:
+    """Each package's derived tables, published as a data package under stats/."""
+    packages = {scanned.package.name: scanned.package for scanned in validation.tables.values()}
+    return [
+        Output(f"{package_uri(packages[name])}/stats/{file}", content)
+        for name, tables in derived.items()
+        if tables
+        for file, content in stats_files(packages[name], tables).items()
+    ]
+
+
 def downloads(source: Source, validation: Validation) -> list[Output]:
     """Every package's descriptor and data files, collections written out as CSV."""
     outputs = []
-    for package in {scanned.package.name: scanned.package for scanned in validation.tables.values()}.values():
+    for package in {
+        scanned.package.name: scanned.package for scanned in validation.tables.values()
+    }.values():
         text = json.dumps(publishable(package.descriptor), indent=2, ensure_ascii=False) + "\n"
         outputs.append(Output(f"{package_uri(package)}/datapackage.json", text.encode()))
     for scanned in validation.tables.values():
-        data = to_csv(scanned.resource, scanned.records) if scanned.resource.records else (
-            source.read(scanned.resource.path))
+        data = (
+            to_csv(scanned.resource, scanned.records)
+            if scanned.resource.records
+            else (source.read(scanned.resource.path))
+        )
         outputs.append(Output(published_path(scanned.package, scanned.resource), data))
     return outputs
 
 
-def page(env: Environment, uri: str, templates: list[str], edit_path: str | None,
-         **context: Any) -> Output:
+def page(
+    env: Environment, uri: str, templates: list[str], edit_path: str | None, **context: Any
+) -> Output:
     return Output(uri, render(env, templates, **context), edit_path)
 
 
-def dataset_pages(env: Environment, source: Source, validation: Validation,
-                  limit: int) -> list[Output]:
+def dataset_pages(
+    env: Environment, source: Source, validation: Validation, limit: int, derived: Derived
+) -> list[Output]:
     packages: dict[str, list[TableScan]] = {}
     for scanned in validation.tables.values():
         packages.setdefault(scanned.package.name, []).append(scanned)
-    outputs = [page(env, "datasets/index.md", ["datasets.html"], None,
-                    packages=[tables[0].package for tables in packages.values()], tables=packages)]
+    outputs = [
+        page(
+            env,
+            "datasets/index.md",
+            ["datasets.html"],
+            None,
+            packages=[tables[0].package for tables in packages.values()],
+            tables=packages,
+        )
+    ]
     for name, tables in packages.items():
         package = tables[0].package
         previews = {t.resource.name: preview_rows(source, t, limit) for t in tables}
-        outputs.append(page(
-            env, f"datasets/{name}/index.md", [f"dataset-{name}.html", "dataset.html"],
-            package.descriptor_path, package=package, tables=tables, previews=previews,
-            files={t.resource.name: posixpath.relpath(published_path(package, t.resource),
-                                                      package_uri(package)) for t in tables},
-        ))
+        outputs.append(
+            page(
+                env,
+                f"datasets/{name}/index.md",
+                [f"dataset-{name}.html", "dataset.html"],
+                package.descriptor_path,
+                package=package,
+                tables=tables,
+                stats={t.name: t for t in derived.get(name, [])},
+                previews=previews,
+                files={
+                    t.resource.name: posixpath.relpath(
+                        published_path(package, t.resource), package_uri(package)
+                    )
+                    for t in tables
+                },
+            )
+        )
     return outputs
 
 
 def records_of(validation: Validation, profile: str) -> list[tuple[TableScan, Record]]:
-    return [(scanned, record) for scanned in validation.tables.values()
-            if scanned.package.profile == profile for record in scanned.records]
+    return [
+        (scanned, record)
+        for scanned in validation.tables.values()
+        if scanned.package.profile == profile
+        for record in scanned.records
+    ]
 
 
 def funding_labels(source: Source, validation: Validation, scanned: TableScan) -> dict[str, str]:
@@ -123,8 +174,12 @@ def funding_labels(source: Source, validation: Validation, scanned: TableScan) -
     labels: dict[str, str] = {}
     for fk in scanned.resource.schema.get("foreignKeys") or []:
         ref = fk.get("reference") or {}
-        target = validation.tables.get((ref.get("package") or scanned.package.name,
-                                        ref.get("resource") or scanned.resource.name))
+        target = validation.tables.get(
+            (
+                ref.get("package") or scanned.package.name,
+                ref.get("resource") or scanned.resource.name,
+            )
+        )
         if target is None or target.records:
             continue
         text = source.read(target.resource.path).decode(target.plan.dialect.encoding, "replace")
@@ -134,39 +189,72 @@ def funding_labels(source: Source, validation: Validation, scanned: TableScan) -
     return labels
 
 
-def proposal_pages(env: Environment, source: Source, validation: Validation) -> list[Output]:
+def proposal_pages(
+    env: Environment, source: Source, validation: Validation, derived: Derived
+) -> list[Output]:
     items = records_of(validation, "proposals")
     if not items:
         return []
     labels = funding_labels(source, validation, items[0][0])
     records = sorted((r for _, r in items), key=lambda r: (-(r.values.get("votes") or 0), r.path))
-    outputs = [page(env, "proposals/index.md", ["proposals.html"], None, records=records)]
+    stats = package_stats(validation, derived, "proposals")
+    outputs = [
+        page(env, "proposals/index.md", ["proposals.html"], None, records=records, stats=stats)
+    ]
     for _, record in items:
         key = record.values["id"]
-        outputs.append(page(env, f"proposals/{key}.md", [f"proposal-{key}.html", "proposal.html"],
-                            record.path, record=record, labels=labels))
+        outputs.append(
+            page(
+                env,
+                f"proposals/{key}.md",
+                [f"proposal-{key}.html", "proposal.html"],
+                record.path,
+                record=record,
+                labels=labels,
+            )
+        )
     return outputs
 
 
-def tool_pages(env: Environment, validation: Validation) -> list[Output]:
+def tool_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
     items = records_of(validation, "catalog")
     if not items:
         return []
     records = sorted((r for _, r in items), key=lambda r: str(r.values.get("name", "")).lower())
-    outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records)]
+    stats = package_stats(validation, derived, "catalog")
+    osi = {row["id"]: row["osi_approved"] for row in stats["licences"].records()} if stats else {}
+    outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, stats=stats)]
     for _, record in items:
         key = record.values["id"]
-        outputs.append(page(env, f"tools/{key}.md", [f"tool-{key}.html", "tool.html"],
-                            record.path, record=record))
+        outputs.append(
+            page(
+                env,
+                f"tools/{key}.md",
+                [f"tool-{key}.html", "tool.html"],
+                record.path,
+                record=record,
+                osi_approved=osi.get(key),
+            )
+        )
     return outputs
 
 
 def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
     """Every generated page and download of the portal."""
     source = validation.source
+    derived = derive_all(validation)
     return [
-        *dataset_pages(env, source, validation, preview_limit),
-        *proposal_pages(env, source, validation),
-        *tool_pages(env, validation),
+        *dataset_pages(env, source, validation, preview_limit, derived),
+        *proposal_pages(env, source, validation, derived),
+        *tool_pages(env, validation, derived),
         *downloads(source, validation),
+        *stats_downloads(validation, derived),
     ]
+
+
+def package_stats(validation: Validation, derived: Derived, profile: str) -> dict[str, Any]:
+    """The derived tables of the first package with this profile, by table name."""
+    for scanned in validation.tables.values():
+        if scanned.package.profile == profile:
+            return {t.name: t for t in derived.get(scanned.package.name, [])}
+    return {}

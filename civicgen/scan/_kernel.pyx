@@ -1,0 +1,1476 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False, embedsignature=True
+"""The compiled scan kernel: the same functions and results as reference.py, in one C pass.
+
+The CSV bytes are parsed here (Python's csv dialect rules, strict), UTF-8 is validated
+here, and the common types (string, integer, number, boolean, date, datetime, year) are
+checked on byte slices. Python objects are made only for what is kept: key values,
+cells of errors and group keys. A cell the C path is unsure about goes through the
+reference's own cast and constraint code, so both kernels give the same answers; a plan
+this kernel does not handle (other encodings, unusual dialects, keys of other types)
+is scanned by the reference.
+"""
+
+from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t
+from libc.stdlib cimport malloc, realloc, free, strtod
+from libc.string cimport memchr, memcpy, memcmp
+from libc.math cimport log, ceil, fabs, isfinite
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.dict cimport PyDict_GetItem
+from cpython.ref cimport PyObject
+
+import csv
+import datetime as dt
+import io
+import struct
+from decimal import Decimal
+
+from ..stats import partials
+from . import reference
+from .reference import NOT_CAST, ScanResult, broken_constraint, cast, scan_rows
+
+__all__ = ["ScanResult", "scan_csv", "scan_rows", "scan_range", "row_starts"]
+
+# field kinds
+DEF K_STR = 0
+DEF K_INT = 1
+DEF K_NUM = 2
+DEF K_BOOL = 3
+DEF K_DATE = 4
+DEF K_DTIME = 5
+DEF K_YEAR = 6
+DEF K_SLOW = 7
+# constraint operations
+DEF C_MINLEN = 0
+DEF C_MAXLEN = 1
+DEF C_MIN = 2
+DEF C_MAX = 3
+DEF C_XMIN = 4
+DEF C_XMAX = 5
+DEF C_PATTERN = 6
+DEF C_PY = 7
+# cell status
+DEF V_NONE = 0
+DEF V_C = 1
+DEF V_PY = 2
+
+CANON_TYPES = {"string", "any", "integer", "number", "boolean", "date", "datetime", "year"}
+EPOCH = dt.datetime(1, 1, 1)
+MICRO = dt.timedelta(microseconds=1)
+INT64 = struct.Struct("<q")
+BOUND_NAMES = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+PATTERN_CACHE = 4096
+
+
+# --- hashing and key sets ------------------------------------------------------------
+
+
+cdef inline uint64_t mix(uint64_t h) noexcept nogil:
+    h ^= h >> 33
+    h *= <uint64_t>0xff51afd7ed558ccd
+    h ^= h >> 33
+    h *= <uint64_t>0xc4ceb9fe1a85ec53
+    h ^= h >> 33
+    return h
+
+
+cdef uint64_t hash_bytes(const char* p, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = <uint64_t>n * <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t w
+    while n >= 8:
+        memcpy(&w, p, 8)
+        h = (h ^ mix(w)) * <uint64_t>0x9E3779B97F4A7C15
+        p += 8
+        n -= 8
+    w = 0
+    if n:
+        memcpy(&w, p, n)
+        h = (h ^ mix(w ^ <uint64_t>n)) * <uint64_t>0x9E3779B97F4A7C15
+    return mix(h)
+
+
+cdef struct Entry:
+    uint64_t hash
+    int64_t off
+    int64_t row
+
+
+cdef class KeySet:
+    """Distinct byte keys, each with the first row (or group number) it was seen at."""
+
+    cdef char* arena
+    cdef Py_ssize_t arena_len, arena_cap
+    cdef Entry* entries
+    cdef Py_ssize_t n, cap
+    cdef int32_t* slots
+    cdef uint64_t mask
+
+    def __cinit__(self):
+        self.arena_cap = 1024
+        self.arena = <char*>malloc(self.arena_cap)
+        self.cap = 64
+        self.entries = <Entry*>malloc(self.cap * sizeof(Entry))
+        self.mask = 127
+        self.slots = <int32_t*>malloc((self.mask + 1) * sizeof(int32_t))
+        if not self.arena or not self.entries or not self.slots:
+            raise MemoryError()
+        self.clear_slots()
+
+    def __dealloc__(self):
+        free(self.arena)
+        free(self.entries)
+        free(self.slots)
+
+    def __len__(self):
+        return self.n
+
+    cdef void clear_slots(self) noexcept:
+        cdef uint64_t i
+        for i in range(self.mask + 1):
+            self.slots[i] = 0
+
+    cdef inline Py_ssize_t key_len(self, Py_ssize_t i) noexcept:
+        if i + 1 < self.n:
+            return self.entries[i + 1].off - self.entries[i].off
+        return self.arena_len - self.entries[i].off
+
+    cdef int grow_slots(self) except -1:
+        cdef uint64_t size = (self.mask + 1) * 2
+        cdef int32_t* slots = <int32_t*>realloc(self.slots, size * sizeof(int32_t))
+        if not slots:
+            raise MemoryError()
+        self.slots = slots
+        self.mask = size - 1
+        self.clear_slots()
+        cdef Py_ssize_t i
+        cdef uint64_t s
+        for i in range(self.n):
+            s = self.entries[i].hash & self.mask
+            while self.slots[s]:
+                s = (s + 1) & self.mask
+            self.slots[s] = <int32_t>(i + 1)
+        return 0
+
+    cdef Py_ssize_t find(self, const char* key, Py_ssize_t klen, uint64_t h) noexcept:
+        """Index of the entry holding key, or -1 - (free slot) when absent."""
+        cdef uint64_t s = h & self.mask
+        cdef int32_t e
+        while True:
+            e = self.slots[s]
+            if e == 0:
+                return -1 - <Py_ssize_t>s
+            e -= 1
+            if (self.entries[e].hash == h and self.key_len(e) == klen
+                    and memcmp(self.arena + self.entries[e].off, key, klen) == 0):
+                return e
+            s = (s + 1) & self.mask
+
+    cdef int64_t insert(self, const char* key, Py_ssize_t klen, int64_t row) except -2:
+        """The row stored for key; stores row and returns -1 if the key is new."""
+        cdef uint64_t h = hash_bytes(key, klen)
+        cdef Py_ssize_t found = self.find(key, klen, h)
+        if found >= 0:
+            return self.entries[found].row
+        self.append(key, klen, h, row)
+        if <uint64_t>(self.n * 10) > (self.mask + 1) * 7:
+            self.grow_slots()
+        else:
+            self.slots[-1 - found] = <int32_t>self.n
+        return -1
+
+    cdef int append(self, const char* key, Py_ssize_t klen, uint64_t h, int64_t row) except -1:
+        cdef char* arena
+        cdef Entry* entries
+        if self.arena_len + klen > self.arena_cap:
+            while self.arena_len + klen > self.arena_cap:
+                self.arena_cap *= 2
+            arena = <char*>realloc(self.arena, self.arena_cap)
+            if not arena:
+                raise MemoryError()
+            self.arena = arena
+        if self.n == self.cap:
+            self.cap *= 2
+            entries = <Entry*>realloc(self.entries, self.cap * sizeof(Entry))
+            if not entries:
+                raise MemoryError()
+            self.entries = entries
+        memcpy(self.arena + self.arena_len, key, klen)
+        self.entries[self.n].hash = h
+        self.entries[self.n].off = self.arena_len
+        self.entries[self.n].row = row
+        self.arena_len += klen
+        self.n += 1
+        return 0
+
+    def dumps(self) -> tuple:
+        """The keys as two bytes objects (arena, entries): cheap to send between processes."""
+        return (
+            PyBytes_FromStringAndSize(self.arena, self.arena_len),
+            PyBytes_FromStringAndSize(<char*>self.entries, self.n * sizeof(Entry)),
+        )
+
+    @staticmethod
+    def loads(bytes arena, bytes entries) -> KeySet:
+        cdef KeySet ks = KeySet()
+        cdef Py_ssize_t count = PyBytes_GET_SIZE(entries) // sizeof(Entry)
+        cdef const Entry* src = <const Entry*>PyBytes_AS_STRING(entries)
+        cdef const char* a = PyBytes_AS_STRING(arena)
+        cdef Py_ssize_t i, klen
+        for i in range(count):
+            klen = (src[i + 1].off if i + 1 < count else PyBytes_GET_SIZE(arena)) - src[i].off
+            ks.append(a + src[i].off, klen, src[i].hash, src[i].row)
+            if <uint64_t>(ks.n * 10) > (ks.mask + 1) * 7:
+                ks.grow_slots()
+            else:
+                ks.slots[-1 - ks.find(a + src[i].off, klen, src[i].hash)] = <int32_t>ks.n
+        return ks
+
+    def merge_later(self, KeySet later) -> dict:
+        """Add the keys of a later chunk; return {its first row: first row here} for known keys."""
+        cdef dict moved = {}
+        cdef Py_ssize_t i, found, klen
+        cdef const char* key
+        for i in range(later.n):
+            key = later.arena + later.entries[i].off
+            klen = later.key_len(i)
+            found = self.find(key, klen, later.entries[i].hash)
+            if found >= 0:
+                moved[later.entries[i].row] = self.entries[found].row
+            else:
+                self.append(key, klen, later.entries[i].hash, later.entries[i].row)
+                if <uint64_t>(self.n * 10) > (self.mask + 1) * 7:
+                    self.grow_slots()
+                else:
+                    self.slots[-1 - found] = <int32_t>self.n
+        return moved
+
+
+# --- canonical key bytes of Python values (equal values, equal bytes) -----------------
+
+
+def canon(value):
+    """Bytes equal for values Python finds equal (the kernel's C path writes the same)."""
+    if value is True or value is False:
+        return b"b1" if value else b"b0"
+    if isinstance(value, int):
+        if -(1 << 63) <= value < (1 << 63):
+            return b"i" + INT64.pack(value)
+        return b"I" + str(value).encode()
+    if isinstance(value, str):
+        return b"s" + value.encode("utf-8", "surrogatepass")
+    if isinstance(value, Decimal):
+        return canon_decimal(value)
+    if isinstance(value, dt.datetime):
+        if value.utcoffset() is None:
+            return b"N" + INT64.pack((value - EPOCH) // MICRO)
+        return b"A" + INT64.pack((value.replace(tzinfo=None) - EPOCH - value.utcoffset()) // MICRO)
+    if isinstance(value, dt.date):
+        return b"d" + INT64.pack(value.toordinal())
+    raise TypeError(f"no canonical key for {type(value).__name__}")
+
+
+def canon_decimal(value):
+    if value.is_nan():
+        hash(value)  # a signalling NaN cannot be hashed: fail as the reference does
+        return None
+    if value.is_infinite():
+        return b"F-" if value.is_signed() else b"F+"
+    if not value:
+        return b"D0"
+    sign, digits, exponent = value.as_tuple()
+    text = "".join(map(str, digits)).lstrip("0")
+    stripped = text.rstrip("0")
+    exponent += len(text) - len(stripped)
+    return b"D" + (b"-" if sign else b"+") + INT64.pack(exponent) + stripped.encode()
+
+
+# --- byte-level parsing of cell values ------------------------------------------------
+
+
+cdef double POW10[23]
+cdef int _i
+POW10[0] = 1.0
+for _i in range(1, 23):
+    POW10[_i] = POW10[_i - 1] * 10.0
+
+
+cdef inline bint is_digit(char c) noexcept nogil:
+    return <unsigned char>(c - 48) < 10
+
+
+cdef inline Py_ssize_t codepoints(const char* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, count = 0
+    for i in range(n):
+        if (<uint8_t>p[i] & 0xC0) != 0x80:
+            count += 1
+    return count
+
+
+cdef inline Py_ssize_t prefix_bytes(const char* p, Py_ssize_t n, Py_ssize_t chars) noexcept nogil:
+    """Bytes of the first `chars` code points of a UTF-8 slice."""
+    cdef Py_ssize_t i = 0, seen = 0
+    while i < n:
+        if (<uint8_t>p[i] & 0xC0) != 0x80:
+            if seen == chars:
+                return i
+            seen += 1
+        i += 1
+    return n
+
+
+cdef inline int parse_int(const char* p, Py_ssize_t n, int64_t* out) noexcept nogil:
+    """[+-]?digits (at most 18): 1 and the value, else 0 (let Python decide)."""
+    cdef Py_ssize_t i = 0
+    cdef int64_t v = 0
+    cdef bint neg = False
+    if n == 0:
+        return 0
+    if p[0] == 45 or p[0] == 43:  # - +
+        neg = p[0] == 45
+        i = 1
+    if n - i < 1 or n - i > 18:
+        return 0
+    while i < n:
+        if not is_digit(p[i]):
+            return 0
+        v = v * 10 + (p[i] - 48)
+        i += 1
+    out[0] = -v if neg else v
+    return 1
+
+
+cdef struct Num:
+    double value
+    uint64_t mantissa  # significant digits, trailing zeros removed
+    int64_t exponent
+    bint negative
+
+
+cdef int parse_number(const char* p, Py_ssize_t n, Num* out) noexcept nogil:
+    """[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)? with at most 19 digits: 1, else 0."""
+    cdef Py_ssize_t i = 0, digits = 0, frac = 0, start
+    cdef uint64_t m = 0
+    cdef int64_t e = 0, ev = 0
+    cdef bint neg = False, eneg = False, any_digit = False
+    cdef char buf[64]
+    if n == 0 or n > 60:
+        return 0
+    if p[0] == 45 or p[0] == 43:
+        neg = p[0] == 45
+        i = 1
+    while i < n and is_digit(p[i]):
+        any_digit = True
+        if m or p[i] != 48:
+            digits += 1
+            if digits > 19:
+                return 0
+            m = m * 10 + <uint64_t>(p[i] - 48)
+        i += 1
+    if i < n and p[i] == 46:  # .
+        i += 1
+        while i < n and is_digit(p[i]):
+            any_digit = True
+            frac += 1
+            if m or p[i] != 48:
+                digits += 1
+                if digits > 19:
+                    return 0
+            m = m * 10 + <uint64_t>(p[i] - 48)
+            i += 1
+    if not any_digit:
+        return 0
+    if i < n and (p[i] == 101 or p[i] == 69):  # e E
+        i += 1
+        if i < n and (p[i] == 45 or p[i] == 43):
+            eneg = p[i] == 45
+            i += 1
+        start = i
+        while i < n and is_digit(p[i]):
+            ev = ev * 10 + (p[i] - 48)
+            i += 1
+            if i - start > 6:
+                return 0
+        if i == start:
+            return 0
+        if eneg:
+            ev = -ev
+    if i != n:
+        return 0
+    e = ev - frac
+    out.negative = neg
+    if m <= <uint64_t>9007199254740992 and -22 <= e <= 22:
+        out.value = <double>m * POW10[e] if e >= 0 else <double>m / POW10[-e]
+        if neg:
+            out.value = -out.value
+    else:
+        memcpy(buf, p, n)  # correctly rounded, like float(Decimal(text))
+        buf[n] = 0
+        out.value = strtod(buf, NULL)
+    while m and m % 10 == 0:
+        m //= 10
+        e += 1
+    out.mantissa = m
+    out.exponent = e
+    return 1
+
+
+cdef inline int two(const char* p) noexcept nogil:
+    if not is_digit(p[0]) or not is_digit(p[1]):
+        return -1
+    return (p[0] - 48) * 10 + (p[1] - 48)
+
+
+cdef inline bint leap(int64_t y) noexcept nogil:
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+cdef int64_t ordinal(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    """datetime.date(y, m, d).toordinal()."""
+    cdef int64_t[13] before = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
+    cdef int64_t yy = y - 1
+    cdef int64_t days = yy * 365 + yy // 4 - yy // 100 + yy // 400 + before[m] + d
+    if m > 2 and leap(y):
+        days += 1
+    return days
+
+
+cdef int parse_date(const char* p, Py_ssize_t n, int64_t* out) noexcept nogil:
+    """YYYY-MM-DD with a real day: 1 and the ordinal, else 0."""
+    cdef int y1, y2, m, d
+    cdef int64_t y
+    cdef int[13] days = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if n != 10 or p[4] != 45 or p[7] != 45:
+        return 0
+    y1 = two(p)
+    y2 = two(p + 2)
+    m = two(p + 5)
+    d = two(p + 8)
+    if y1 < 0 or y2 < 0 or m < 1 or m > 12 or d < 1 or d > days[m]:
+        return 0
+    y = y1 * 100 + y2
+    if y < 1 or (m == 2 and d == 29 and not leap(y)):
+        return 0
+    out[0] = ordinal(y, m, d)
+    return 1
+
+
+cdef int parse_datetime(const char* p, Py_ssize_t n, int64_t* out, bint* aware) noexcept nogil:
+    """YYYY-MM-DD[T ]HH:MM:SS[Z|±HH:MM]: 1 and microseconds (UTC when aware), else 0."""
+    cdef int64_t day
+    cdef int hh, mm, ss, oh, om
+    cdef int64_t offset = 0
+    if n != 19 and n != 20 and n != 25:
+        return 0
+    if p[10] != 84 and p[10] != 32:  # T or space
+        return 0
+    if not parse_date(p, 10, &day):
+        return 0
+    if p[13] != 58 or p[16] != 58:
+        return 0
+    hh = two(p + 11)
+    mm = two(p + 14)
+    ss = two(p + 17)
+    if hh < 0 or hh > 23 or mm < 0 or mm > 59 or ss < 0 or ss > 59:
+        return 0
+    aware[0] = n != 19
+    if n == 20:
+        if p[19] != 90:  # Z
+            return 0
+    elif n == 25:
+        if (p[19] != 43 and p[19] != 45) or p[22] != 58:
+            return 0
+        oh = two(p + 20)
+        om = two(p + 23)
+        if oh < 0 or oh > 23 or om < 0 or om > 59:
+            return 0
+        offset = (oh * 60 + om) * 60
+        if p[19] == 45:
+            offset = -offset
+    out[0] = ((day - 1) * 86400 + hh * 3600 + mm * 60 + ss - offset) * 1000000
+    return 1
+
+
+cdef inline bint utf8_valid(const uint8_t* s, Py_ssize_t n) noexcept nogil:
+    """Strict UTF-8, as Python's decoder: no overlongs, surrogates or code points > U+10FFFF."""
+    cdef Py_ssize_t i = 0
+    cdef uint64_t w
+    cdef uint8_t c, c1
+    while i < n:
+        if i + 8 <= n:
+            memcpy(&w, s + i, 8)
+            if (w & <uint64_t>0x8080808080808080) == 0:
+                i += 8
+                continue
+        c = s[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if c < 0xC2 or c > 0xF4:
+            return False
+        if c < 0xE0:
+            if i + 1 >= n or (s[i + 1] & 0xC0) != 0x80:
+                return False
+            i += 2
+            continue
+        if i + 1 >= n:
+            return False
+        c1 = s[i + 1]
+        if c < 0xF0:
+            if (c1 & 0xC0) != 0x80 or (c == 0xE0 and c1 < 0xA0) or (c == 0xED and c1 > 0x9F):
+                return False
+            if i + 2 >= n or (s[i + 2] & 0xC0) != 0x80:
+                return False
+            i += 3
+            continue
+        if (c1 & 0xC0) != 0x80 or (c == 0xF0 and c1 < 0x90) or (c == 0xF4 and c1 > 0x8F):
+            return False
+        if i + 3 >= n or (s[i + 2] & 0xC0) != 0x80 or (s[i + 3] & 0xC0) != 0x80:
+            return False
+        i += 4
+    return True
+
+
+# --- the plan, compiled to C structs ----------------------------------------------------
+
+
+cdef struct Check:
+    int op
+    int64_t ilim
+    double dlim
+    int index  # into Scan.checks_py: (name, single-constraint FieldPlan, cache dict or None)
+
+
+cdef struct Spec:
+    int kind
+    bint required
+    int unique  # index into Scan.unique_sets, or -1
+    bint keep  # a Python value is needed (key sets)
+    bint keyed  # part of the primary key
+    int first_check
+    int checks
+    bint empty_missing  # missing values are exactly ("",)
+
+
+def supported(plan) -> bool:
+    """Whether this kernel runs the plan itself (else the reference scans it)."""
+    d = plan.dialect
+    if d.encoding.lower().replace("_", "-") != "utf-8":
+        return False
+    for char in (d.delimiter, d.quote_char):
+        if len(char) != 1 or ord(char) > 127 or char in "\r\n":
+            return False
+    if d.delimiter == d.quote_char or (d.skip_initial_space and " " in (d.delimiter, d.quote_char)):
+        return False
+    keyed = set(plan.primary_key)
+    keyed.update(i for i, f in enumerate(plan.fields) if dict(f.constraints).get("unique"))
+    return all(plan.fields[i].type in CANON_TYPES for i in keyed)
+
+
+def field_kind(field) -> int:
+    t, fmt = field.type, field.format
+    if t == "string":
+        return K_STR if fmt not in ("email", "uri", "uuid") else K_SLOW
+    if t == "integer":
+        return K_INT if field.bare_number else K_SLOW
+    if t == "number":
+        plain = field.bare_number and not field.group_char and field.decimal_char == "."
+        return K_NUM if plain else K_SLOW
+    if t == "boolean":
+        return K_BOOL
+    if t in ("date", "datetime"):
+        if fmt not in ("default", "any"):
+            return K_SLOW
+        return K_DATE if t == "date" else K_DTIME
+    if t == "year":
+        return K_YEAR
+    if t == "any" or t not in reference.CASTERS:
+        return K_STR
+    return K_SLOW
+
+
+def check_plan(field, int kind, str name, rule):
+    """(op, int limit, float limit) for a constraint the C path can check, or None."""
+    if name in ("minLength", "maxLength"):
+        if kind != K_STR:
+            return "skip" if kind != K_SLOW else None
+        if type(rule) is int:
+            return (C_MINLEN if name == "minLength" else C_MAXLEN, rule, 0.0)
+        return None
+    if name == "pattern":
+        return (C_PATTERN, 0, 0.0)
+    if name not in BOUND_NAMES:
+        return None
+    op = C_MIN + BOUND_NAMES.index(name)
+    limit = reference.bound(field, rule)
+    if kind in (K_INT, K_YEAR) and type(limit) in (int, bool) and -(1 << 62) < limit < (1 << 62):
+        return (op, int(limit), 0.0)
+    if kind == K_NUM and isinstance(limit, Decimal) and limit.is_finite():
+        return (op, 0, float(limit))
+    if kind == K_DATE and type(limit) is dt.date:
+        return (op, limit.toordinal(), 0.0)
+    if kind in (K_INT, K_YEAR, K_NUM, K_DATE) and (limit is NOT_CAST or limit is None or isinstance(limit, str)):
+        return "skip"  # comparing raises TypeError in the reference: never broken
+    return None
+
+
+cdef double LOG_GAMMA = partials.LOG_GAMMA
+
+
+cdef class GroupAcc:
+    """The partial states of one GroupBy, in C: per group rows, then per measure
+    count, sum, minimum, maximum, missing (as partials.new_group, without the sketch)."""
+
+    cdef KeySet index
+    cdef list keys, sketches
+    cdef int nk, nm
+    cdef int* kidx
+    cdef Py_ssize_t* kcut
+    cdef int* midx
+    cdef double* acc
+    cdef Py_ssize_t n, cap, stride
+    cdef bint quantiles
+
+    def __cinit__(self, group_by):
+        self.index = KeySet()
+        self.keys = []
+        self.sketches = []
+        self.nk = len(group_by.keys)
+        self.nm = len(group_by.measures)
+        self.quantiles = bool(group_by.quantiles)
+        self.kidx = <int*>malloc(max(self.nk, 1) * sizeof(int))
+        self.kcut = <Py_ssize_t*>malloc(max(self.nk, 1) * sizeof(Py_ssize_t))
+        self.midx = <int*>malloc(max(self.nm, 1) * sizeof(int))
+        self.stride = 1 + 5 * self.nm
+        self.cap = 16
+        self.acc = <double*>malloc(self.cap * self.stride * sizeof(double))
+        cuts = {"day": 10, "hour": 13}
+        for k, (index, transform, argument) in enumerate(group_by.keys):
+            self.kidx[k] = index
+            self.kcut[k] = argument if transform == "prefix" else cuts.get(transform, -1)
+        for m, index in enumerate(group_by.measures):
+            self.midx[m] = index
+
+    def __dealloc__(self):
+        free(self.kidx)
+        free(self.kcut)
+        free(self.midx)
+        free(self.acc)
+
+    cdef int64_t add(self, tuple key) except -1:
+        cdef double* g
+        cdef Py_ssize_t m
+        if self.n == self.cap:
+            self.cap *= 2
+            g = <double*>realloc(self.acc, self.cap * self.stride * sizeof(double))
+            if not g:
+                raise MemoryError()
+            self.acc = g
+        g = self.acc + self.n * self.stride
+        g[0] = 0
+        for m in range(self.nm):
+            g[1 + 5 * m] = 0
+            g[2 + 5 * m] = 0.0
+            g[3 + 5 * m] = float("inf")
+            g[4 + 5 * m] = -float("inf")
+            g[5 + 5 * m] = 0
+        self.keys.append(key)
+        if self.quantiles:
+            self.sketches.append([{} for _ in range(self.nm)])
+        self.n += 1
+        return self.n - 1
+
+    cdef int sketch(self, int64_t gid, Py_ssize_t m, double v) except -1:
+        cdef int64_t b
+        if v == 0:
+            b = 0
+        elif not isfinite(v):
+            b = partials.bucket(v)  # raises, as the reference does
+        else:
+            b = <int64_t>ceil(log(fabs(v)) / LOG_GAMMA) + 1000000
+            if v < 0:
+                b = -b
+        counts = self.sketches[gid][m]
+        counts[b] = counts.get(b, 0) + 1
+        return 0
+
+    def groups(self) -> dict:
+        cdef Py_ssize_t g, m
+        cdef double* st
+        result = {}
+        for g in range(self.n):
+            measures = []
+            for m in range(self.nm):
+                st = self.acc + g * self.stride + 1 + 5 * m
+                sketch = self.sketches[g][m] if self.quantiles else None
+                measures.append([<int64_t>st[0], st[1], st[2], st[3], <int64_t>st[4], sketch])
+            result[self.keys[g]] = [<int64_t>self.acc[g * self.stride], measures]
+        return result
+
+
+# --- the CSV reader -------------------------------------------------------------------
+
+# a record's end: 0 row ended by a line break or the data's end, -1 no more records,
+# -2 a format error Python's csv module would raise (the detail is asked from it)
+DEF END_ROW = 0
+DEF END_DATA = -1
+DEF END_ERROR = -2
+
+
+cdef class Scan:
+    """The state of one scan over a byte range of a CSV file."""
+
+    cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
+    cdef object key_sets, key_rows, field_objs
+    cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows
+    cdef bytes data
+    cdef const char* buf
+    cdef Py_ssize_t pos, stop
+    cdef char delim, quote
+    cdef bint doublequote, skipspace
+    cdef Py_ssize_t field_limit
+    # the current record's cells
+    cdef const char** cell_ptr
+    cdef Py_ssize_t* cell_len
+    cdef Py_ssize_t* cell_off
+    cdef bint* cell_copied
+    cdef Py_ssize_t ncells, cells_cap
+    cdef char* scratch
+    cdef Py_ssize_t scratch_len, scratch_cap
+    # fields
+    cdef Spec* specs
+    cdef Check* checks
+    cdef Py_ssize_t nfields, width
+    cdef int* vstat
+    cdef int64_t* ival
+    cdef double* dval
+    cdef bint* vaware
+    cdef int* pk
+    cdef Py_ssize_t npk
+    # keys and groups
+    cdef public KeySet primary
+    cdef public list uniques
+    cdef char* key
+    cdef Py_ssize_t key_cap
+    cdef public list groups
+    cdef public int64_t rows
+    cdef int64_t max_header
+    cdef public bint format_error
+
+    def __cinit__(self):
+        self.cells_cap = 64
+        self.cell_ptr = <const char**>malloc(self.cells_cap * sizeof(char*))
+        self.cell_len = <Py_ssize_t*>malloc(self.cells_cap * sizeof(Py_ssize_t))
+        self.cell_off = <Py_ssize_t*>malloc(self.cells_cap * sizeof(Py_ssize_t))
+        self.cell_copied = <bint*>malloc(self.cells_cap * sizeof(bint))
+        self.scratch_cap = 256
+        self.scratch = <char*>malloc(self.scratch_cap)
+        self.key_cap = 256
+        self.key = <char*>malloc(self.key_cap)
+
+    def __dealloc__(self):
+        free(self.cell_ptr)
+        free(self.cell_len)
+        free(self.cell_off)
+        free(self.cell_copied)
+        free(self.scratch)
+        free(self.key)
+        free(self.specs)
+        free(self.checks)
+        free(self.vstat)
+        free(self.ival)
+        free(self.dval)
+        free(self.vaware)
+        free(self.pk)
+
+    def __init__(self, bytes data, plan, Py_ssize_t start, Py_ssize_t stop, width=None):
+        self.data = data
+        self.buf = PyBytes_AS_STRING(data)
+        self.pos = start
+        self.stop = stop
+        self.plan = plan
+        d = plan.dialect
+        self.delim = ord(d.delimiter)
+        self.quote = ord(d.quote_char)
+        self.doublequote = d.double_quote
+        self.skipspace = d.skip_initial_space
+        self.field_limit = csv.field_size_limit()
+        self.header_rows = frozenset(d.header_rows)
+        self.max_header = max(d.header_rows, default=0)
+        self.scanner = reference.Scanner(plan)  # its labels() check and error list
+        self.errors = self.scanner.errors
+        self.labels = []
+        self.nfields = len(plan.fields)
+        self.width = self.nfields if width is None else width
+        self.compile_fields(plan)
+        self.key_sets = [set() for _ in plan.key_sets]
+        self.key_rows = [{} for _ in plan.key_sets]
+        self.primary = KeySet()
+        self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
+
+    def compile_fields(self, plan):
+        cdef Py_ssize_t n = max(self.nfields, 1), i
+        cdef Spec* s
+        self.specs = <Spec*>malloc(n * sizeof(Spec))
+        self.vstat = <int*>malloc(n * sizeof(int))
+        self.ival = <int64_t*>malloc(n * sizeof(int64_t))
+        self.dval = <double*>malloc(n * sizeof(double))
+        self.vaware = <bint*>malloc(n * sizeof(bint))
+        self.npk = len(plan.primary_key)
+        self.pk = <int*>malloc(max(self.npk, 1) * sizeof(int))
+        for i, index in enumerate(plan.primary_key):
+            self.pk[i] = index
+        kept = {i for group in plan.key_sets for i in group}
+        checks = []
+        self.checks_py = []
+        self.uniques = []
+        self.field_objs = list(plan.fields)
+        self.missing_lists = [[m.encode() for m in f.missing_values] for f in plan.fields]
+        self.bool_lists = [
+            ([v.encode() for v in f.true_values], [v.encode() for v in f.false_values])
+            for f in plan.fields
+        ]
+        self.values = [None] * self.nfields
+        for i, field in enumerate(plan.fields):
+            s = &self.specs[i]
+            constraints = dict(field.constraints)
+            s.kind = field_kind(field)
+            s.required = bool(constraints.get("required")) or i in plan.primary_key
+            s.keyed = i in plan.primary_key
+            s.keep = i in kept
+            s.empty_missing = tuple(field.missing_values) == ("",)
+            s.unique = -1
+            if constraints.get("unique"):
+                s.unique = len(self.uniques)
+                self.uniques.append(KeySet())
+            s.first_check = len(checks)
+            if s.kind != K_SLOW:
+                for name, rule in field.constraints:
+                    if name in ("required", "unique"):
+                        continue
+                    planned = check_plan(field, s.kind, name, rule)
+                    if planned == "skip":
+                        continue
+                    one = field._replace(constraints=((name, rule),))
+                    cache = {} if name == "pattern" else None
+                    self.checks_py.append((name, one, cache))
+                    op, ilim, dlim = planned if planned is not None else (C_PY, 0, 0.0)
+                    checks.append((op, ilim, dlim, len(self.checks_py) - 1))
+            s.checks = len(checks) - s.first_check
+        self.checks = <Check*>malloc(max(len(checks), 1) * sizeof(Check))
+        for i, (op, ilim, dlim, index) in enumerate(checks):
+            self.checks[i].op = op
+            self.checks[i].ilim = ilim
+            self.checks[i].dlim = dlim
+            self.checks[i].index = index
+
+    # --- reading records ----------------------------------------------------------------
+
+    cdef int add_cell(self, const char* p, Py_ssize_t n, bint copied) except -1:
+        if self.ncells == self.cells_cap:
+            self.cells_cap *= 2
+            self.cell_ptr = <const char**>realloc(self.cell_ptr, self.cells_cap * sizeof(char*))
+            self.cell_len = <Py_ssize_t*>realloc(self.cell_len, self.cells_cap * sizeof(Py_ssize_t))
+            self.cell_off = <Py_ssize_t*>realloc(self.cell_off, self.cells_cap * sizeof(Py_ssize_t))
+            self.cell_copied = <bint*>realloc(self.cell_copied, self.cells_cap * sizeof(bint))
+            if not self.cell_ptr or not self.cell_len or not self.cell_off or not self.cell_copied:
+                raise MemoryError()
+        self.cell_ptr[self.ncells] = p
+        self.cell_len[self.ncells] = n
+        self.cell_copied[self.ncells] = copied
+        self.ncells += 1
+        return 0
+
+    cdef int copy(self, const char* p, Py_ssize_t n) except -1:
+        cdef char* grown
+        if self.scratch_len + n > self.scratch_cap:
+            while self.scratch_len + n > self.scratch_cap:
+                self.scratch_cap *= 2
+            grown = <char*>realloc(self.scratch, self.scratch_cap)
+            if not grown:
+                raise MemoryError()
+            self.scratch = grown
+        memcpy(self.scratch + self.scratch_len, p, n)
+        self.scratch_len += n
+        return 0
+
+    cdef inline Py_ssize_t line_end(self, Py_ssize_t i) noexcept:
+        """Position after the line break at i (CRLF is one break)."""
+        if self.buf[i] == 13 and i + 1 < self.stop and self.buf[i + 1] == 10:
+            return i + 2
+        return i + 1
+
+    cdef int quoted(self) except -3:
+        """Read a quoted cell at self.pos (after the quote); END_ROW/1 (more cells)/END_ERROR."""
+        cdef const char* b = self.buf
+        cdef Py_ssize_t i = self.pos, start = self.pos, q, mark
+        cdef bint copied = False
+        cdef char c
+        cdef const char* hit
+        while True:
+            hit = <const char*>memchr(b + i, self.quote, self.stop - i)
+            if hit == NULL:
+                return END_ERROR  # unexpected end of data
+            q = hit - b
+            if self.doublequote and q + 1 < self.stop and b[q + 1] == self.quote:
+                if not copied:
+                    mark = self.scratch_len
+                    copied = True
+                self.copy(b + i, q + 1 - i)
+                i = q + 2
+                continue
+            break
+        if not self.doublequote:
+            # the quoted part ends; the rest up to a delimiter or a line break is plain text
+            if not copied:
+                mark = self.scratch_len
+                copied = True
+            self.copy(b + i, q - i)
+            i = q + 1
+            start = i
+            while i < self.stop and b[i] != self.delim and b[i] != 10 and b[i] != 13:
+                i += 1
+            self.copy(b + start, i - start)
+            q = i - 1  # as if the closing quote were just before the separator
+        if copied:
+            if self.doublequote:
+                self.copy(b + i, q - i)
+            self.add_cell(NULL, self.scratch_len - mark, True)
+            self.cell_off[self.ncells - 1] = mark
+        else:
+            self.add_cell(b + start, q - start, False)
+        i = q + 1
+        if i >= self.stop:
+            self.pos = i
+            return END_ROW
+        c = b[i]
+        if c == self.delim:
+            self.pos = i + 1
+            return 1
+        if c == 10 or c == 13:
+            self.pos = self.line_end(i)
+            return END_ROW
+        return END_ERROR  # "'<delimiter>' expected after '<quote>'"
+
+    cdef int record(self) except -3:
+        """Split the next record into cells; END_ROW, END_DATA or END_ERROR."""
+        cdef const char* b = self.buf
+        cdef Py_ssize_t i, start
+        cdef char c, delim = self.delim
+        cdef int status
+        self.ncells = 0
+        self.scratch_len = 0
+        if self.pos >= self.stop:
+            return END_DATA
+        c = b[self.pos]
+        if c == 10 or c == 13:
+            self.pos = self.line_end(self.pos)
+            return END_ROW
+        while True:
+            i = self.pos
+            if self.skipspace:
+                while i < self.stop and b[i] == 32:
+                    i += 1
+            if i >= self.stop:
+                self.add_cell(b + i, 0, False)
+                self.pos = i
+                break
+            c = b[i]
+            if c == self.quote:
+                self.pos = i + 1
+                status = self.quoted()
+                if status == END_ERROR:
+                    return END_ERROR
+                if status == END_ROW:
+                    break
+                if self.pos >= self.stop:  # a delimiter ends the data: one more empty cell
+                    self.add_cell(b + self.pos, 0, False)
+                    break
+                continue
+            start = i
+            while i < self.stop:
+                c = b[i]
+                if c == delim or c == 10 or c == 13:
+                    break
+                i += 1
+            self.add_cell(b + start, i - start, False)
+            if i >= self.stop:
+                self.pos = i
+                break
+            if c == delim:
+                self.pos = i + 1
+                if self.pos >= self.stop:
+                    self.add_cell(b + self.pos, 0, False)
+                    break
+                continue
+            self.pos = self.line_end(i)
+            break
+        for i in range(self.ncells):
+            if self.cell_copied[i]:
+                self.cell_ptr[i] = self.scratch + self.cell_off[i]
+            if self.cell_len[i] > self.field_limit and codepoints(self.cell_ptr[i], self.cell_len[i]) > self.field_limit:
+                return END_ERROR
+        return END_ROW
+
+    cdef str text(self, Py_ssize_t i):
+        return PyUnicode_DecodeUTF8(self.cell_ptr[i], self.cell_len[i], NULL)
+
+    cdef list texts(self):
+        return [self.text(i) for i in range(self.ncells)]
+
+    # --- checking one row ---------------------------------------------------------------
+
+    cdef bint is_missing(self, Py_ssize_t index, const char* p, Py_ssize_t n):
+        if self.specs[index].empty_missing:
+            return n == 0
+        for m in self.missing_lists[index]:
+            if PyBytes_GET_SIZE(m) == n and memcmp(PyBytes_AS_STRING(m), p, n) == 0:
+                return True
+        return False
+
+    cdef int fast(self, Py_ssize_t index, const char* p, Py_ssize_t n) except -1:
+        """1 if the C path read the cell (value in ival/dval), 0 to let Python decide."""
+        cdef Spec* s = &self.specs[index]
+        cdef int kind = s.kind
+        cdef Num num
+        cdef bytes v
+        if kind == K_STR:
+            return 1
+        if kind == K_INT:
+            return parse_int(p, n, &self.ival[index])
+        if kind == K_NUM:
+            if not parse_number(p, n, &num):
+                return 0
+            self.dval[index] = num.value
+            return 1
+        if kind == K_DATE:
+            return parse_date(p, n, &self.ival[index])
+        if kind == K_DTIME:
+            return parse_datetime(p, n, &self.ival[index], &self.vaware[index])
+        if kind == K_YEAR:
+            if n != 4 or not (is_digit(p[0]) and is_digit(p[1]) and is_digit(p[2]) and is_digit(p[3])):
+                return 0
+            self.ival[index] = (p[0] - 48) * 1000 + (p[1] - 48) * 100 + (p[2] - 48) * 10 + (p[3] - 48)
+            return 1
+        if kind == K_BOOL:
+            trues, falses = self.bool_lists[index]
+            for v in trues:
+                if PyBytes_GET_SIZE(v) == n and memcmp(PyBytes_AS_STRING(v), p, n) == 0:
+                    self.ival[index] = 1
+                    return 1
+            for v in falses:
+                if PyBytes_GET_SIZE(v) == n and memcmp(PyBytes_AS_STRING(v), p, n) == 0:
+                    self.ival[index] = 0
+                    return 1
+            return 0
+        return 0
+
+    cdef object py_value(self, Py_ssize_t index):
+        """The reference's typed value of a cell the C path accepted."""
+        cdef int kind = self.specs[index].kind
+        if kind == K_STR:
+            return self.text(index)
+        if kind == K_INT or kind == K_YEAR:
+            return self.ival[index]
+        if kind == K_BOOL:
+            return self.ival[index] == 1
+        return cast(self.field_objs[index], self.text(index))
+
+    cdef int breaks(self, Py_ssize_t index, Check* c) except -1:
+        cdef Spec* s = &self.specs[index]
+        cdef int op = c.op
+        cdef Py_ssize_t length
+        cdef double v, lim
+        cdef int64_t iv
+        if op == C_MINLEN or op == C_MAXLEN:
+            length = codepoints(self.cell_ptr[index], self.cell_len[index])
+            return length < c.ilim if op == C_MINLEN else length > c.ilim
+        if op == C_PATTERN:
+            return self.pattern(index, c)
+        if op == C_PY:
+            return self.py_breaks(index, c)
+        if s.kind == K_NUM:
+            v = self.dval[index]
+            lim = c.dlim
+            if v == lim:
+                return self.py_breaks(index, c)  # equal as floats: let Decimal decide
+            if op == C_MIN or op == C_XMIN:
+                return v < lim
+            return v > lim
+        iv = self.ival[index]
+        if op == C_MIN:
+            return iv < c.ilim
+        if op == C_MAX:
+            return iv > c.ilim
+        if op == C_XMIN:
+            return iv <= c.ilim
+        return iv >= c.ilim
+
+    cdef int py_breaks(self, Py_ssize_t index, Check* c) except -1:
+        name, one, cache = self.checks_py[c.index]
+        text = self.text(index)
+        return broken_constraint(one, text, self.py_value(index)) is not None
+
+    cdef int pattern(self, Py_ssize_t index, Check* c) except -1:
+        name, one, cache = self.checks_py[c.index]
+        key = PyBytes_FromStringAndSize(self.cell_ptr[index], self.cell_len[index])
+        found = <object>PyDict_GetItem(cache, key) if PyDict_GetItem(cache, key) != NULL else None
+        if found is None:
+            found = broken_constraint(one, self.text(index), None) is not None
+            if len(cache) < PATTERN_CACHE:
+                cache[key] = found
+        return found
+
+    cdef int cell(self, int64_t row, Py_ssize_t index) except -1:
+        """Check one present cell; set vstat. Mirrors Scanner.cell."""
+        cdef Spec* s = &self.specs[index]
+        cdef const char* p = self.cell_ptr[index]
+        cdef Py_ssize_t n = self.cell_len[index], k
+        cdef int64_t first
+        cdef KeySet ks
+        if self.is_missing(index, p, n):
+            if s.required:
+                self.errors.append((row, index + 1, "constraint-error", self.text(index), "required"))
+            self.vstat[index] = V_NONE
+            return 0
+        if s.kind != K_SLOW and self.fast(index, p, n):
+            self.vstat[index] = V_C
+            for k in range(s.first_check, s.first_check + s.checks):
+                if self.breaks(index, &self.checks[k]):
+                    name = self.checks_py[self.checks[k].index][0]
+                    self.errors.append((row, index + 1, "constraint-error", self.text(index), name))
+                    break
+            if s.keep:
+                self.values[index] = self.py_value(index)
+        else:
+            field = self.field_objs[index]
+            text = self.text(index)
+            value = cast(field, text)
+            if value is NOT_CAST:
+                self.errors.append((row, index + 1, "type-error", text, field.type))
+                self.vstat[index] = V_NONE
+                return 0
+            broken = broken_constraint(field, text, value)
+            if broken:
+                self.errors.append((row, index + 1, "constraint-error", text, broken))
+            self.values[index] = value
+            self.vstat[index] = V_PY
+        if s.unique >= 0:
+            k = self.canon_key(index, 0)
+            if k >= 0:
+                ks = self.uniques[s.unique]
+                first = ks.insert(self.key, k, row)
+                if first >= 0:
+                    self.errors.append((row, index + 1, "unique-error", self.text(index), str(first)))
+        return 0
+
+    cdef int reserve_key(self, Py_ssize_t size) except -1:
+        cdef char* grown
+        if size > self.key_cap:
+            while size > self.key_cap:
+                self.key_cap *= 2
+            grown = <char*>realloc(self.key, self.key_cap)
+            if not grown:
+                raise MemoryError()
+            self.key = grown
+        return 0
+
+    cdef Py_ssize_t canon_key(self, Py_ssize_t index, Py_ssize_t at) except -2:
+        """Write the canonical bytes of a value at self.key[at:]; its end, or -1 for NaN."""
+        cdef int kind = self.specs[index].kind
+        cdef Py_ssize_t n = self.cell_len[index], i
+        cdef Num num
+        cdef char* out
+        cdef uint64_t m
+        cdef char digits[24]
+        cdef int nd = 0
+        if self.vstat[index] == V_PY:
+            encoded = canon(self.values[index])
+            if encoded is None:
+                return -1
+            self.reserve_key(at + PyBytes_GET_SIZE(encoded))
+            memcpy(self.key + at, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+            return at + PyBytes_GET_SIZE(encoded)
+        self.reserve_key(at + n + 40)
+        out = self.key + at
+        if kind == K_STR:
+            out[0] = 115  # s
+            memcpy(out + 1, self.cell_ptr[index], n)
+            return at + 1 + n
+        if kind == K_INT or kind == K_YEAR:
+            out[0] = 105  # i
+            memcpy(out + 1, &self.ival[index], 8)
+            return at + 9
+        if kind == K_BOOL:
+            out[0] = 98  # b
+            out[1] = 49 if self.ival[index] else 48
+            return at + 2
+        if kind == K_DATE:
+            out[0] = 100  # d
+            memcpy(out + 1, &self.ival[index], 8)
+            return at + 9
+        if kind == K_DTIME:
+            out[0] = 65 if self.vaware[index] else 78  # A N
+            memcpy(out + 1, &self.ival[index], 8)
+            return at + 9
+        # K_NUM: D0, or D, sign, exponent, significant digits
+        parse_number(self.cell_ptr[index], n, &num)
+        out[0] = 68  # D
+        if num.mantissa == 0:
+            out[1] = 48
+            return at + 2
+        out[1] = 45 if num.negative else 43
+        memcpy(out + 2, &num.exponent, 8)
+        m = num.mantissa
+        while m:
+            digits[nd] = <char>(48 + m % 10)
+            m //= 10
+            nd += 1
+        for i in range(nd):
+            out[10 + i] = digits[nd - 1 - i]
+        return at + 10 + nd
+
+    cdef Py_ssize_t composite(self, int* indexes, Py_ssize_t count) except -2:
+        """Length-prefixed canonical bytes of several cells, or -1 if one is NaN."""
+        cdef Py_ssize_t at = 0, end, i
+        cdef int32_t length
+        for i in range(count):
+            self.reserve_key(at + 4)
+            end = self.canon_key(indexes[i], at + 4)
+            if end < 0:
+                return -1
+            length = <int32_t>(end - at - 4)
+            memcpy(self.key + at, &length, 4)
+            at = end
+        return at
+
+    cdef int row(self, int64_t row) except -1:
+        """Check one data row and collect its keys. Mirrors Scanner.row."""
+        cdef Py_ssize_t i, ncells = self.ncells, nfields = self.nfields
+        cdef Py_ssize_t klen
+        cdef int64_t first
+        cdef bint blank = True
+        self.rows += 1
+        for i in range(ncells):
+            if nfields == 0:
+                blank = self.cell_len[i] == 0
+            else:
+                blank = self.is_missing(0, self.cell_ptr[i], self.cell_len[i])
+            if not blank:
+                break
+        if blank:
+            self.errors.append((row, 0, "blank-row", "", ""))
+            return 0
+        for i in range(nfields):
+            if i >= ncells:
+                if i < self.width:
+                    self.errors.append((row, i + 1, "missing-cell", "", ""))
+                self.vstat[i] = V_NONE
+                continue
+            self.cell(row, i)
+        for i in range(max(nfields, self.width), ncells):
+            self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
+        if self.npk:
+            for i in range(self.npk):
+                if self.vstat[self.pk[i]] == V_NONE:
+                    break
+            else:
+                klen = self.composite(self.pk, self.npk)
+                if klen >= 0:
+                    first = self.primary.insert(self.key, klen, row)
+                    if first >= 0:
+                        self.errors.append((row, 0, "primary-key", "", str(first)))
+        if self.key_sets:
+            self.collect(row)
+        if self.groups:
+            self.aggregate(row)
+        return 0
+
+    cdef int collect(self, int64_t row) except -1:
+        for group, found, rows in zip(self.plan.key_sets, self.key_sets, self.key_rows):
+            if any(self.vstat[i] == V_NONE for i in group):
+                continue
+            key = tuple([self.values[i] for i in group])
+            found.add(key)
+            rows.setdefault(key, []).append(row)
+        return 0
+
+    # --- aggregates ---------------------------------------------------------------------
+
+    cdef int aggregate(self, int64_t row) except -1:
+        cdef GroupAcc acc
+        cdef Py_ssize_t at, i, k, n, cut
+        cdef int32_t length
+        cdef int64_t gid
+        cdef const char* p
+        for acc in self.groups:
+            at = 0
+            for k in range(acc.nk):
+                i = acc.kidx[k]
+                cut = acc.kcut[k]
+                if i < self.ncells:
+                    p = self.cell_ptr[i]
+                    n = self.cell_len[i]
+                else:
+                    p = self.key
+                    n = 0
+                if 0 <= cut < n:
+                    n = prefix_bytes(p, n, cut)
+                self.reserve_key(at + 4 + n)
+                if i < self.ncells:
+                    p = self.cell_ptr[i]
+                length = <int32_t>n
+                memcpy(self.key + at, &length, 4)
+                memcpy(self.key + at + 4, p, n)
+                at += 4 + n
+            gid = acc.index.insert(self.key, at, acc.n)
+            if gid < 0:
+                gid = acc.add(self.decode_key(at))
+            self.fold(acc, gid)
+        return 0
+
+    cdef tuple decode_key(self, Py_ssize_t size):
+        cdef Py_ssize_t at = 0
+        cdef int32_t length
+        parts = []
+        while at < size:
+            memcpy(&length, self.key + at, 4)
+            parts.append(PyUnicode_DecodeUTF8(self.key + at + 4, length, NULL))
+            at += 4 + length
+        return tuple(parts)
+
+    cdef int fold(self, GroupAcc acc, int64_t gid) except -1:
+        """Mirrors reference.aggregate and partials.add on C doubles."""
+        cdef double* g = acc.acc + gid * acc.stride
+        cdef double* st
+        cdef Py_ssize_t m, index
+        cdef double v
+        cdef int kind, status
+        g[0] += 1
+        for m in range(acc.nm):
+            index = acc.midx[m]
+            st = g + 1 + 5 * m
+            status = self.vstat[index]
+            if status == V_NONE:
+                st[4] += 1
+                continue
+            kind = self.specs[index].kind
+            if status == V_C and (kind == K_INT or kind == K_YEAR):
+                v = <double>self.ival[index]
+            elif status == V_C and kind == K_NUM:
+                v = self.dval[index]
+            elif status == V_C:
+                v = float(self.py_value(index))
+            else:
+                v = float(self.values[index])
+            st[0] += 1
+            st[1] += v
+            if v < st[2]:
+                st[2] = v
+            if v > st[3]:
+                st[3] = v
+            if acc.quantiles:
+                acc.sketch(gid, m, v)
+        return 0
+
+    # --- the whole range ----------------------------------------------------------------
+
+    def run(self, int64_t first_row=1):
+        """Scan records until the range's end or a format error."""
+        cdef int64_t number = first_row - 1
+        cdef int status
+        cdef Py_ssize_t start
+        while True:
+            start = self.pos
+            status = self.record()
+            if status == END_DATA:
+                break
+            number += 1
+            if status == END_ERROR:
+                self.report_format_error(start, number)
+                break
+            if number <= self.max_header and number in self.header_rows:
+                self.header(number)
+            else:
+                self.row(number)
+        return self
+
+    cdef header(self, int64_t number):
+        cells = self.texts()
+        if not self.labels:
+            self.labels = cells
+        else:
+            self.labels = [f"{a} {b}" for a, b in zip(self.labels, cells)]
+        if number == self.max_header:
+            self.scanner.labels(self.labels)
+            self.width = self.scanner.width
+
+    cdef report_format_error(self, Py_ssize_t start, int64_t number):
+        """Ask Python's csv module, from this record on, for the exact complaint."""
+        self.format_error = True
+        text = self.data[start : self.stop].decode("utf-8")
+        try:
+            for _ in reference.csv_rows(text, self.plan.dialect):
+                pass
+        except csv.Error as exc:
+            self.errors.append((number, 0, "format-error", "", str(exc)))
+            return
+        raise AssertionError(f"the kernel and the csv module disagree at row {number}")
+
+    def result(self) -> ScanResult:
+        aggregates = [acc.groups() for acc in self.groups]
+        return ScanResult(self.errors, self.rows, self.labels, self.key_sets, self.key_rows, aggregates)
+
+
+# --- entry points ---------------------------------------------------------------------
+
+
+def utf8_ok(bytes data, Py_ssize_t start=0, Py_ssize_t stop=-1) -> bool:
+    """Whether data[start:stop] is strict UTF-8."""
+    if stop < 0:
+        stop = PyBytes_GET_SIZE(data)
+    return utf8_valid(<const uint8_t*>PyBytes_AS_STRING(data) + start, stop - start)
+
+
+def scan_range(bytes data, plan, Py_ssize_t start, Py_ssize_t stop, first_row=1, width=None) -> Scan:
+    """Scan data[start:stop], whose first record is row first_row; the Scan keeps the keys."""
+    return Scan(data, plan, start, stop, width).run(first_row)
+
+
+def scan_csv(bytes data, plan) -> ScanResult:
+    """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
+    if not supported(plan):
+        return reference.scan_csv(data, plan)
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if not utf8_ok(data, start):
+        text, problem = reference.decode(data, plan.dialect.encoding)
+        if problem is None:
+            return reference.scan_csv(data, plan)
+        return ScanResult([problem], 0, [], [set() for _ in plan.key_sets],
+                          [{} for _ in plan.key_sets], [{} for _ in plan.aggregates])
+    return scan_range(data, plan, start, len(data)).result()
+
+
+def row_starts(bytes data, plan, Py_ssize_t start, targets) -> list:
+    """(offset, row number) of the first record starting at or after each target offset.
+
+    Runs the CSV state machine from `start` (the first record, row 1), so a line break
+    inside a quoted cell is never taken for a row boundary. Stops at a format error.
+    """
+    cdef Scan scan = Scan(data, plan, start, len(data))
+    cdef int64_t number = 0
+    cdef Py_ssize_t target
+    found = []
+    wanted = sorted(targets)
+    cdef Py_ssize_t k = 0
+    while k < len(wanted):
+        target = wanted[k]
+        while scan.pos < target:
+            if scan.record() != END_ROW:
+                return found
+            number += 1
+        if scan.pos >= scan.stop:
+            break
+        found.append((scan.pos, number + 1))
+        k += 1
+    return found
