@@ -7,6 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -128,6 +129,90 @@ def stats_command(package: str, output: str, table: str | None, limit: int | Non
         click.echo(to_json(chosen, tables))
     else:
         click.echo(to_markdown(tables, limit), nl=False)
+
+
+def run_import(action: Callable[[], Any]) -> None:
+    """Run an importer: print what it wrote and any problem; exit 1 on bad input data."""
+    from .importers import ImportProblem
+
+    try:
+        result = action()
+    except ImportProblem as problem:
+        click.echo(str(problem), err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(result.summary())
+
+
+OUT_OPTION = click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write (must be empty unless --overwrite).",
+)
+OVERWRITE_OPTION = click.option(
+    "--overwrite", is_flag=True, help="Write into a folder that is not empty."
+)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Turn exports from other tools into civicgen data packages."""
+
+
+@import_group.command("smartcitizen")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@OUT_OPTION
+@click.option("--station", default=None, help="Station id (default: from the file name).")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of timestamps that carry none (e.g. Europe/Madrid).",
+)
+@OVERWRITE_OPTION
+@handle_errors
+def import_smartcitizen(
+    files: tuple[str, ...], out: str, station: str | None, timezone: str, overwrite: bool
+) -> None:
+    """Smart Citizen Kit CSV exports (SD card or platform download) → a sensor package."""
+    from .importers import smartcitizen
+
+    paths = [Path(f) for f in files]
+    run_import(
+        lambda: smartcitizen.import_files(
+            paths, Path(out), station=station, timezone=timezone, overwrite=overwrite
+        )
+    )
+
+
+@import_group.command("pabulib")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@OUT_OPTION
+@OVERWRITE_OPTION
+@handle_errors
+def import_pabulib(file: str, out: str, overwrite: bool) -> None:
+    """A pabulib .pb participatory-budgeting file → a proposals collection."""
+    from .importers import pabulib
+
+    run_import(lambda: pabulib.import_file(Path(file), Path(out), overwrite=overwrite))
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """Work with the catalog of open-government tools."""
+
+
+@catalog_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@OUT_OPTION
+@OVERWRITE_OPTION
+@handle_errors
+def catalog_import(file: str, out: str, overwrite: bool) -> None:
+    """A publiccode.yml or a Digital Public Goods registry entry → one catalog entry."""
+    from .importers import publiccode
+
+    run_import(lambda: publiccode.import_file(Path(file), Path(out), overwrite=overwrite))
 
 
 def show_mkdocs_messages() -> None:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import CivicError, EncodingError, FileError
 from ..exceptions import CivicgenException
@@ -131,6 +132,37 @@ def write_files(out: Path, files: dict[str, str]) -> list[Path]:
         target.write_text(text, encoding="utf-8", newline="\n")
         written.append(out / relative)
     return written
+
+
+def schema_field(
+    name: str, kind: str, title: str, description: str = "", unit: str = "", **constraints: Any
+) -> dict[str, Any]:
+    """A Table Schema field; constraints given as False are left out."""
+    result: dict[str, Any] = {"name": name, "type": kind, "title": title}
+    if description:
+        result["description"] = description
+    if unit:
+        result["unit"] = unit
+    kept = {k: v for k, v in constraints.items() if v is not False}
+    if kept:
+        result["constraints"] = kept
+    return result
+
+
+def csv_resource(
+    name: str, title: str, description: str, path: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    """A UTF-8 CSV resource of a data package descriptor."""
+    return {
+        "name": name,
+        "title": title,
+        "description": description,
+        "path": path,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "schema": schema,
+    }
 
 
 __all__ = ["ImportProblem", "ImportResult", "slugify"]

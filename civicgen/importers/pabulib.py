@@ -30,9 +30,11 @@ from ..errors import (
 from . import (
     ImportProblem,
     ImportResult,
+    csv_resource,
     lines_of,
     prepare_output,
     read_text,
+    schema_field,
     slugify,
     split_cells,
     write_files,
@@ -385,56 +387,35 @@ def package_json(path: Path, meta: dict[str, str], fronts: list[dict[str, Any]])
 
 
 def proposals_resource(meta: dict[str, str], fronts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "name": "proposals",
-        "title": "Proposals",
-        "description": "One row per project, published from the files in records/.",
-        "path": "proposals.csv",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "civicgen": {"records": {"pattern": "records/*.md", "key": "id", "body": "description"}},
-        "schema": {"fields": schema_fields(meta, fronts), "primaryKey": ["id"]},
-    }
+    note = "One row per project, published from the files in records/."
+    schema = {"fields": schema_fields(meta, fronts), "primaryKey": ["id"]}
+    resource = csv_resource("proposals", "Proposals", note, "proposals.csv", schema)
+    spec = {"pattern": "records/*.md", "key": "id", "body": "description"}
+    return {**resource, "civicgen": {"records": spec}}
 
 
 def schema_fields(meta: dict[str, str], fronts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The fields of datasets/proposals, with districts and categories taken from the file."""
     districts = sorted({f["district"] for f in fronts})
     categories = sorted({f["category"] for f in fronts if "category" in f})
-    every_category = all("category" in f for f in fronts)
+    category_enum = {"enum": categories} if categories else {}
     currency = meta.get("currency", "").strip()
-    cost_title = f"Estimated cost ({currency})" if currency else "Estimated cost"
+    cost = f"Estimated cost ({currency})" if currency else "Estimated cost"
+    f = schema_field
     return [
-        described("id", "string", "Id", "The file name, without .md.", required=True,
-                  unique=True, pattern="[a-z0-9][a-z0-9-]*"),
-        described("title", "string", "Title", required=True, minLength=TITLE_MIN,
-                  maxLength=TITLE_MAX),
-        described("district", "string", "District", required=True, enum=districts),
-        described("category", "string", "Category", required=every_category,
-                  **({"enum": categories} if categories else {})),
-        {**described("estimated_cost", "number", cost_title, required=True, minimum=0),
-         **({"unit": currency} if currency else {})},
-        described("votes", "integer", "Votes", minimum=0),
-        described("status", "string", "Status", required=True, enum=STATUSES),
-        described("year", "year", "Budget year", required=True),
-        described("budget_program", "string", "Budget program",
-                  "The program of the city budget that funds it."),
-        described("progress", "integer", "Progress (%)", minimum=0, maximum=100),
-        described("submitted", "date", "Submitted on"),
-        described("description", "string", "Description",
-                  "The Markdown text below the front matter.", required=True),
+        f("id", "string", "Id", "The file name, without .md.", required=True, unique=True,
+          pattern="[a-z0-9][a-z0-9-]*"),
+        f("title", "string", "Title", required=True, minLength=TITLE_MIN, maxLength=TITLE_MAX),
+        f("district", "string", "District", required=True, enum=districts),
+        f("category", "string", "Category", required=all("category" in x for x in fronts),
+          **category_enum),
+        f("estimated_cost", "number", cost, unit=currency, required=True, minimum=0),
+        f("votes", "integer", "Votes", minimum=0),
+        f("status", "string", "Status", required=True, enum=STATUSES),
+        f("year", "year", "Budget year", required=True),
+        f("budget_program", "string", "Budget program", "The budget program that funds it."),
+        f("progress", "integer", "Progress (%)", minimum=0, maximum=100),
+        f("submitted", "date", "Submitted on"),
+        f("description", "string", "Description", "The Markdown text below the front matter.",
+          required=True),
     ]  # fmt: skip
-
-
-def described(
-    name: str, kind: str, title: str, description: str = "", **constraints: Any
-) -> dict[str, Any]:
-    """A Table Schema field; constraints that are False are left out."""
-    result: dict[str, Any] = {"name": name, "type": kind, "title": title}
-    if description:
-        result["description"] = description
-    kept = {k: v for k, v in constraints.items() if v is not False}
-    if kept:
-        result["constraints"] = kept
-    return result

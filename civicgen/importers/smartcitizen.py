@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import (
@@ -34,9 +35,11 @@ from ..exceptions import CivicgenException
 from . import (
     ImportProblem,
     ImportResult,
+    csv_resource,
     lines_of,
     prepare_output,
     read_text,
+    schema_field,
     slugify,
     split_cells,
     write_files,
@@ -87,19 +90,8 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(["rssi", "wifi rssi"], "rssi"),
 }
 
-UNITS = {
-    "c": "°C",
-    "ºc": "°C",
-    "°c": "°C",
-    "degc": "°C",
-    "ug/m3": "µg/m³",
-    "µg/m3": "µg/m³",
-    "k pa": "kPa",
-    "kpa": "kPa",
-    "% rel": "%",
-    "dba": "dBA",
-    "lux": "lux",
-}
+UNITS = {"c": "°C", "ºc": "°C", "°c": "°C", "degc": "°C", "ug/m3": "µg/m³", "µg/m3": "µg/m³"}
+UNITS |= {"k pa": "kPa", "kpa": "kPa", "% rel": "%", "dba": "dBA", "lux": "lux"}
 
 
 @dataclass
@@ -142,6 +134,8 @@ def import_files(
     overwrite: bool = False,
 ) -> ImportResult:
     """Import Smart Citizen Kit CSV exports into a sensor data package in out/."""
+    if not paths:
+        raise CivicgenException("give at least one Smart Citizen Kit CSV export to import")
     zone = load_zone(timezone)
     prepare_output(out, overwrite)
     parsed = [parse_file(Path(p), station_of(Path(p), station), zone) for p in paths]
@@ -174,7 +168,7 @@ def station_of(path: Path, station: str | None) -> str:
     """The station id: the one given, or the file name without extension, slugified."""
     sid = slugify(station if station is not None else path.stem)
     if not sid:
-        note = 'cannot make a station id from this name; pass station="…" (like sck-retiro)'
+        note = 'cannot make a station id from this name; pass --station sck-retiro (any lowercase name)'
         raise ImportProblem([FormatError(note=note, path=path.as_posix())])
     return sid
 
@@ -185,7 +179,7 @@ def station_warnings(paths: list[Path], station: str | None) -> list[CivicError]
         return []
     note = (
         "the station id comes from the file name, which looks like the date of an "
-        "SD-card file; pass station= to name the kit"
+        "SD-card file; pass --station (station= in Python) to name the kit"
     )
     return [
         CivicError(note=note, path=p.as_posix(), warning=True)
@@ -545,88 +539,43 @@ def package_json(
     return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
 
 
-def stations_resource() -> dict[str, object]:
-    coordinate = {"type": "number", "unit": "degrees (WGS 84)"}
-    return {
-        "name": "stations",
-        "title": "Stations",
-        "description": "One row per kit. The exports do not say where a kit is: add it by hand.",
-        "path": "data/stations.csv",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "schema": {
-            "fields": [
-                {
-                    "name": "id",
-                    "type": "string",
-                    "title": "Station id",
-                    "constraints": {"required": True, "unique": True, "pattern": "[a-z0-9-]+"},
-                },
-                {"name": "name", "type": "string", "title": "Name"},
-                {
-                    "name": "latitude",
-                    "title": "Latitude",
-                    **coordinate,
-                    "constraints": {"minimum": -90, "maximum": 90},
-                },
-                {
-                    "name": "longitude",
-                    "title": "Longitude",
-                    **coordinate,
-                    "constraints": {"minimum": -180, "maximum": 180},
-                },
-            ],
-            "primaryKey": ["id"],
-        },
-    }
-
-
-def readings_resource(columns: list[Column], timezone: str) -> dict[str, object]:
-    zone_note = "" if timezone == "UTC" else f" Times without a zone were read as {timezone}."
-    fields: list[dict[str, object]] = [
-        {
-            "name": "station",
-            "type": "string",
-            "title": "Station",
-            "constraints": {"required": True},
-        },
-        {
-            "name": "timestamp",
-            "type": "datetime",
-            "title": "Time (UTC)",
-            "description": f"When the kit took the reading, ISO 8601 in UTC.{zone_note}",
-            "constraints": {"required": True},
-        },
+def stations_resource() -> dict[str, Any]:
+    degrees = "degrees (WGS 84)"
+    fields = [
+        schema_field(
+            "id", "string", "Station id", required=True, unique=True, pattern="[a-z0-9-]+"
+        ),
+        schema_field("name", "string", "Name"),
+        schema_field("latitude", "number", "Latitude", unit=degrees, minimum=-90, maximum=90),
+        schema_field("longitude", "number", "Longitude", unit=degrees, minimum=-180, maximum=180),
     ]
-    fields.extend(quantity_field(c) for c in columns)
-    return {
-        "name": "readings",
-        "title": "Readings",
-        "description": "One row per station and reading time. Empty cells are values the kit did "
-        "not record (null or none in the export).",
-        "path": "data/readings.csv",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "schema": {
-            "fields": fields,
-            "primaryKey": ["station", "timestamp"],
-            "foreignKeys": [
-                {"fields": "station", "reference": {"resource": "stations", "fields": "id"}}
-            ],
-        },
+    note = "One row per kit. The exports do not say where a kit is: add it by hand."
+    schema = {"fields": fields, "primaryKey": ["id"]}
+    return csv_resource("stations", "Stations", note, "data/stations.csv", schema)
+
+
+def readings_resource(columns: list[Column], timezone: str) -> dict[str, Any]:
+    zone_note = "" if timezone == "UTC" else f" Times without a zone were read as {timezone}."
+    when = f"When the kit took the reading, ISO 8601 in UTC.{zone_note}"
+    fields = [
+        schema_field("station", "string", "Station", required=True),
+        schema_field("timestamp", "datetime", "Time (UTC)", when, required=True),
+        *(quantity_field(c) for c in columns),
+    ]
+    station_key = {"fields": "station", "reference": {"resource": "stations", "fields": "id"}}
+    schema = {
+        "fields": fields,
+        "primaryKey": ["station", "timestamp"],
+        "foreignKeys": [station_key],
     }
+    note = (
+        "One row per station and reading time. Empty cells are values the kit did not "
+        "record (null or none in the export)."
+    )
+    return csv_resource("readings", "Readings", note, "data/readings.csv", schema)
 
 
-def quantity_field(column: Column) -> dict[str, object]:
+def quantity_field(column: Column) -> dict[str, Any]:
     unit = f" in {column.unit}" if column.unit else " (unit not given in the export)"
-    described: dict[str, object] = {
-        "name": column.name,
-        "type": "number",
-        "title": column.title,
-        "description": f"{column.title}{unit}; {column.origin}.",
-    }
-    if column.unit:
-        described["unit"] = column.unit
-    return described
+    description = f"{column.title}{unit}; {column.origin}."
+    return schema_field(column.name, "number", column.title, description, column.unit)
