@@ -134,3 +134,11 @@ def test_plain_mkdocs_build_fails_on_invalid_data(portal: Path) -> None:
     )
     assert done.returncode == 1
     assert 'tools-catalog/ckan.yaml, line 8, field "licence": "NOT-A-LICENCE"' in done.stderr
+
+
+def test_sensor_page_has_an_offline_station_map(site: Path) -> None:
+    html = (site / "datasets/air-quality/index.html").read_text()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert '<title id="station-map-title">Where the stations are</title>' in svg
+    assert svg.count("<circle") == 6 and "Parque del Retiro" in svg
+    assert "href" not in svg  # nothing to fetch

@@ -18,6 +18,7 @@ from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validate import TableScan, Validation
+from .maps import station_map
 
 Derived = dict[str, list[DerivedTable]]
 
@@ -148,6 +149,9 @@ def dataset_pages(
                 package=package,
                 tables=tables,
                 stats={t.name: t for t in derived.get(name, [])},
+                station_map=station_map(validation, package)
+                if package.profile == "sensor"
+                else None,
                 previews=previews,
                 files={
                     t.resource.name: posixpath.relpath(
