@@ -138,7 +138,8 @@ def test_plain_mkdocs_build_fails_on_invalid_data(portal: Path) -> None:
 
 def test_sensor_page_has_an_offline_station_map(site: Path) -> None:
     html = (site / "datasets/air-quality/index.html").read_text()
-    svg = html[html.index("<svg") : html.index("</svg>")]
+    start = html.index('<svg viewBox="0 0 640 400"')
+    svg = html[start : html.index("</svg>", start)]
     assert '<title id="station-map-title">Where the stations are</title>' in svg
     assert svg.count("<circle") == 6 and "Parque del Retiro" in svg
     assert "href" not in svg  # nothing to fetch
