@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ class Loaded:
     errors: list[CivicError]
 
 
-def selected_descriptors(source: Source, paths: list[str], settings: Settings) -> list[str] | None:
+def selected_descriptors(source: Source, paths: list[str]) -> list[str] | None:
     """Repo-relative datapackage.json paths for the PATHs given; None means the whole portal."""
     chosen: list[str] = []
     for given in paths:
@@ -53,8 +54,6 @@ def selected_descriptors(source: Source, paths: list[str], settings: Settings) -
 
 def with_references(source: Source, chosen: list[str], settings: Settings) -> list[str]:
     """Add the packages that the chosen ones refer to through foreign keys."""
-    import json
-
     everything = descriptor_paths(source, settings.datasets_dir, settings.tools_dir)
     by_name = {posixpath.basename(posixpath.dirname(p)): p for p in everything}
     result = list(chosen)
@@ -87,7 +86,7 @@ def load(
             raise CivicgenException(
                 f"{given} is not inside {source.root}; validate one repository at a time"
             )
-    chosen = selected_descriptors(source, paths, settings) if rev is None else None
+    chosen = selected_descriptors(source, paths) if rev is None else None
     if chosen is not None:
         chosen = with_references(source, chosen, settings)
     portal, errors = load_portal(source, chosen, settings.datasets_dir, settings.tools_dir)
@@ -98,7 +97,9 @@ def validate(paths: list[str] | None = None, settings: Settings | None = None) -
     """Load and validate: the whole portal, or the packages named by paths."""
     settings = settings or Settings()
     loaded = load(paths, settings=settings)
-    cache = ScanCache(loaded.source.root / settings.cache_dir) if settings.cache_dir else None
+    in_repository = (loaded.source.root / ".git").exists()  # never litter a loose folder
+    use_cache = settings.cache_dir and in_repository
+    cache = ScanCache(loaded.source.root / settings.cache_dir) if use_cache else None
     return validate_portal(
         loaded.source, loaded.portal, loaded.errors, settings.limit_errors, cache
     )
@@ -110,10 +111,8 @@ def package_path(name_or_path: str, settings: Settings, start: str = ".") -> str
         return name_or_path
     source = open_source(start)
     for candidate in (f"{settings.datasets_dir}/{name_or_path}", settings.tools_dir):
-        descriptor = f"{candidate}/datapackage.json"
-        if source.exists(descriptor) and (
-            candidate != settings.tools_dir or name_or_path in (candidate, "tools-catalog")
-        ):
+        found = source.exists(f"{candidate}/datapackage.json")
+        if found and posixpath.basename(candidate) == name_or_path:
             return str(source.root / candidate)
     raise CivicgenException(f'no data package "{name_or_path}" (give its folder or its name)')
 
