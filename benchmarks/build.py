@@ -32,8 +32,20 @@ def copy_portal(target: Path) -> Path:
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, target / part)
     subprocess.run(["git", "init", "-q"], cwd=target, check=True)
     subprocess.run(["git", "add", "-A"], cwd=target, check=True)
-    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=b@example.org", "commit",
-                    "-qm", "bench"], cwd=target, check=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=b@example.org",
+            "commit",
+            "-qm",
+            "bench",
+        ],
+        cwd=target,
+        check=True,
+    )
     return target
 
 
@@ -72,27 +84,42 @@ def main() -> None:
             cold.append(timed(["civicgen", "build"], portal))
             warm.append(timed(["civicgen", "build"], portal))
             stations = portal / "datasets/air-quality/data/stations.csv"
-            stations.write_text(stations.read_text().replace("Matadero", "Matadero Madrid", 1)
-                                if "Matadero Madrid" not in stations.read_text()
-                                else stations.read_text().replace("Matadero Madrid", "Matadero", 1))
+            stations.write_text(
+                stations.read_text().replace("Matadero", "Matadero Madrid", 1)
+                if "Matadero Madrid" not in stations.read_text()
+                else stations.read_text().replace("Matadero Madrid", "Matadero", 1)
+            )
             one_line.append(timed(["civicgen", "build"], portal))
         plain = plain_site(portal, portal / "site", Path(tmp) / "plain")
         mkdocs = [timed(["mkdocs", "build", "-q"], plain) for _ in range(RUNS)]
         pages = len(list((portal / "site").rglob("*.html")))
-    rows = [("civicgen build, cold cache", cold), ("civicgen build, warm cache", warm),
-            ("civicgen build after a one-line change", one_line),
-            ("plain mkdocs build of the same pages", mkdocs)]
+    rows = [
+        ("civicgen build, cold cache", cold),
+        ("civicgen build, warm cache", warm),
+        ("civicgen build after a one-line change", one_line),
+        ("plain mkdocs build of the same pages", mkdocs),
+    ]
     base = statistics.median(mkdocs)
-    lines = ["# Build benchmark", "",
-             f"`python benchmarks/build.py`, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-             f"{platform.machine()}, {pages} HTML pages, median of {RUNS} runs (whole process, "
-             "including Python start-up).", "",
-             "| build | median s | × plain MkDocs |", "|---|---|---|"]
-    lines += [f"| {name} | {statistics.median(t):.2f} | {statistics.median(t) / base:.2f} |"
-              for name, t in rows]
+    lines = [
+        "# Build benchmark",
+        "",
+        f"`python benchmarks/build.py`, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {pages} HTML pages, median of {RUNS} runs (whole process, "
+        "including Python start-up).",
+        "",
+        "| build | median s | × plain MkDocs |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {statistics.median(t):.2f} | {statistics.median(t) / base:.2f} |"
+        for name, t in rows
+    ]
     cold_median, edit_median = statistics.median(cold), statistics.median(one_line)
-    lines += ["", f"A rebuild after a one-line change takes {edit_median / cold_median:.2f}× "
-              "the time of a cold build (only the changed file is scanned again)."]
+    lines += [
+        "",
+        f"A rebuild after a one-line change takes {edit_median / cold_median:.2f}× "
+        "the time of a cold build (only the changed file is scanned again).",
+    ]
     text = "\n".join(lines) + "\n"
     (Path(__file__).parent / "RESULTS-build.md").write_text(text)
     sys.stdout.write(text)

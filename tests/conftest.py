@@ -50,3 +50,50 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
 @pytest.fixture
 def wait_for_clock() -> None:
     time.sleep(1.1)  # let file and wall-clock times move, to prove the build ignores them
+
+
+# --- both scan kernels (as propcache): every kernel test runs on the reference and on C ---
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-c-extensions",
+        action="store_true",
+        default=False,
+        help="run the kernel tests on the pure-Python reference only",
+    )
+
+
+def compiled_kernel_skip_reason(config: pytest.Config) -> str | None:
+    """Why the compiled kernel cannot be tested here, or None."""
+    import os
+
+    if config.getoption("--no-c-extensions"):
+        return "--no-c-extensions given"
+    if os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+        return "CIVICGEN_NO_EXTENSIONS is set"
+    try:
+        import civicgen.scan._kernel  # noqa: F401
+    except ImportError as exc:
+        return f"civicgen.scan._kernel is not built ({exc}); run pip install -e ."
+    return None
+
+
+@pytest.fixture(
+    params=[
+        "reference",
+        pytest.param("cython", marks=pytest.mark.c_extension),
+    ]
+)
+def kernel(request: pytest.FixtureRequest):  # noqa: ANN201 (a module)
+    """The scan kernel under test: civicgen.scan.reference or civicgen.scan._kernel."""
+    if request.param == "reference":
+        from civicgen.scan import reference
+
+        return reference
+    reason = compiled_kernel_skip_reason(request.config)
+    if reason:
+        pytest.skip(reason)
+    from civicgen.scan import _kernel
+
+    return _kernel

@@ -21,6 +21,7 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.ref cimport PyObject
 
 import csv
+import gc
 import datetime as dt
 import io
 import struct
@@ -103,7 +104,7 @@ cdef class KeySet:
     cdef Py_ssize_t arena_len, arena_cap
     cdef Entry* entries
     cdef Py_ssize_t n, cap
-    cdef int32_t* slots
+    cdef uint64_t* slots
     cdef uint64_t mask
 
     def __cinit__(self):
@@ -112,7 +113,7 @@ cdef class KeySet:
         self.cap = 64
         self.entries = <Entry*>malloc(self.cap * sizeof(Entry))
         self.mask = 127
-        self.slots = <int32_t*>malloc((self.mask + 1) * sizeof(int32_t))
+        self.slots = <uint64_t*>malloc((self.mask + 1) * sizeof(uint64_t))
         if not self.arena or not self.entries or not self.slots:
             raise MemoryError()
         self.clear_slots()
@@ -137,7 +138,7 @@ cdef class KeySet:
 
     cdef int grow_slots(self) except -1:
         cdef uint64_t size = (self.mask + 1) * 2
-        cdef int32_t* slots = <int32_t*>realloc(self.slots, size * sizeof(int32_t))
+        cdef uint64_t* slots = <uint64_t*>realloc(self.slots, size * sizeof(uint64_t))
         if not slots:
             raise MemoryError()
         self.slots = slots
@@ -149,21 +150,26 @@ cdef class KeySet:
             s = self.entries[i].hash & self.mask
             while self.slots[s]:
                 s = (s + 1) & self.mask
-            self.slots[s] = <int32_t>(i + 1)
+            self.slots[s] = <uint64_t>(i + 1) | (self.entries[i].hash >> 32 << 32)
         return 0
 
     cdef Py_ssize_t find(self, const char* key, Py_ssize_t klen, uint64_t h) noexcept:
-        """Index of the entry holding key, or -1 - (free slot) when absent."""
-        cdef uint64_t s = h & self.mask
-        cdef int32_t e
+        """Index of the entry holding key, or -1 - (free slot) when absent.
+
+        A slot holds the entry number + 1 in its low half and the hash's high half above,
+        so a probe past another key rarely touches the entries.
+        """
+        cdef uint64_t s = h & self.mask, slot, tag = h >> 32
+        cdef Py_ssize_t e
         while True:
-            e = self.slots[s]
-            if e == 0:
+            slot = self.slots[s]
+            if slot == 0:
                 return -1 - <Py_ssize_t>s
-            e -= 1
-            if (self.entries[e].hash == h and self.key_len(e) == klen
-                    and memcmp(self.arena + self.entries[e].off, key, klen) == 0):
-                return e
+            if (slot >> 32) == tag:
+                e = <Py_ssize_t>(slot & 0xFFFFFFFF) - 1
+                if (self.entries[e].hash == h and self.key_len(e) == klen
+                        and memcmp(self.arena + self.entries[e].off, key, klen) == 0):
+                    return e
             s = (s + 1) & self.mask
 
     cdef int64_t insert(self, const char* key, Py_ssize_t klen, int64_t row) except -2:
@@ -173,10 +179,10 @@ cdef class KeySet:
         if found >= 0:
             return self.entries[found].row
         self.append(key, klen, h, row)
-        if <uint64_t>(self.n * 10) > (self.mask + 1) * 7:
+        if <uint64_t>(self.n * 2) > (self.mask + 1):
             self.grow_slots()
         else:
-            self.slots[-1 - found] = <int32_t>self.n
+            self.slots[-1 - found] = <uint64_t>self.n | (h >> 32 << 32)
         return -1
 
     cdef int append(self, const char* key, Py_ssize_t klen, uint64_t h, int64_t row) except -1:
@@ -220,10 +226,11 @@ cdef class KeySet:
         for i in range(count):
             klen = (src[i + 1].off if i + 1 < count else PyBytes_GET_SIZE(arena)) - src[i].off
             ks.append(a + src[i].off, klen, src[i].hash, src[i].row)
-            if <uint64_t>(ks.n * 10) > (ks.mask + 1) * 7:
+            if <uint64_t>(ks.n * 2) > (ks.mask + 1):
                 ks.grow_slots()
             else:
-                ks.slots[-1 - ks.find(a + src[i].off, klen, src[i].hash)] = <int32_t>ks.n
+                ks.slots[-1 - ks.find(a + src[i].off, klen, src[i].hash)] = (
+                    <uint64_t>ks.n | (src[i].hash >> 32 << 32))
         return ks
 
     def merge_later(self, KeySet later) -> dict:
@@ -239,10 +246,10 @@ cdef class KeySet:
                 moved[later.entries[i].row] = self.entries[found].row
             else:
                 self.append(key, klen, later.entries[i].hash, later.entries[i].row)
-                if <uint64_t>(self.n * 10) > (self.mask + 1) * 7:
+                if <uint64_t>(self.n * 2) > (self.mask + 1):
                     self.grow_slots()
                 else:
-                    self.slots[-1 - found] = <int32_t>self.n
+                    self.slots[-1 - found] = <uint64_t>self.n | (later.entries[i].hash >> 32 << 32)
         return moved
 
 
@@ -1417,6 +1424,26 @@ cdef class Scan:
             return
         raise AssertionError(f"the kernel and the csv module disagree at row {number}")
 
+    @property
+    def errors(self):
+        return self.errors
+
+    @property
+    def labels(self):
+        return self.labels
+
+    @property
+    def width(self):
+        return self.width
+
+    def skip(self, Py_ssize_t count):
+        """Read `count` records without checking them: the offset after them, or None."""
+        cdef Py_ssize_t i
+        for i in range(count):
+            if self.record() != END_ROW:
+                return None
+        return self.pos
+
     def result(self) -> ScanResult:
         aggregates = [acc.groups() for acc in self.groups]
         return ScanResult(self.errors, self.rows, self.labels, self.key_sets, self.key_rows, aggregates)
@@ -1448,7 +1475,13 @@ def scan_csv(bytes data, plan) -> ScanResult:
             return reference.scan_csv(data, plan)
         return ScanResult([problem], 0, [], [set() for _ in plan.key_sets],
                           [{} for _ in plan.key_sets], [{} for _ in plan.aggregates])
-    return scan_range(data, plan, start, len(data)).result()
+    enabled = gc.isenabled()
+    gc.disable()  # the scan allocates few objects but keeps many: no cycles to find
+    try:
+        return scan_range(data, plan, start, len(data)).result()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def row_starts(bytes data, plan, Py_ssize_t start, targets) -> list:
@@ -1473,4 +1506,18 @@ def row_starts(bytes data, plan, Py_ssize_t start, targets) -> list:
             break
         found.append((scan.pos, number + 1))
         k += 1
+    return found
+
+
+def cells_at(bytes data, plan, Py_ssize_t start, Py_ssize_t stop, first_row, rows) -> dict:
+    """{row: cells} for some rows of data[start:stop], whose first record is row first_row."""
+    cdef Scan scan = Scan(data, plan, start, stop)
+    wanted = set(rows)
+    found = {}
+    number = first_row
+    while wanted and scan.record() == END_ROW:
+        if number in wanted:
+            found[number] = scan.texts()
+            wanted.discard(number)
+        number += 1
     return found

@@ -1,0 +1,256 @@
+"""Scan one large CSV file on several cores: chunks at row boundaries, partial results merged.
+
+The file is split only where a record starts (a line break inside a quoted cell is not a
+boundary: the kernel's own CSV state machine finds the split points when the file has
+quotes). Each chunk is scanned by the compiled kernel in its own process with its true
+first row number; the merge concatenates errors, finds primary-key and unique duplicates
+across chunks from the chunks' key sets, and merges aggregates with partials.merge_groups.
+The result equals the one-process scan (float sums of aggregates up to rounding order).
+"""
+
+from __future__ import annotations
+
+import heapq
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from ..stats.partials import merge_groups
+from . import reference
+from .plan import TablePlan
+from .reference import RawError, ScanResult
+
+try:
+    from . import _kernel  # type: ignore[attr-defined]
+except ImportError:  # pure-Python install: one process, the reference
+    _kernel = None
+
+MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
+BOM = b"\xef\xbb\xbf"
+_DATA: bytes | None = None  # the file, inherited by forked workers
+
+
+def scan_csv_parallel(
+    data: bytes, plan: TablePlan, workers: int | None = None, chunk_size: int | None = None
+) -> ScanResult:
+    """Scan a CSV file on `workers` processes (default: one per core); same result as scan_csv."""
+    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+        return reference.scan_csv(data, plan)
+    workers = workers or os.cpu_count() or 1
+    if chunk_size is None:
+        chunk_size = max(MIN_CHUNK, -(-len(data) // workers))
+    if not splittable(data, plan) or len(data) <= chunk_size:
+        return _kernel.scan_csv(data, plan)
+    return Chunked(data, plan, chunk_size, workers).run()
+
+
+def splittable(data: bytes, plan: TablePlan) -> bool:
+    """Plans the chunked scan handles: the kernel's own, with header rows 1..k."""
+    headers = plan.dialect.header_rows
+    if not _kernel.supported(plan) or sorted(headers) != list(range(1, len(headers) + 1)):
+        return False
+    start = len(BOM) if data.startswith(BOM) else 0
+    return bool(_kernel.utf8_ok(data, start))
+
+
+class Chunked:
+    """One chunked scan: the header in this process, the data rows in worker processes."""
+
+    def __init__(self, data: bytes, plan: TablePlan, chunk_size: int, workers: int) -> None:
+        self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
+        self.start = len(BOM) if data.startswith(BOM) else 0
+
+    def run(self) -> ScanResult:
+        head, body, first_row = self.header()
+        ranges = self.ranges(body, first_row)
+        if len(ranges) < 2:
+            return _kernel.scan_csv(self.data, self.plan)
+        parts = self.scan_chunks(ranges, head.width if head is not None else None)
+        return self.merge(head, ranges, parts)
+
+    def header(self) -> tuple[Any, int, int]:
+        """Scan the header rows here: their labels give the width the chunks check against."""
+        count = len(self.plan.dialect.header_rows)
+        if count == 0:
+            return None, self.start, 1
+        body = _kernel.Scan(self.data, self.plan, self.start, len(self.data)).skip(count)
+        if body is None:
+            body = len(self.data)
+        head = _kernel.Scan(self.data, self.plan, self.start, body).run(1)
+        return head, body, count + 1
+
+    def ranges(self, body: int, first_row: int) -> list[tuple[int, int, int]]:
+        """(start, stop, first row) of each chunk; every start is a record start."""
+        targets = list(range(body + self.chunk_size, len(self.data), self.chunk_size))
+        quote = self.plan.dialect.quote_char.encode()
+        if self.data.find(quote, body) < 0:
+            points = self.line_points(body, first_row, targets)
+        else:
+            found = _kernel.row_starts(self.data, self.plan, body, targets)
+            points = [(offset, first_row + number - 1) for offset, number in found]
+        bounds = [(body, first_row)] + sorted(set(points))
+        stops = [offset for offset, _ in bounds[1:]] + [len(self.data)]
+        return [(lo, hi, row) for (lo, row), hi in zip(bounds, stops, strict=True) if hi > lo]
+
+    def line_points(self, body: int, first_row: int, targets: list[int]) -> list[tuple[int, int]]:
+        """Split points when no cell is quoted: after a line feed; rows are line breaks."""
+        data, points, row, last = self.data, [], first_row, body
+        for target in targets:
+            cut = data.find(b"\n", max(target, last)) + 1
+            if cut <= 0 or cut >= len(data):
+                break
+            breaks = data.count(b"\n", last, cut) + data.count(b"\r", last, cut)
+            row += breaks - data.count(b"\r\n", last, cut)
+            points.append((cut, row))
+            last = cut
+        return points
+
+    def scan_chunks(self, ranges: list[tuple[int, int, int]], width: int | None) -> list[Any]:
+        global _DATA
+        methods = multiprocessing.get_all_start_methods()
+        fork = "fork" in methods
+        context = multiprocessing.get_context("fork" if fork else None)
+        _DATA = self.data if fork else None
+        try:
+            workers = min(self.workers, len(ranges))
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [
+                    pool.submit(
+                        scan_chunk,
+                        None if fork else self.data[lo:hi],
+                        self.plan,
+                        lo if fork else 0,
+                        hi if fork else hi - lo,
+                        row,
+                        width,
+                    )
+                    for lo, hi, row in ranges
+                ]
+                return [future.result() for future in futures]
+        finally:
+            _DATA = None
+
+    def merge(self, head: Any, ranges: list[tuple[int, int, int]], parts: list[Any]) -> ScanResult:
+        return Merge(self, head, ranges, parts).result()
+
+
+def scan_chunk(
+    data: bytes | None, plan: TablePlan, lo: int, hi: int, first_row: int, width: int | None
+) -> tuple[ScanResult, Any, list[Any], bool]:
+    """In a worker: scan one chunk; return its result and its key sets, compactly."""
+    data = _DATA if data is None else data
+    assert data is not None
+    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width)
+    uniques = [keys.dumps() for keys in scan.uniques]
+    return scan.result(), scan.primary.dumps(), uniques, bool(scan.format_error)
+
+
+def error_rank(error: RawError) -> tuple[int, int, int]:
+    """Where an error sits among its row's errors: cells by field, extra cells, then the key."""
+    row, field, code = error[0], error[1], error[2]
+    if code == "primary-key":
+        return (row, 3, 0)
+    if code == "extra-cell":
+        return (row, 2, field)
+    return (row, 1, field)
+
+
+class Merge:
+    """Combine the chunks' partial results into the one-process result."""
+
+    def __init__(self, chunked: Chunked, head: Any, ranges: list[Any], parts: list[Any]) -> None:
+        self.chunked, self.plan = chunked, chunked.plan
+        self.ranges, self.parts = ranges, parts
+        self.head = head
+        for index, part in enumerate(parts):
+            if part[3]:  # a format error ends the scan, as in one process
+                self.ranges, self.parts = ranges[: index + 1], parts[: index + 1]
+                break
+        self.added: list[RawError] = []
+
+    def result(self) -> ScanResult:
+        errors = list(self.head.errors) if self.head is not None else []
+        labels = list(self.head.labels) if self.head is not None else []
+        results = [part[0] for part in self.parts]
+        moves = self.cross_chunk_keys()
+        for index, result in enumerate(results):
+            errors.extend(
+                self.rewrite(result.errors, moves[index]) if moves[index] else result.errors
+            )
+        if self.added:
+            errors = list(heapq.merge(errors, sorted(self.added, key=error_rank), key=error_rank))
+        return ScanResult(
+            errors,
+            sum(result.rows for result in results),
+            labels,
+            self.key_sets(results),
+            self.key_rows(results),
+            self.aggregates(results),
+        )
+
+    def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:
+        """Per chunk: {field number (0: primary key): {first row here: first row before}}."""
+        moves: list[dict[Any, dict[int, int]]] = [{} for _ in self.parts]
+        primary = _kernel.KeySet.loads(*self.parts[0][1])
+        uniques = [_kernel.KeySet.loads(*dump) for dump in self.parts[0][2]]
+        unique_fields = [
+            i for i, f in enumerate(self.plan.fields) if dict(f.constraints).get("unique")
+        ]
+        for index in range(1, len(self.parts)):
+            part = self.parts[index]
+            moved = primary.merge_later(_kernel.KeySet.loads(*part[1]))
+            if moved:
+                moves[index][0] = moved
+                self.added.extend(
+                    (row, 0, "primary-key", "", str(first)) for row, first in moved.items()
+                )
+            for keys, dump, field in zip(uniques, part[2], unique_fields, strict=True):
+                moved = keys.merge_later(_kernel.KeySet.loads(*dump))
+                if moved:
+                    moves[index][field + 1] = moved
+                    cells = self.cells(index, sorted(moved))
+                    self.added.extend(
+                        (row, field + 1, "unique-error", cells[row][field], str(first))
+                        for row, first in moved.items()
+                    )
+        return moves
+
+    def cells(self, index: int, rows: list[int]) -> dict[int, list[str]]:
+        """The cells of some rows of a chunk (for the text of a cross-chunk unique error)."""
+        lo, hi, first = self.ranges[index]
+        return _kernel.cells_at(self.chunked.data, self.plan, lo, hi, first, rows)
+
+    @staticmethod
+    def rewrite(errors: list[RawError], moves: dict[int, dict[int, int]]) -> list[RawError]:
+        """Point a chunk's duplicate errors at the key's first row in the whole file."""
+        out = []
+        for error in errors:
+            row, field, code, cell, detail = error
+            field_key = 0 if code == "primary-key" else field if code == "unique-error" else None
+            moved = moves.get(field_key) if field_key is not None else None
+            if moved and int(detail) in moved:
+                error = (row, field, code, cell, str(moved[int(detail)]))
+            out.append(error)
+        return out
+
+    def key_sets(self, results: list[ScanResult]) -> list[set[tuple[Any, ...]]]:
+        merged: list[set[tuple[Any, ...]]] = [set() for _ in self.plan.key_sets]
+        for result in results:
+            for found, more in zip(merged, result.key_sets, strict=True):
+                found.update(more)
+        return merged
+
+    def key_rows(self, results: list[ScanResult]) -> list[dict[tuple[Any, ...], list[int]]]:
+        merged: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in self.plan.key_sets]
+        for result in results:
+            for rows, more in zip(merged, result.key_rows, strict=True):
+                for key, found in more.items():
+                    rows.setdefault(key, []).extend(found)
+        return merged
+
+    def aggregates(self, results: list[ScanResult]) -> list[dict[tuple[str, ...], Any]]:
+        merged: list[dict[tuple[str, ...], Any]] = [{} for _ in self.plan.aggregates]
+        for result in results:
+            merged = [merge_groups(a, b) for a, b in zip(merged, result.aggregates, strict=True)]
+        return merged

@@ -1,0 +1,164 @@
+"""Random schemas and tables: the compiled kernel, the reference and frictionless agree.
+
+Hypothesis draws a Table Schema (integer, number, string, boolean, date and year fields,
+random constraints, maybe a primary key) and a table of valid and corrupted cells, rows
+too short or too long, blank rows, quotes and line breaks inside cells. Both kernels
+must return the same ScanResult, and the flattened errors must equal frictionless's
+(with the deliberate differences documented in test_frictionless.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_frictionless import frictionless_flat, sort_key, write_package
+from test_kernel import normal
+
+from civicgen.scan import reference
+from civicgen.scan.plan import compile_plan
+
+TYPES = ("integer", "number", "string", "boolean", "date", "year")
+VALID: dict[str, st.SearchStrategy[str]] = {
+    "integer": st.integers(-1000, 1000).map(str),
+    "number": st.decimals(-1000, 1000, places=2, allow_nan=False).map(str),
+    "string": st.text('abcxyz é,"\n-', min_size=1, max_size=6),
+    "boolean": st.sampled_from(["true", "false", "True", "FALSE", "1", "0"]),
+    "date": st.dates().map(lambda d: d.strftime("%Y-%m-%d") if d.year >= 1000 else "2000-01-01"),
+    "year": st.integers(1000, 2999).map(str),
+}
+CORRUPT = st.sampled_from(
+    [
+        "x",
+        "1.5",
+        "12,5",
+        "2025-02-30",
+        "20250101",
+        "yes",
+        "abc",
+        "-",
+        "1e3",
+        "99999",
+        "é",
+        '"q"',
+        "a\nb",
+    ]
+)
+PATTERNS = ("[a-z]+", "[a-c]{1,3}", ".*é.*")
+
+
+@st.composite
+def fields(draw: st.DrawFn) -> list[dict[str, Any]]:
+    count = draw(st.integers(1, 4))
+    out = []
+    for index in range(count):
+        type_ = draw(st.sampled_from(TYPES))
+        constraints: dict[str, Any] = {}
+        if draw(st.booleans()):
+            constraints["required"] = True
+        if draw(st.integers(0, 5)) == 0:
+            constraints["unique"] = True
+        if type_ in ("integer", "number") and draw(st.booleans()):  # year bounds crash frictionless
+            low = draw(st.integers(-500, 2500))
+            exclusive = False  # frictionless rejects exclusive bounds in some schemas (field-error)
+            constraints["exclusiveMinimum" if exclusive else "minimum"] = low
+            if draw(st.booleans()):
+                constraints["exclusiveMaximum" if exclusive else "maximum"] = low + 500
+        if type_ == "string":
+            if draw(st.booleans()):
+                constraints["minLength"] = draw(st.integers(0, 3))
+                constraints["maxLength"] = constraints["minLength"] + draw(st.integers(0, 4))
+            if draw(st.integers(0, 3)) == 0:
+                constraints["pattern"] = draw(st.sampled_from(PATTERNS))
+            if draw(st.integers(0, 4)) == 0:
+                constraints["enum"] = ["a", "b", "é"]
+        field: dict[str, Any] = {"name": f"f{index}", "type": type_}
+        if constraints:
+            field["constraints"] = constraints
+        out.append(field)
+    return out
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[list[dict[str, Any]], bytes, dict[str, Any]]:
+    schema_fields = draw(fields())
+    names = [f["name"] for f in schema_fields]
+    schema_extra: dict[str, Any] = {}
+    if draw(st.booleans()):
+        schema_extra["primaryKey"] = draw(
+            st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)
+        )
+    rows: list[list[str]] = [names]
+    for _ in range(draw(st.integers(0, 12))):
+        shape = draw(st.integers(0, 9))
+        if shape == 0:
+            # a blank row written as empty cells: frictionless drops trailing empty lines
+            rows.append([""] * len(names))
+            continue
+        keyed = schema_extra.get("primaryKey", [])
+        cells = [cell(draw, f["type"], f["name"] in keyed) for f in schema_fields]
+        if shape == 1:  # frictionless adds "required" to a missing required cell
+            cut = draw(st.integers(1, len(cells)))
+            dropped = schema_fields[cut:]
+            if any(cells[:cut]) and not any(  # a lone '""' row confuses frictionless's header
+                f.get("constraints", {}).get("required") or f["name"] in keyed for f in dropped
+            ):
+                cells = cells[:cut]
+        elif shape == 2 and any(cells):  # frictionless: empty cells + an extra one = blank row
+            cells.append(draw(CORRUPT))
+        rows.append(cells)
+    return schema_fields, to_csv(rows), schema_extra
+
+
+def cell(draw: st.DrawFn, type_: str, keyed: bool) -> str:
+    # an empty or bad key cell: civicgen reports the cell, frictionless also "primary-key"
+    kind = draw(st.integers(2 if keyed else 0, 9))
+    if kind == 0:
+        return ""
+    if kind == 1:
+        return draw(CORRUPT)
+    if kind == 2:
+        return draw(VALID[type_]) if type_ != "integer" else draw(st.sampled_from(["1", "2", "3"]))
+    return draw(VALID[type_])
+
+
+def to_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def scanned_flat(result: Any) -> list[list[Any]]:
+    flat = [[row, field or None, code] for row, field, code, _, _ in result.errors]
+    return sorted(flat, key=sort_key)
+
+
+@settings(
+    max_examples=80,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(table=tables())
+def test_kernels_and_frictionless_agree(kernel: ModuleType, table: Any) -> None:
+    schema_fields, data, schema_extra = table
+    resource = {
+        "name": "data",
+        "path": "data.csv",
+        "schema": {"fields": schema_fields, **schema_extra},
+    }
+    plan = compile_plan(resource, key_sets=[[schema_fields[0]["name"]]])
+    result = kernel.scan_csv(data, plan)
+    assert normal(result) == normal(reference.scan_csv(data, plan))
+    with tempfile.TemporaryDirectory() as folder:
+        package = write_package(Path(folder) / "case", schema_fields, data, schema_extra)
+        expected = frictionless_flat(package / "datapackage.json")
+    # frictionless reports each broken constraint of a cell; civicgen the first one, once
+    assert scanned_flat(result) == [e for i, e in enumerate(expected) if e not in expected[:i]]

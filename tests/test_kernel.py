@@ -1,0 +1,389 @@
+"""Both scan kernels give the same ScanResult: types, constraints, structure, dialects, aggregates.
+
+The reference is the spec; each test runs once per kernel (the `kernel` fixture) and
+compares with the reference's result, so the reference run checks the test itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import ROOT, compiled_kernel_skip_reason
+from test_frictionless import CASES, f
+
+from civicgen.scan import reference
+from civicgen.scan.plan import GroupBy, TablePlan, compile_plan
+from civicgen.scan.reference import ScanResult
+
+
+def plan_of(
+    fields: list[dict[str, Any]],
+    schema_extra: dict[str, Any] | None = None,
+    resource_extra: dict[str, Any] | None = None,
+    key_sets: list[list[str]] | None = None,
+    aggregates: tuple[GroupBy, ...] = (),
+) -> TablePlan:
+    schema = {"fields": fields, **(schema_extra or {})}
+    resource = {"name": "data", "path": "data.csv", "schema": schema, **(resource_extra or {})}
+    if key_sets is None:  # the first field's values, as a foreign key would collect them
+        hashable = fields and fields[0].get("type") not in ("object", "array", "geojson")
+        key_sets = [[fields[0]["name"]]] if hashable else []
+    return compile_plan(resource, key_sets=key_sets, aggregates=aggregates)
+
+
+def normal(result: ScanResult) -> ScanResult:
+    """Key sets as sorted reprs: Decimal('NaN') is never equal to itself."""
+    return result._replace(
+        key_sets=[sorted(map(repr, found)) for found in result.key_sets],
+        key_rows=[sorted((repr(k), v) for k, v in rows.items()) for rows in result.key_rows],
+    )
+
+
+def scan_both(kernel: ModuleType, data: bytes, plan: TablePlan) -> ScanResult:
+    """The kernel's result, after checking it equals the reference's."""
+    result = kernel.scan_csv(data, plan)
+    assert normal(result) == normal(reference.scan_csv(data, plan))
+    return result
+
+
+def codes(result: ScanResult) -> list[tuple[int, int, str]]:
+    return [(row, field, code) for row, field, code, _, _ in result.errors]
+
+
+# --- every frictionless case, structure, encoding and quotes --------------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_frictionless_cases(kernel: ModuleType, case: str) -> None:
+    fields, data, schema_extra = CASES[case]
+    scan_both(kernel, data.encode(), plan_of(fields, schema_extra))
+
+
+def test_encoding_error_at_its_row(kernel: ModuleType) -> None:
+    data = "a\nbien\nmal\xe9\n".encode("latin-1")
+    result = scan_both(kernel, data, plan_of([f("a")]))
+    assert result.errors == [(3, 0, "encoding-error", "e9", "utf-8")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"a\n\xed\xa0\x80\n", b"a\n\xc0\xaf\n", b"a\nok\xf4\x90\x80\x80\n", b"a\n\xe2\x82\n"],
+    ids=["surrogate", "overlong", "too-high", "truncated"],
+)
+def test_invalid_utf8_like_python(kernel: ModuleType, data: bytes) -> None:
+    result = scan_both(kernel, data, plan_of([f("a")]))
+    assert [code for _, _, code in codes(result)] == ["encoding-error"]
+
+
+def test_latin1_declared(kernel: ModuleType) -> None:
+    data = "a\nmalé\n".encode("latin-1")
+    result = scan_both(kernel, data, plan_of([f("a")], resource_extra={"encoding": "latin-1"}))
+    assert result.errors == []
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "detail"),
+    [
+        ('a,b\n1,"open\n2,3\n', 2, "unexpected end of data"),
+        ('a,b\n1,2\n3,"x"y\n4,5\n', 3, "',' expected after '\"'"),
+        ('a,b\n"""\n', 2, "unexpected end of data"),
+    ],
+)
+def test_quote_errors_like_csv_module(kernel: ModuleType, data: str, row: int, detail: str) -> None:
+    result = scan_both(kernel, data.encode(), plan_of([f("a"), f("b")]))
+    assert result.errors[-1] == (row, 0, "format-error", "", detail)
+
+
+def test_field_larger_than_limit(kernel: ModuleType) -> None:
+    import csv
+
+    limit = csv.field_size_limit(131_072)  # frictionless raises it for the whole process
+    try:
+        data = f"a,b\n1,{'x' * 140_000}\n2,3\n".encode()
+        result = scan_both(kernel, data, plan_of([f("a"), f("b")]))
+    finally:
+        csv.field_size_limit(limit)
+    assert result.errors[-1][2:] == ("format-error", "", "field larger than field limit (131072)")
+
+
+# --- dialects ---------------------------------------------------------------------------
+
+DIALECTS: dict[str, tuple[bytes, dict[str, Any], list[tuple[int, int, str]]]] = {
+    "semicolon": (b"a;b\n1;x\ny;z\n", {"delimiter": ";"}, [(3, 1, "type-error")]),
+    "tab": (b"a\tb\n1\tx\n2\t\n", {"delimiter": "\t"}, []),
+    "single-quote": (
+        b"a,b\n1,'x, y'\n2,'it''s'\n'q',z\n",
+        {"quoteChar": "'"},
+        [(4, 1, "type-error")],
+    ),
+    "crlf": (
+        b'a,b\r\n1,x\r\n\r\n2,"q\r\nz"\r\nx,y',
+        {},
+        [(3, 0, "blank-row"), (5, 1, "type-error")],
+    ),
+    "lone-cr": (b"a,b\r1,x\rx,y\r", {}, [(3, 1, "type-error")]),
+    "bom": (b"\xef\xbb\xbfa,b\n1,2\n", {}, []),
+    "embedded-newlines": (b'a,b\n1,"two\nlines"\n2,"x\n\ny"\n', {}, []),
+    "doubled-quotes": (b'a,b\n1,"say ""hi"""\n2,""""\n', {}, []),
+    "skip-initial-space": (
+        b'a,b\n1, "x, y"\n 2,  z\n  \n',
+        {"skipInitialSpace": True},
+        [(4, 0, "blank-row")],
+    ),
+    "no-skip-initial-space": (b'a,b\n1, "x"\n', {}, []),
+    "no-double-quote": (b'a,b\n1,"x"y"z\n', {"doubleQuote": False}, []),
+    "header-rows": (
+        b"a,b\nx,y\n1,2\nz,3\n",
+        {"headerRows": [1, 2]},
+        [(1, 1, "incorrect-label"), (1, 2, "incorrect-label"), (4, 1, "type-error")],
+    ),  # fmt: skip
+    "no-header": (b"1,2\nx,3\n", {"header": False}, [(2, 1, "type-error")]),
+    "second-row-header": (b"1,2\na,b\nx,3\n", {"headerRows": [2]}, [(3, 1, "type-error")]),
+    "blank-lines": (
+        b"a,b\n\n1,2\n\n\n",
+        {},
+        [(2, 0, "blank-row"), (4, 0, "blank-row"), (5, 0, "blank-row")],
+    ),  # fmt: skip
+    "trailing-delimiter": (b"a,b\n1,2,\n1,", {}, [(2, 3, "extra-cell")]),
+    "nul": (b"a,b\n1,x\x00y\n", {}, []),
+    "utf8-cells": ("a,b\n1,ñandú\n2,日本\n".encode(), {}, []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIALECTS))
+def test_dialects(kernel: ModuleType, case: str) -> None:
+    data, dialect, expected = DIALECTS[case]
+    plan = plan_of([f("a", "integer"), f("b")], resource_extra={"dialect": dialect})
+    assert codes(scan_both(kernel, data, plan)) == expected
+
+
+# --- types and keys the C path reads itself -------------------------------------------
+
+TYPED: dict[str, tuple[list[dict[str, Any]], str, dict[str, Any]]] = {
+    "integers": (
+        [f("n", "integer", constraints={"minimum": -5, "maximum": 10**12})],
+        "n\n+5\n-6\n1_000\n 7 \n٣\n99999999999999999999\n1000000000001\n-0\n",
+        {},
+    ),
+    "numbers": (
+        [f("x", "number", constraints={"minimum": 0.1, "exclusiveMaximum": "1e3"})],
+        "x\n0.1\n0.10\n.5\n5.\n1e3\n999.9999\nInfinity\n1_0\n +2 \n0.09999999999999999999\n-0\n",
+        {},
+    ),
+    "number-keys": (
+        [f("x", "number"), f("y")],
+        "x,y\n1.0,a\n1,a\n1e0,a\n0,b\n-0.0,b\nNaN,c\nNaN,c\n10,d\n1E1,d\n",
+        {"primaryKey": ["x", "y"]},
+    ),
+    "datetime-keys": (
+        [f("t", "datetime"), f("s")],
+        "t,s\n2025-01-01T10:00:00Z,a\n2025-01-01T11:00:00+01:00,a\n2025-01-01T10:00:00,a\n"
+        "2025-01-01 10:00:00,a\n2025-01-01T10:00:00.000+00:00,a\n2025-02-29T00:00:00,a\n",
+        {"primaryKey": ["t", "s"]},
+    ),
+    "dates": (
+        [f("d", "date", constraints={"unique": True, "maximum": "2025-06-30"})],
+        "d\n2025-01-31\n2025-1-31\n2024-02-29\n2025-02-29\n2025-07-01\n2025-01-31\n",
+        {},
+    ),
+    "years": ([f("y", "year", constraints={"minimum": 2000})], "y\n2025\n1999\n0000\n25\n", {}),
+    "booleans": (
+        [f("b", "boolean", constraints={"unique": True})],
+        "b\ntrue\nTrue\n1\nfalse\nno\n",
+        {},
+    ),
+    "strings": (
+        [
+            f(
+                "s",
+                constraints={"minLength": 2, "maxLength": 4, "pattern": "[a-zñ]+", "unique": True},
+            )
+        ],
+        "s\nab\nñañá\nñaña\nabcde\na\nab\nAB\n",
+        {},
+    ),
+    "enum-number": ([f("x", "number", constraints={"enum": [1, "2.5"]})], "x\n1.0\n2.50\n3\n", {}),
+    "string-bounds": ([f("s", constraints={"minimum": "b"})], "s\na\nc\n", {}),
+    "unique-across-types": (
+        [
+            f("a", "integer", constraints={"unique": True}),
+            f("b", "number", constraints={"unique": True}),
+        ],
+        "a,b\n1,1\n+1,1.00\n01,1e0\n",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TYPED))
+def test_typed_cells(kernel: ModuleType, case: str) -> None:
+    fields, data, schema_extra = TYPED[case]
+    scan_both(kernel, data.encode(), plan_of(fields, schema_extra))
+
+
+def test_foreign_key_values_are_typed(kernel: ModuleType) -> None:
+    fields = [f("id", "integer"), f("day", "date"), f("x", "number")]
+    plan = plan_of(fields, key_sets=[["id", "day"], ["x"]])
+    result = scan_both(
+        kernel, b"id,day,x\n1,2025-01-01,1.50\n2,2025-01-02,\n1,2025-01-01,2\n", plan
+    )
+    import datetime as dt
+    from decimal import Decimal
+
+    assert result.key_rows[0] == {(1, dt.date(2025, 1, 1)): [2, 4], (2, dt.date(2025, 1, 2)): [3]}
+    assert result.key_sets[1] == {(Decimal("1.50"),), (Decimal(2),)}
+
+
+# --- aggregates on the example city -----------------------------------------------------
+
+
+def example_plan(
+    package: str, resource: str, aggregates: tuple[GroupBy, ...]
+) -> tuple[bytes, TablePlan]:
+    folder = ROOT / "datasets" / package
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    found = next(r for r in descriptor["resources"] if r["name"] == resource)
+    return (folder / found["path"]).read_bytes(), compile_plan(found, aggregates=aggregates)
+
+
+def readings() -> tuple[bytes, TablePlan]:
+    by_hour = GroupBy(((0, "value", 0), (1, "hour", 0)), (6, 4), quantiles=True)
+    by_day = GroupBy(((1, "day", 0),), (2, 3, 5, 7))
+    return example_plan("air-quality", "readings", (by_hour, by_day))
+
+
+def budget() -> tuple[bytes, TablePlan]:
+    by_chapter = GroupBy(((0, "value", 0), (7, "value", 0)), (11,))
+    by_program = GroupBy(((0, "value", 0), (5, "prefix", 2)), (11,), quantiles=True)
+    return example_plan("madrid-budget", "gastos", (by_chapter, by_program))
+
+
+@pytest.mark.parametrize("example", [readings, budget])
+def test_example_aggregates(kernel: ModuleType, example: Any) -> None:
+    data, plan = example()
+    result = scan_both(kernel, data, plan)
+    assert result.errors == []
+    assert all(result.aggregates)
+
+
+def test_aggregates_of_broken_rows(kernel: ModuleType) -> None:
+    fields = [f("k"), f("t", "datetime"), f("x", "number"), f("n", "integer")]
+    data = (
+        "k,t,x,n\nñu,2025-01-01T10:05:00Z,1.5,2\nñu,2025-01-01T10:55:00Z,x,\n"
+        "b,2025-01-01T11:00:00Z,-0,3,9\nb\n\n,2025-01-01T11:30:00Z,1e400,7\n"
+    )
+    group = GroupBy(((0, "prefix", 1), (1, "hour", 0), (3, "value", 0)), (2, 3), quantiles=False)
+    scan_both(kernel, data.encode(), plan_of(fields, aggregates=(group,)))
+
+
+# --- the parallel scan equals the one-process scan --------------------------------------
+
+
+def close_groups(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
+    """Equal partial states, the float sums up to the rounding of a different order."""
+    if list(a) != list(b):
+        return False
+    for key, (rows, measures) in a.items():
+        other_rows, others = b[key]
+        if rows != other_rows:
+            return False
+        for x, y in zip(measures, others, strict=True):
+            if (
+                x[0] != y[0]
+                or x[2:] != y[2:]
+                or not math.isclose(x[1], y[1], rel_tol=1e-12, abs_tol=1e-9)
+            ):
+                return False
+    return True
+
+
+def assert_same_scan(parallel: ScanResult, single: ScanResult) -> None:
+    assert parallel.errors == single.errors
+    assert (parallel.rows, parallel.labels) == (single.rows, single.labels)
+    assert normal(parallel).key_sets == normal(single).key_sets
+    assert normal(parallel).key_rows == normal(single).key_rows
+    assert all(
+        close_groups(a, b) for a, b in zip(parallel.aggregates, single.aggregates, strict=True)
+    )
+
+
+@pytest.fixture
+def compiled(request: pytest.FixtureRequest) -> ModuleType:
+    reason = compiled_kernel_skip_reason(request.config)
+    if reason:
+        pytest.skip(reason)
+    from civicgen.scan import _kernel
+
+    return _kernel
+
+
+def twice(data: bytes, extra: int = 300) -> bytes:
+    """The data rows again after the file (duplicate keys across chunks), and a few more."""
+    lines = data.split(b"\n")
+    return b"\n".join(lines + lines[1:extra])
+
+
+@pytest.mark.parametrize("example", [readings, budget])
+@pytest.mark.parametrize("chunk_size", [4_000, 60_000])
+def test_parallel_equals_single(compiled: ModuleType, example: Any, chunk_size: int) -> None:
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    data, plan = example()
+    for variant in (data, twice(data)):
+        single = compiled.scan_csv(variant, plan)
+        assert_same_scan(scan_csv_parallel(variant, plan, workers=2, chunk_size=chunk_size), single)
+
+
+def test_parallel_with_quotes_keys_and_errors(compiled: ModuleType, tmp_path: Path) -> None:
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    fields = [
+        f("id", "integer", constraints={"unique": True}),
+        f("code", constraints={"unique": True, "pattern": "[a-z]+"}),
+        f("note"),
+        f("x", "number", constraints={"minimum": 0}),
+    ]
+    rows = [
+        f'{i},c{i % 700},"line {i}\nhas ""quotes"", and commas",{(i % 13) - 1}' for i in range(3000)
+    ]
+    rows[1500] = "x,y"
+    data = ("id,code,note,x\n" + "\n".join(rows) + "\n\n").encode()
+    plan = plan_of(
+        fields,
+        {"primaryKey": ["code"]},
+        key_sets=[["id"]],
+        aggregates=(GroupBy(((1, "prefix", 2),), (3,)),),
+    )
+    single = compiled.scan_csv(data, plan)
+    assert normal(single) == normal(reference.scan_csv(data, plan))
+    for chunk_size in (5_000, 33_333):
+        assert_same_scan(scan_csv_parallel(data, plan, workers=3, chunk_size=chunk_size), single)
+
+
+def test_parallel_stops_at_a_format_error(compiled: ModuleType) -> None:
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    body = "".join(f"{i},x\n" for i in range(5000))
+    data = ("a,b\n" + body + '1,"open\n' + body).encode()
+    plan = plan_of([f("a", "integer"), f("b")], {"primaryKey": ["a"]})
+    single = compiled.scan_csv(data, plan)
+    assert single.errors[-1][2] == "format-error"
+    assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=10_000), single)
+
+
+def test_selected_kernel(request: pytest.FixtureRequest) -> None:
+    import civicgen.scan
+
+    expected = (
+        "civicgen.scan.reference"
+        if compiled_kernel_skip_reason(request.config)
+        else "civicgen.scan._kernel"
+    )
+    if request.config.getoption("--no-c-extensions"):
+        pytest.skip("the selection follows the environment, not the option")
+    assert civicgen.scan.kernel.__name__ == expected
