@@ -104,7 +104,7 @@ def test_search_finds_a_tool(page, served: str) -> None:  # type: ignore[no-unty
     page.locator("label.md-search__icon, .md-search__input").first.click()
     page.locator(".md-search__input").fill("Decidim")
     result = page.locator(".md-search-result__item").first
-    result.wait_for(timeout=15000)
+    result.wait_for(timeout=30000)
     assert "Decidim" in page.locator(".md-search-result").inner_text()
 
 

@@ -387,3 +387,38 @@ def test_selected_kernel(request: pytest.FixtureRequest) -> None:
     if request.config.getoption("--no-c-extensions"):
         pytest.skip("the selection follows the environment, not the option")
     assert civicgen.scan.kernel.__name__ == expected
+
+
+# --- odd values are report entries, never exceptions -----------------------------------
+
+ODD = {
+    "nan-with-bounds": ([{"name": "n", "type": "number", "constraints": {"minimum": 0}}],
+                        "n\nNaN\n-1\n", [(3, 1, "constraint-error")]),
+    "signalling-nan": ([{"name": "n", "type": "number", "constraints": {"unique": True}}],
+                       "n\nsNaN\n1\n", [(2, 1, "type-error")]),
+    "non-ascii-year": ([{"name": "y", "type": "year"}], "y\n²²²²\n2025\n", [(2, 1, "type-error")]),
+    "boolean-bound": ([{"name": "n", "type": "number", "constraints": {"maximum": True}}],
+                      "n\n0\n", []),
+    "unique-array": ([{"name": "a", "type": "array", "constraints": {"unique": True}}],
+                     'a\n"[1, 2]"\n"[1,2]"\n', [(3, 1, "unique-error")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD))
+def test_odd_values_are_reported_not_raised(kernel: ModuleType, case: str) -> None:
+    fields, data, expected = ODD[case]
+    plan = plan_of(fields, key_sets=[])
+    assert codes(scan_both(kernel, data.encode(), plan)) == expected
+
+
+def test_no_quote_char(kernel: ModuleType) -> None:
+    plan = plan_of([{"name": "a"}, {"name": "b"}], resource_extra={"dialect": {"quoteChar": ""}})
+    result = scan_both(kernel, b'a,b\n"x,y"\n', plan)
+    assert codes(result) == []
+
+
+def test_infinite_values_stay_out_of_the_sketch(kernel: ModuleType) -> None:
+    plan = plan_of([{"name": "n", "type": "number"}], key_sets=[],
+                   aggregates=(GroupBy((), (0,), True),))
+    [group] = scan_both(kernel, b"n\nInfinity\n1\n2\n", plan).aggregates[0].values()
+    assert group[0] == 3 and sum(group[1][0][5].values()) == 2

@@ -692,7 +692,7 @@ cdef class GroupAcc:
         if v == 0:
             b = 0
         elif not isfinite(v):
-            b = partials.bucket(v)  # raises, as the reference does
+            return 0  # NaN and infinities stay out of the sketch, as in partials.add
         else:
             b = <int64_t>ceil(log(fabs(v)) / LOG_GAMMA) + 1000000
             if v < 0:

@@ -56,9 +56,10 @@ def cast_number(field: FieldPlan, cell: str) -> Any:
             return NOT_CAST
         text = text.replace(field.decimal_char, ".")
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         return NOT_CAST
+    return NOT_CAST if value.is_snan() else value  # a signalling NaN cannot be compared or hashed
 
 
 def cast_integer(field: FieldPlan, cell: str) -> Any:
@@ -127,7 +128,7 @@ def cast_datetime(field: FieldPlan, cell: str) -> Any:
 
 
 def cast_year(field: FieldPlan, cell: str) -> Any:
-    if len(cell) != 4 or not cell.isdigit():
+    if len(cell) != 4 or not (cell.isascii() and cell.isdigit()):
         return NOT_CAST
     return int(cell)
 
@@ -200,7 +201,7 @@ def bound(field: FieldPlan, value: Any) -> Any:
     """A constraint bound in the field's own type (bounds may be written as strings)."""
     if isinstance(value, str):
         return cast(field, value)
-    if field.type == "number" and isinstance(value, (int, float)):
+    if field.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return Decimal(str(value))
     return value
 
@@ -235,8 +236,8 @@ def breaks_bound(name: str, value: Any, limit: Any) -> bool:
             return bool(value <= limit)
         if name == "exclusiveMaximum":
             return bool(value >= limit)
-    except TypeError:
-        return False
+    except (TypeError, InvalidOperation):
+        return False  # incomparable (NaN, a bound of another type): no verdict
     return False
 
 
@@ -263,11 +264,19 @@ def csv_rows(text: str, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
         io.StringIO(text, newline=""),
         delimiter=dialect.delimiter,
         quotechar=dialect.quote_char or None,
+        quoting=csv.QUOTE_MINIMAL if dialect.quote_char else csv.QUOTE_NONE,
         doublequote=dialect.double_quote,
         skipinitialspace=dialect.skip_initial_space,
         strict=True,
     )
     return enumerate(reader, start=1)
+
+
+def hashable(value: Any) -> Any:
+    """A key value that a set can hold: JSON objects and lists as canonical JSON text."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
 
 
 # --- the scan --------------------------------------------------------------------------
@@ -344,14 +353,14 @@ class Scanner:
         if broken:
             self.errors.append((row, index + 1, "constraint-error", cell, broken))
         if index in self.unique_seen:
-            first = self.unique_seen[index].setdefault(value, row)
+            first = self.unique_seen[index].setdefault(hashable(value), row)
             if first != row:
                 self.errors.append((row, index + 1, "unique-error", cell, str(first)))
         return value
 
     def keys(self, row: int, values: list[Any]) -> None:
         if self.plan.primary_key:
-            key = tuple(values[i] for i in self.plan.primary_key)
+            key = tuple(hashable(values[i]) for i in self.plan.primary_key)
             if all(v is not None for v in key):
                 first = self.primary_seen.setdefault(key, row)
                 if first != row:
@@ -359,7 +368,7 @@ class Scanner:
         for group, found, rows in zip(
             self.plan.key_sets, self.key_sets, self.key_rows, strict=True
         ):
-            key = tuple(values[i] for i in group)
+            key = tuple(hashable(values[i]) for i in group)
             if all(v is not None for v in key):
                 found.add(key)
                 rows.setdefault(key, []).append(row)

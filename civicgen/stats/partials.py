@@ -53,7 +53,7 @@ def add(state: Measure, value: float | None) -> None:
     state[1] += value
     state[2] = min(state[2], value)
     state[3] = max(state[3], value)
-    if state[5] is not None:
+    if state[5] is not None and math.isfinite(value):
         key = bucket(value)
         state[5][key] = state[5].get(key, 0) + 1
 
