@@ -12,7 +12,7 @@ import pytest
 
 from civicgen.build import build_site
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CIVICGEN_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
