@@ -193,6 +193,15 @@ def funding_labels(source: Source, validation: Validation, scanned: TableScan) -
     return labels
 
 
+def record_page(
+    env: Environment, section: str, kind: str, record: Record, **context: Any
+) -> Output:
+    """One record's page, e.g. proposals/<id>.md from proposal-<id>.html or proposal.html."""
+    key = record.values["id"]
+    templates = [f"{kind}-{key}.html", f"{kind}.html"]
+    return page(env, f"{section}/{key}.md", templates, record.path, record=record, **context)
+
+
 def proposal_pages(
     env: Environment, source: Source, validation: Validation, derived: Derived
 ) -> list[Output]:
@@ -205,19 +214,7 @@ def proposal_pages(
     outputs = [
         page(env, "proposals/index.md", ["proposals.html"], None, records=records, stats=stats)
     ]
-    for _, record in items:
-        key = record.values["id"]
-        outputs.append(
-            page(
-                env,
-                f"proposals/{key}.md",
-                [f"proposal-{key}.html", "proposal.html"],
-                record.path,
-                record=record,
-                labels=labels,
-            )
-        )
-    return outputs
+    return outputs + [record_page(env, "proposals", "proposal", r, labels=labels) for _, r in items]
 
 
 def tool_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
@@ -228,19 +225,9 @@ def tool_pages(env: Environment, validation: Validation, derived: Derived) -> li
     stats = package_stats(validation, derived, "catalog")
     osi = {row["id"]: row["osi_approved"] for row in stats["licences"].records()} if stats else {}
     outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, stats=stats)]
-    for _, record in items:
-        key = record.values["id"]
-        outputs.append(
-            page(
-                env,
-                f"tools/{key}.md",
-                [f"tool-{key}.html", "tool.html"],
-                record.path,
-                record=record,
-                osi_approved=osi.get(key),
-            )
-        )
-    return outputs
+    return outputs + [
+        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"])) for _, r in items
+    ]
 
 
 def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
