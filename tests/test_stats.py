@@ -211,6 +211,10 @@ def test_proposal_funding_chain_reads_the_budget(portal: Path, derived) -> None:
         for r in derived["proposals"]["summary"].where(dimension="status")
     }
     assert sum(statuses.values()) == len(list((portal / "datasets/proposals/records").glob("*.md")))
+    funded = {r["value"]: r for r in derived["proposals"]["summary"].where(dimension="funded")}
+    funding = derived["proposals"]["funding"].records()
+    assert funded["yes"]["proposals"] == len(funding)
+    assert funded["yes"]["estimated_cost"] == sum(r["estimated_cost"] for r in funding)
 
 
 def test_catalog_counts_and_osi_flags(portal: Path, derived) -> None:

@@ -12,7 +12,7 @@ FUNDED = ("selected", "in-progress", "completed")
 
 
 def proposal_summary(records: list[Record]) -> DerivedTable:
-    """Proposals, votes and estimated cost by status, district and category."""
+    """Proposals, votes and estimated cost by status, district, category and funded or not."""
     table = DerivedTable(
         "summary",
         "Proposals by status, district and category",
@@ -25,16 +25,23 @@ def proposal_summary(records: list[Record]) -> DerivedTable:
             Column("estimated_cost", "number", unit="EUR"),
         ],
     )
-    for dimension in ("status", "district", "category"):
+    for dimension in ("status", "district", "category", "funded"):
         totals: dict[str, list[float]] = {}
         for record in records:
-            entry = totals.setdefault(str(record.values.get(dimension, "")), [0, 0, 0])
+            entry = totals.setdefault(dimension_value(record, dimension), [0, 0, 0])
             entry[0] += 1
             entry[1] += int(record.values.get("votes") or 0)
             entry[2] += float(record.values.get("estimated_cost") or 0)
         for value, (count, votes, cost) in sorted(totals.items()):
             table.rows.append([dimension, value, int(count), int(votes), cost])
     return table
+
+
+def dimension_value(record: Record, dimension: str) -> str:
+    """The record's value for a summary dimension; "funded" is yes from selected on."""
+    if dimension == "funded":
+        return "yes" if record.values.get("status") in FUNDED else "no"
+    return str(record.values.get(dimension, ""))
 
 
 def funding_table(
