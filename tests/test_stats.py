@@ -104,36 +104,43 @@ def test_execution_rate_when_executed_phase_exists(tmp_path: Path) -> None:
     folder = tmp_path / "budget"
     folder.mkdir()
     (folder / "lines.csv").write_text(
-        "year,phase,area,amount\n2024,approved,1,100\n2024,executed,1,130\n"
-        "2024,approved,2,200\n2024,executed,2,60\n2024,approved,3,50\n2024,executed,3,45\n"
+        "year,phase,area,chapter,amount\n"
+        "2024,approved,1,A,100\n2024,executed,1,A,130\n"
+        "2024,approved,1,B,100\n2024,executed,1,B,20\n"
+        "2024,approved,2,A,50\n2024,executed,2,A,45\n"
     )
-    fields = [
-        {"name": "year", "type": "year"},
-        {"name": "phase", "type": "string"},
-        {"name": "area", "type": "string"},
-        {"name": "amount", "type": "number"},
-    ]
+    fields = [{"name": n, "type": "string"} for n in ("phase", "area", "chapter")]
+    fields = [{"name": "year", "type": "year"}, *fields, {"name": "amount", "type": "number"}]
+    budget = {
+        "amount": "amount",
+        "year": "year",
+        "phaseField": "phase",
+        "currency": "EUR",
+        "classifications": {"functional": ["area"], "economic": ["chapter"]},
+    }
     (folder / "datapackage.json").write_text(
         json.dumps(
             {
                 "name": "town",
-                "civicgen": {
-                    "profile": "budget",
-                    "budget": {
-                        "amount": "amount",
-                        "year": "year",
-                        "phaseField": "phase",
-                        "currency": "EUR",
-                        "classifications": {"functional": ["area"]},
-                    },
-                },
+                "civicgen": {"profile": "budget", "budget": budget},
                 "resources": [{"name": "lines", "path": "lines.csv", "schema": {"fields": fields}}],
             }
         )
     )
     tables = {t.name: t for t in derive_all(validate([str(folder)]))["town"]}
-    rates = {r["code"]: (r["rate"], r["flag"]) for r in tables["execution"].records()}
-    assert rates == {"1": (1.3, "above"), "2": (0.3, "far below"), "3": (0.9, "")}
+    rates = {
+        (r["classification"], r["code"]): (r["rate"], r["flag"])
+        for r in tables["execution"].records()
+    }
+    assert rates == {
+        ("functional", "1"): (0.75, ""),
+        ("functional", "2"): (0.9, ""),
+        ("economic", "A"): (1.1667, ""),
+        ("economic", "B"): (0.2, "far below"),
+        ("line", "1/A"): (1.3, "above"),
+        ("line", "1/B"): (0.2, "far below"),
+        ("line", "2/A"): (0.9, ""),
+    }
 
 
 def test_sensor_daily_means_and_exceedances_equal_duckdb(portal: Path, derived) -> None:

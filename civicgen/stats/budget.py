@@ -132,7 +132,39 @@ def group_bys(config: BudgetConfig, names: list[str]) -> tuple[GroupBy, ...]:
         plans.append(
             GroupBy(((index[code_field], "value", 0), (index[label_field], "value", 0)), ())
         )
+    if config.phase_field:  # several phases: execution is compared line by line too
+        plans.append(
+            GroupBy((*base, *((index[f], "value", 0) for f in line_fields(config))), amount)
+        )
     return tuple(plans)
+
+
+def line_fields(config: BudgetConfig) -> list[str]:
+    """The code fields that together name one budget line."""
+    return list(dict.fromkeys(level.field for level in config.levels if not level.prefix))
+
+
+def line_records(
+    config: BudgetConfig, groups: dict[tuple[str, ...], Group]
+) -> list[dict[str, Any]]:
+    """Budget lines in the shape of classification rows, for the execution table."""
+    level = "+".join(line_fields(config))
+    records = []
+    for key, group in groups.items():
+        year, phase, direction, codes = split_key(config, key)
+        records.append(
+            {
+                "classification": "line",
+                "level": level,
+                "code": "/".join(codes),
+                "label": "",
+                "year": int(year) if year.isdigit() else year,
+                "phase": phase,
+                "direction": direction,
+                "amount": group[1][0][1],
+            }
+        )
+    return records
 
 
 def split_key(config: BudgetConfig, key: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
@@ -148,7 +180,7 @@ def label_map(
 ) -> dict[str, dict[str, str]]:
     """field → code → label (the label of the latest rows seen wins)."""
     labels: dict[str, dict[str, str]] = {}
-    label_plans = aggregates[1 + len(config.levels) :]
+    label_plans = aggregates[1 + len(config.levels) : 1 + len(config.levels) + len(config.labels)]
     for code_field, groups in zip(config.labels, label_plans, strict=True):
         for code, label in groups:
             labels.setdefault(code_field, {})[code] = label
@@ -249,10 +281,10 @@ def nodes_table(
     return table
 
 
-def execution_table(config: BudgetConfig, nodes: DerivedTable) -> DerivedTable | None:
+def execution_table(config: BudgetConfig, rows: list[dict[str, Any]]) -> DerivedTable | None:
     """Executed against approved per node, with lines far above or below flagged."""
     by_phase: dict[tuple[Any, ...], dict[str, float]] = {}
-    for row in nodes.records():
+    for row in rows:
         key = (
             row["classification"],
             row["level"],
@@ -267,7 +299,8 @@ def execution_table(config: BudgetConfig, nodes: DerivedTable) -> DerivedTable |
     table = DerivedTable(
         "execution",
         "Execution rate",
-        "Executed amount as a share of the approved (or adjusted) amount.",
+        "Executed amount as a share of the approved (or adjusted) amount, per classification "
+        "node and per budget line; above 100 % or below 50 % is flagged.",
         [
             Column("classification"),
             Column("level"),
@@ -298,5 +331,6 @@ def derive(
     config: BudgetConfig, aggregates: list[dict[tuple[str, ...], Group]]
 ) -> list[DerivedTable]:
     nodes = nodes_table(config, aggregates)
-    execution = execution_table(config, nodes)
+    lines = line_records(config, aggregates[-1]) if config.phase_field else []
+    execution = execution_table(config, nodes.records() + lines)
     return [totals_table(config, aggregates[0]), nodes, *([execution] if execution else [])]
