@@ -135,7 +135,7 @@ def test_execution_rate_when_executed_phase_exists(tmp_path: Path) -> None:
     assert rates == {
         ("functional", "1"): (0.75, ""),
         ("functional", "2"): (0.9, ""),
-        ("economic", "A"): (1.1667, ""),
+        ("economic", "A"): (1.1667, "above"),
         ("economic", "B"): (0.2, "far below"),
         ("line", "1/A"): (1.3, "above"),
         ("line", "1/B"): (0.2, "far below"),
