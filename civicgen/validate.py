@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
-import functools
-import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from .cache import ScanCache, cache_key
+from .checks import column_type_errors, licence_errors, unknown_keys
 from .collection import record_cells
 from .errors import (
     CivicError,
-    ExtraCellError,
     FileError,
     ForeignKeyError,
-    ProfileError,
-    UnknownLicenceError,
     UnsafePathError,
 )
 from .exceptions import UnsafePath
@@ -30,8 +24,6 @@ from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for
-
-LICENCE_FIELD = {"catalog": "licence"}
 
 
 @dataclass
@@ -178,7 +170,7 @@ def scan_collection(
         report.add(record_error(raw, plan, record, records))
     for record in records:
         report.extend(unknown_keys(record, names, resource))
-        report.extend(licence_errors(record, package, resource))
+        report.extend(licence_errors(record, package))
     return TableScan(package, resource, plan, result, records)
 
 
@@ -191,84 +183,9 @@ def record_error(
         detail = records[int(detail) - 2].path
         raw = (raw[0], number, code, cell, detail)
     name = plan.fields[number - 1].name if number else ""
-    error = explain(
+    return explain(
         raw, plan.fields, path=record.path, resource="", row=None, line=record.lines.get(name)
     )
-    return error
-
-
-def unknown_keys(record: Record, names: list[str], resource: Resource) -> list[CivicError]:
-    errors: list[CivicError] = []
-    for key in record.values:
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f'did you mean "{close[0]}"?' if close else f"allowed: {', '.join(names)}"
-            note = f'"{key}" is not a field of {resource.title}; remove it or fix its name ({hint})'
-            errors.append(
-                ExtraCellError(
-                    note=note, path=record.path, field_name=key, line=record.lines.get(key)
-                )
-            )
-    return errors
-
-
-def column_type_errors(package: Package) -> list[CivicError]:
-    """Fiscal Data Package 1.0: every columnType must be one of the official os-types."""
-    known = os_types()
-    errors: list[CivicError] = []
-    for resource in package.resources:
-        for described in resource.fields:
-            column_type = described.get("columnType")
-            if column_type is not None and column_type not in known:
-                close = difflib.get_close_matches(str(column_type), known, n=1)
-                hint = (
-                    f'did you mean "{close[0]}"?'
-                    if close
-                    else "see the Fiscal Data Package type list"
-                )
-                note = f'columnType "{column_type}" is not a Fiscal Data Package type ({hint})'
-                errors.append(
-                    ProfileError(
-                        note=note,
-                        path=package.descriptor_path,
-                        resource=resource.name,
-                        field_name=str(described.get("name")),
-                    )
-                )
-    return errors
-
-
-@functools.cache
-def os_types() -> list[str]:
-    """The official columnType names (openspending/os-types, MIT)."""
-    return json.loads(resources.files("civicgen").joinpath("data/os-types.json").read_text())
-
-
-def licence_errors(record: Record, package: Package, resource: Resource) -> list[CivicError]:
-    """Catalog entries must name their licence as an SPDX identifier or expression."""
-    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
-
-    name = LICENCE_FIELD.get(package.profile)
-    value = record.values.get(name) if name else None
-    if not isinstance(value, str) or not value:
-        return []
-    try:
-        canonicalize_license_expression(value)
-    except InvalidLicenseExpression:
-        note = (
-            f'"{value}" is not an SPDX licence identifier; use the id from '
-            "spdx.org/licenses, like AGPL-3.0-only, MIT or Apache-2.0"
-        )
-        return [
-            UnknownLicenceError(
-                note=note,
-                path=record.path,
-                field_name=str(name),
-                line=record.lines.get(str(name)),
-                cell=value,
-            )
-        ]
-    return []
 
 
 def check_foreign_keys(
