@@ -23,7 +23,7 @@ from .report import Report
 from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
-from .stats.profiles import aggregates_for
+from .stats.profiles import aggregates_for, extra_key_sets
 
 
 @dataclass
@@ -92,9 +92,8 @@ def validate_portal(
     for package in portal.packages:
         for resource in package.resources:
             key = (package.name, resource.name)
-            plan = compile_plan(
-                resource.descriptor, groups.get(key), aggregates_for(package, resource)
-            )
+            key_sets = groups.get(key, []) + extra_key_sets(package, resource)
+            plan = compile_plan(resource.descriptor, key_sets, aggregates_for(package, resource))
             scanned = scan_resource(source, package, resource, plan, report, cache)
             if scanned is not None:
                 tables[key] = scanned

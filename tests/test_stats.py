@@ -292,3 +292,25 @@ def test_stats_command_formats(portal: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "| status | completed | 5 |" in as_md.output
     assert runner.invoke(main, ["stats", "air-quality", "--format", "csv"]).exit_code == 2
     assert runner.invoke(main, ["stats", "nowhere"]).exit_code == 2
+
+
+def test_out_of_order_and_duplicate_timestamps(portal: Path) -> None:
+    readings = portal / READINGS
+    lines = readings.read_text().splitlines(keepends=True)
+    retiro = [i for i, line in enumerate(lines) if line.startswith("sck-retiro,")]
+    first, second = retiro[10], retiro[11]
+    lines[first], lines[second] = lines[second], lines[first]  # one reading listed too late
+    readings.write_text("".join(lines))
+    validation = validate([str(portal)])
+    assert validation.report.valid  # out of order is a statistic, not an error
+    coverage = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"]
+    [retiro_row] = coverage.where(station="sck-retiro")
+    assert (retiro_row["duplicates"], retiro_row["out_of_order"]) == (0, 1)
+    assert all(r["out_of_order"] == 0 for r in coverage.records() if r["station"] != "sck-retiro")
+    readings.write_text("".join(lines) + lines[retiro[3]])  # the same reading twice
+    validation = validate([str(portal)])
+    assert validation.report.flatten(["code"]) == [["primary-key"]]
+    [retiro_row] = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"].where(
+        station="sck-retiro"
+    )
+    assert retiro_row["duplicates"] == 1

@@ -20,12 +20,17 @@ def budget_total_row(row: list[Any], currency: str = "") -> list[Any]:
 
 
 def budget_node_row(row: dict[str, Any], currency: str = "") -> list[Any]:
-    return [row["code"], row["label"], money(row["amount"], currency), row["share"],
-            signed_percent(row["change_pct"])]
+    return [
+        row["code"],
+        row["label"],
+        money(row["amount"], currency),
+        row["share"],
+        signed_percent(row["change_pct"]),
+    ]
 
 
 def coverage_row(row: list[Any]) -> list[Any]:
-    return [*row[:5], percent(row[5]), row[6]]
+    return [*row[:5], percent(row[5]), *row[6:]]
 
 
 def summary_row(row: dict[str, Any]) -> list[Any]:
@@ -35,15 +40,23 @@ def summary_row(row: dict[str, Any]) -> list[Any]:
 def funding_row(row: dict[str, Any]) -> list[Any]:
     program = f"{row['budget_program']} {row['program_label']}".strip()
     executed = row["program_executed"]
-    return [row["title"], row["status"], "" if row["progress"] is None else f"{row['progress']} %",
-            money(row["estimated_cost"]), row["year"], program,
-            money(row["program_approved"]) if row["program_approved"] is not None else "",
-            money(executed) if executed is not None else "not published"]
+    return [
+        row["title"],
+        row["status"],
+        "" if row["progress"] is None else f"{row['progress']} %",
+        money(row["estimated_cost"]),
+        row["year"],
+        program,
+        money(row["program_approved"]) if row["program_approved"] is not None else "",
+        money(executed) if executed is not None else "not published",
+    ]
 
 
 def count_row(row: dict[str, Any]) -> list[Any]:
     return [row["value"], row["tools"]]
 
 
-FILTERS = {f.__name__: f for f in (budget_total_row, budget_node_row, coverage_row, summary_row,
-                                   funding_row, count_row)}
+FILTERS = {
+    f.__name__: f
+    for f in (budget_total_row, budget_node_row, coverage_row, summary_row, funding_row, count_row)
+}

@@ -51,6 +51,14 @@ def aggregates_for(package: Package, resource: Resource) -> tuple[GroupBy, ...]:
     return planned if planned is not None else generic.group_bys(resource.fields)
 
 
+def extra_key_sets(package: Package, resource: Resource) -> list[list[str]]:
+    """Key values a profile needs beyond foreign keys (appended after them in the plan)."""
+    config = sensor.sensor_config(package.descriptor) if package.profile == "sensor" else None
+    if config is None or sensor_aggregates(package, resource) is None:
+        return []
+    return [[config.station, config.timestamp]]
+
+
 def is_domain_table(package: Package, resource: Resource) -> bool:
     domain = DOMAIN_AGGREGATES.get(package.profile)
     return bool(domain and domain(package, resource) is not None)
@@ -78,9 +86,11 @@ def package_tables(
             result.extend(budget.derive(budget.budget_config(package.descriptor), aggregates))
         else:
             config = sensor.sensor_config(package.descriptor)
-            result.extend(
-                sensor.derive(config, aggregates, units_of(resource), field_names(resource))
+            order = sensor.reading_order(config, scanned.plan, scanned.result)
+            derived_tables = sensor.derive(
+                config, aggregates, units_of(resource), field_names(resource), order
             )
+            result.extend(derived_tables)
     return result
 
 

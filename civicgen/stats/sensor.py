@@ -109,13 +109,43 @@ def parse_hour(text: str) -> datetime | None:
         return None
 
 
-def coverage_table(config: SensorConfig, hourly: dict[tuple[str, ...], Group]) -> DerivedTable:
+def reading_order(config: SensorConfig, plan: Any, result: Any) -> dict[str, tuple[int, int]]:
+    """Per station: (duplicate timestamps, readings out of order), from the collected keys.
+
+    A reading is out of order when the file lists it after a later reading of its station.
+    """
+    names = [f.name for f in plan.fields]
+    wanted = (names.index(config.station), names.index(config.timestamp))
+    if wanted not in plan.key_sets:
+        return {}
+    rows_by_key = result.key_rows[plan.key_sets.index(wanted)]
+    per_station: dict[str, list[tuple[Any, int]]] = {}
+    duplicates: dict[str, int] = {}
+    for (station, when), rows in rows_by_key.items():
+        per_station.setdefault(station, []).append((when, min(rows)))
+        duplicates[station] = duplicates.get(station, 0) + len(rows) - 1
+    order = {}
+    for station, readings in per_station.items():
+        latest_row, late = 0, 0
+        for _, row in sorted(readings, key=lambda item: item[0]):
+            late += row < latest_row
+            latest_row = max(latest_row, row)
+        order[station] = (duplicates[station], late)
+    return order
+
+
+def coverage_table(
+    config: SensorConfig,
+    hourly: dict[tuple[str, ...], Group],
+    order: dict[str, tuple[int, int]] | None = None,
+) -> DerivedTable:
     """Share of expected readings present, from the first to the last hour of each station."""
     table = DerivedTable(
         "coverage",
         "Coverage",
-        "Readings present against readings expected between a "
-        "station's first and last hour, and the hours with no reading at all (gaps).",
+        "Readings present against readings expected between a station's first and last "
+        "hour, the hours with no reading at all (gaps), duplicate timestamps, and readings "
+        "listed after a later one (out of order).",
         [
             Column("station"),
             Column("first_hour"),
@@ -124,8 +154,11 @@ def coverage_table(config: SensorConfig, hourly: dict[tuple[str, ...], Group]) -
             Column("expected", "integer"),
             Column("coverage", "number"),
             Column("gap_hours", "integer"),
+            Column("duplicates", "integer"),
+            Column("out_of_order", "integer"),
         ],
     )
+    order = order or {}
     per_station: dict[str, dict[datetime, int]] = {}
     for (station, hour), group in hourly.items():
         parsed = parse_hour(hour)
@@ -145,6 +178,7 @@ def coverage_table(config: SensorConfig, hourly: dict[tuple[str, ...], Group]) -
                 span * per_hour,
                 rounded(readings / (span * per_hour)),
                 span - len(hours),
+                *order.get(station, (None, None)),
             ]
         )
     return table
@@ -185,10 +219,12 @@ def derive(
     aggregates: list[dict[tuple[str, ...], Group]],
     units: dict[str, str],
     names: list[str],
+    order: dict[str, tuple[int, int]] | None = None,
 ) -> list[DerivedTable]:
     if len(aggregates) < 2:
         return []
     quantities = [q for q in config.quantities if q in names]
     hourly = series_table("hourly", "hour", config, quantities, aggregates[0], units)
     daily = series_table("daily", "day", config, quantities, aggregates[1], units)
-    return [coverage_table(config, aggregates[0]), exceedance_table(config, daily), daily, hourly]
+    coverage = coverage_table(config, aggregates[0], order)
+    return [coverage, exceedance_table(config, daily), daily, hourly]
