@@ -44,7 +44,7 @@ def main(debug: bool) -> None:
 
 
 @main.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "output",
@@ -63,16 +63,18 @@ def main(debug: bool) -> None:
     show_default=True,
     help="Stop collecting errors after this many.",
 )
+@click.option("--rev", default=None, help="Validate the data as it is in this git revision.")
 @handle_errors
 def validate_command(
-    paths: tuple[str, ...], output: str, annotations: bool, limit_errors: int
+    paths: tuple[str, ...], output: str, annotations: bool, limit_errors: int, rev: str | None
 ) -> None:
     """Check data packages against their schemas.
 
     PATHS are the repository (default: the current folder), package folders or
     datapackage.json files. Exit 0 valid, 1 invalid data, 2 usage error.
     """
-    report = validate(list(paths) or ["."], Settings(limit_errors=limit_errors)).report
+    settings = Settings(limit_errors=limit_errors)
+    report = validate(list(paths) or ["."], settings, rev).report
     if output == "json":
         click.echo(report.to_json())
     elif output == "markdown":

@@ -41,14 +41,14 @@ def selected_descriptors(source: Source, paths: list[str]) -> list[str] | None:
         full = Path(given).resolve()
         if full == source.root:
             return ["datapackage.json"] if source.exists("datapackage.json") else None
-        if full.is_dir():
-            full = full / "datapackage.json"
-        if not full.is_file():
+        relative = full.relative_to(source.root).as_posix()
+        descriptor = relative if relative.endswith(".json") else f"{relative}/datapackage.json"
+        if not source.exists(descriptor):
             raise CivicgenException(
-                f"{given}: no such data package (expected a folder with "
-                "datapackage.json, a datapackage.json, or the repository)"
+                f"{given}: no such data package in the {source.describe()} (expected a folder "
+                "with datapackage.json, a datapackage.json, or the repository)"
             )
-        chosen.append(full.relative_to(source.root).as_posix())
+        chosen.append(descriptor)
     return chosen
 
 
@@ -86,17 +86,19 @@ def load(
             raise CivicgenException(
                 f"{given} is not inside {source.root}; validate one repository at a time"
             )
-    chosen = selected_descriptors(source, paths) if rev is None else None
+    chosen = selected_descriptors(source, paths)
     if chosen is not None:
         chosen = with_references(source, chosen, settings)
     portal, errors = load_portal(source, chosen, settings.datasets_dir, settings.tools_dir)
     return Loaded(source, portal, errors)
 
 
-def validate(paths: list[str] | None = None, settings: Settings | None = None) -> Validation:
-    """Load and validate: the whole portal, or the packages named by paths."""
+def validate(
+    paths: list[str] | None = None, settings: Settings | None = None, rev: str | None = None
+) -> Validation:
+    """Load and validate: the whole portal, or the packages named by paths (at a revision)."""
     settings = settings or Settings()
-    loaded = load(paths, settings=settings)
+    loaded = load(paths, rev, settings)
     in_repository = (loaded.source.root / ".git").exists()  # never litter a loose folder
     use_cache = settings.cache_dir and in_repository
     cache = ScanCache(loaded.source.root / settings.cache_dir) if use_cache else None

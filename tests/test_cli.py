@@ -147,3 +147,18 @@ def test_import_commands(run, tmp_path: Path) -> None:
     again = run("catalog", "import", str(fixtures / "dpga-entries/x-road.json"),
                 "--out", str(tmp_path / "tools"))
     assert again.exit_code == 2  # the folder is not empty and --overwrite was not given
+
+
+def test_validate_a_git_revision(run, portal: Path) -> None:
+    from conftest import commit_all
+
+    good = commit_all(portal, "Example city")  # nothing changed: HEAD again
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
+    assert run("validate").exit_code == 1  # the work tree is broken
+    assert run("validate", "--rev", "HEAD").exit_code == 0  # the commit is not
+    bad = commit_all(portal, "A broken latitude")
+    result = run("validate", "--rev", bad, "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["errors"][0]["path"] == "datasets/air-quality/data/stations.csv"
+    assert run("validate", "--rev", good, "datasets/air-quality").exit_code == 0
+    assert run("validate", "--rev", "no-such-revision").exit_code == 2
