@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .exceptions import CivicgenException
-from .pipeline import Settings, statistics, validate
+from .pipeline import Settings, diff, statistics, validate
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -131,6 +131,41 @@ def stats_command(package: str, output: str, table: str | None, limit: int | Non
         click.echo(to_json(chosen, tables))
     else:
         click.echo(to_markdown(tables, limit), nl=False)
+
+
+@main.command("diff")
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["markdown", "text", "json"]),
+    default="markdown",
+    show_default=True,
+    help="How to print the changes.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="At most this many changes shown per table.",
+)
+@handle_errors
+def diff_command(base: str, head: str | None, output: str, limit: int) -> None:
+    """What changed in the data from git revision BASE to HEAD (default: the work tree).
+
+    Rows added, removed and changed (by primary key, each cell old → new), schema
+    changes, and how the derived statistics move. Exit 1 if the data at HEAD is invalid.
+    """
+    from .diff_report import to_json, to_markdown, to_text
+
+    changes = diff(base, head)
+    if output == "json":
+        click.echo(to_json(changes))
+    else:
+        click.echo((to_markdown if output == "markdown" else to_text)(changes, limit), nl=False)
+    sys.exit(0 if changes.valid else EXIT_INVALID)
 
 
 def run_import(action: Callable[[], Any]) -> None:

@@ -127,3 +127,18 @@ def statistics(name_or_path: str, settings: Settings | None = None) -> tuple[Val
     if chosen is None:
         raise CivicgenException(f"{name_or_path}: the package has no table that could be read")
     return validation, chosen.package
+
+
+def diff(
+    base: str, head: str | None = None, settings: Settings | None = None, start: str = "."
+) -> Any:
+    """The data changes from revision base to head (default: the work tree)."""
+    from .diff import diff_portals
+    from .stats.profiles import derive_all
+
+    settings = settings or Settings()
+    before = validate([start], settings, base)
+    after = validate([start], settings, head)
+    return diff_portals(
+        before, after, base, head or "work tree", derive_all(before), derive_all(after)
+    )

@@ -1,0 +1,213 @@
+"""What changed in the data between two revisions: rows by primary key, cells old → new,
+schema changes, and how the derived statistics move. Read from git through pygit2."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from .collection import record_cells
+from .model import Resource
+from .repo import Source
+from .scan.plan import as_names
+from .stats.tables import DerivedTable
+from .validate import TableScan, Validation
+
+Key = tuple[str, ...]
+NUMERIC = ("number", "integer")
+
+
+@dataclass
+class RowChange:
+    key: Key
+    kind: str  # added | removed | changed
+    cells: list[tuple[str, str, str]] = field(default_factory=list)  # (field, old, new)
+
+
+@dataclass
+class TableDiff:
+    package: str
+    resource: str
+    path: str
+    key_fields: list[str]
+    rows: list[RowChange] = field(default_factory=list)
+    schema: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for change in self.rows if change.kind == kind)
+
+
+@dataclass
+class StatChange:
+    package: str
+    table: str
+    key: Key
+    figure: str
+    old: float | None
+    new: float | None
+
+    @property
+    def relative(self) -> float | None:
+        if self.old in (None, 0) or self.new is None:
+            return None
+        return (self.new - self.old) / abs(self.old)
+
+
+@dataclass
+class PortalDiff:
+    base: str
+    head: str
+    tables: list[TableDiff]
+    stats: list[StatChange]
+    head_validation: Validation
+
+    @property
+    def valid(self) -> bool:
+        return self.head_validation.report.valid
+
+
+# --- rows ------------------------------------------------------------------------------
+
+
+def table_rows(scanned: TableScan, source: Source) -> tuple[list[str], dict[Key, dict[str, str]]]:
+    """(field names, key → cells) of one table at one revision; the key is the primary key,
+    or the whole row when there is none."""
+    names = [f.name for f in scanned.plan.fields]
+    if scanned.records:
+        rows = [record_cells(r, names) for r in scanned.records]
+    else:
+        data = source.read(scanned.resource.path)
+        text = data.decode(scanned.plan.dialect.encoding, "replace").lstrip("\ufeff")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=scanned.plan.dialect.delimiter)
+        rows = [row for number, row in enumerate(reader, 1) if number > header_count(scanned)]
+    key_fields = as_names(scanned.resource.schema.get("primaryKey")) or names
+    positions = [names.index(k) for k in key_fields if k in names]
+    keyed: dict[Key, dict[str, str]] = {}
+    for row in rows:
+        cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
+        keyed[tuple(cells[names[i]] for i in positions)] = cells
+    return key_fields, keyed
+
+
+def header_count(scanned: TableScan) -> int:
+    return max(scanned.plan.dialect.header_rows, default=0)
+
+
+def filled(cells: dict[str, str], before: bool) -> list[tuple[str, str, str]]:
+    """The non-empty cells of an added (or removed) row, as changes from (or to) nothing."""
+    return [(n, v, "") if before else (n, "", v) for n, v in cells.items() if v]
+
+
+def row_changes(old: dict[Key, dict[str, str]], new: dict[Key, dict[str, str]]) -> list[RowChange]:
+    changes = [RowChange(k, "removed", filled(old[k], before=True)) for k in old if k not in new]
+    changes += [RowChange(k, "added", filled(new[k], before=False)) for k in new if k not in old]
+    for key in old.keys() & new.keys():
+        cells = [
+            (name, value, new[key].get(name, ""))
+            for name, value in old[key].items()
+            if new[key].get(name, "") != value
+        ]
+        cells += [(name, "", value) for name, value in new[key].items() if name not in old[key]]
+        if cells:
+            changes.append(RowChange(key, "changed", cells))
+    return sorted(changes, key=lambda c: (c.key, c.kind))
+
+
+def schema_changes(old: Resource, new: Resource) -> list[str]:
+    """Fields added, removed, or changed in type, format or constraints."""
+    before = {str(f.get("name")): f for f in old.fields}
+    after = {str(f.get("name")): f for f in new.fields}
+    notes = [f'field "{n}" removed' for n in before if n not in after]
+    notes += [
+        f'field "{n}" added ({after[n].get("type", "string")})' for n in after if n not in before
+    ]
+    for name in before.keys() & after.keys():
+        for prop in ("type", "format", "constraints"):
+            if before[name].get(prop) != after[name].get(prop):
+                notes.append(
+                    f'field "{name}": {prop} {before[name].get(prop)} → {after[name].get(prop)}'
+                )
+    if old.schema.get("primaryKey") != new.schema.get("primaryKey"):
+        notes.append(f"primary key {old.schema.get('primaryKey')} → {new.schema.get('primaryKey')}")
+    return sorted(notes)
+
+
+def same_content(old: TableScan, new: TableScan, base: Validation, head: Validation) -> bool:
+    """Unchanged bytes (or records): nothing to compare row by row."""
+    if old.records or new.records:
+        return [r.values for r in old.records] == [r.values for r in new.records]
+    return base.source.read(old.resource.path) == head.source.read(new.resource.path)
+
+
+def table_diffs(base: Validation, head: Validation) -> list[TableDiff]:
+    diffs = [one_table(key, base, head) for key in sorted(base.tables.keys() | head.tables.keys())]
+    return [d for d in diffs if d is not None]
+
+
+def one_table(key: tuple[str, str], base: Validation, head: Validation) -> TableDiff | None:
+    old, new = base.tables.get(key), head.tables.get(key)
+    present = new or old
+    assert present is not None
+    schema = schema_changes(old.resource, new.resource) if old and new else []
+    if old and new and not schema and same_content(old, new, base, head):
+        return None
+    key_fields, before = table_rows(old, base.source) if old else ([], {})
+    key_fields_new, after = table_rows(new, head.source) if new else ([], {})
+    where = present.resource.path
+    if present.resource.records is not None:
+        where = f"{present.package.folder}/{present.resource.records.pattern}"
+    diff = TableDiff(key[0], key[1], where, key_fields_new or key_fields, schema=schema)
+    if old is None:
+        diff.schema.insert(0, "new table")
+    if new is None:
+        diff.schema.insert(0, "table removed")
+    diff.rows = row_changes(before, after)
+    return diff if diff.rows or diff.schema else None
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+def figures(table: DerivedTable) -> dict[tuple[Key, str], float]:
+    """(row key, numeric column) → value; the key is the row's non-numeric cells."""
+    numeric = [
+        c.name for c in table.columns if c.type in NUMERIC and not c.name.startswith("change")
+    ]
+    values = {}
+    for row in table.records():
+        key = tuple(str(row[c.name]) for c in table.columns if c.type not in NUMERIC)
+        for name in numeric:
+            if row[name] is not None:
+                values[(key, name)] = float(row[name])
+    return values
+
+
+def stat_changes(
+    base: dict[str, list[DerivedTable]], head: dict[str, list[DerivedTable]]
+) -> list[StatChange]:
+    changes = []
+    for package in sorted(base.keys() | head.keys()):
+        old_tables = {t.name: t for t in base.get(package, [])}
+        for table in head.get(package, []):
+            before = figures(old_tables[table.name]) if table.name in old_tables else {}
+            after = figures(table)
+            for point in sorted(before.keys() | after.keys()):
+                old, new = before.get(point), after.get(point)
+                if old != new:
+                    changes.append(StatChange(package, table.name, point[0], point[1], old, new))
+    return changes
+
+
+def diff_portals(
+    base: Validation,
+    head: Validation,
+    base_name: str,
+    head_name: str,
+    base_stats: dict[str, list[DerivedTable]],
+    head_stats: dict[str, list[DerivedTable]],
+) -> PortalDiff:
+    """Everything that changed from base to head."""
+    return PortalDiff(
+        base_name, head_name, table_diffs(base, head), stat_changes(base_stats, head_stats), head
+    )

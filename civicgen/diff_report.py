@@ -1,0 +1,143 @@
+"""A PortalDiff as Markdown (the pull-request comment), text and JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+from .diff import PortalDiff, StatChange, TableDiff
+from .errors import preview
+from .report import md_cell
+
+HEADLINE_TABLES = ("totals", "summary", "coverage", "counts")
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:,.4g}"
+
+
+def percent_change(change: StatChange) -> str:
+    """+4.0 % for visible moves; two significant digits for tiny ones (+0.0013 %)."""
+    if change.old is None:
+        return "new"
+    if change.relative is None:
+        return "removed" if change.new is None else ""
+    pct = change.relative * 100
+    if abs(pct) >= 0.1 or pct == 0:
+        return f"{pct:+.1f} %"
+    digits = 1 - math.floor(math.log10(abs(pct)))
+    return f"{pct:+.{digits}f} %"
+
+
+def ordered_stats(diff: PortalDiff, limit: int) -> list[StatChange]:
+    """Headline tables first; within a table the largest relative moves; `limit` per table."""
+    by_table: dict[tuple[str, str], list[StatChange]] = {}
+    for change in diff.stats:
+        by_table.setdefault((change.package, change.table), []).append(change)
+    chosen = []
+    for _, changes in sorted(
+        by_table.items(), key=lambda item: (item[0][1] not in HEADLINE_TABLES, item[0])
+    ):
+        changes.sort(key=lambda c: -abs(c.relative or 0) if c.relative is not None else 0)
+        chosen.extend(changes[:limit])
+    return chosen
+
+
+def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
+    if not diff.stats:
+        return ["No derived figure moved."]
+    lines = [
+        "| dataset | table | row | figure | before | after | change |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in ordered_stats(diff, limit):
+        row = " · ".join(c.key)
+        lines.append(
+            f"| {c.package} | {c.table} | {md_cell(row)} | {c.figure} | {number(c.old)} "
+            f"| {number(c.new)} | {percent_change(c)} |"
+        )
+    return lines
+
+
+def table_markdown(table: TableDiff, limit: int) -> list[str]:
+    counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
+    lines = [f"### `{md_cell(table.path)}` ({table.package}/{table.resource})", ""]
+    lines += [f"- schema: {md_cell(note)}" for note in table.schema]
+    lines += [
+        "",
+        f"**{counts}** (rows keyed by {', '.join(table.key_fields) or 'their content'})",
+        "",
+    ]
+    if table.rows:
+        lines += ["| change | key | field | before | after |", "|---|---|---|---|---|"]
+        shown = 0
+        for change in table.rows:
+            cells = change.cells or [("", "", "")]
+            for name, old, new in cells:
+                if shown == limit:
+                    break
+                lines.append(
+                    f"| {change.kind} | {md_cell(' · '.join(change.key))} | {md_cell(name)} "
+                    f"| {md_cell(preview(old))} | {md_cell(preview(new))} |"
+                )
+                shown += 1
+        total = sum(max(1, len(c.cells)) for c in table.rows)
+        if total > shown:
+            lines.append(f"\n…and {total - shown} more cell changes")
+    return lines
+
+
+def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
+    report = diff.head_validation.report
+    verdict = (
+        "✅ The data is valid."
+        if diff.valid
+        else f"❌ The data is not valid: {len(report.errors)} error(s); see below."
+    )
+    lines = [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
+    lines += ["### How the figures move", "", *stats_markdown(diff, limit), ""]
+    if not diff.tables:
+        lines.append("No data changed.")
+    for table in diff.tables:
+        lines += [*table_markdown(table, limit), ""]
+    if not diff.valid:
+        lines += [report.to_markdown()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_text(diff: PortalDiff, limit: int = 20) -> str:
+    lines = [f"{diff.base} → {diff.head}: " + ("valid" if diff.valid else "INVALID")]
+    for table in diff.tables:
+        lines.append(
+            f"{table.path}: {table.count('added')} added, {table.count('removed')} removed, "
+            f"{table.count('changed')} changed"
+            + (f"; schema: {'; '.join(table.schema)}" if table.schema else "")
+        )
+        for change in table.rows[:limit]:
+            detail = ", ".join(f"{n}: {preview(o)!r} → {preview(v)!r}" for n, o, v in change.cells)
+            lines.append(
+                f"  {change.kind} {' · '.join(change.key)}{': ' + detail if detail else ''}"
+            )
+    for c in ordered_stats(diff, limit):
+        lines.append(
+            f"{c.package}/{c.table} {' · '.join(c.key)} {c.figure}: "
+            f"{number(c.old)} → {number(c.new)} {percent_change(c)}".rstrip()
+        )
+    if not diff.valid:
+        lines.append(diff.head_validation.report.to_text())
+    return "\n".join(lines) + "\n"
+
+
+def to_json(diff: PortalDiff) -> str:
+    payload = {
+        "base": diff.base,
+        "head": diff.head,
+        "valid": diff.valid,
+        "tables": [asdict(t) for t in diff.tables],
+        "stats": [{**asdict(c), "relative": c.relative} for c in diff.stats],
+        "errors": [e.to_dict() for e in diff.head_validation.report.sorted_errors()],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False)
