@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import commit_all, replace_in
 
 from civicgen.cli import main
 from civicgen.pipeline import diff
-from conftest import commit_all, replace_in
 
 BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
 FIRST_LINE = "2014,001,AYUNTAMIENTO DE MADRID,002,PRESIDENCIA DEL PLENO,91100,SECRETARÍA GENERAL DEL PLENO,1,GASTOS DE PERSONAL,12000,SUELDOS DEL GRUPO A1,102739\n"
