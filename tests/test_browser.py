@@ -100,11 +100,21 @@ def test_budget_page_shows_schema_and_preview(page, served: str) -> None:  # typ
 
 
 def test_search_finds_a_tool(page, served: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(served)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(served, wait_until="networkidle")
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator(".md-search__input").fill("Decidim")
+    box = page.locator(".md-search__input")
     result = page.locator(".md-search-result__item").first
-    result.wait_for(timeout=30000)
+    # The index loads in a web worker; a query typed before it is ready gets no answer.
+    for _ in range(6):
+        box.fill("")
+        box.type("Decidim")
+        try:
+            result.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     assert "Decidim" in page.locator(".md-search-result").inner_text()
 
 
