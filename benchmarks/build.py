@@ -70,6 +70,7 @@ def plain_site(portal: Path, built: Path, target: Path) -> Path:
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     config = yaml.safe_load((portal / "mkdocs.yml").read_text())
     config.update(docs_dir="docs", plugins=["search"])
+    config.pop("watch", None)
     config["theme"]["custom_dir"] = str(portal / "theme")
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     return target

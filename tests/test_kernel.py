@@ -392,15 +392,27 @@ def test_selected_kernel(request: pytest.FixtureRequest) -> None:
 # --- odd values are report entries, never exceptions -----------------------------------
 
 ODD = {
-    "nan-with-bounds": ([{"name": "n", "type": "number", "constraints": {"minimum": 0}}],
-                        "n\nNaN\n-1\n", [(3, 1, "constraint-error")]),
-    "signalling-nan": ([{"name": "n", "type": "number", "constraints": {"unique": True}}],
-                       "n\nsNaN\n1\n", [(2, 1, "type-error")]),
+    "nan-with-bounds": (
+        [{"name": "n", "type": "number", "constraints": {"minimum": 0}}],
+        "n\nNaN\n-1\n",
+        [(3, 1, "constraint-error")],
+    ),
+    "signalling-nan": (
+        [{"name": "n", "type": "number", "constraints": {"unique": True}}],
+        "n\nsNaN\n1\n",
+        [(2, 1, "type-error")],
+    ),
     "non-ascii-year": ([{"name": "y", "type": "year"}], "y\n²²²²\n2025\n", [(2, 1, "type-error")]),
-    "boolean-bound": ([{"name": "n", "type": "number", "constraints": {"maximum": True}}],
-                      "n\n0\n", []),
-    "unique-array": ([{"name": "a", "type": "array", "constraints": {"unique": True}}],
-                     'a\n"[1, 2]"\n"[1,2]"\n', [(3, 1, "unique-error")]),
+    "boolean-bound": (
+        [{"name": "n", "type": "number", "constraints": {"maximum": True}}],
+        "n\n0\n",
+        [],
+    ),
+    "unique-array": (
+        [{"name": "a", "type": "array", "constraints": {"unique": True}}],
+        'a\n"[1, 2]"\n"[1,2]"\n',
+        [(3, 1, "unique-error")],
+    ),
 }
 
 
@@ -418,7 +430,44 @@ def test_no_quote_char(kernel: ModuleType) -> None:
 
 
 def test_infinite_values_stay_out_of_the_sketch(kernel: ModuleType) -> None:
-    plan = plan_of([{"name": "n", "type": "number"}], key_sets=[],
-                   aggregates=(GroupBy((), (0,), True),))
+    plan = plan_of(
+        [{"name": "n", "type": "number"}], key_sets=[], aggregates=(GroupBy((), (0,), True),)
+    )
     [group] = scan_both(kernel, b"n\nInfinity\n1\n2\n", plan).aggregates[0].values()
     assert group[0] == 3 and sum(group[1][0][5].values()) == 2
+
+
+# --- scanning a file by path (memory-mapped) equals scanning its bytes ------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_scan_file_equals_scan_csv(kernel: ModuleType, case: str, tmp_path: Path) -> None:
+    fields, data, schema_extra = CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_bytes(data.encode())
+    plan = plan_of(fields, schema_extra)
+    assert normal(kernel.scan_file(path, plan)) == normal(reference.scan_csv(data.encode(), plan))
+
+
+@pytest.mark.parametrize("example", [readings, budget])
+def test_scan_file_keys_and_encoding(kernel: ModuleType, example: Any, tmp_path: Path) -> None:
+    data, plan = example()
+    path = tmp_path / "data.csv"
+    for variant in (data, twice(data), twice(data) + b"\n\xff\n", b"", b"\xef\xbb\xbf" + data):
+        path.write_bytes(variant)
+        assert normal(kernel.scan_file(path, plan)) == normal(reference.scan_csv(variant, plan))
+
+
+@pytest.mark.parametrize("example", [readings, budget])
+def test_scan_file_parallel_equals_single(
+    compiled: ModuleType, example: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicgen.scan import parallel
+
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 4_000)
+    data, plan = example()
+    path = tmp_path / "data.csv"
+    for variant in (data, twice(data)):
+        path.write_bytes(variant)
+        single = compiled.scan_csv(variant, plan)
+        assert_same_scan(parallel.scan_file_parallel(path, plan, workers=2), single)

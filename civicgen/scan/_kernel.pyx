@@ -11,8 +11,8 @@ this kernel does not handle (other encodings, unusual dialects, keys of other ty
 is scanned by the reference.
 """
 
-from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t
-from libc.stdlib cimport malloc, realloc, free, strtod
+from libc.stdint cimport int64_t, uint64_t, int32_t, uint32_t, uint8_t
+from libc.stdlib cimport malloc, calloc, realloc, free, strtod
 from libc.string cimport memchr, memcpy, memcmp
 from libc.math cimport log, ceil, fabs, isfinite
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
@@ -22,6 +22,8 @@ from cpython.ref cimport PyObject
 
 import csv
 import gc
+import mmap
+import os
 import datetime as dt
 import io
 import struct
@@ -31,7 +33,24 @@ from ..stats import partials
 from . import reference
 from .reference import NOT_CAST, ScanResult, broken_constraint, cast, scan_rows
 
-__all__ = ["ScanResult", "scan_csv", "scan_rows", "scan_range", "row_starts"]
+cdef extern from "<sys/mman.h>" nogil:
+    int madvise(void* addr, size_t length, int advice)
+    void* mmap_anon "mmap"(void* addr, size_t length, int prot, int flags, int fd, long offset)
+    int munmap(void* addr, size_t length)
+    enum: MADV_DONTNEED
+    enum: MADV_HUGEPAGE
+    enum: PROT_READ
+    enum: PROT_WRITE
+    enum: MAP_PRIVATE
+    enum: MAP_ANONYMOUS
+    void* MAP_FAILED
+
+cdef extern from *:
+    void prefetch "__builtin_prefetch"(const void* addr) nogil
+
+DEF HUGE = 1 << 21
+
+__all__ = ["ScanResult", "scan_csv", "scan_file", "scan_rows", "scan_range", "row_starts"]
 
 # field kinds
 DEF K_STR = 0
@@ -62,6 +81,10 @@ MICRO = dt.timedelta(microseconds=1)
 INT64 = struct.Struct("<q")
 BOUND_NAMES = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 PATTERN_CACHE = 4096
+DEF UTF8_BLOCK = 1 << 22
+DEF UTF8_AHEAD = 1 << 20
+DEF RELEASE_EVERY = 8 << 20
+DEF FAULT_AROUND = 1 << 16
 
 
 # --- hashing and key sets ------------------------------------------------------------
@@ -253,6 +276,125 @@ cdef class KeySet:
         return moved
 
 
+cdef uint64_t* new_slots(size_t count) except NULL:
+    """A zeroed slot array; a large one on transparent huge pages (fewer TLB misses)."""
+    cdef size_t size = count * sizeof(uint64_t)
+    cdef void* p
+    if size < HUGE:
+        p = calloc(count, sizeof(uint64_t))
+    else:
+        p = mmap_anon(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        if p == MAP_FAILED:
+            p = NULL
+        else:
+            madvise(p, size, MADV_HUGEPAGE)
+    if p == NULL:
+        raise MemoryError()
+    return <uint64_t*>p
+
+
+cdef void free_slots(uint64_t* slots, size_t count) noexcept:
+    if slots == NULL:
+        return
+    if count * sizeof(uint64_t) < HUGE:
+        free(slots)
+    else:
+        munmap(slots, count * sizeof(uint64_t))
+
+
+cdef class KeyIndex:
+    """Distinct keys as a 32-bit hash tag and the first row: 8 bytes a key, 8 a slot.
+
+    Equal tags are candidates, never verdicts: the caller re-reads the earlier row from
+    the data and compares the canonical key bytes exactly. A slot holds the entry
+    number + 1 in its low half and the tag above; the tag also picks the first slot,
+    so the table can grow without the keys.
+    """
+
+    cdef int64_t* rows
+    cdef Py_ssize_t n, cap
+    cdef uint64_t* slots
+    cdef uint64_t mask
+
+    def __cinit__(self):
+        self.cap = 1024
+        self.rows = <int64_t*>malloc(self.cap * sizeof(int64_t))
+        self.mask = 2047
+        self.slots = new_slots(self.mask + 1)
+        if not self.rows:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.rows)
+        free_slots(self.slots, self.mask + 1)
+
+    def __len__(self):
+        return self.n
+
+    def clear(self):
+        """Give the memory back (the scan is over)."""
+        free(self.rows)
+        free_slots(self.slots, self.mask + 1)
+        self.rows = NULL
+        self.slots = NULL
+        self.n = self.cap = self.mask = 0
+
+    def dump(self) -> tuple:
+        """(tags as uint32, first rows as int64) in the order the keys were first seen."""
+        cdef bytearray tags = bytearray(self.n * 4)
+        cdef uint32_t* t = <uint32_t*><char*>tags
+        cdef uint64_t i, slot
+        for i in range(self.mask + 1):
+            slot = self.slots[i]
+            if slot:
+                t[(slot & 0xFFFFFFFF) - 1] = <uint32_t>(slot >> 32)
+        return bytes(tags), PyBytes_FromStringAndSize(<char*>self.rows, self.n * sizeof(int64_t))
+
+    cdef inline Py_ssize_t next_match(self, uint64_t tag, uint64_t* s) noexcept:
+        """The next entry with this tag from slot s on (s moves past it), or -1 at a free slot s."""
+        cdef uint64_t slot
+        while True:
+            slot = self.slots[s[0]]
+            if slot == 0:
+                return -1
+            s[0] = (s[0] + 1) & self.mask
+            if (slot >> 32) == tag:
+                return <Py_ssize_t>(slot & 0xFFFFFFFF) - 1
+
+    cdef int put(self, uint64_t s, uint64_t tag, int64_t row) except -1:
+        """Add a key at free slot s (as left by next_match)."""
+        cdef int64_t* grown
+        if self.n == self.cap:
+            self.cap *= 2
+            grown = <int64_t*>realloc(self.rows, self.cap * sizeof(int64_t))
+            if not grown:
+                raise MemoryError()
+            self.rows = grown
+        if self.n >= 0xFFFFFFFE:
+            raise MemoryError("more than 4 billion distinct keys")
+        self.rows[self.n] = row
+        self.n += 1
+        self.slots[s] = <uint64_t>self.n | (tag << 32)
+        if <uint64_t>self.n * 8 > (self.mask + 1) * 5:
+            self.grow()
+        return 0
+
+    cdef int grow(self) except -1:
+        cdef uint64_t size = (self.mask + 1) * 2, i, s, slot
+        cdef uint64_t* slots = new_slots(size)
+        for i in range(self.mask + 1):
+            slot = self.slots[i]
+            if slot:
+                s = (slot >> 32) & (size - 1)
+                while slots[s]:
+                    s = (s + 1) & (size - 1)
+                slots[s] = slot
+        free_slots(self.slots, self.mask + 1)
+        self.slots = slots
+        self.mask = size - 1
+        return 0
+
+
 # --- canonical key bytes of Python values (equal values, equal bytes) -----------------
 
 
@@ -295,6 +437,8 @@ def canon_decimal(value):
 # --- byte-level parsing of cell values ------------------------------------------------
 
 
+cdef char EMPTY[1]
+EMPTY[0] = 0
 cdef double POW10[23]
 cdef int _i
 POW10[0] = 1.0
@@ -729,8 +873,9 @@ cdef class Scan:
 
     cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
     cdef object key_sets, key_rows, field_objs
-    cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows
-    cdef bytes data
+    cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows, memos
+    cdef object data
+    cdef const unsigned char[::1] view
     cdef const char* buf
     cdef Py_ssize_t pos, stop
     cdef char delim, quote
@@ -755,7 +900,15 @@ cdef class Scan:
     cdef int* pk
     cdef Py_ssize_t npk
     # keys and groups
-    cdef public KeySet primary
+    cdef public KeyIndex primary
+    cdef Scan verifier
+    cdef int64_t first_row
+    cdef int64_t* ckpt  # offset of every 64th record from the range's start
+    cdef Py_ssize_t nckpt, ckpt_cap
+    # streaming: pages behind the cursor are given back; UTF-8 is checked ahead of it
+    cdef public bint release
+    cdef Py_ssize_t released, valid_upto
+    cdef public bint bad_utf8
     cdef public list uniques
     cdef char* key
     cdef Py_ssize_t key_cap
@@ -774,6 +927,9 @@ cdef class Scan:
         self.scratch = <char*>malloc(self.scratch_cap)
         self.key_cap = 256
         self.key = <char*>malloc(self.key_cap)
+        self.ckpt_cap = 64
+        self.ckpt = <int64_t*>malloc(self.ckpt_cap * sizeof(int64_t))
+        self.valid_upto = -1  # no UTF-8 check unless asked (check_utf8)
 
     def __dealloc__(self):
         free(self.cell_ptr)
@@ -782,6 +938,7 @@ cdef class Scan:
         free(self.cell_copied)
         free(self.scratch)
         free(self.key)
+        free(self.ckpt)
         free(self.specs)
         free(self.checks)
         free(self.vstat)
@@ -790,9 +947,10 @@ cdef class Scan:
         free(self.vaware)
         free(self.pk)
 
-    def __init__(self, bytes data, plan, Py_ssize_t start, Py_ssize_t stop, width=None):
+    def __init__(self, data, plan, Py_ssize_t start, Py_ssize_t stop, width=None):
         self.data = data
-        self.buf = PyBytes_AS_STRING(data)
+        self.view = data
+        self.buf = <const char*>&self.view[0] if self.view.shape[0] else EMPTY
         self.pos = start
         self.stop = stop
         self.plan = plan
@@ -812,7 +970,7 @@ cdef class Scan:
         self.compile_fields(plan)
         self.key_sets = [set() for _ in plan.key_sets]
         self.key_rows = [{} for _ in plan.key_sets]
-        self.primary = KeySet()
+        self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
 
     def compile_fields(self, plan):
@@ -830,6 +988,7 @@ cdef class Scan:
         kept = {i for group in plan.key_sets for i in group}
         checks = []
         self.checks_py = []
+        self.memos = []
         self.uniques = []
         self.field_objs = list(plan.fields)
         self.missing_lists = [[m.encode() for m in f.missing_values] for f in plan.fields]
@@ -859,8 +1018,8 @@ cdef class Scan:
                     if planned == "skip":
                         continue
                     one = field._replace(constraints=((name, rule),))
-                    cache = {} if name == "pattern" else None
-                    self.checks_py.append((name, one, cache))
+                    self.checks_py.append((name, one, None))
+                    self.memos.append(KeySet() if name == "pattern" else None)
                     op, ilim, dlim = planned if planned is not None else (C_PY, 0, 0.0)
                     checks.append((op, ilim, dlim, len(self.checks_py) - 1))
             s.checks = len(checks) - s.first_check
@@ -1119,14 +1278,19 @@ cdef class Scan:
         return broken_constraint(one, text, self.py_value(index)) is not None
 
     cdef int pattern(self, Py_ssize_t index, Check* c) except -1:
-        name, one, cache = self.checks_py[c.index]
-        key = PyBytes_FromStringAndSize(self.cell_ptr[index], self.cell_len[index])
-        found = <object>PyDict_GetItem(cache, key) if PyDict_GetItem(cache, key) != NULL else None
-        if found is None:
-            found = broken_constraint(one, self.text(index), None) is not None
-            if len(cache) < PATTERN_CACHE:
-                cache[key] = found
-        return found
+        """The pattern verdict, remembered per distinct cell (exact bytes) up to a bound."""
+        cdef KeySet memo = self.memos[c.index]
+        cdef const char* p = self.cell_ptr[index]
+        cdef Py_ssize_t n = self.cell_len[index]
+        cdef Py_ssize_t found = memo.find(p, n, hash_bytes(p, n))
+        cdef int verdict
+        if found >= 0:
+            return <int>memo.entries[found].row
+        name, one, _ = self.checks_py[c.index]
+        verdict = broken_constraint(one, self.text(index), None) is not None
+        if memo.n < PATTERN_CACHE:
+            memo.insert(p, n, verdict)
+        return verdict
 
     cdef int cell(self, int64_t row, Py_ssize_t index) except -1:
         """Check one present cell; set vstat. Mirrors Scanner.cell."""
@@ -1256,6 +1420,7 @@ cdef class Scan:
         cdef Py_ssize_t i, ncells = self.ncells, nfields = self.nfields
         cdef Py_ssize_t klen
         cdef int64_t first
+        cdef uint64_t tag = 0
         cdef bint blank = True
         self.rows += 1
         for i in range(ncells):
@@ -1277,21 +1442,79 @@ cdef class Scan:
             self.cell(row, i)
         for i in range(max(nfields, self.width), ncells):
             self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
+        klen = -1
         if self.npk:
             for i in range(self.npk):
                 if self.vstat[self.pk[i]] == V_NONE:
                     break
             else:
                 klen = self.composite(self.pk, self.npk)
-                if klen >= 0:
-                    first = self.primary.insert(self.key, klen, row)
-                    if first >= 0:
-                        self.errors.append((row, 0, "primary-key", "", str(first)))
+                if klen >= 0:  # fetch the key's slot while the groups are updated
+                    tag = hash_bytes(self.key, klen) >> 32
+                    prefetch(&self.primary.slots[tag & self.primary.mask])
         if self.key_sets:
             self.collect(row)
         if self.groups:
-            self.aggregate(row)
+            self.aggregate(row)  # uses self.key as scratch: seen_before rebuilds the key
+        if klen >= 0:
+            first = self.seen_before(tag, row)
+            if first >= 0:
+                self.errors.append((row, 0, "primary-key", "", str(first)))
         return 0
+
+    cdef int64_t seen_before(self, uint64_t tag, int64_t row) except -2:
+        """The first row with this row's primary key (its hash tag given), or -1 if none."""
+        cdef uint64_t s = tag & self.primary.mask
+        cdef Py_ssize_t e, klen = -1
+        while True:
+            e = self.primary.next_match(tag, &s)
+            if e < 0:
+                self.primary.put(s, tag, row)
+                return -1
+            if klen < 0:
+                klen = self.composite(self.pk, self.npk)
+            if self.same_key(self.primary.rows[e], klen):
+                return self.primary.rows[e]
+
+    cdef bint same_key(self, int64_t earlier, Py_ssize_t klen) except -1:
+        """Whether the primary key of an earlier row has the bytes of self.key[:klen]."""
+        cdef Py_ssize_t vlen, lo, hi
+        if self.verifier is None:
+            self.verifier = Scan(self.data, self.plan, 0, self.stop, self.width)
+        lo = self.ckpt[(earlier - self.first_row) >> 6]
+        vlen = self.verifier.key_of(self, earlier)
+        if self.release and lo < self.released:
+            # give back the pages re-read, and those the kernel mapped around them
+            lo = lo // FAULT_AROUND * FAULT_AROUND
+            hi = min((self.verifier.pos // FAULT_AROUND + 1) * FAULT_AROUND, self.released)
+            if hi > lo:
+                madvise(<void*>(self.buf + lo), hi - lo, MADV_DONTNEED)
+        return vlen == klen and memcmp(self.verifier.key, self.key, klen) == 0
+
+    cdef Py_ssize_t key_of(self, Scan owner, int64_t row) except -2:
+        """Re-read a row of owner's range and write its primary key's canonical bytes."""
+        cdef int64_t k = (row - owner.first_row) >> 6
+        cdef int64_t skip = row - owner.first_row - (k << 6)
+        cdef Py_ssize_t i, index
+        self.pos = owner.ckpt[k]
+        self.stop = owner.stop
+        while skip >= 0:
+            if self.record() != END_ROW:
+                return -1
+            skip -= 1
+        for i in range(self.npk):
+            index = self.pk[i]
+            if index >= self.ncells:
+                return -1
+            if self.specs[index].kind != K_SLOW and self.fast(index, self.cell_ptr[index], self.cell_len[index]):
+                self.vstat[index] = V_C
+            else:
+                value = cast(self.field_objs[index], self.text(index))
+                if value is NOT_CAST:
+                    return -1
+                self.values[index] = value
+                self.vstat[index] = V_PY
+        return self.composite(self.pk, self.npk)
 
     cdef int collect(self, int64_t row) except -1:
         for group, found, rows in zip(self.plan.key_sets, self.key_sets, self.key_rows):
@@ -1387,8 +1610,17 @@ cdef class Scan:
         cdef int64_t number = first_row - 1
         cdef int status
         cdef Py_ssize_t start
+        self.first_row = first_row
         while True:
             start = self.pos
+            if ((number + 1 - first_row) & 63) == 0:
+                self.checkpoint(start)
+            if self.valid_upto >= 0 and start + UTF8_AHEAD > self.valid_upto:
+                if not self.validate_ahead():
+                    self.bad_utf8 = True
+                    break
+            if self.release and start - self.released > RELEASE_EVERY:
+                self.release_behind(start)
             status = self.record()
             if status == END_DATA:
                 break
@@ -1401,6 +1633,67 @@ cdef class Scan:
             else:
                 self.row(number)
         return self
+
+    cdef int checkpoint(self, Py_ssize_t offset) except -1:
+        cdef int64_t* grown
+        if self.nckpt == self.ckpt_cap:
+            self.ckpt_cap *= 2
+            grown = <int64_t*>realloc(self.ckpt, self.ckpt_cap * sizeof(int64_t))
+            if not grown:
+                raise MemoryError()
+            self.ckpt = grown
+        self.ckpt[self.nckpt] = offset
+        self.nckpt += 1
+        return 0
+
+    def checkpoints(self) -> tuple:
+        """(offsets of every 64th record as int64 bytes, first row): to re-read rows later."""
+        return PyBytes_FromStringAndSize(<char*>self.ckpt, self.nckpt * sizeof(int64_t)), self.first_row
+
+    def load_checkpoints(self, bytes offsets, int64_t first_row):
+        cdef Py_ssize_t count = len(offsets) // sizeof(int64_t)
+        free(self.ckpt)
+        self.ckpt = <int64_t*>malloc(max(count, 1) * sizeof(int64_t))
+        if not self.ckpt:
+            raise MemoryError()
+        memcpy(self.ckpt, PyBytes_AS_STRING(offsets), count * sizeof(int64_t))
+        self.nckpt = self.ckpt_cap = max(count, 1)
+        self.first_row = first_row
+
+    def check_utf8(self):
+        """Validate UTF-8 block by block ahead of the cursor (run() stops at a bad byte)."""
+        self.valid_upto = self.pos
+
+    def validate_rest(self) -> bool:
+        """Finish the UTF-8 check (after a format error ended the scan early)."""
+        self.stop = len(self.data)
+        while self.valid_upto < self.stop:
+            if not self.validate_ahead():
+                return False
+        return True
+
+    cdef bint validate_ahead(self) noexcept:
+        cdef Py_ssize_t end = self.valid_upto + UTF8_BLOCK
+        if self.valid_upto >= self.stop:
+            return True
+        if end >= self.stop:
+            end = self.stop
+        else:
+            while end > self.valid_upto and (<uint8_t>self.buf[end] & 0xC0) == 0x80:
+                end -= 1  # a block ends where a character starts
+        if not utf8_valid(<const uint8_t*>self.buf + self.valid_upto, end - self.valid_upto):
+            return False
+        self.valid_upto = end
+        return True
+
+    cdef void release_behind(self, Py_ssize_t offset) noexcept:
+        """Give back the mapped pages already read (they fault back in if re-read)."""
+        cdef Py_ssize_t page = 4096
+        cdef Py_ssize_t lo = self.released
+        cdef Py_ssize_t hi = (offset // FAULT_AROUND - 1) * FAULT_AROUND
+        if hi > lo:
+            madvise(<void*>(self.buf + lo), hi - lo, MADV_DONTNEED)
+            self.released = hi
 
     cdef header(self, int64_t number):
         cells = self.texts()
@@ -1445,6 +1738,7 @@ cdef class Scan:
         return self.pos
 
     def result(self) -> ScanResult:
+        self.primary.clear()
         aggregates = [acc.groups() for acc in self.groups]
         return ScanResult(self.errors, self.rows, self.labels, self.key_sets, self.key_rows, aggregates)
 
@@ -1452,39 +1746,140 @@ cdef class Scan:
 # --- entry points ---------------------------------------------------------------------
 
 
-def utf8_ok(bytes data, Py_ssize_t start=0, Py_ssize_t stop=-1) -> bool:
+def utf8_ok(data, Py_ssize_t start=0, Py_ssize_t stop=-1) -> bool:
     """Whether data[start:stop] is strict UTF-8."""
+    cdef const unsigned char[::1] view = data
     if stop < 0:
-        stop = PyBytes_GET_SIZE(data)
-    return utf8_valid(<const uint8_t*>PyBytes_AS_STRING(data) + start, stop - start)
+        stop = view.shape[0]
+    if stop <= start:
+        return True
+    return utf8_valid(<const uint8_t*>&view[0] + start, stop - start)
 
 
-def scan_range(bytes data, plan, Py_ssize_t start, Py_ssize_t stop, first_row=1, width=None) -> Scan:
+def count_rows(data, Py_ssize_t start, Py_ssize_t stop) -> int:
+    """Line breaks in data[start:stop] (CRLF counts once): rows, when no cell is quoted."""
+    cdef const unsigned char[::1] view = data
+    cdef Py_ssize_t i, count = 0
+    cdef const unsigned char* b = &view[0] if view.shape[0] else <const unsigned char*>EMPTY
+    for i in range(start, stop):
+        if b[i] == 10:
+            count += 1
+        elif b[i] == 13 and not (i + 1 < stop and b[i + 1] == 10):
+            count += 1
+    return count
+
+
+def scan_range(data, plan, Py_ssize_t start, Py_ssize_t stop, first_row=1, width=None,
+               release=False) -> Scan:
     """Scan data[start:stop], whose first record is row first_row; the Scan keeps the keys."""
-    return Scan(data, plan, start, stop, width).run(first_row)
+    cdef Scan scan = Scan(data, plan, start, stop, width)
+    scan.release = release
+    scan.released = start // FAULT_AROUND * FAULT_AROUND
+    return scan.run(first_row)
+
+
+def encoding_failure(data, plan) -> ScanResult:
+    """The result for data that is not UTF-8: the reference's one encoding error."""
+    text, problem = reference.decode(bytes(data), plan.dialect.encoding)
+    if problem is None:
+        raise AssertionError("the kernel and Python disagree on UTF-8")
+    return ScanResult([problem], 0, [], [set() for _ in plan.key_sets],
+                      [{} for _ in plan.key_sets], [{} for _ in plan.aggregates])
+
+
+def scan_buffer(data, plan, bint release=False) -> ScanResult:
+    """Scan a CSV file held in a buffer (bytes, or a read-only mmap with release=True)."""
+    cdef Scan scan
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    enabled = gc.isenabled()
+    gc.disable()  # the scan allocates few objects but keeps many: no cycles to find
+    try:
+        scan = Scan(data, plan, start, len(data))
+        scan.release = release
+        scan.check_utf8()
+        try:
+            scan.run(1)
+        except UnicodeDecodeError:  # a long record reached bytes not yet validated
+            return encoding_failure(data, plan)
+        if scan.bad_utf8 or not scan.validate_rest():
+            return encoding_failure(data, plan)
+        return scan.result()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def scan_csv(bytes data, plan) -> ScanResult:
     """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
     if not supported(plan):
         return reference.scan_csv(data, plan)
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if not utf8_ok(data, start):
-        text, problem = reference.decode(data, plan.dialect.encoding)
-        if problem is None:
-            return reference.scan_csv(data, plan)
-        return ScanResult([problem], 0, [], [set() for _ in plan.key_sets],
-                          [{} for _ in plan.key_sets], [{} for _ in plan.aggregates])
-    enabled = gc.isenabled()
-    gc.disable()  # the scan allocates few objects but keeps many: no cycles to find
+    return scan_buffer(data, plan)
+
+
+def scan_file(path, plan) -> ScanResult:
+    """scan_csv of a file's bytes, read through a memory map: memory does not grow with it."""
+    with open(path, "rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        if size == 0 or not supported(plan):
+            return scan_csv(source.read(), plan)
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        return scan_range(data, plan, start, len(data)).result()
+        return scan_buffer(mapped, plan, True)
     finally:
-        if enabled:
-            gc.enable()
+        mapped.close()
 
 
-def row_starts(bytes data, plan, Py_ssize_t start, targets) -> list:
+def merge_primary(data, plan, parts) -> list:
+    """Primary keys seen again in a later chunk: per chunk, {its first row: first row before}.
+
+    parts, in file order: (tags, rows, checkpoints, first row, start, stop) of each chunk's
+    scan. A tag found again is checked exactly by re-reading both rows from the data.
+    """
+    cdef KeyIndex index = KeyIndex()
+    cdef Scan earlier = Scan(data, plan, 0, len(data)), later = Scan(data, plan, 0, len(data))
+    cdef Scan owner
+    cdef const uint32_t* tags
+    cdef const int64_t* rows
+    cdef Py_ssize_t i, n, e, p, q, la, lb
+    cdef uint64_t tag, s
+    cdef int64_t row, first
+    owners = []
+    starts = []
+    for tag_bytes, row_bytes, offsets, first_row, lo, hi in parts:
+        owner = Scan(data, plan, lo, hi)
+        owner.load_checkpoints(offsets, first_row)
+        owners.append(owner)
+        starts.append(first_row)
+    moves = []
+    for p in range(len(parts)):
+        tag_bytes, row_bytes = parts[p][0], parts[p][1]
+        tags = <const uint32_t*>PyBytes_AS_STRING(tag_bytes)
+        rows = <const int64_t*>PyBytes_AS_STRING(row_bytes)
+        n = len(tag_bytes) // 4
+        moved = {}
+        for i in range(n):
+            tag = tags[i]
+            row = rows[i]
+            s = tag & index.mask
+            while True:
+                e = index.next_match(tag, &s)
+                if e < 0:
+                    index.put(s, tag, row)
+                    break
+                first = index.rows[e]
+                q = p
+                while starts[q] > first:
+                    q -= 1
+                la = earlier.key_of(owners[q], first)
+                lb = later.key_of(owners[p], row)
+                if la == lb and la >= 0 and memcmp(earlier.key, later.key, la) == 0:
+                    moved[row] = first
+                    break
+        moves.append(moved)
+    return moves
+
+
+def row_starts(data, plan, Py_ssize_t start, targets) -> list:
     """(offset, row number) of the first record starting at or after each target offset.
 
     Runs the CSV state machine from `start` (the first record, row 1), so a line break
@@ -1509,7 +1904,7 @@ def row_starts(bytes data, plan, Py_ssize_t start, targets) -> list:
     return found
 
 
-def cells_at(bytes data, plan, Py_ssize_t start, Py_ssize_t stop, first_row, rows) -> dict:
+def cells_at(data, plan, Py_ssize_t start, Py_ssize_t stop, first_row, rows) -> dict:
     """{row: cells} for some rows of data[start:stop], whose first record is row first_row."""
     cdef Scan scan = Scan(data, plan, start, stop)
     wanted = set(rows)

@@ -11,6 +11,7 @@ The result equals the one-process scan (float sums of aggregates up to rounding 
 from __future__ import annotations
 
 import heapq
+import mmap
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,27 @@ except ImportError:  # pure-Python install: one process, the reference
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 BOM = b"\xef\xbb\xbf"
-_DATA: bytes | None = None  # the file, inherited by forked workers
+_DATA: Any = None  # the file (bytes or a read-only mmap), inherited by forked workers
+
+
+def scan_file_parallel(
+    path: str | os.PathLike[str], plan: TablePlan, workers: int | None = None
+) -> ScanResult:
+    """scan_file on several processes: the workers share one memory map of the file."""
+    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+        return reference.scan_file(path, plan)
+    with open(path, "rb") as source:
+        if os.fstat(source.fileno()).st_size == 0:
+            return _kernel.scan_csv(b"", plan)
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        workers = workers or os.cpu_count() or 1
+        chunk_size = max(MIN_CHUNK, -(-len(mapped) // workers))
+        if not splittable(mapped, plan) or len(mapped) <= chunk_size:
+            return _kernel.scan_file(path, plan)
+        return Chunked(mapped, plan, chunk_size, workers).run()
+    finally:
+        mapped.close()
 
 
 def scan_csv_parallel(
@@ -50,7 +71,7 @@ def splittable(data: bytes, plan: TablePlan) -> bool:
     headers = plan.dialect.header_rows
     if not _kernel.supported(plan) or sorted(headers) != list(range(1, len(headers) + 1)):
         return False
-    start = len(BOM) if data.startswith(BOM) else 0
+    start = len(BOM) if data[: len(BOM)] == BOM else 0
     return bool(_kernel.utf8_ok(data, start))
 
 
@@ -59,13 +80,14 @@ class Chunked:
 
     def __init__(self, data: bytes, plan: TablePlan, chunk_size: int, workers: int) -> None:
         self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
-        self.start = len(BOM) if data.startswith(BOM) else 0
+        self.start = len(BOM) if data[: len(BOM)] == BOM else 0
+        self.mapped = isinstance(data, mmap.mmap)
 
     def run(self) -> ScanResult:
         head, body, first_row = self.header()
         ranges = self.ranges(body, first_row)
         if len(ranges) < 2:
-            return _kernel.scan_csv(self.data, self.plan)
+            return _kernel.scan_buffer(self.data, self.plan, self.mapped)
         parts = self.scan_chunks(ranges, head.width if head is not None else None)
         return self.merge(head, ranges, parts)
 
@@ -84,7 +106,10 @@ class Chunked:
         """(start, stop, first row) of each chunk; every start is a record start."""
         targets = list(range(body + self.chunk_size, len(self.data), self.chunk_size))
         quote = self.plan.dialect.quote_char.encode()
-        if self.data.find(quote, body) < 0:
+        quoted = self.data.find(quote, body) >= 0
+        if self.mapped:
+            self.data.madvise(mmap.MADV_DONTNEED)  # the search read every page: give them back
+        if not quoted:
             points = self.line_points(body, first_row, targets)
         else:
             found = _kernel.row_starts(self.data, self.plan, body, targets)
@@ -100,8 +125,7 @@ class Chunked:
             cut = data.find(b"\n", max(target, last)) + 1
             if cut <= 0 or cut >= len(data):
                 break
-            breaks = data.count(b"\n", last, cut) + data.count(b"\r", last, cut)
-            row += breaks - data.count(b"\r\n", last, cut)
+            row += _kernel.count_rows(data, last, cut)
             points.append((cut, row))
             last = cut
         return points
@@ -124,6 +148,7 @@ class Chunked:
                         hi if fork else hi - lo,
                         row,
                         width,
+                        self.mapped,
                     )
                     for lo, hi, row in ranges
                 ]
@@ -136,14 +161,25 @@ class Chunked:
 
 
 def scan_chunk(
-    data: bytes | None, plan: TablePlan, lo: int, hi: int, first_row: int, width: int | None
+    data: bytes | None,
+    plan: TablePlan,
+    lo: int,
+    hi: int,
+    first_row: int,
+    width: int | None,
+    release: bool = False,
 ) -> tuple[ScanResult, Any, list[Any], bool]:
-    """In a worker: scan one chunk; return its result and its key sets, compactly."""
+    """In a worker: scan one chunk; return its result and its keys, compactly.
+
+    Primary keys travel as 32-bit hash tags and first rows (12 bytes a key) with the
+    chunk's record checkpoints, so the parent can re-read any row to confirm a match.
+    """
     data = _DATA if data is None else data
     assert data is not None
-    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width)
+    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release)
     uniques = [keys.dumps() for keys in scan.uniques]
-    return scan.result(), scan.primary.dumps(), uniques, bool(scan.format_error)
+    primary = (*scan.primary.dump(), *scan.checkpoints(), lo, hi)
+    return scan.result(), primary, uniques, bool(scan.format_error)
 
 
 def error_rank(error: RawError) -> tuple[int, int, int]:
@@ -192,19 +228,22 @@ class Merge:
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:
         """Per chunk: {field number (0: primary key): {first row here: first row before}}."""
         moves: list[dict[Any, dict[int, int]]] = [{} for _ in self.parts]
-        primary = _kernel.KeySet.loads(*self.parts[0][1])
+        if self.plan.primary_key:
+            keys = [part[1] for part in self.parts]
+            for index, moved in enumerate(
+                _kernel.merge_primary(self.chunked.data, self.plan, keys)
+            ):
+                if moved:
+                    moves[index][0] = moved
+                    self.added.extend(
+                        (row, 0, "primary-key", "", str(first)) for row, first in moved.items()
+                    )
         uniques = [_kernel.KeySet.loads(*dump) for dump in self.parts[0][2]]
         unique_fields = [
             i for i, f in enumerate(self.plan.fields) if dict(f.constraints).get("unique")
         ]
         for index in range(1, len(self.parts)):
             part = self.parts[index]
-            moved = primary.merge_later(_kernel.KeySet.loads(*part[1]))
-            if moved:
-                moves[index][0] = moved
-                self.added.extend(
-                    (row, 0, "primary-key", "", str(first)) for row, first in moved.items()
-                )
             for keys, dump, field in zip(uniques, part[2], unique_fields, strict=True):
                 moved = keys.merge_later(_kernel.KeySet.loads(*dump))
                 if moved:
