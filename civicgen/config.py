@@ -15,3 +15,4 @@ class CivicgenConfig(base.Config):
     limit_errors = c.Type(int, default=1000)
     preview_rows = c.Type(int, default=10)
     cache_dir = c.Type(str, default=".civicgen-cache")
+    repository_url = c.Type(str, default="")

@@ -53,6 +53,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled or self.validation is None:
             return files
         env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
+        env.globals["repository_url"] = self.config.repository_url.rstrip("/")
         for output in render_site(env, self.validation, self.config.preview_rows):
             existing = files.get_file_from_path(output.uri)
             if existing is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
@@ -143,3 +144,57 @@ def last_commit_time(path: str | Path = ".") -> int | None:
     if repository is None or repository.head_is_unborn:
         return None
     return int(repository.head.peel(pygit2.Commit).commit_time)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit that changed a folder: what git knows, as plain values."""
+
+    commit: str
+    time: int  # seconds since the epoch (the committer's time)
+    author: str
+    message: str
+    paths: tuple[str, ...]  # repo-relative files of the folder that changed
+
+
+def entry_id(tree: pygit2.Tree, folder: str) -> str | None:
+    try:
+        return str(tree[folder].id)
+    except KeyError:
+        return None
+
+
+def changed_paths(
+    repository: pygit2.Repository, commit: pygit2.Commit, folder: str
+) -> tuple[str, ...]:
+    parent = (
+        commit.parents[0].tree if commit.parents else repository[repository.TreeBuilder().write()]
+    )
+    patch = repository.diff(parent, commit.tree)
+    paths = {d.new_file.path for d in patch.deltas} | {d.old_file.path for d in patch.deltas}
+    return tuple(sorted(p for p in paths if p.startswith(folder + "/")))
+
+
+def folder_log(root: str | Path, folder: str, limit: int = 50, walk: int = 5000) -> list[Change]:
+    """The commits (newest first, first parents) that changed anything under folder."""
+    repository = find_repository(root)
+    if repository is None or repository.head_is_unborn:
+        return []
+    changes: list[Change] = []
+    walker = repository.walk(repository.head.target, pygit2.enums.SortMode.TIME)
+    walker.simplify_first_parent()
+    for number, commit in enumerate(walker):
+        if number >= walk or len(changes) >= limit:
+            break
+        before = entry_id(commit.parents[0].tree, folder) if commit.parents else None
+        if entry_id(commit.tree, folder) != before:
+            changes.append(
+                Change(
+                    str(commit.id),
+                    int(commit.commit_time),
+                    commit.author.name,
+                    commit.message.strip(),
+                    changed_paths(repository, commit, folder),
+                )
+            )
+    return changes

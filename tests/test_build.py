@@ -143,3 +143,33 @@ def test_sensor_page_has_an_offline_station_map(site: Path) -> None:
     assert '<title id="station-map-title">Where the stations are</title>' in svg
     assert svg.count("<circle") == 6 and "Parque del Retiro" in svg
     assert "href" not in svg  # nothing to fetch
+
+
+def test_dataset_history_comes_from_git(portal: Path, tmp_path: Path) -> None:
+    replace_in(
+        portal / "datasets/madrid-budget/data/gastos-2014-2015.csv", ",102739\n", ",102740\n"
+    )
+    commit_all(
+        portal, "Fix a budget line <b>(#12)</b>\n\nThe amount had a typo.", when=1_800_000_000
+    )
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    budget = (site / "datasets/madrid-budget/index.html").read_text()
+    assert (
+        "<td>2027-01-15</td><td>Fix a budget line &lt;b&gt;(#12)&lt;/b&gt;</td><td>Citizen</td><td>#12</td><td>data/gastos-2014-2015.csv</td>"
+        in budget
+    )
+    assert "<td>2023-11-14</td><td>Example city</td>" in budget
+    stations = (site / "datasets/air-quality/index.html").read_text()
+    assert "Fix a budget line" not in stations and "<td>Example city</td>" in stations
+
+
+def test_history_links_to_the_forge_when_configured(portal: Path, tmp_path: Path) -> None:
+    replace_in(
+        portal / "mkdocs.yml",
+        "      preview_rows: 10",
+        "      preview_rows: 10\n      repository_url: https://git.example.org/city/portal",
+    )
+    commit_all(portal, "Configure the forge (#3)")
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    html = (site / "datasets/proposals/index.html").read_text()
+    assert '<a href="https://git.example.org/city/portal/commit/' in html

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment
 
 from ..collection import to_csv
+from ..history import dataset_history
 from ..model import Package, Record, Resource
 from ..repo import Source
 from ..stats.profiles import derive_all
@@ -149,6 +150,7 @@ def dataset_pages(
                 package=package,
                 tables=tables,
                 stats={t.name: t for t in derived.get(name, [])},
+                history=dataset_history(validation.source.root, package.folder),
                 station_map=station_map(validation, package)
                 if package.profile == "sensor"
                 else None,
