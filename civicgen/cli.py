@@ -168,6 +168,24 @@ def diff_command(base: str, head: str | None, output: str, limit: int) -> None:
     sys.exit(0 if changes.valid else EXIT_INVALID)
 
 
+@main.command("new")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--city", required=True, help="The city's name, as the portal shows it.")
+@click.option("--lang", default="en", show_default=True, help="The portal's language (ISO 639).")
+@click.option(
+    "--currency", default="EUR", show_default=True, help="The budget's currency (ISO 4217)."
+)
+@handle_errors
+def new_command(folder: str, city: str, lang: str, currency: str) -> None:
+    """Start a portal for another city in FOLDER: configuration, pages, a budget package,
+    a proposals collection, the tool catalog, CI workflows, and a first git commit."""
+    from .scaffold import new_portal
+
+    written = new_portal(Path(folder), city, lang, currency)
+    click.echo(f"Wrote {len(written)} files in {folder} and made the first commit.")
+    click.echo(f"Next: cd {folder} && civicgen build")
+
+
 def run_import(action: Callable[[], Any]) -> None:
     """Run an importer: print what it wrote and any problem; exit 1 on bad input data."""
     from .importers import ImportProblem

@@ -74,7 +74,7 @@ def table_rows(scanned: TableScan, source: Source) -> tuple[list[str], dict[Key,
     """(field names, key → cells) of one table at one revision; the key is the primary key,
     or the whole row when there is none."""
     names = [f.name for f in scanned.plan.fields]
-    if scanned.records:
+    if scanned.is_collection:
         rows = [record_cells(r, names) for r in scanned.records]
     else:
         data = source.read(scanned.resource.path)
@@ -135,7 +135,7 @@ def schema_changes(old: Resource, new: Resource) -> list[str]:
 
 def same_content(old: TableScan, new: TableScan, base: Validation, head: Validation) -> bool:
     """Unchanged bytes (or records): nothing to compare row by row."""
-    if old.records or new.records:
+    if old.is_collection or new.is_collection:
         return [r.values for r in old.records] == [r.values for r in new.records]
     return base.source.read(old.resource.path) == head.source.read(new.resource.path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -19,6 +20,7 @@ from .validate import Validation
 
 log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
+STYLESHEET = "assets/stylesheets/civicgen.css"
 
 
 class CivicgenPlugin(BasePlugin[CivicgenConfig]):
@@ -30,6 +32,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return config
+        config.extra_css.append(STYLESHEET)
         root = Path(config.config_file_path or ".").resolve().parent
         settings = Settings(
             self.config.datasets_dir,
@@ -54,6 +57,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return files
         env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
+        css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
+        files.append(File.generated(config, STYLESHEET, content=css))
         for output in render_site(env, self.validation, self.config.preview_rows):
             existing = files.get_file_from_path(output.uri)
             if existing is not None:

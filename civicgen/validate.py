@@ -36,6 +36,11 @@ class TableScan:
     result: ScanResult
     records: list[Record] = field(default_factory=list)
 
+    @property
+    def is_collection(self) -> bool:
+        """One file per record (possibly none yet), rather than a CSV file."""
+        return self.resource.records is not None
+
 
 @dataclass
 class Validation:
@@ -229,7 +234,7 @@ def fk_error(
     )
     names = [f.name for f in scanned.plan.fields]
     number = names.index(fields[0]) + 1 if fields[0] in names else None
-    if scanned.records:
+    if scanned.is_collection:
         record = scanned.records[row - 2]
         return ForeignKeyError(
             note=note,

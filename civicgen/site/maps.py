@@ -14,7 +14,7 @@ WIDTH, HEIGHT, MARGIN, LABEL_ROOM = 640, 400, 30, 150
 
 def station_rows(validation: Validation, package_name: str, resource: str) -> list[dict[str, str]]:
     scanned = validation.tables.get((package_name, resource))
-    if scanned is None or scanned.records:
+    if scanned is None or scanned.is_collection:
         return []
     text = validation.source.read(scanned.resource.path).decode("utf-8-sig", "replace")
     return list(csv.DictReader(io.StringIO(text)))

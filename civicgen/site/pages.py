@@ -50,7 +50,7 @@ def published_path(package: Package, resource: Resource) -> str:
 
 def preview_rows(source: Source, scanned: TableScan, limit: int) -> list[list[str]]:
     """The first rows of a table, as text, for the preview."""
-    if scanned.records:
+    if scanned.is_collection:
         names = [f.name for f in scanned.plan.fields]
         rows = list(csv.reader(io.StringIO(to_csv(scanned.resource, scanned.records).decode())))
         return [row for row in rows[1 : limit + 1] if len(row) == len(names)]
@@ -166,13 +166,16 @@ def dataset_pages(
     return outputs
 
 
-def records_of(validation: Validation, profile: str) -> list[tuple[TableScan, Record]]:
-    return [
-        (scanned, record)
-        for scanned in validation.tables.values()
-        if scanned.package.profile == profile
-        for record in scanned.records
-    ]
+def collection_of(validation: Validation, profile: str) -> TableScan | None:
+    """The first record collection of a package with this profile (it may have no records)."""
+    return next(
+        (
+            scanned
+            for scanned in validation.tables.values()
+            if scanned.package.profile == profile and scanned.resource.records is not None
+        ),
+        None,
+    )
 
 
 def funding_labels(source: Source, validation: Validation, scanned: TableScan) -> dict[str, str]:
@@ -207,28 +210,28 @@ def record_page(
 def proposal_pages(
     env: Environment, source: Source, validation: Validation, derived: Derived
 ) -> list[Output]:
-    items = records_of(validation, "proposals")
-    if not items:
+    scanned = collection_of(validation, "proposals")
+    if scanned is None:
         return []
-    labels = funding_labels(source, validation, items[0][0])
-    records = sorted((r for _, r in items), key=lambda r: (-(r.values.get("votes") or 0), r.path))
+    labels = funding_labels(source, validation, scanned)
+    records = sorted(scanned.records, key=lambda r: (-(r.values.get("votes") or 0), r.path))
     stats = package_stats(validation, derived, "proposals")
     outputs = [
         page(env, "proposals/index.md", ["proposals.html"], None, records=records, stats=stats)
     ]
-    return outputs + [record_page(env, "proposals", "proposal", r, labels=labels) for _, r in items]
+    return outputs + [record_page(env, "proposals", "proposal", r, labels=labels) for r in records]
 
 
 def tool_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
-    items = records_of(validation, "catalog")
-    if not items:
+    scanned = collection_of(validation, "catalog")
+    if scanned is None:
         return []
-    records = sorted((r for _, r in items), key=lambda r: str(r.values.get("name", "")).lower())
+    records = sorted(scanned.records, key=lambda r: str(r.values.get("name", "")).lower())
     stats = package_stats(validation, derived, "catalog")
     osi = {row["id"]: row["osi_approved"] for row in stats["licences"].records()} if stats else {}
     outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, stats=stats)]
     return outputs + [
-        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"])) for _, r in items
+        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"])) for r in records
     ]
 
 
