@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from test_frictionless import frictionless_flat, sort_key, write_package
 from test_kernel import normal
 
-from civicgen.scan import reference
-from civicgen.scan.plan import compile_plan
+from civicgen.scan import checkers, reference
+from civicgen.scan.plan import compile_plan, field_plan
 
 TYPES = ("integer", "number", "string", "boolean", "date", "year")
 VALID: dict[str, st.SearchStrategy[str]] = {
@@ -163,3 +163,64 @@ def test_kernels_and_frictionless_agree(kernel: ModuleType, table: Any) -> None:
         expected = frictionless_flat(package / "datapackage.json")
     # frictionless reports each broken constraint of a cell; civicgen the first one, once
     assert scanned_flat(result) == [e for i, e in enumerate(expected) if e not in expected[:i]]
+
+
+# --- the reference's compiled field checkers are its cast and broken_constraint ---------
+
+MORE_TYPES = ("datetime", "time", "yearmonth", "duration", "geopoint", "object", "any", "nope")
+CELLS = st.one_of(
+    CORRUPT,
+    *VALID.values(),
+    st.sampled_from(["NaN", "sNaN", "-0", " 7 ", "1_0", "Infinity", "2025-01-01T10:00:00Z"]),
+    st.sampled_from(["2025-01-01 10:00:00+01:00", "10:30", "2025-13", "P1D", "[1, 2]", "{}"]),
+    st.sampled_from(["2.5, 40", "٣", "²²²²", "a@b.co", ""]),
+    st.text(max_size=5),
+)
+
+
+@st.composite
+def any_field(draw: st.DrawFn) -> dict[str, Any]:
+    field = draw(fields())[0]
+    if draw(st.booleans()):
+        field["type"] = draw(st.sampled_from(MORE_TYPES))
+    if draw(st.integers(0, 3)) == 0:
+        bound = draw(st.sampled_from([1, 2.5, "3", "x", "2025-01-01", True, float("nan")]))
+        field.setdefault("constraints", {})[draw(st.sampled_from(["minimum", "maximum"]))] = bound
+    if draw(st.integers(0, 5)) == 0:
+        field.setdefault("constraints", {})["enum"] = ["1", 2, "b", "NaN"]
+    if draw(st.integers(0, 5)) == 0:
+        field["bareNumber"] = False
+    return field
+
+
+@settings(max_examples=300, database=None, derandomize=True, deadline=None)
+@given(field=any_field(), cells=st.lists(CELLS, max_size=8), memo_size=st.sampled_from([1, 1024]))
+def test_field_checker_is_cast_and_constraints(
+    field: dict[str, Any], cells: list[str], memo_size: int
+) -> None:
+    """Each cell twice (the second verdict may come from the memo), as the spec defines it."""
+    plan = field_plan(field, ("",))
+    required = bool(dict(plan.constraints).get("required"))
+    errors: list[Any] = []
+    old, checkers.MEMO_SIZE = checkers.MEMO_SIZE, memo_size
+    try:
+        check = checkers.field_checker(plan, 1, required, errors, None, None)
+        got = [repr(check(row, cell)) for row, cell in enumerate(cells + cells, start=2)]
+    finally:
+        checkers.MEMO_SIZE = old
+    expected_errors: list[Any] = []
+    expected = []
+    for row, cell in enumerate(cells + cells, start=2):
+        value = None
+        if cell == "":
+            if required:
+                expected_errors.append((row, 1, "constraint-error", cell, "required"))
+        elif (cast := reference.cast(plan, cell)) is reference.NOT_CAST:
+            expected_errors.append((row, 1, "type-error", cell, plan.type))
+        else:
+            value = cast
+            broken = reference.broken_constraint(plan, cell, value)
+            if broken:
+                expected_errors.append((row, 1, "constraint-error", cell, broken))
+        expected.append(repr(value))
+    assert (got, errors) == (expected, expected_errors)

@@ -239,6 +239,18 @@ def test_foreign_key_values_are_typed(kernel: ModuleType) -> None:
     assert result.key_sets[1] == {(Decimal("1.50"),), (Decimal(2),)}
 
 
+def test_duplicate_keys_among_other_errors(kernel: ModuleType) -> None:
+    """The compiled kernel looks keys up a batch of rows later; errors keep the row order."""
+    rows = [f"{i % 37},{'x' if i % 5 == 0 else i},{'' if i % 7 == 0 else 'a'}" for i in range(200)]
+    rows[90] = "1,2,a,extra"
+    data = ("k,n,s\n" + "\n".join(rows) + "\n").encode()
+    fields = [f("k", "integer"), f("n", "integer"), f("s", constraints={"required": True})]
+    result = scan_both(kernel, data, plan_of(fields, {"primaryKey": ["k"]}))
+    assert {code for _, _, code in codes(result)} == {
+        "primary-key", "type-error", "constraint-error", "extra-cell"
+    }  # fmt: skip
+
+
 # --- aggregates on the example city -----------------------------------------------------
 
 
@@ -363,6 +375,23 @@ def test_parallel_with_quotes_keys_and_errors(compiled: ModuleType, tmp_path: Pa
     assert normal(single) == normal(reference.scan_csv(data, plan))
     for chunk_size in (5_000, 33_333):
         assert_same_scan(scan_csv_parallel(data, plan, workers=3, chunk_size=chunk_size), single)
+
+
+@pytest.mark.parametrize("where", ["header", "first", "last"])
+def test_parallel_not_utf8(compiled: ModuleType, where: str) -> None:
+    """A chunk (or the header) that is not UTF-8: the one error the one-process scan gives."""
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    body = "".join(f"{i},x\n" for i in range(5000))
+    head = "a,b\xe9\n" if where == "header" else "a,b\n"
+    data = head.encode("latin-1") + body.encode()
+    if where != "header":
+        at = 40 if where == "first" else len(data) - 3
+        data = data[:at] + b"\xff" + data[at:]
+    plan = plan_of([f("a", "integer"), f("b")], {"primaryKey": ["a"]})
+    single = compiled.scan_csv(data, plan)
+    assert [code for _, _, code in codes(single)] == ["encoding-error"]
+    assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=10_000), single)
 
 
 def test_parallel_stops_at_a_format_error(compiled: ModuleType) -> None:

@@ -49,6 +49,7 @@ cdef extern from *:
     void prefetch "__builtin_prefetch"(const void* addr) nogil
 
 DEF HUGE = 1 << 21
+cdef Py_ssize_t MAX_KEYS = 0xFFFFFFFE  # entry numbers fill the low half of a slot
 
 __all__ = ["ScanResult", "scan_csv", "scan_file", "scan_rows", "scan_range", "row_starts"]
 
@@ -85,6 +86,8 @@ DEF UTF8_BLOCK = 1 << 22
 DEF UTF8_AHEAD = 1 << 20
 DEF RELEASE_EVERY = 8 << 20
 DEF FAULT_AROUND = 1 << 16
+DEF PK_BATCH = 16  # rows whose primary keys are looked up together (their slots prefetched)
+DEF PRESIZE_AFTER = 4096  # records read before the key index is sized for the rest
 
 
 # --- hashing and key sets ------------------------------------------------------------
@@ -189,7 +192,7 @@ cdef class KeySet:
             if slot == 0:
                 return -1 - <Py_ssize_t>s
             if (slot >> 32) == tag:
-                e = <Py_ssize_t>(slot & 0xFFFFFFFF) - 1
+                e = <Py_ssize_t><uint32_t>slot - 1
                 if (self.entries[e].hash == h and self.key_len(e) == klen
                         and memcmp(self.arena + self.entries[e].off, key, klen) == 0):
                     return e
@@ -276,6 +279,11 @@ cdef class KeySet:
         return moved
 
 
+cdef inline Py_ssize_t part_of(uint32_t tag, Py_ssize_t parts) noexcept:
+    """The part (of `parts`) a key belongs to, from its tag's high bits (slots use the low)."""
+    return <Py_ssize_t>((<uint64_t>tag * <uint64_t>parts) >> 32)
+
+
 cdef uint64_t* new_slots(size_t count) except NULL:
     """A zeroed slot array; a large one on transparent huge pages (fewer TLB misses)."""
     cdef size_t size = count * sizeof(uint64_t)
@@ -347,7 +355,7 @@ cdef class KeyIndex:
         for i in range(self.mask + 1):
             slot = self.slots[i]
             if slot:
-                t[(slot & 0xFFFFFFFF) - 1] = <uint32_t>(slot >> 32)
+                t[<uint32_t>slot - 1] = <uint32_t>(slot >> 32)
         return bytes(tags), PyBytes_FromStringAndSize(<char*>self.rows, self.n * sizeof(int64_t))
 
     cdef inline Py_ssize_t next_match(self, uint64_t tag, uint64_t* s) noexcept:
@@ -359,7 +367,7 @@ cdef class KeyIndex:
                 return -1
             s[0] = (s[0] + 1) & self.mask
             if (slot >> 32) == tag:
-                return <Py_ssize_t>(slot & 0xFFFFFFFF) - 1
+                return <Py_ssize_t><uint32_t>slot - 1
 
     cdef int put(self, uint64_t s, uint64_t tag, int64_t row) except -1:
         """Add a key at free slot s (as left by next_match)."""
@@ -370,7 +378,7 @@ cdef class KeyIndex:
             if not grown:
                 raise MemoryError()
             self.rows = grown
-        if self.n >= 0xFFFFFFFE:
+        if self.n >= MAX_KEYS:
             raise MemoryError("more than 4 billion distinct keys")
         self.rows[self.n] = row
         self.n += 1
@@ -379,8 +387,27 @@ cdef class KeyIndex:
             self.grow()
         return 0
 
+    cdef int reserve(self, Py_ssize_t keys) except -1:
+        """Room for about `keys` keys at once: no rehash or copy on the way there."""
+        cdef int64_t* grown
+        cdef uint64_t size = self.mask + 1
+        if keys > self.cap:
+            grown = <int64_t*>realloc(self.rows, keys * sizeof(int64_t))
+            if not grown:
+                raise MemoryError()
+            self.rows = grown
+            self.cap = keys
+        while <uint64_t>keys * 8 > size * 5:
+            size *= 2
+        if size > self.mask + 1:
+            self.rehash(size)
+        return 0
+
     cdef int grow(self) except -1:
-        cdef uint64_t size = (self.mask + 1) * 2, i, s, slot
+        return self.rehash((self.mask + 1) * 2)
+
+    cdef int rehash(self, uint64_t size) except -1:
+        cdef uint64_t i, s, slot
         cdef uint64_t* slots = new_slots(size)
         for i in range(self.mask + 1):
             slot = self.slots[i]
@@ -685,6 +712,14 @@ cdef inline bint utf8_valid(const uint8_t* s, Py_ssize_t n) noexcept nogil:
 # --- the plan, compiled to C structs ----------------------------------------------------
 
 
+cdef struct Pending:
+    uint64_t tag
+    int64_t row
+    Py_ssize_t errors  # the row's errors end here: its primary-key error goes there
+    Py_ssize_t key_at
+    Py_ssize_t key_len
+
+
 cdef struct Check:
     int op
     int64_t ilim
@@ -845,6 +880,44 @@ cdef class GroupAcc:
         counts[b] = counts.get(b, 0) + 1
         return 0
 
+    def dump(self) -> tuple:
+        """The partial states compactly (C doubles as bytes): to send between processes."""
+        acc = PyBytes_FromStringAndSize(<char*>self.acc, self.n * self.stride * sizeof(double))
+        return self.index.dumps(), self.keys, acc, self.sketches if self.quantiles else None
+
+    def absorb(self, dump) -> None:
+        """Add the groups of a later chunk's dump, as partials.merge_groups adds them."""
+        cdef KeySet other = KeySet.loads(*dump[0])
+        cdef const double* src = <const double*>PyBytes_AS_STRING(dump[2])
+        cdef double* dst
+        cdef const double* b
+        cdef Py_ssize_t g, m
+        cdef int64_t gid
+        keys, sketches = dump[1], dump[3]
+        for g in range(other.n):
+            b = src + g * self.stride
+            gid = self.index.insert(other.arena + other.entries[g].off, other.key_len(g), self.n)
+            if gid < 0:  # a new group: its state as it is
+                gid = self.add(keys[g])
+                memcpy(self.acc + gid * self.stride, b, self.stride * sizeof(double))
+                if self.quantiles:
+                    self.sketches[gid] = sketches[g]
+                continue
+            dst = self.acc + gid * self.stride
+            dst[0] += b[0]
+            for m in range(self.nm):  # partials.merge_measure
+                dst[1 + 5 * m] += b[1 + 5 * m]
+                dst[2 + 5 * m] = dst[2 + 5 * m] + b[2 + 5 * m]
+                if b[3 + 5 * m] < dst[3 + 5 * m]:
+                    dst[3 + 5 * m] = b[3 + 5 * m]
+                if b[4 + 5 * m] > dst[4 + 5 * m]:
+                    dst[4 + 5 * m] = b[4 + 5 * m]
+                dst[5 + 5 * m] += b[5 + 5 * m]
+                if self.quantiles:
+                    counts = self.sketches[gid][m]
+                    for bucket, count in sketches[g][m].items():
+                        counts[bucket] = counts.get(bucket, 0) + count
+
     def groups(self) -> dict:
         cdef Py_ssize_t g, m
         cdef double* st
@@ -916,6 +989,17 @@ cdef class Scan:
     cdef public int64_t rows
     cdef int64_t max_header
     cdef public bint format_error
+    # primary keys of the last rows, looked up a batch at a time (their slots prefetched)
+    cdef Pending* pending
+    cdef int npending
+    # or, in a chunk of a parallel scan, every key's (tag, row), in parts by tag
+    cdef public int key_parts
+    cdef uint32_t** part_tags
+    cdef int64_t** part_rows
+    cdef Py_ssize_t* part_n
+    cdef Py_ssize_t* part_cap
+    cdef char* pending_keys
+    cdef Py_ssize_t pending_keys_len, pending_keys_cap
 
     def __cinit__(self):
         self.cells_cap = 64
@@ -929,6 +1013,9 @@ cdef class Scan:
         self.key = <char*>malloc(self.key_cap)
         self.ckpt_cap = 64
         self.ckpt = <int64_t*>malloc(self.ckpt_cap * sizeof(int64_t))
+        self.pending = <Pending*>malloc(PK_BATCH * sizeof(Pending))
+        self.pending_keys_cap = 1024
+        self.pending_keys = <char*>malloc(self.pending_keys_cap)
         self.valid_upto = -1  # no UTF-8 check unless asked (check_utf8)
 
     def __dealloc__(self):
@@ -946,6 +1033,16 @@ cdef class Scan:
         free(self.dval)
         free(self.vaware)
         free(self.pk)
+        free(self.pending)
+        free(self.pending_keys)
+        cdef int p
+        for p in range(self.key_parts):
+            free(self.part_tags[p])
+            free(self.part_rows[p])
+        free(self.part_tags)
+        free(self.part_rows)
+        free(self.part_n)
+        free(self.part_cap)
 
     def __init__(self, data, plan, Py_ssize_t start, Py_ssize_t stop, width=None):
         self.data = data
@@ -1449,35 +1546,113 @@ cdef class Scan:
                     break
             else:
                 klen = self.composite(self.pk, self.npk)
-                if klen >= 0:  # fetch the key's slot while the groups are updated
+                if klen >= 0 and self.key_parts:  # another process looks the key up
+                    self.defer_key(hash_bytes(self.key, klen) >> 32, row)
+                    klen = -1
+                elif klen >= 0:  # fetch the key's slot now, look it up a few rows later
                     tag = hash_bytes(self.key, klen) >> 32
                     prefetch(&self.primary.slots[tag & self.primary.mask])
+                    self.keep_key(tag, row, klen)
         if self.key_sets:
             self.collect(row)
         if self.groups:
-            self.aggregate(row)  # uses self.key as scratch: seen_before rebuilds the key
+            self.aggregate(row)  # uses self.key as scratch
         if klen >= 0:
-            first = self.seen_before(tag, row)
-            if first >= 0:
-                self.errors.append((row, 0, "primary-key", "", str(first)))
+            self.pending[self.npending].errors = len(self.errors)
+            self.npending += 1
+            if self.npending == PK_BATCH:
+                self.resolve_keys()
         return 0
 
-    cdef int64_t seen_before(self, uint64_t tag, int64_t row) except -2:
-        """The first row with this row's primary key (its hash tag given), or -1 if none."""
+    def defer_keys(self, int parts):
+        """Collect (tag, row) of every primary key, in `parts` parts by tag, instead of
+        looking keys up: merge_primary over each part finds the duplicates later."""
+        cdef int p
+        self.part_tags = <uint32_t**>calloc(parts, sizeof(uint32_t*))
+        self.part_rows = <int64_t**>calloc(parts, sizeof(int64_t*))
+        self.part_n = <Py_ssize_t*>calloc(parts, sizeof(Py_ssize_t))
+        self.part_cap = <Py_ssize_t*>calloc(parts, sizeof(Py_ssize_t))
+        if not self.part_tags or not self.part_rows or not self.part_n or not self.part_cap:
+            raise MemoryError()
+        self.key_parts = parts
+
+    cdef int defer_key(self, uint64_t tag, int64_t row) except -1:
+        cdef Py_ssize_t p = part_of(<uint32_t>tag, self.key_parts), cap
+        cdef uint32_t* tags
+        cdef int64_t* rows
+        if self.part_n[p] == self.part_cap[p]:
+            cap = max(1024, self.part_cap[p] * 2)
+            tags = <uint32_t*>realloc(self.part_tags[p], cap * sizeof(uint32_t))
+            if tags:
+                self.part_tags[p] = tags
+            rows = <int64_t*>realloc(self.part_rows[p], cap * sizeof(int64_t))
+            if rows:
+                self.part_rows[p] = rows
+            if not tags or not rows:
+                raise MemoryError()
+            self.part_cap[p] = cap
+        self.part_tags[p][self.part_n[p]] = <uint32_t>tag
+        self.part_rows[p][self.part_n[p]] = row
+        self.part_n[p] += 1
+        return 0
+
+    def deferred_keys(self) -> list:
+        """Per part, (tags as uint32, rows as int64) of the keys collected (defer_keys)."""
+        return [
+            (PyBytes_FromStringAndSize(<char*>self.part_tags[p], self.part_n[p] * sizeof(uint32_t)),
+             PyBytes_FromStringAndSize(<char*>self.part_rows[p], self.part_n[p] * sizeof(int64_t)))
+            for p in range(self.key_parts)
+        ]
+
+    cdef int keep_key(self, uint64_t tag, int64_t row, Py_ssize_t klen) except -1:
+        """Hold this row's primary key (in self.key) until its batch is looked up."""
+        cdef Pending* p = &self.pending[self.npending]
+        cdef char* grown
+        if self.pending_keys_len + klen > self.pending_keys_cap:
+            while self.pending_keys_len + klen > self.pending_keys_cap:
+                self.pending_keys_cap *= 2
+            grown = <char*>realloc(self.pending_keys, self.pending_keys_cap)
+            if not grown:
+                raise MemoryError()
+            self.pending_keys = grown
+        memcpy(self.pending_keys + self.pending_keys_len, self.key, klen)
+        p.tag = tag
+        p.row = row
+        p.key_at = self.pending_keys_len
+        p.key_len = klen
+        self.pending_keys_len += klen
+        return 0
+
+    cdef int resolve_keys(self) except -1:
+        """Look up the held keys in row order; a duplicate's error goes after its row's errors."""
+        cdef Py_ssize_t i, added = 0
+        cdef Pending* p
+        cdef int64_t first
+        for i in range(self.npending):
+            p = &self.pending[i]
+            first = self.seen_before(p.tag, p.row, self.pending_keys + p.key_at, p.key_len)
+            if first >= 0:
+                self.errors.insert(p.errors + added, (p.row, 0, "primary-key", "", str(first)))
+                added += 1
+        self.npending = 0
+        self.pending_keys_len = 0
+        return 0
+
+    cdef int64_t seen_before(self, uint64_t tag, int64_t row, const char* key,
+                             Py_ssize_t klen) except -2:
+        """The first row with this primary key (its hash tag given), or -1 if none."""
         cdef uint64_t s = tag & self.primary.mask
-        cdef Py_ssize_t e, klen = -1
+        cdef Py_ssize_t e
         while True:
             e = self.primary.next_match(tag, &s)
             if e < 0:
                 self.primary.put(s, tag, row)
                 return -1
-            if klen < 0:
-                klen = self.composite(self.pk, self.npk)
-            if self.same_key(self.primary.rows[e], klen):
+            if self.same_key(self.primary.rows[e], key, klen):
                 return self.primary.rows[e]
 
-    cdef bint same_key(self, int64_t earlier, Py_ssize_t klen) except -1:
-        """Whether the primary key of an earlier row has the bytes of self.key[:klen]."""
+    cdef bint same_key(self, int64_t earlier, const char* key, Py_ssize_t klen) except -1:
+        """Whether the primary key of an earlier row has the bytes key[:klen]."""
         cdef Py_ssize_t vlen, lo, hi
         if self.verifier is None:
             self.verifier = Scan(self.data, self.plan, 0, self.stop, self.width)
@@ -1489,7 +1664,7 @@ cdef class Scan:
             hi = min((self.verifier.pos // FAULT_AROUND + 1) * FAULT_AROUND, self.released)
             if hi > lo:
                 madvise(<void*>(self.buf + lo), hi - lo, MADV_DONTNEED)
-        return vlen == klen and memcmp(self.verifier.key, self.key, klen) == 0
+        return vlen == klen and memcmp(self.verifier.key, key, klen) == 0
 
     cdef Py_ssize_t key_of(self, Scan owner, int64_t row) except -2:
         """Re-read a row of owner's range and write its primary key's canonical bytes."""
@@ -1611,10 +1786,15 @@ cdef class Scan:
         cdef int status
         cdef Py_ssize_t start
         self.first_row = first_row
+        cdef Py_ssize_t begin = self.pos
         while True:
             start = self.pos
             if ((number + 1 - first_row) & 63) == 0:
                 self.checkpoint(start)
+                if (number + 1 - first_row == PRESIZE_AFTER and self.npk and not self.key_parts
+                        and start > begin):
+                    # as many keys ahead as rows: size the key index for them now
+                    self.primary.reserve(self.primary.n + (self.stop - start) * PRESIZE_AFTER // (start - begin))
             if self.valid_upto >= 0 and start + UTF8_AHEAD > self.valid_upto:
                 if not self.validate_ahead():
                     self.bad_utf8 = True
@@ -1626,12 +1806,14 @@ cdef class Scan:
                 break
             number += 1
             if status == END_ERROR:
+                self.resolve_keys()
                 self.report_format_error(start, number)
                 break
             if number <= self.max_header and number in self.header_rows:
                 self.header(number)
             else:
                 self.row(number)
+        self.resolve_keys()
         return self
 
     cdef int checkpoint(self, Py_ssize_t offset) except -1:
@@ -1737,9 +1919,10 @@ cdef class Scan:
                 return None
         return self.pos
 
-    def result(self) -> ScanResult:
+    def result(self, bint dump_groups=False) -> ScanResult:
+        """The scan's result; dump_groups: aggregates as GroupAcc dumps (for a merge)."""
         self.primary.clear()
-        aggregates = [acc.groups() for acc in self.groups]
+        aggregates = [acc.dump() if dump_groups else acc.groups() for acc in self.groups]
         return ScanResult(self.errors, self.rows, self.labels, self.key_sets, self.key_rows, aggregates)
 
 
@@ -1761,6 +1944,10 @@ def count_rows(data, Py_ssize_t start, Py_ssize_t stop) -> int:
     cdef const unsigned char[::1] view = data
     cdef Py_ssize_t i, count = 0
     cdef const unsigned char* b = &view[0] if view.shape[0] else <const unsigned char*>EMPTY
+    if stop > start and memchr(b + start, 13, stop - start) == NULL:
+        for i in range(start, stop):  # no CR: a branch-free count the compiler vectorizes
+            count += b[i] == 10
+        return count
     for i in range(start, stop):
         if b[i] == 10:
             count += 1
@@ -1770,9 +1957,12 @@ def count_rows(data, Py_ssize_t start, Py_ssize_t stop) -> int:
 
 
 def scan_range(data, plan, Py_ssize_t start, Py_ssize_t stop, first_row=1, width=None,
-               release=False) -> Scan:
-    """Scan data[start:stop], whose first record is row first_row; the Scan keeps the keys."""
+               release=False, int key_parts=0) -> Scan:
+    """Scan data[start:stop], whose first record is row first_row; the Scan keeps the keys
+    (with key_parts, the primary keys are collected for merge_primary, not looked up)."""
     cdef Scan scan = Scan(data, plan, start, stop, width)
+    if key_parts:
+        scan.defer_keys(key_parts)
     scan.release = release
     scan.released = start // FAULT_AROUND * FAULT_AROUND
     return scan.run(first_row)
@@ -1830,10 +2020,11 @@ def scan_file(path, plan) -> ScanResult:
 
 
 def merge_primary(data, plan, parts) -> list:
-    """Primary keys seen again in a later chunk: per chunk, {its first row: first row before}.
+    """Primary keys seen again: per chunk, {row: the key's first row}, as Scan.row finds them.
 
     parts, in file order: (tags, rows, checkpoints, first row, start, stop) of each chunk's
-    scan. A tag found again is checked exactly by re-reading both rows from the data.
+    scan, the rows in order (every keyed row, or each key's first row in the chunk). A tag
+    found again is checked exactly by re-reading both rows from the data.
     """
     cdef KeyIndex index = KeyIndex()
     cdef Scan earlier = Scan(data, plan, 0, len(data)), later = Scan(data, plan, 0, len(data))
@@ -1845,6 +2036,7 @@ def merge_primary(data, plan, parts) -> list:
     cdef int64_t row, first
     owners = []
     starts = []
+    index.reserve(sum(len(part[1]) for part in parts) // sizeof(int64_t))
     for tag_bytes, row_bytes, offsets, first_row, lo, hi in parts:
         owner = Scan(data, plan, lo, hi)
         owner.load_checkpoints(offsets, first_row)
@@ -1858,6 +2050,8 @@ def merge_primary(data, plan, parts) -> list:
         n = len(tag_bytes) // 4
         moved = {}
         for i in range(n):
+            if i + PK_BATCH < n:  # the slot of a key a few ahead: in cache when its turn comes
+                prefetch(&index.slots[tags[i + PK_BATCH] & index.mask])
             tag = tags[i]
             row = rows[i]
             s = tag & index.mask

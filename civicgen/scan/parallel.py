@@ -2,22 +2,28 @@
 
 The file is split only where a record starts (a line break inside a quoted cell is not a
 boundary: the kernel's own CSV state machine finds the split points when the file has
-quotes). Each chunk is scanned by the compiled kernel in its own process with its true
-first row number; the merge concatenates errors, finds primary-key and unique duplicates
-across chunks from the chunks' key sets, and merges aggregates with partials.merge_groups.
-The result equals the one-process scan (float sums of aggregates up to rounding order).
+quotes). Each chunk (a few a worker, so that a slowed worker takes fewer) is scanned by
+the compiled kernel in its own process with its true first row number. Primary keys are
+not looked up there: each chunk leaves every row's key hash and row in a shared-memory
+file, split in parts by hash, and then each worker looks up one part of all the chunks'
+keys (equal keys share a part), so no process merges them all. The parent concatenates
+errors, adds the primary-key errors and the cross-chunk unique duplicates, and merges the
+aggregates (sent as C arrays) as partials.merge_groups does. The result equals the
+one-process scan (float sums of aggregates up to rounding order).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 import mmap
 import multiprocessing
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from ..stats.partials import merge_groups
 from . import reference
 from .plan import TablePlan
 from .reference import RawError, ScanResult
@@ -28,6 +34,7 @@ except ImportError:  # pure-Python install: one process, the reference
     _kernel = None
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
+CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
 BOM = b"\xef\xbb\xbf"
 _DATA: Any = None  # the file (bytes or a read-only mmap), inherited by forked workers
 
@@ -44,8 +51,8 @@ def scan_file_parallel(
         mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     try:
         workers = workers or os.cpu_count() or 1
-        chunk_size = max(MIN_CHUNK, -(-len(mapped) // workers))
-        if not splittable(mapped, plan) or len(mapped) <= chunk_size:
+        chunk_size = max(MIN_CHUNK, -(-len(mapped) // (workers * CHUNKS_PER_WORKER)))
+        if workers < 2 or not splittable(mapped, plan) or len(mapped) <= chunk_size:
             return _kernel.scan_file(path, plan)
         return Chunked(mapped, plan, chunk_size, workers).run()
     finally:
@@ -60,19 +67,20 @@ def scan_csv_parallel(
         return reference.scan_csv(data, plan)
     workers = workers or os.cpu_count() or 1
     if chunk_size is None:
-        chunk_size = max(MIN_CHUNK, -(-len(data) // workers))
-    if not splittable(data, plan) or len(data) <= chunk_size:
+        chunk_size = max(MIN_CHUNK, -(-len(data) // (workers * CHUNKS_PER_WORKER)))
+    if workers < 2 or not splittable(data, plan) or len(data) <= chunk_size:
         return _kernel.scan_csv(data, plan)
     return Chunked(data, plan, chunk_size, workers).run()
 
 
 def splittable(data: bytes, plan: TablePlan) -> bool:
-    """Plans the chunked scan handles: the kernel's own, with header rows 1..k."""
+    """Plans the chunked scan handles: the kernel's own, with header rows 1..k.
+
+    UTF-8 is checked by the workers, each on its chunk (and the header here): if a byte is
+    wrong, the one-process scan reports it.
+    """
     headers = plan.dialect.header_rows
-    if not _kernel.supported(plan) or sorted(headers) != list(range(1, len(headers) + 1)):
-        return False
-    start = len(BOM) if data[: len(BOM)] == BOM else 0
-    return bool(_kernel.utf8_ok(data, start))
+    return bool(_kernel.supported(plan)) and sorted(headers) == list(range(1, len(headers) + 1))
 
 
 class Chunked:
@@ -84,21 +92,44 @@ class Chunked:
         self.mapped = isinstance(data, mmap.mmap)
 
     def run(self) -> ScanResult:
-        head, body, first_row = self.header()
+        enabled = gc.isenabled()
+        gc.disable()  # the merge makes many objects and keeps them: no cycles to look for
+        try:
+            return self.run_chunks()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def run_chunks(self) -> ScanResult:
+        header = self.header()
+        if header is None:  # not UTF-8: the one-process scan reports where
+            return self.single()
+        head, body, first_row = header
         ranges = self.ranges(body, first_row)
         if len(ranges) < 2:
-            return _kernel.scan_buffer(self.data, self.plan, self.mapped)
-        parts = self.scan_chunks(ranges, head.width if head is not None else None)
-        return self.merge(head, ranges, parts)
+            return self.single()
+        parts, primary = self.scan_chunks(ranges, head.width if head is not None else None)
+        try:
+            if any(part is None for part in parts):  # a chunk is not UTF-8
+                return self.single()
+            return Merge(self, head, ranges, parts, primary).result()
+        finally:
+            remove_keys(parts)
 
-    def header(self) -> tuple[Any, int, int]:
-        """Scan the header rows here: their labels give the width the chunks check against."""
+    def single(self) -> ScanResult:
+        return _kernel.scan_buffer(self.data, self.plan, self.mapped)
+
+    def header(self) -> tuple[Any, int, int] | None:
+        """Scan the header rows here: their labels give the width the chunks check against.
+        None if they are not UTF-8."""
         count = len(self.plan.dialect.header_rows)
         if count == 0:
             return None, self.start, 1
         body = _kernel.Scan(self.data, self.plan, self.start, len(self.data)).skip(count)
         if body is None:
             body = len(self.data)
+        if not _kernel.utf8_ok(self.data, self.start, body):
+            return None
         head = _kernel.Scan(self.data, self.plan, self.start, body).run(1)
         return head, body, count + 1
 
@@ -130,7 +161,11 @@ class Chunked:
             last = cut
         return points
 
-    def scan_chunks(self, ranges: list[tuple[int, int, int]], width: int | None) -> list[Any]:
+    def scan_chunks(
+        self, ranges: list[tuple[int, int, int]], width: int | None
+    ) -> tuple[list[Any], list[dict[int, int]] | None]:
+        """The chunks' partial results and, when the workers share the file, the primary
+        keys seen again in later chunks (looked up by the workers, a part of the keys each)."""
         global _DATA
         methods = multiprocessing.get_all_start_methods()
         fork = "fork" in methods
@@ -149,15 +184,79 @@ class Chunked:
                         row,
                         width,
                         self.mapped,
+                        workers if fork else 1,
                     )
                     for lo, hi, row in ranges
                 ]
-                return [future.result() for future in futures]
+                parts = [future.result() for future in futures]
+                if not fork or not self.plan.primary_key or None in parts:
+                    return parts, None
+                return parts, primary_moves(pool, self.plan, until_format_error(parts))
         finally:
             _DATA = None
 
-    def merge(self, head: Any, ranges: list[tuple[int, int, int]], parts: list[Any]) -> ScanResult:
-        return Merge(self, head, ranges, parts).result()
+
+def remove_keys(parts: list[Any]) -> None:
+    """Delete the files of the chunks' primary keys (park_keys)."""
+    for part in parts:
+        if part is not None and part[1] is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(part[1][0])
+
+
+def until_format_error(parts: list[Any]) -> list[Any]:
+    """The chunks up to the first with a format error (which ends the scan, as in one process)."""
+    for index, part in enumerate(parts):
+        if part[3]:
+            return parts[: index + 1]
+    return parts
+
+
+def primary_moves(pool: ProcessPoolExecutor, plan: TablePlan, parts: list[Any]) -> list[Any]:
+    """Per chunk, {row: the first row of its primary key} for keys seen again: each worker
+    looks up one part of the keys (a key's part is set by its hash, so duplicates meet)."""
+    keys = [part[1] for part in parts]
+    futures = [pool.submit(merge_part, plan, keys, p) for p in range(len(keys[0][1]))]
+    return union_moves(future.result() for future in futures)
+
+
+def union_moves(found: Any) -> list[dict[int, int]]:
+    """The moves of all key parts together, per chunk."""
+    moves: list[dict[int, int]] = []
+    for part in found:
+        moves = moves or [{} for _ in part]
+        for merged, more in zip(moves, part, strict=True):
+            merged.update(more)
+    return moves
+
+
+def merge_part(
+    plan: TablePlan, keys: list[Any], part: int, data: Any = None
+) -> list[dict[int, int]]:
+    """_kernel.merge_primary over one part of every chunk's primary keys (a worker's share)."""
+    chunks = [(*read_keys(path, layout[part]), *rest) for path, layout, *rest in keys]
+    return _kernel.merge_primary(_DATA if data is None else data, plan, chunks)
+
+
+def park_keys(parts: list[tuple[bytes, bytes]]) -> tuple[str, list[tuple[int, int, int]]]:
+    """Write a chunk's key parts to a file (in shared memory where there is /dev/shm), for
+    the processes that merge them: (path, [(offset, tag bytes, row bytes) of each part])."""
+    folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    layout, offset = [], 0
+    with tempfile.NamedTemporaryFile(prefix="civicgen-keys-", dir=folder, delete=False) as out:
+        for tags, rows in parts:
+            out.write(tags)
+            out.write(rows)
+            layout.append((offset, len(tags), len(rows)))
+            offset += len(tags) + len(rows)
+    return out.name, layout
+
+
+def read_keys(path: str, where: tuple[int, int, int]) -> tuple[bytes, bytes]:
+    offset, tag_bytes, row_bytes = where
+    with open(path, "rb") as source:
+        source.seek(offset)
+        return source.read(tag_bytes), source.read(row_bytes)
 
 
 def scan_chunk(
@@ -168,18 +267,25 @@ def scan_chunk(
     first_row: int,
     width: int | None,
     release: bool = False,
-) -> tuple[ScanResult, Any, list[Any], bool]:
-    """In a worker: scan one chunk; return its result and its keys, compactly.
+    key_parts: int = 1,
+) -> tuple[ScanResult, Any, list[Any], bool] | None:
+    """In a worker: scan one chunk; return its result and its keys, compactly (None if
+    the chunk is not UTF-8).
 
-    Primary keys travel as 32-bit hash tags and first rows (12 bytes a key) with the
-    chunk's record checkpoints, so the parent can re-read any row to confirm a match.
+    Primary keys are not looked up here: every row's key travels as a 32-bit hash tag and
+    the row (12 bytes a row), split in key_parts parts by tag, with the chunk's record
+    checkpoints, so that the process merging a part can re-read any row to confirm a match.
     """
     data = _DATA if data is None else data
     assert data is not None
-    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release)
+    if not _kernel.utf8_ok(data, lo, hi):
+        return None
+    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release, key_parts)
     uniques = [keys.dumps() for keys in scan.uniques]
-    primary = (*scan.primary.dump(), *scan.checkpoints(), lo, hi)
-    return scan.result(), primary, uniques, bool(scan.format_error)
+    primary = None
+    if plan.primary_key:
+        primary = (*park_keys(scan.deferred_keys()), *scan.checkpoints(), lo, hi)
+    return scan.result(dump_groups=True), primary, uniques, bool(scan.format_error)
 
 
 def error_rank(error: RawError) -> tuple[int, int, int]:
@@ -195,14 +301,18 @@ def error_rank(error: RawError) -> tuple[int, int, int]:
 class Merge:
     """Combine the chunks' partial results into the one-process result."""
 
-    def __init__(self, chunked: Chunked, head: Any, ranges: list[Any], parts: list[Any]) -> None:
+    def __init__(
+        self,
+        chunked: Chunked,
+        head: Any,
+        ranges: list[Any],
+        parts: list[Any],
+        primary: list[dict[int, int]] | None = None,
+    ) -> None:
+        """primary: the primary keys seen again, per chunk, if the workers found them."""
         self.chunked, self.plan = chunked, chunked.plan
-        self.ranges, self.parts = ranges, parts
-        self.head = head
-        for index, part in enumerate(parts):
-            if part[3]:  # a format error ends the scan, as in one process
-                self.ranges, self.parts = ranges[: index + 1], parts[: index + 1]
-                break
+        self.parts = until_format_error(parts)  # a format error ends the scan, as in one process
+        self.ranges, self.head, self.primary = ranges[: len(self.parts)], head, primary
         self.added: list[RawError] = []
 
     def result(self) -> ScanResult:
@@ -229,10 +339,14 @@ class Merge:
         """Per chunk: {field number (0: primary key): {first row here: first row before}}."""
         moves: list[dict[Any, dict[int, int]]] = [{} for _ in self.parts]
         if self.plan.primary_key:
-            keys = [part[1] for part in self.parts]
-            for index, moved in enumerate(
-                _kernel.merge_primary(self.chunked.data, self.plan, keys)
-            ):
+            primary = self.primary
+            if primary is None:  # the workers did not share the file: look keys up here
+                keys = [part[1] for part in self.parts]
+                primary = union_moves(
+                    merge_part(self.plan, keys, p, self.chunked.data)
+                    for p in range(len(keys[0][1]))
+                )
+            for index, moved in enumerate(primary):
                 if moved:
                     moves[index][0] = moved
                     self.added.extend(
@@ -289,7 +403,11 @@ class Merge:
         return merged
 
     def aggregates(self, results: list[ScanResult]) -> list[dict[tuple[str, ...], Any]]:
-        merged: list[dict[tuple[str, ...], Any]] = [{} for _ in self.plan.aggregates]
-        for result in results:
-            merged = [merge_groups(a, b) for a, b in zip(merged, result.aggregates, strict=True)]
+        """The chunks' group states (compact dumps) merged in C, as partials.merge_groups."""
+        merged = []
+        for index, group_by in enumerate(self.plan.aggregates):
+            groups = _kernel.GroupAcc(group_by)
+            for result in results:
+                groups.absorb(result.aggregates[index])
+            merged.append(groups.groups())
         return merged

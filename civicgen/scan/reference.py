@@ -3,6 +3,10 @@
 Input is the raw bytes of a CSV file (or rows already split, for record collections)
 and a TablePlan of builtins; output is error tuples and the key values that foreign
 keys need. Messages are written elsewhere, so kernels cannot drift on wording.
+
+cast, broken_constraint and group_key define a cell's verdict and a row's group; the
+Scanner runs them through checkers.py, which prepares them once per field (bounds,
+patterns, a memo of verdicts) and is tested against them cell by cell.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 import os
 import re
 import uuid
@@ -18,8 +23,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from ..stats.partials import Group, add, new_group
-from .plan import Dialect, FieldPlan, GroupBy, TablePlan
+from ..stats.partials import Group
+from .plan import Dialect, FieldPlan, TablePlan
 
 # (row, field_number or 0, code, cell, detail)
 RawError = tuple[int, int, str, str, str]
@@ -286,7 +291,10 @@ def hashable(value: Any) -> Any:
 class Scanner:
     """Checks rows one by one; state grows with keys, never with valid rows otherwise."""
 
-    def __init__(self, plan: TablePlan) -> None:
+    def __init__(self, plan: TablePlan, text_cells: bool = False) -> None:
+        """text_cells: every cell is a str (a CSV file), so only JSON types give lists."""
+        from .checkers import field_checker, fold_function, json_valued  # they use this module
+
         self.plan = plan
         self.errors: list[RawError] = []
         self.rows = 0
@@ -299,6 +307,25 @@ class Scanner:
         self.groups: list[dict[tuple[str, ...], Group]] = [{} for _ in plan.aggregates]
         self.width = len(plan.fields)  # cells a row should have: the header's, if any
         self.missing = plan.fields[0].missing_values if plan.fields else ("",)
+        self.checkers = [
+            field_checker(
+                field,
+                index + 1,
+                bool(dict(field.constraints).get("required")) or index in plan.primary_key,
+                self.errors,
+                self.unique_seen.get(index),
+                hashable if json_valued(field, text_cells) else None,
+            )
+            for index, field in enumerate(plan.fields)
+        ]
+        self.key_plans = [
+            (group, [i for i in group if json_valued(plan.fields[i], text_cells)])
+            for group in (plan.primary_key, *plan.key_sets)
+        ]
+        self.folds = [
+            fold_function(group_by, groups)
+            for group_by, groups in zip(plan.aggregates, self.groups, strict=True)
+        ]
 
     def labels(self, labels: list[str]) -> None:
         """Check the header row against the schema's field names."""
@@ -317,62 +344,79 @@ class Scanner:
         for number in range(len(self.plan.fields) + 1, len(labels) + 1):
             self.errors.append((1, number, "extra-label", labels[number - 1], ""))
 
-    def row(self, row: int, cells: list[str]) -> None:
+    def row(self, row: int, cells: list[Any]) -> None:
         """Check one data row and collect its keys."""
-        self.rows += 1
-        if all(cell in self.missing for cell in cells):
-            self.errors.append((row, 0, "blank-row", "", ""))
-            return
-        values = self.cells(row, cells)
-        for number in range(max(len(self.plan.fields), self.width) + 1, len(cells) + 1):
+        self.scan(((row, cells),))
+
+    def scan(self, rows: Iterable[tuple[int, list[Any]]]) -> None:
+        """Check data rows and collect their keys (the state in local names, for speed)."""
+        errors, checkers, missing = self.errors, self.checkers, self.missing
+        fields, folds, collect = len(checkers), self.folds, bool(self.key_sets)
+        (primary, primary_json), seen = self.key_plans[0], self.primary_seen
+        # a key of several typed fields: operator.itemgetter makes the tuple key_of makes
+        tuple_of = operator.itemgetter(*primary) if len(primary) > 1 and not primary_json else None
+        count = 0
+        try:
+            for row, cells in rows:
+                count += 1
+                for cell in cells:
+                    if cell not in missing:
+                        break
+                else:
+                    errors.append((row, 0, "blank-row", "", ""))
+                    continue
+                values = [check(row, cell) for check, cell in zip(checkers, cells, strict=False)]
+                if len(cells) != fields:
+                    self.shape(row, cells, values)
+                if primary:
+                    if tuple_of is None:
+                        key = self.key_of(values, primary, primary_json)
+                    else:
+                        key = tuple_of(values)
+                        for value in key:
+                            if value is None:
+                                key = None
+                                break
+                    if key is not None:
+                        first = seen.setdefault(key, row)
+                        if first != row:
+                            errors.append((row, 0, "primary-key", "", str(first)))
+                if collect:
+                    self.collect(row, values)
+                for fold in folds:
+                    fold(cells, values)
+        finally:
+            self.rows += count
+
+    def shape(self, row: int, cells: list[Any], values: list[Any]) -> None:
+        """Missing cells (their values None) and extra cells of a row."""
+        count, fields = len(cells), len(self.checkers)
+        for index in range(count, fields):
+            if index < self.width:
+                self.errors.append((row, index + 1, "missing-cell", "", ""))
+            values.append(None)
+        for number in range(max(fields, self.width) + 1, count + 1):
             self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
-        self.keys(row, values)
-        for group_by, groups in zip(self.plan.aggregates, self.groups, strict=True):
-            aggregate(group_by, groups, cells, values)
 
-    def cells(self, row: int, cells: list[str]) -> list[Any]:
-        values: list[Any] = []
-        for index, field in enumerate(self.plan.fields):
-            if index >= len(cells):
-                if index < self.width:
-                    self.errors.append((row, index + 1, "missing-cell", "", ""))
-                values.append(None)
-                continue
-            values.append(self.cell(row, index, field, cells[index]))
-        return values
-
-    def cell(self, row: int, index: int, field: FieldPlan, cell: str) -> Any:
-        if cell in field.missing_values:
-            if dict(field.constraints).get("required") or index in self.plan.primary_key:
-                self.errors.append((row, index + 1, "constraint-error", cell, "required"))
-            return None
-        value = cast(field, cell)
-        if value is NOT_CAST:
-            self.errors.append((row, index + 1, "type-error", cell, field.type))
-            return None
-        broken = broken_constraint(field, cell, value)
-        if broken:
-            self.errors.append((row, index + 1, "constraint-error", cell, broken))
-        if index in self.unique_seen:
-            first = self.unique_seen[index].setdefault(hashable(value), row)
-            if first != row:
-                self.errors.append((row, index + 1, "unique-error", cell, str(first)))
-        return value
-
-    def keys(self, row: int, values: list[Any]) -> None:
-        if self.plan.primary_key:
-            key = tuple(hashable(values[i]) for i in self.plan.primary_key)
-            if all(v is not None for v in key):
-                first = self.primary_seen.setdefault(key, row)
-                if first != row:
-                    self.errors.append((row, 0, "primary-key", "", str(first)))
-        for group, found, rows in zip(
-            self.plan.key_sets, self.key_sets, self.key_rows, strict=True
+    def collect(self, row: int, values: list[Any]) -> None:
+        """The values of the key sets other tables refer to, with their rows."""
+        for (group, json_fields), found, rows in zip(
+            self.key_plans[1:], self.key_sets, self.key_rows, strict=True
         ):
-            key = tuple(hashable(values[i]) for i in group)
-            if all(v is not None for v in key):
+            key = self.key_of(values, group, json_fields)
+            if key is not None:
                 found.add(key)
                 rows.setdefault(key, []).append(row)
+
+    @staticmethod
+    def key_of(values: list[Any], group: tuple[int, ...], json_fields: list[int]) -> Any:
+        """The key tuple of some fields (JSON values as canonical text), or None if one is
+        missing. json_fields: the fields whose values may be lists or dicts."""
+        key = tuple([values[i] if i not in json_fields else hashable(values[i]) for i in group])
+        for value in key:
+            if value is None:
+                return None
+        return key
 
     def result(self, labels: list[str]) -> ScanResult:
         return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups)
@@ -389,28 +433,10 @@ def group_key(cell: str, transform: str, argument: int) -> str:
     return cell
 
 
-def aggregate(
-    group_by: GroupBy, groups: dict[tuple[str, ...], Group], cells: list[str], values: list[Any]
-) -> None:
-    """Fold one valid-enough row into its group; uncastable measures count as missing."""
-    key = tuple(
-        group_key(cells[i] if i < len(cells) else "", transform, argument)
-        for i, transform, argument in group_by.keys
-    )
-    group = groups.get(key)
-    if group is None:
-        group = groups[key] = new_group(len(group_by.measures), group_by.quantiles)
-    group[0] += 1
-    for state, index in zip(group[1], group_by.measures, strict=True):
-        value = values[index]
-        add(state, None if value is None else float(value))
-
-
 def scan_rows(rows: Iterable[tuple[int, list[str]]], plan: TablePlan) -> ScanResult:
     """Scan rows that are already split (record collections, tests)."""
     scanner = Scanner(plan)
-    for number, cells in rows:
-        scanner.row(number, cells)
+    scanner.scan(rows)
     return scanner.result([f.name for f in plan.fields])
 
 
@@ -422,17 +448,18 @@ def scan_file(path: str | os.PathLike[str], plan: TablePlan) -> ScanResult:
 
 def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
     """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
-    scanner = Scanner(plan)
+    scanner = Scanner(plan, text_cells=True)
     text, problem = decode(data, plan.dialect.encoding)
     if problem:
         scanner.errors.append(problem)
         return scanner.result([])
     labels: list[str] = []
-    number = 0
-    last_header = max(plan.dialect.header_rows, default=0)
+    headers, last_header = plan.dialect.header_rows, max(plan.dialect.header_rows, default=0)
+    rows = csv_rows(text, plan.dialect)
+    number, before = 0, None
     try:
-        for number, cells in csv_rows(text, plan.dialect):
-            if number in plan.dialect.header_rows:
+        for number, cells in rows:
+            if number in headers:
                 labels = (
                     cells
                     if not labels
@@ -442,6 +469,12 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
                     scanner.labels(labels)
             else:
                 scanner.row(number, cells)
+            if number >= last_header:
+                break
+        before = scanner.rows
+        scanner.scan(rows)  # the data rows after the last header row, in one loop
     except csv.Error as exc:
+        if before is not None:  # the data rows read before the one that failed
+            number += scanner.rows - before
         scanner.errors.append((number + 1, 0, "format-error", "", str(exc)))
     return scanner.result(labels)
