@@ -405,6 +405,24 @@ def test_parallel_stops_at_a_format_error(compiled: ModuleType) -> None:
     assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=10_000), single)
 
 
+@pytest.mark.parametrize("quote_at", [None, 0.5, 0.99])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_parallel_split_at_line_feeds(compiled: ModuleType, quote_at: Any, newline: str) -> None:
+    """Chunks cut after line feeds, their rows counted by the workers; a quoted cell before
+    the last cut (0.5) makes the kernel find the record starts, one after it (0.99) does not."""
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    rows = [f"{i % 4000},x{i % 7}," for i in range(6000)]
+    if quote_at is not None:
+        rows[int(len(rows) * quote_at)] = f'{int(len(rows) * quote_at)},"a{newline}b",'
+    rows[10] = ""
+    data = newline.join(["a,b,c", *rows, ""]).encode()
+    plan = plan_of([f("a", "integer"), f("b"), f("c")], {"primaryKey": ["a"]})
+    single = compiled.scan_csv(data, plan)
+    assert normal(single) == normal(reference.scan_csv(data, plan))
+    assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=8_000), single)
+
+
 def test_selected_kernel(request: pytest.FixtureRequest) -> None:
     import civicgen.scan
 

@@ -1,8 +1,9 @@
 """Scan one large CSV file on several cores: chunks at row boundaries, partial results merged.
 
-The file is split only where a record starts (a line break inside a quoted cell is not a
-boundary: the kernel's own CSV state machine finds the split points when the file has
-quotes). Each chunk (a few a worker, so that a slowed worker takes fewer) is scanned by
+The file is split only where a record starts: after a line feed, each worker counting a
+chunk's rows while the first chunk is scanned, when no cell before the last cut is quoted
+(else the kernel's own CSV state machine finds the split points: a line break inside a
+quoted cell is not a boundary). Each chunk (a few a worker, so that a slowed worker takes fewer) is scanned by
 the compiled kernel in its own process with its true first row number. Primary keys are
 not looked up there: each chunk leaves every row's key hash and row in a shared-memory
 file, split in parts by hash, and then each worker looks up one part of all the chunks'
@@ -90,6 +91,7 @@ class Chunked:
         self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
         self.start = len(BOM) if data[: len(BOM)] == BOM else 0
         self.mapped = isinstance(data, mmap.mmap)
+        self.groups: list[dict[tuple[str, ...], Any]] | None = None  # merged during the key merge
 
     def run(self) -> ScanResult:
         enabled = gc.isenabled()
@@ -105,10 +107,10 @@ class Chunked:
         if header is None:  # not UTF-8: the one-process scan reports where
             return self.single()
         head, body, first_row = header
-        ranges = self.ranges(body, first_row)
-        if len(ranges) < 2:
+        scanned = self.scan_chunks(body, first_row, head.width if head is not None else None)
+        if scanned is None:
             return self.single()
-        parts, primary = self.scan_chunks(ranges, head.width if head is not None else None)
+        ranges, parts, primary = scanned
         try:
             if any(part is None for part in parts):  # a chunk is not UTF-8
                 return self.single()
@@ -162,38 +164,93 @@ class Chunked:
         return points
 
     def scan_chunks(
-        self, ranges: list[tuple[int, int, int]], width: int | None
-    ) -> tuple[list[Any], list[dict[int, int]] | None]:
-        """The chunks' partial results and, when the workers share the file, the primary
-        keys seen again in later chunks (looked up by the workers, a part of the keys each)."""
+        self, body: int, first_row: int, width: int | None
+    ) -> tuple[list[Any], list[Any], list[dict[int, int]] | None] | None:
+        """The chunks' ranges, their partial results and, when the workers share the file,
+        the primary keys seen again in later chunks (looked up by the workers, a part of
+        the keys each); None if the data rows do not make two chunks."""
         global _DATA
-        methods = multiprocessing.get_all_start_methods()
-        fork = "fork" in methods
+        fork = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else None)
         _DATA = self.data if fork else None
         try:
-            workers = min(self.workers, len(ranges))
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [
-                    pool.submit(
-                        scan_chunk,
-                        None if fork else self.data[lo:hi],
-                        self.plan,
-                        lo if fork else 0,
-                        hi if fork else hi - lo,
-                        row,
-                        width,
-                        self.mapped,
-                        workers if fork else 1,
-                    )
-                    for lo, hi, row in ranges
-                ]
+            with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+                found = self.speculate(pool, body, first_row, width) if fork else None
+                if found is None:
+                    ranges = self.ranges(body, first_row)
+                    if len(ranges) < 2:
+                        return None
+                    futures = [
+                        self.submit(pool, lo, hi, row, width, fork) for lo, hi, row in ranges
+                    ]
+                    found = ranges, futures
+                ranges, futures = found
                 parts = [future.result() for future in futures]
                 if not fork or not self.plan.primary_key or None in parts:
-                    return parts, None
-                return parts, primary_moves(pool, self.plan, until_format_error(parts))
+                    return ranges, parts, None
+                kept = until_format_error(parts)
+                futures = primary_moves(pool, self.plan, kept)
+                self.groups = merge_aggregates(self.plan, [part[0] for part in kept])  # meanwhile
+                return ranges, parts, union_moves(future.result() for future in futures)
         finally:
             _DATA = None
+
+    def submit(
+        self, pool: ProcessPoolExecutor, lo: int, hi: int, row: int, width: int | None, fork: bool
+    ) -> Any:
+        """Scan one chunk in a worker (a forked worker reads the shared file itself)."""
+        data = None if fork else self.data[lo:hi]
+        where = (lo, hi) if fork else (0, hi - lo)
+        parts = self.workers if fork else 1
+        return pool.submit(scan_chunk, data, self.plan, *where, row, width, self.mapped, parts)
+
+    def speculate(
+        self, pool: ProcessPoolExecutor, body: int, first_row: int, width: int | None
+    ) -> tuple[list[tuple[int, int, int]], list[Any]] | None:
+        """Chunks cut after line feeds, scanned as the workers count each chunk's rows (no
+        pass over the whole file here); None if a cell before the last cut is quoted (a
+        line feed may then be inside a cell) or there are fewer than two chunks."""
+        bounds = [body, *self.line_cuts(body), len(self.data)]
+        if len(bounds) < 3:
+            return None
+        futures = [self.submit(pool, bounds[0], bounds[1], first_row, width, True)]
+        quote = self.plan.dialect.quote_char.encode()
+        pairs = list(zip(bounds[:-1], bounds[1:], strict=True))
+        counts = [pool.submit(probe_chunk, lo, hi, quote) for lo, hi in pairs[:-1]]
+        ranges, row = [(*pairs[0], first_row)], first_row
+        for (lo, hi), count in zip(pairs[1:], counts, strict=True):
+            rows = count.result()
+            if rows is None:  # quoted: the kernel finds the record starts (Chunked.ranges)
+                remove_keys([future.result() for future in futures])
+                return None
+            row += rows
+            ranges.append((lo, hi, row))
+            futures.append(self.submit(pool, lo, hi, row, width, True))
+        return ranges, futures
+
+    def line_cuts(self, body: int) -> list[int]:
+        """Offsets just after the first line feed past each chunk_size step."""
+        data, cuts, last = self.data, [], body
+        for target in range(body + self.chunk_size, len(data), self.chunk_size):
+            cut = data.find(b"\n", max(target, last)) + 1
+            if cut <= 0 or cut >= len(data):
+                break
+            cuts.append(cut)
+            last = cut
+        return cuts
+
+
+def probe_chunk(lo: int, hi: int, quote: bytes) -> int | None:
+    """In a worker: the rows of data[lo:hi] (its line breaks), or None if a quote is there."""
+    data = _DATA
+    assert data is not None
+    if data.find(quote, lo, hi) >= 0:
+        return None
+    rows = _kernel.count_rows(data, lo, hi)
+    if isinstance(data, mmap.mmap):  # give back the pages read
+        start = lo - lo % mmap.PAGESIZE
+        data.madvise(mmap.MADV_DONTNEED, start, hi - start)
+    return rows
 
 
 def remove_keys(parts: list[Any]) -> None:
@@ -213,11 +270,11 @@ def until_format_error(parts: list[Any]) -> list[Any]:
 
 
 def primary_moves(pool: ProcessPoolExecutor, plan: TablePlan, parts: list[Any]) -> list[Any]:
-    """Per chunk, {row: the first row of its primary key} for keys seen again: each worker
-    looks up one part of the keys (a key's part is set by its hash, so duplicates meet)."""
+    """Futures of, per chunk, {row: the first row of its primary key} for keys seen again:
+    each worker looks up one part of the keys (a key's part is set by its hash, so
+    duplicates meet)."""
     keys = [part[1] for part in parts]
-    futures = [pool.submit(merge_part, plan, keys, p) for p in range(len(keys[0][1]))]
-    return union_moves(future.result() for future in futures)
+    return [pool.submit(merge_part, plan, keys, p) for p in range(len(keys[0][1]))]
 
 
 def union_moves(found: Any) -> list[dict[int, int]]:
@@ -332,7 +389,7 @@ class Merge:
             labels,
             self.key_sets(results),
             self.key_rows(results),
-            self.aggregates(results),
+            self.chunked.groups if self.chunked.groups is not None else self.aggregates(results),
         )
 
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:
@@ -403,11 +460,17 @@ class Merge:
         return merged
 
     def aggregates(self, results: list[ScanResult]) -> list[dict[tuple[str, ...], Any]]:
-        """The chunks' group states (compact dumps) merged in C, as partials.merge_groups."""
-        merged = []
-        for index, group_by in enumerate(self.plan.aggregates):
-            groups = _kernel.GroupAcc(group_by)
-            for result in results:
-                groups.absorb(result.aggregates[index])
-            merged.append(groups.groups())
-        return merged
+        return merge_aggregates(self.plan, results)
+
+
+def merge_aggregates(
+    plan: TablePlan, results: list[ScanResult]
+) -> list[dict[tuple[str, ...], Any]]:
+    """The chunks' group states (compact dumps) merged in C, as partials.merge_groups."""
+    merged = []
+    for index, group_by in enumerate(plan.aggregates):
+        groups = _kernel.GroupAcc(group_by)
+        for result in results:
+            groups.absorb(result.aggregates[index])
+        merged.append(groups.groups())
+    return merged
