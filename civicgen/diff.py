@@ -12,7 +12,7 @@ from .model import Resource
 from .repo import Source
 from .scan.plan import as_names
 from .stats.tables import DerivedTable
-from .validate import TableScan, Validation
+from .validation import TableScan, Validation
 
 Key = tuple[str, ...]
 NUMERIC = ("number", "integer")

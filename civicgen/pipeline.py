@@ -14,7 +14,7 @@ from .exceptions import CivicgenException
 from .model import Portal
 from .package import descriptor_paths, load_portal
 from .repo import Source, open_source
-from .validate import Validation, validate_portal
+from .validation import Validation, validate_portal
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .exceptions import CivicgenException
 from .pipeline import Settings, validate
 from .site.env import make_env
 from .site.pages import render_site
-from .validate import Validation
+from .validation import Validation
 
 log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20

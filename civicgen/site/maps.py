@@ -7,7 +7,7 @@ import io
 import math
 from typing import Any
 
-from ..validate import Validation
+from ..validation import Validation
 
 WIDTH, HEIGHT, MARGIN, LABEL_ROOM = 640, 400, 30, 150
 

@@ -18,7 +18,7 @@ from ..repo import Source
 from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
-from ..validate import TableScan, Validation
+from ..validation import TableScan, Validation
 from .maps import station_map
 
 Derived = dict[str, list[DerivedTable]]
