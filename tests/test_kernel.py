@@ -394,6 +394,29 @@ def test_parallel_not_utf8(compiled: ModuleType, where: str) -> None:
     assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=10_000), single)
 
 
+@pytest.mark.parametrize("where", ["start", "middle", "end", "after-format-error", "none"])
+def test_scan_range_checks_utf8_in_the_loop(compiled: ModuleType, where: str) -> None:
+    """check_utf8: the record loop validates the range ahead of the cursor (several blocks),
+    and the rest of the range after a format error; bytes past the range are not read."""
+    line = b"1,abcdefghijklmnopqrstuvwxyz0123456789\n"
+    data = line * (10_000_000 // len(line))
+    at = {"start": 5, "middle": len(data) // 2, "end": len(data) - 3}.get(where)
+    if at is not None:
+        data = data[:at] + b"\xff" + data[at:]
+    if where == "after-format-error":
+        cut, half = len(line) * 3, len(data) // 2  # a record starts at cut
+        data = data[:cut] + b'1,"x"y\n' + data[cut:half] + b"\xff" + data[half:]
+    stop = len(data) - (len(data) // 2 if where == "none" else 0)
+    if where == "none":
+        data = data[:stop] + b"\xff" + data[stop:]  # outside the range: not checked
+    plan = plan_of([f("a", "integer"), f("b")], {"primaryKey": ["b"]})
+    scan = compiled.scan_range(data, plan, 0, stop, 1, 2, False, 2, True)
+    assert scan.bad_utf8 == (where != "none")
+    assert scan.format_error == (where == "after-format-error")
+    if where == "none":
+        assert scan.rows == stop // len(line) - 1  # the first line is the header
+
+
 def test_parallel_stops_at_a_format_error(compiled: ModuleType) -> None:
     from civicgen.scan.parallel import scan_csv_parallel
 

@@ -24,6 +24,7 @@ def scan_range(
     width: int | None = None,
     release: bool = False,
     key_parts: int = 0,
+    check_utf8: bool = False,
 ) -> Scan: ...
 def row_starts(
     data: bytes, plan: TablePlan, start: int, targets: Iterable[int]
@@ -44,6 +45,7 @@ class Scan:
     uniques: list[KeySet]
     rows: int
     format_error: bool
+    bad_utf8: bool
     def __init__(
         self, data: bytes, plan: TablePlan, start: int, stop: int, width: int | None = None
     ) -> None: ...

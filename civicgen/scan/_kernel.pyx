@@ -1981,15 +1981,30 @@ def count_rows(data, Py_ssize_t start, Py_ssize_t stop) -> int:
 
 
 def scan_range(data, plan, Py_ssize_t start, Py_ssize_t stop, first_row=1, width=None,
-               release=False, int key_parts=0) -> Scan:
+               release=False, int key_parts=0, bint check_utf8=False) -> Scan:
     """Scan data[start:stop], whose first record is row first_row; the Scan keeps the keys
-    (with key_parts, the primary keys are collected for merge_primary, not looked up)."""
+    (with key_parts, the primary keys are collected for merge_primary, not looked up).
+
+    check_utf8: validate the range's UTF-8 in the record loop, block by block ahead of
+    the cursor (no separate pass), and the rest of the range after a format error;
+    scan.bad_utf8 tells if a byte is wrong (the rest of the result is then meaningless)."""
     cdef Scan scan = Scan(data, plan, start, stop, width)
     if key_parts:
         scan.defer_keys(key_parts)
     scan.release = release
     scan.released = start // FAULT_AROUND * FAULT_AROUND
-    return scan.run(first_row)
+    if not check_utf8:
+        return scan.run(first_row)
+    scan.check_utf8()
+    try:
+        scan.run(first_row)
+    except UnicodeDecodeError:  # a long record reached bytes not yet validated
+        scan.bad_utf8 = True
+        return scan
+    while not scan.bad_utf8 and scan.valid_upto < scan.stop:
+        if not scan.validate_ahead():
+            scan.bad_utf8 = True
+    return scan
 
 
 def encoding_failure(data, plan) -> ScanResult:

@@ -335,9 +335,9 @@ def scan_chunk(
     """
     data = _DATA if data is None else data
     assert data is not None
-    if not _kernel.utf8_ok(data, lo, hi):
+    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release, key_parts, True)
+    if scan.bad_utf8:  # checked in the record loop, a block ahead of the cursor
         return None
-    scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release, key_parts)
     uniques = [keys.dumps() for keys in scan.uniques]
     primary = None
     if plan.primary_key:
