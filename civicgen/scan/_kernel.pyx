@@ -139,6 +139,19 @@ cdef struct Entry:
     int64_t row
 
 
+cdef inline char* grow_bytes(char* buffer, Py_ssize_t* cap, Py_ssize_t need) except NULL:
+    """The buffer, its capacity doubled until `need` bytes fit (cap is updated)."""
+    cdef char* grown
+    if need <= cap[0]:
+        return buffer
+    while need > cap[0]:
+        cap[0] *= 2
+    grown = <char*>realloc(buffer, cap[0])
+    if not grown:
+        raise MemoryError()
+    return grown
+
+
 @cython.final
 cdef class KeySet:
     """Distinct byte keys, each with the first row (or group number) it was seen at."""
@@ -229,15 +242,8 @@ cdef class KeySet:
         return -1
 
     cdef int append(self, const char* key, Py_ssize_t klen, uint64_t h, int64_t row) except -1:
-        cdef char* arena
         cdef Entry* entries
-        if self.arena_len + klen > self.arena_cap:
-            while self.arena_len + klen > self.arena_cap:
-                self.arena_cap *= 2
-            arena = <char*>realloc(self.arena, self.arena_cap)
-            if not arena:
-                raise MemoryError()
-            self.arena = arena
+        self.arena = grow_bytes(self.arena, &self.arena_cap, self.arena_len + klen)
         if self.n == self.cap:
             self.cap *= 2
             entries = <Entry*>realloc(self.entries, self.cap * sizeof(Entry))
@@ -1169,14 +1175,7 @@ cdef class Scan:
         return 0
 
     cdef int copy(self, const char* p, Py_ssize_t n) except -1:
-        cdef char* grown
-        if self.scratch_len + n > self.scratch_cap:
-            while self.scratch_len + n > self.scratch_cap:
-                self.scratch_cap *= 2
-            grown = <char*>realloc(self.scratch, self.scratch_cap)
-            if not grown:
-                raise MemoryError()
-            self.scratch = grown
+        self.scratch = grow_bytes(self.scratch, &self.scratch_cap, self.scratch_len + n)
         memcpy(self.scratch + self.scratch_len, p, n)
         self.scratch_len += n
         return 0
@@ -1457,14 +1456,7 @@ cdef class Scan:
         return 0
 
     cdef int reserve_key(self, Py_ssize_t size) except -1:
-        cdef char* grown
-        if size > self.key_cap:
-            while size > self.key_cap:
-                self.key_cap *= 2
-            grown = <char*>realloc(self.key, self.key_cap)
-            if not grown:
-                raise MemoryError()
-            self.key = grown
+        self.key = grow_bytes(self.key, &self.key_cap, size)
         return 0
 
     cdef Py_ssize_t canon_key(self, Py_ssize_t index, Py_ssize_t at) except -2:
@@ -1631,14 +1623,9 @@ cdef class Scan:
     cdef int keep_key(self, uint64_t tag, int64_t row, Py_ssize_t klen) except -1:
         """Hold this row's primary key (in self.key) until its batch is looked up."""
         cdef Pending* p = &self.pending[self.npending]
-        cdef char* grown
-        if self.pending_keys_len + klen > self.pending_keys_cap:
-            while self.pending_keys_len + klen > self.pending_keys_cap:
-                self.pending_keys_cap *= 2
-            grown = <char*>realloc(self.pending_keys, self.pending_keys_cap)
-            if not grown:
-                raise MemoryError()
-            self.pending_keys = grown
+        self.pending_keys = grow_bytes(
+            self.pending_keys, &self.pending_keys_cap, self.pending_keys_len + klen
+        )
         memcpy(self.pending_keys + self.pending_keys_len, self.key, klen)
         p.tag = tag
         p.row = row

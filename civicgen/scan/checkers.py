@@ -25,7 +25,9 @@ from .reference import (
     RawError,
     bound,
     broken_constraint,
+    decimal_of,
     group_key,
+    iso_datetime,
 )
 
 Checker = Callable[[int, Any], Any]  # (row, cell) -> value or None; errors go to the list
@@ -53,7 +55,7 @@ def caster(field: FieldPlan) -> Callable[[Any], Any] | None:
     if kind == "number" and plain:
         return cast_plain_number
     if kind == "datetime" and field.format in ("default", "any"):
-        return cast_iso_datetime
+        return iso_datetime
     typed = CASTERS[kind]
     return lambda cell: typed(field, cell)
 
@@ -68,21 +70,7 @@ def cast_plain_integer(cell: Any) -> Any:
 
 def cast_plain_number(cell: Any) -> Any:
     """cast_number of a bare-number field with "." decimals and no group separator."""
-    try:
-        value = Decimal(cell.strip())
-    except InvalidOperation:
-        return NOT_CAST
-    return NOT_CAST if value.is_snan() else value
-
-
-def cast_iso_datetime(cell: Any) -> Any:
-    """cast_datetime in the default format."""
-    if len(cell) < 19 or cell[16] != ":":
-        return NOT_CAST
-    try:
-        return dt.datetime.fromisoformat(cell)
-    except ValueError:
-        return NOT_CAST
+    return decimal_of(cell.strip())
 
 
 def constraint_test(field: FieldPlan, name: str, rule: Any) -> Callable[[Any, Any], bool]:

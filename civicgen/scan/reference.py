@@ -61,11 +61,16 @@ def cast_number(field: FieldPlan, cell: str) -> Any:
         if "." in text:
             return NOT_CAST
         text = text.replace(field.decimal_char, ".")
+    return decimal_of(text)
+
+
+def decimal_of(text: str) -> Any:
+    """The Decimal of a number's text; a signalling NaN cannot be compared or hashed."""
     try:
         value = Decimal(text)
     except InvalidOperation:
         return NOT_CAST
-    return NOT_CAST if value.is_snan() else value  # a signalling NaN cannot be compared or hashed
+    return NOT_CAST if value.is_snan() else value
 
 
 def cast_integer(field: FieldPlan, cell: str) -> Any:
@@ -125,6 +130,11 @@ def cast_datetime(field: FieldPlan, cell: str) -> Any:
     if field.format not in ("default", "any"):
         parsed = strptime(cell, field.format)
         return NOT_CAST if parsed is None else parsed
+    return iso_datetime(cell)
+
+
+def iso_datetime(cell: str) -> Any:
+    """A datetime in the default format: ISO 8601 with at least seconds."""
     if len(cell) < 19 or cell[16] != ":":
         return NOT_CAST
     try:
