@@ -129,23 +129,50 @@ def test_import_commands(run, tmp_path: Path) -> None:
     from conftest import ROOT
 
     fixtures = ROOT / "tests/fixtures"
-    pabulib = run("import", "pabulib", str(fixtures / "importers/spain_barcelona_2024_gracia.pb"),
-                  "--out", str(tmp_path / "pb"))
+    pabulib = run(
+        "import",
+        "pabulib",
+        str(fixtures / "importers/spain_barcelona_2024_gracia.pb"),
+        "--out",
+        str(tmp_path / "pb"),
+    )
     assert pabulib.exit_code == 0 and "wrote 5 files" in pabulib.output
     assert run("validate", str(tmp_path / "pb")).exit_code == 0
-    broken = run("import", "pabulib", str(fixtures / "importers/missing-cost.pb"),
-                 "--out", str(tmp_path / "broken"))
+    broken = run(
+        "import",
+        "pabulib",
+        str(fixtures / "importers/missing-cost.pb"),
+        "--out",
+        str(tmp_path / "broken"),
+    )
     assert broken.exit_code == 1 and 'line 7, field "cost"' in broken.output
     assert not (tmp_path / "broken").exists() or not any((tmp_path / "broken").iterdir())
-    sensor = run("import", "smartcitizen", str(fixtures / "importers/25-10-01.CSV"),
-                 "--out", str(tmp_path / "sck"), "--station", "kit-1")
+    sensor = run(
+        "import",
+        "smartcitizen",
+        str(fixtures / "importers/25-10-01.CSV"),
+        "--out",
+        str(tmp_path / "sck"),
+        "--station",
+        "kit-1",
+    )
     assert sensor.exit_code == 0 and "line 8: same station and time as line 7" in sensor.output
     assert run("validate", str(tmp_path / "sck")).exit_code == 0
-    tool = run("catalog", "import", str(fixtures / "dpga-entries/x-road.json"),
-               "--out", str(tmp_path / "tools"))
+    tool = run(
+        "catalog",
+        "import",
+        str(fixtures / "dpga-entries/x-road.json"),
+        "--out",
+        str(tmp_path / "tools"),
+    )
     assert tool.exit_code == 0 and (tmp_path / "tools/x-road.yaml").is_file()
-    again = run("catalog", "import", str(fixtures / "dpga-entries/x-road.json"),
-                "--out", str(tmp_path / "tools"))
+    again = run(
+        "catalog",
+        "import",
+        str(fixtures / "dpga-entries/x-road.json"),
+        "--out",
+        str(tmp_path / "tools"),
+    )
     assert again.exit_code == 2  # the folder is not empty and --overwrite was not given
 
 
@@ -159,6 +186,8 @@ def test_validate_a_git_revision(run, portal: Path) -> None:
     bad = commit_all(portal, "A broken latitude")
     result = run("validate", "--rev", bad, "--format", "json")
     assert result.exit_code == 1
-    assert json.loads(result.output)["errors"][0]["path"] == "datasets/air-quality/data/stations.csv"
+    assert (
+        json.loads(result.output)["errors"][0]["path"] == "datasets/air-quality/data/stations.csv"
+    )
     assert run("validate", "--rev", good, "datasets/air-quality").exit_code == 0
     assert run("validate", "--rev", "no-such-revision").exit_code == 2

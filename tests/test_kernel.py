@@ -239,6 +239,24 @@ def test_foreign_key_values_are_typed(kernel: ModuleType) -> None:
     assert result.key_sets[1] == {(Decimal("1.50"),), (Decimal(2),)}
 
 
+def test_foreign_key_values_equal_as_python_values(kernel: ModuleType) -> None:
+    """1.0 and 1.00 are one value, each NaN is its own, a time key is a tuple of times."""
+    fields = [f("x", "number"), f("at", "time"), f("name", "string")]
+    plan = plan_of(fields, key_sets=[["x"], ["at", "name"]])
+    data = b"x,at,name\n1.0,10:00:00,a\nNaN,10:00:00,a\n1.00,11:00:00,a\nNaN,10:00:00,b\n,,\n"
+    result = scan_both(kernel, data, plan)
+    import datetime as dt
+    from decimal import Decimal
+
+    assert result.key_rows[0][(Decimal("1.0"),)] == [2, 4]
+    assert sorted(len(rows) for rows in result.key_rows[0].values()) == [1, 1, 2]
+    assert result.key_rows[1] == {
+        (dt.time(10), "a"): [2, 3],
+        (dt.time(11), "a"): [4],
+        (dt.time(10), "b"): [5],
+    }
+
+
 def test_duplicate_keys_among_other_errors(kernel: ModuleType) -> None:
     """The compiled kernel looks keys up a batch of rows later; errors keep the row order."""
     rows = [f"{i % 37},{'x' if i % 5 == 0 else i},{'' if i % 7 == 0 else 'a'}" for i in range(200)]
@@ -293,6 +311,43 @@ def test_aggregates_of_broken_rows(kernel: ModuleType) -> None:
     scan_both(kernel, data.encode(), plan_of(fields, aggregates=(group,)))
 
 
+def limited() -> tuple[bytes, TablePlan]:
+    """Group-bys with a limit: one stays under it, two go past it (one with quantiles)."""
+    by_amount = GroupBy(((11, "value", 0),), (11,), quantiles=True, limit=1000)
+    by_program = GroupBy(((5, "value", 0),), (11,), limit=100)
+    by_chapter = GroupBy(((7, "value", 0),), (11,), limit=100)
+    return example_plan("madrid-budget", "gastos", (by_amount, by_program, by_chapter))
+
+
+def test_group_limit_collapses_into_one_group(kernel: ModuleType) -> None:
+    data, plan = limited()
+    result = scan_both(kernel, data, plan)
+    by_amount, by_program, by_chapter = result.aggregates
+    assert list(by_amount) == [()] and list(by_program) == [()]
+    assert by_amount[()][0] == by_program[()][0] == result.rows
+    assert by_amount[()][1][0][0] == by_program[()][1][0][0] == result.rows
+    assert sum(by_amount[()][1][0][5].values()) == result.rows  # the sketch kept every value
+    assert 1 < len(by_chapter) <= 100 and () not in by_chapter
+
+
+def test_merge_groups_collapses_past_the_limit() -> None:
+    from civicgen.stats.partials import add, merge_groups, new_group
+
+    def groups(values: list[str]) -> dict[tuple[str, ...], Any]:
+        found: dict[tuple[str, ...], Any] = {}
+        for value in values:
+            group = found.setdefault((value,), new_group(1))
+            group[0] += 1
+            add(group[1][0], float(len(value)))
+        return found
+
+    under = merge_groups(groups(["a", "b"]), groups(["b", "c"]), limit=3)
+    assert sorted(under) == [("a",), ("b",), ("c",)]
+    over = merge_groups(groups(["a", "b"]), groups(["c", "dd"]), limit=3)
+    assert list(over) == [()] and over[()][0] == 4 and over[()][1][0][3] == 2.0
+    assert list(merge_groups(over, groups(["e"]), limit=3)) == [()]
+
+
 # --- the parallel scan equals the one-process scan --------------------------------------
 
 
@@ -340,7 +395,7 @@ def twice(data: bytes, extra: int = 300) -> bytes:
     return b"\n".join(lines + lines[1:extra])
 
 
-@pytest.mark.parametrize("example", [readings, budget])
+@pytest.mark.parametrize("example", [readings, budget, limited])
 @pytest.mark.parametrize("chunk_size", [4_000, 60_000])
 def test_parallel_equals_single(compiled: ModuleType, example: Any, chunk_size: int) -> None:
     from civicgen.scan.parallel import scan_csv_parallel

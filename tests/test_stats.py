@@ -242,6 +242,32 @@ def test_generic_column_profile(derived) -> None:
     assert station_id["distinct"] == 6
 
 
+def test_profile_of_a_column_of_many_values(kernel) -> None:
+    """Past DISTINCT_LIMIT values a column is profiled as a whole; memory stays bounded."""
+    from civicgen.stats import generic
+
+    fields = [
+        {"name": "id", "type": "integer"},
+        {"name": "x", "type": "number"},
+        {"name": "kind", "type": "string"},
+    ]
+    rows = [f"{i},{'' if i == 7 else i / 2},k{i % 3}" for i in range(1, 1501)]
+    data = ("id,x,kind\n" + "\n".join(rows) + "\n").encode()
+    resource = {"name": "t", "path": "t.csv", "schema": {"fields": fields}}
+    plan = compile_plan(resource, aggregates=generic.group_bys(fields))
+    result = kernel.scan_csv(data, plan)
+    ids, xs, kinds = generic.profile_table("t", fields, result.aggregates, ("",)).records()
+    assert (ids["count"], ids["missing"], ids["distinct"]) == (1500, 0, None)
+    assert ids["top_values"] == "more than 1,000 distinct values"
+    assert (xs["count"], xs["missing"], xs["min"], xs["max"]) == (1499, 1, 0.5, 750.0)
+    assert xs["mean"] == round((sum(range(1, 1501)) - 7) / 2 / 1499, 4)
+    assert (kinds["count"], kinds["distinct"], kinds["top_values"]) == (
+        1500,
+        3,
+        "k0 (500); k1 (500); k2 (500)",
+    )
+
+
 def test_unknown_column_type_is_a_profile_error(portal: Path) -> None:
     replace_in(
         portal / "datasets/madrid-budget/datapackage.json",

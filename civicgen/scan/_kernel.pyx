@@ -759,7 +759,6 @@ cdef struct Spec:
     int kind
     bint required
     int unique  # index into Scan.unique_sets, or -1
-    bint keep  # a Python value is needed (key sets)
     bint keyed  # part of the primary key
     int first_check
     int checks
@@ -843,8 +842,8 @@ cdef class GroupAcc:
     cdef Py_ssize_t* kcut
     cdef int* midx
     cdef double* acc
-    cdef Py_ssize_t n, cap, stride
-    cdef bint quantiles
+    cdef Py_ssize_t n, cap, stride, limit
+    cdef bint quantiles, collapsed
 
     def __cinit__(self, group_by):
         self.index = KeySet()
@@ -853,6 +852,7 @@ cdef class GroupAcc:
         self.nk = len(group_by.keys)
         self.nm = len(group_by.measures)
         self.quantiles = bool(group_by.quantiles)
+        self.limit = group_by.limit if group_by.keys else 0
         self.kidx = <int*>malloc(max(self.nk, 1) * sizeof(int))
         self.kcut = <Py_ssize_t*>malloc(max(self.nk, 1) * sizeof(Py_ssize_t))
         self.midx = <int*>malloc(max(self.nm, 1) * sizeof(int))
@@ -918,34 +918,56 @@ cdef class GroupAcc:
         """Add the groups of a later chunk's dump, as partials.merge_groups adds them."""
         cdef KeySet other = KeySet.loads(*dump[0])
         cdef const double* src = <const double*>PyBytes_AS_STRING(dump[2])
-        cdef double* dst
-        cdef const double* b
-        cdef Py_ssize_t g, m
+        cdef Py_ssize_t g
         cdef int64_t gid
         keys, sketches = dump[1], dump[3]
-        for g in range(other.n):
-            b = src + g * self.stride
-            gid = self.index.insert(other.arena + other.entries[g].off, other.key_len(g), self.n)
+        if self.limit and keys == [()] and not self.collapsed:
+            self.collapse()  # the later chunk went past the limit: so does the whole
+        for g in range(len(keys)):
+            if self.collapsed:
+                gid = 0
+            else:
+                gid = self.index.insert(other.arena + other.entries[g].off, other.key_len(g), self.n)
             if gid < 0:  # a new group: its state as it is
                 gid = self.add(keys[g])
-                memcpy(self.acc + gid * self.stride, b, self.stride * sizeof(double))
+                memcpy(self.acc + gid * self.stride, src + g * self.stride, self.stride * sizeof(double))
                 if self.quantiles:
                     self.sketches[gid] = sketches[g]
                 continue
-            dst = self.acc + gid * self.stride
-            dst[0] += b[0]
-            for m in range(self.nm):  # partials.merge_measure
-                dst[1 + 5 * m] += b[1 + 5 * m]
-                dst[2 + 5 * m] = dst[2 + 5 * m] + b[2 + 5 * m]
-                if b[3 + 5 * m] < dst[3 + 5 * m]:
-                    dst[3 + 5 * m] = b[3 + 5 * m]
-                if b[4 + 5 * m] > dst[4 + 5 * m]:
-                    dst[4 + 5 * m] = b[4 + 5 * m]
-                dst[5 + 5 * m] += b[5 + 5 * m]
-                if self.quantiles:
-                    counts = self.sketches[gid][m]
-                    for bucket, count in sketches[g][m].items():
-                        counts[bucket] = counts.get(bucket, 0) + count
+            self.merge_into(gid, src + g * self.stride, sketches[g] if self.quantiles else None)
+        if self.limit and self.n > self.limit:
+            self.collapse()
+
+    cdef int merge_into(self, int64_t gid, const double* b, list sketches) except -1:
+        """Add the state b (and its sketches) to group gid, as partials.merge_group."""
+        cdef double* dst = self.acc + gid * self.stride
+        cdef Py_ssize_t m
+        dst[0] += b[0]
+        for m in range(self.nm):  # partials.merge_measure
+            dst[1 + 5 * m] += b[1 + 5 * m]
+            dst[2 + 5 * m] = dst[2 + 5 * m] + b[2 + 5 * m]
+            if b[3 + 5 * m] < dst[3 + 5 * m]:
+                dst[3 + 5 * m] = b[3 + 5 * m]
+            if b[4 + 5 * m] > dst[4 + 5 * m]:
+                dst[4 + 5 * m] = b[4 + 5 * m]
+            dst[5 + 5 * m] += b[5 + 5 * m]
+            if sketches is not None:
+                counts = self.sketches[gid][m]
+                for bucket, count in sketches[m].items():
+                    counts[bucket] = counts.get(bucket, 0) + count
+        return 0
+
+    cdef int collapse(self) except -1:
+        """Merge every group, in order, into group 0 under the key (): partials.collapse."""
+        cdef Py_ssize_t g
+        for g in range(1, self.n):
+            self.merge_into(0, self.acc + g * self.stride, self.sketches[g] if self.quantiles else None)
+        self.n = 1
+        self.keys = [()]
+        self.sketches = self.sketches[:1]
+        self.index = KeySet()
+        self.collapsed = True
+        return 0
 
     def groups(self) -> dict:
         cdef Py_ssize_t g, m
@@ -958,6 +980,86 @@ cdef class GroupAcc:
                 sketch = self.sketches[g][m] if self.quantiles else None
                 measures.append([<int64_t>st[0], st[1], st[2], st[3], <int64_t>st[4], sketch])
             result[self.keys[g]] = [<int64_t>self.acc[g * self.stride], measures]
+        return result
+
+
+# the types whose values have canonical bytes (canon): a key of other types is a tuple
+BYTE_KEY_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "datetime", "year"})
+
+
+@cython.final
+cdef class KeyRows:
+    """One group of fields that a foreign key uses: its distinct values and the rows of
+    each, kept in C and made Python objects once per value. Values are told apart by
+    their canonical bytes, or as tuples when a field's type has none (time, geopoint...)."""
+
+    cdef KeySet index
+    cdef dict by_value  # value tuple -> key number, when the fields have no canonical bytes
+    cdef list values  # the reference's value tuple of each distinct key, by key number
+    cdef int* fields
+    cdef int nfields
+    cdef int64_t* key_of_row
+    cdef int64_t* row_of
+    cdef Py_ssize_t n, cap
+
+    def __cinit__(self, group, plan_fields):
+        self.index = KeySet()
+        self.values = []
+        byte_keys = all(
+            plan_fields[i].type in BYTE_KEY_TYPES or field_kind(plan_fields[i]) == K_STR
+            for i in group
+        )
+        self.by_value = None if byte_keys else {}
+        self.nfields = len(group)
+        self.fields = <int*>malloc(max(self.nfields, 1) * sizeof(int))
+        self.cap = 1024
+        self.key_of_row = <int64_t*>malloc(self.cap * sizeof(int64_t))
+        self.row_of = <int64_t*>malloc(self.cap * sizeof(int64_t))
+        if not self.fields or not self.key_of_row or not self.row_of:
+            raise MemoryError()
+        for i, index in enumerate(group):
+            self.fields[i] = index
+
+    def __dealloc__(self):
+        free(self.fields)
+        free(self.key_of_row)
+        free(self.row_of)
+
+    cdef int64_t number(self, const char* key, Py_ssize_t klen) except -2:
+        """The key's number, or -1 if it is new (it then gets number len(values))."""
+        if klen < 0:  # NaN is unequal to itself: every one is a new key, as in a set
+            return -1
+        return self.index.insert(key, klen, len(self.values))
+
+    cdef int add(self, int64_t number, int64_t row) except -1:
+        cdef int64_t* grown
+        if self.n == self.cap:
+            self.cap *= 2
+            grown = <int64_t*>realloc(self.key_of_row, self.cap * sizeof(int64_t))
+            if grown:
+                self.key_of_row = grown
+            grown = <int64_t*>realloc(self.row_of, self.cap * sizeof(int64_t))
+            if grown:
+                self.row_of = grown
+            if not self.key_of_row or not self.row_of or not grown:
+                raise MemoryError()
+        self.key_of_row[self.n] = number
+        self.row_of[self.n] = row
+        self.n += 1
+        return 0
+
+    def key_set(self) -> set:
+        return set(self.values)
+
+    def key_rows(self) -> dict:
+        """{value tuple: [rows]} in first-seen order, as the reference's dict."""
+        cdef Py_ssize_t i
+        cdef list rows = [[] for _ in self.values]
+        for i in range(self.n):
+            rows[self.key_of_row[i]].append(self.row_of[i])
+        result = {}
+        for value, found in zip(self.values, rows):
+            result.setdefault(value, []).extend(found)
         return result
 
 
@@ -975,7 +1077,7 @@ cdef class Scan:
     """The state of one scan over a byte range of a CSV file."""
 
     cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
-    cdef object key_sets, key_rows, field_objs
+    cdef object key_groups, field_objs
     cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows, memos
     cdef object data
     cdef const unsigned char[::1] view
@@ -1095,8 +1197,7 @@ cdef class Scan:
         self.nfields = len(plan.fields)
         self.width = self.nfields if width is None else width
         self.compile_fields(plan)
-        self.key_sets = [set() for _ in plan.key_sets]
-        self.key_rows = [{} for _ in plan.key_sets]
+        self.key_groups = [KeyRows(group, plan.fields) for group in plan.key_sets]
         self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
 
@@ -1112,7 +1213,6 @@ cdef class Scan:
         self.pk = <int*>malloc(max(self.npk, 1) * sizeof(int))
         for i, index in enumerate(plan.primary_key):
             self.pk[i] = index
-        kept = {i for group in plan.key_sets for i in group}
         checks = []
         self.checks_py = []
         self.memos = []
@@ -1130,7 +1230,6 @@ cdef class Scan:
             s.kind = field_kind(field)
             s.required = bool(constraints.get("required")) or i in plan.primary_key
             s.keyed = i in plan.primary_key
-            s.keep = i in kept
             s.empty_missing = tuple(field.missing_values) == ("",)
             s.unique = -1
             if constraints.get("unique"):
@@ -1431,8 +1530,6 @@ cdef class Scan:
                     name = self.checks_py[self.checks[k].index][0]
                     self.errors.append((row, index + 1, "constraint-error", self.text(index), name))
                     break
-            if s.keep:
-                self.values[index] = self.py_value(index)
         else:
             field = self.field_objs[index]
             text = self.text(index)
@@ -1569,7 +1666,7 @@ cdef class Scan:
                     tag = hash_bytes(self.key, klen) >> 32
                     prefetch(&self.primary.slots[tag & self.primary.mask])
                     self.keep_key(tag, row, klen)
-        if self.key_sets:
+        if self.key_groups:
             self.collect(row)
         if self.groups:
             self.aggregate(row)  # uses self.key as scratch
@@ -1703,13 +1800,41 @@ cdef class Scan:
         return self.composite(self.pk, self.npk)
 
     cdef int collect(self, int64_t row) except -1:
-        for group, found, rows in zip(self.plan.key_sets, self.key_sets, self.key_rows):
-            if any(self.vstat[i] == V_NONE for i in group):
-                continue
-            key = tuple([self.values[i] for i in group])
-            found.add(key)
-            rows.setdefault(key, []).append(row)
+        """Note this row under its value of each foreign key's fields (uses self.key)."""
+        cdef KeyRows group
+        cdef Py_ssize_t i
+        cdef int64_t number
+        for group in self.key_groups:
+            for i in range(group.nfields):
+                if self.vstat[group.fields[i]] == V_NONE:
+                    break
+            else:
+                group.add(self.key_number(group), row)
         return 0
+
+    cdef int64_t key_number(self, KeyRows group) except -1:
+        """The number of this row's value of the group's fields (a new one if unseen)."""
+        cdef int64_t number
+        if group.by_value is None:
+            number = group.number(self.key, self.composite(group.fields, group.nfields))
+            if number >= 0:
+                return number
+            value = self.key_value(group)
+        else:
+            value = self.key_value(group)
+            found = group.by_value.get(value)
+            if found is not None:
+                return found
+            group.by_value[value] = len(group.values)
+        group.values.append(value)
+        return len(group.values) - 1
+
+    cdef tuple key_value(self, KeyRows group):
+        return tuple([self.typed(i) for i in group.fields[:group.nfields]])
+
+    cdef object typed(self, Py_ssize_t index):
+        """The reference's value of a cell read without error."""
+        return self.values[index] if self.vstat[index] == V_PY else self.py_value(index)
 
     # --- aggregates ---------------------------------------------------------------------
 
@@ -1720,6 +1845,9 @@ cdef class Scan:
         cdef int64_t gid
         cdef const char* p
         for acc in self.groups:
+            if acc.collapsed:  # past its limit: one group of all rows
+                self.fold(acc, 0)
+                continue
             at = 0
             for k in range(acc.nk):
                 i = acc.kidx[k]
@@ -1742,6 +1870,9 @@ cdef class Scan:
             gid = acc.index.insert(self.key, at, acc.n)
             if gid < 0:
                 gid = acc.add(self.decode_key(at))
+                if acc.limit and acc.n > acc.limit:
+                    acc.collapse()
+                    gid = 0
             self.fold(acc, gid)
         return 0
 
@@ -1934,7 +2065,9 @@ cdef class Scan:
         """The scan's result; dump_groups: aggregates as GroupAcc dumps (for a merge)."""
         self.primary.clear()
         aggregates = [acc.dump() if dump_groups else acc.groups() for acc in self.groups]
-        return ScanResult(self.errors, self.rows, self.labels, self.key_sets, self.key_rows, aggregates)
+        key_sets = [group.key_set() for group in self.key_groups]
+        key_rows = [group.key_rows() for group in self.key_groups]
+        return ScanResult(self.errors, self.rows, self.labels, key_sets, key_rows, aggregates)
 
 
 # --- entry points ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..stats.partials import Group, bucket, new_group
+from ..stats.partials import Group, bucket, collapse, new_group
 from .plan import FieldPlan, GroupBy
 from .reference import (
     CASTERS,
@@ -215,6 +215,16 @@ def fold_source(group_by: GroupBy) -> str:
         "    group = groups.get(key)",
         "    if group is None:",
         f"        group = groups[key] = new_group({len(group_by.measures)}, quantiles)",
+    ]
+    if group_by.limit and group_by.keys:  # past the limit, every row goes to the one group
+        lines[-1:] = [
+            "        group = groups.get(())",
+            "        if group is None:",
+            f"            group = groups[key] = new_group({len(group_by.measures)}, quantiles)",
+            f"            if len(groups) > {int(group_by.limit)}:",
+            "                group = collapse(groups)",
+        ]
+    lines += [
         "    group[0] += 1",
         "    states = group[1]",
     ]
@@ -255,6 +265,7 @@ def fold_function(
         "quantiles": group_by.quantiles,
         "short_key": short_key,
         "sketch": sketch,
+        "collapse": collapse,
     }
     exec(fold_source(group_by), scope)  # noqa: S102 - source made of integers, see fold_source
     return scope["fold"]

@@ -43,11 +43,16 @@ class GroupBy(NamedTuple):
     "value" (the whole cell), "prefix" (its first `argument` characters: a level of a
     classification code), "day" (first 10 characters of an ISO date-time), "hour"
     (first 13). Measures are field indexes of number or integer fields.
+
+    limit: at most this many groups (0: no limit). Past it the groups collapse into one
+    group of all the rows, under the key (), so that memory stays bounded on a column
+    of mostly distinct values (partials.collapse).
     """
 
     keys: tuple[tuple[int, str, int], ...]
     measures: tuple[int, ...]
     quantiles: bool = False
+    limit: int = 0
 
 
 class TablePlan(NamedTuple):

@@ -71,12 +71,25 @@ def merge_group(a: Group, b: Group) -> Group:
     return [a[0] + b[0], [merge_measure(x, y) for x, y in zip(a[1], b[1], strict=True)]]
 
 
-def merge_groups(a: dict[Any, Group], b: dict[Any, Group]) -> dict[Any, Group]:
-    """The groups of two chunks of the same table, combined."""
+def merge_groups(a: dict[Any, Group], b: dict[Any, Group], limit: int = 0) -> dict[Any, Group]:
+    """The groups of two chunks of the same table, combined (collapsed past limit)."""
     merged = dict(a)
     for key, group in b.items():
         merged[key] = merge_group(merged[key], group) if key in merged else group
+    if limit and len(merged) > 1 and (len(merged) > limit or () in merged):
+        collapse(merged)
     return merged
+
+
+def collapse(groups: dict[Any, Group]) -> Group:
+    """Merge every group, in order, into one under the key (): a GroupBy past its limit."""
+    states = iter(groups.values())
+    total = next(states)
+    for group in states:
+        total = merge_group(total, group)
+    groups.clear()
+    groups[()] = total
+    return total
 
 
 def mean(state: Measure) -> float | None:
