@@ -21,6 +21,7 @@ from .package import load_records
 from .repo import Source
 from .report import Report
 from .scan import kernel
+from .scan.parallel import scan_csv_parallel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets
@@ -115,14 +116,24 @@ def validate_portal(
     return Validation(report, tables, source, cache)
 
 
+PARALLEL_FROM = 32 << 20  # a file this large is scanned on every core
+
+
+def scan_table(data: bytes, plan: TablePlan) -> ScanResult:
+    """The scan of a CSV file: in one process, or on every core when the file is large."""
+    if len(data) >= PARALLEL_FROM:
+        return scan_csv_parallel(data, plan)
+    return kernel.scan_csv(data, plan)
+
+
 def cached_scan(data: bytes, plan: TablePlan, cache: ScanCache | None) -> ScanResult:
     """The scan of a file, from the cache when the same bytes were scanned with the same plan."""
     if cache is None:
-        return kernel.scan_csv(data, plan)
+        return scan_table(data, plan)
     key = cache_key(data, plan, kernel.__name__)
     result = cache.get(key)
     if result is None:
-        result = kernel.scan_csv(data, plan)
+        result = scan_table(data, plan)
         cache.put(key, result)
     return result
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import replace_in
 
-from civicgen import validate
+from civicgen import Settings, validate
 
 KEYS = ["path", "row", "field", "code"]
 BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
@@ -145,3 +145,21 @@ def test_limit_errors_marks_the_report_partial(portal: Path) -> None:
     replace_in(portal / BUDGET, "\n2014,", "\n20x4,", count=50)
     report = validate([str(portal)], Settings(limit_errors=10)).report
     assert len(report.errors) == 10 and report.partial and not report.valid
+
+
+def test_large_files_are_scanned_on_every_core(portal: Path, monkeypatch) -> None:
+    """With large-file thresholds lowered, the pipeline's chunked scan reports what one pass does."""
+    from civicgen import validation
+    from civicgen.scan import parallel
+
+    replace_in(portal / BUDGET, ",102739\n", ",12,5x\n")
+    replace_in(portal / BUDGET, "\n2015,", "\n2015,x", 3)
+    readings = portal / "datasets/air-quality/data/readings.csv"
+    replace_in(readings, "\nsck-retiro,", "\nsck-retir0,", 5)
+    one_pass = validate([str(portal)]).report.flatten(KEYS + ["message"])
+    assert len(one_pass) > 8
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 32 << 10)
+    assert (portal / BUDGET).stat().st_size > 4 * parallel.MIN_CHUNK  # several chunks
+    chunked = validate([str(portal)], Settings(cache_dir=None)).report.flatten(KEYS + ["message"])
+    assert chunked == one_pass

@@ -51,7 +51,7 @@ def scan_file_parallel(
             return _kernel.scan_csv(b"", plan)
         mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        workers = workers or os.cpu_count() or 1
+        workers = workers or cores()
         chunk_size = max(MIN_CHUNK, -(-len(mapped) // (workers * CHUNKS_PER_WORKER)))
         if workers < 2 or not splittable(mapped, plan) or len(mapped) <= chunk_size:
             return _kernel.scan_file(path, plan)
@@ -66,12 +66,19 @@ def scan_csv_parallel(
     """Scan a CSV file on `workers` processes (default: one per core); same result as scan_csv."""
     if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
         return reference.scan_csv(data, plan)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or cores()
     if chunk_size is None:
         chunk_size = max(MIN_CHUNK, -(-len(data) // (workers * CHUNKS_PER_WORKER)))
     if workers < 2 or not splittable(data, plan) or len(data) <= chunk_size:
         return _kernel.scan_csv(data, plan)
     return Chunked(data, plan, chunk_size, workers).run()
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def splittable(data: bytes, plan: TablePlan) -> bool:
