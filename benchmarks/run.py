@@ -1,18 +1,23 @@
 """Side by side on the same files: civicgen compiled (1 process, all cores), the reference,
 a plain csv-module loop, frictionless (100k, 1M), DuckDB and polars (1 thread, all threads).
 
-Every engine does the same work: typed read, required / minimum / maximum / pattern checks,
-primary-key uniqueness, group-by station x hour (count, mean, min, max of four measures).
-Each run is its own subprocess that imports its engine first, then times the work alone
-(no interpreter start-up, no imports, for every engine). Peak memory is the child's own
-high-water mark (VmHWM, which does not inherit the parent's) or its largest worker's.
+Sensor files: every engine does the same work: typed read, required / minimum / maximum /
+pattern checks, primary-key uniqueness, group-by station x hour (count, mean, min, max of four
+measures). Budget (three tables, two foreign keys): civicgen's own validate() pipeline, the same
+with CIVICGEN_NO_EXTENSIONS=1, frictionless on the package, DuckDB and polars doing the same
+checks (typed read, required, minimum, primary keys, foreign keys as anti-joins).
+Each run is its own subprocess that imports its engine first, then times the work alone (no
+interpreter start-up, no imports). Peak memory is the child's own high-water mark (VmHWM, not
+inherited from the parent) or its largest worker's. Each round runs every engine once,
+interleaved, so that noise hits all alike; reported: medians (seconds, peak) and min-max seconds.
 Writes benchmarks/RESULTS.md.
 
-    python benchmarks/generate.py && python benchmarks/run.py [100k 1M 5M]
+    python benchmarks/generate.py && python benchmarks/run.py [100k 1M 5M budget] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import json
@@ -20,6 +25,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -31,6 +37,9 @@ DATA = HERE / "data"
 CORES = os.cpu_count() or 1
 MEASURES = ("temperature", "humidity", "noise", "pm25")
 BOUNDS = {"temperature": (-30, 60), "humidity": (0, 100), "noise": (20, 130), "pm25": (0, 1000)}
+LABELS = ["100k", "1M", "5M", "budget"]
+KEY = ["year", "centre", "section", "program", "economic"]
+SMALL = {"programs": "program", "centres": "centre"}  # the referenced tables and their keys
 
 
 def plan_for(folder: Path):  # noqa: ANN201
@@ -102,7 +111,16 @@ def run_frictionless(folder: Path) -> int:
 
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "type"])[:3]
-    return report.tasks[0].stats["rows"]
+    return sum(task.stats["rows"] for task in report.tasks)
+
+
+def run_pipeline(folder: Path) -> int:
+    """civicgen as users run it: descriptor, the three tables, primary and foreign keys."""
+    from civicgen.pipeline import Settings, validate
+
+    validation = validate([str(folder)], Settings(cache_dir=None))
+    assert validation.report.valid, validation.report.flatten(["path", "row", "code"])[:3]
+    return sum(t.result.rows for t in validation.tables.values())
 
 
 def run_duckdb(folder: Path, threads: int) -> int:
@@ -130,6 +148,56 @@ def run_duckdb(folder: Path, threads: int) -> int:
     return rows
 
 
+def run_duckdb_budget(folder: Path, threads: int) -> int:
+    """Typed read of the three tables, then required, minimum, primary and foreign keys."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads={threads}")
+    types = {"year": "INTEGER", "centre": "VARCHAR", "section": "VARCHAR", "program": "VARCHAR",
+             "economic": "BIGINT", "amount": "DECIMAL(18,2)"}  # fmt: skip
+    tables = {"lines": types} | {t: {k: "VARCHAR", "name": "VARCHAR"} for t, k in SMALL.items()}
+    for table, columns in tables.items():
+        spec = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM "
+            f"read_csv('{folder / table}.csv', header=true, columns={{{spec}}})"
+        )
+    checks = [
+        f"SELECT count_if({' OR '.join(f'{c} IS NULL' for c in KEY)}) + count_if(amount < 0) "
+        f"+ count(*) - count(DISTINCT ({', '.join(KEY)})) FROM lines",
+        *(f"SELECT count_if({k} IS NULL) + count(*) - count(DISTINCT {k}) FROM {t}"
+          for t, k in SMALL.items()),
+        *(f"SELECT count(*) FROM lines ANTI JOIN {t} USING ({k})" for t, k in SMALL.items()),
+    ]  # fmt: skip
+    bad = [con.execute(sql).fetchone()[0] for sql in checks]
+    assert not any(bad), bad
+    return sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+
+
+def run_polars_budget(folder: Path) -> int:
+    """The same checks as run_duckdb_budget, on polars frames."""
+    import polars as pl
+
+    schema = {"year": pl.Int32, "centre": pl.Utf8, "section": pl.Utf8, "program": pl.Utf8,
+              "economic": pl.Int64, "amount": pl.Decimal(18, 2)}  # fmt: skip
+    lines = pl.read_csv(folder / "lines.csv", schema=schema)
+    small = {
+        t: pl.read_csv(folder / f"{t}.csv", schema={k: pl.Utf8, "name": pl.Utf8})
+        for t, k in SMALL.items()
+    }
+    bad = [
+        lines.select(pl.col(KEY).null_count()).sum_horizontal().item(),
+        lines.select((pl.col("amount") < 0).sum()).item(),
+        lines.height - lines.select(pl.struct(KEY).n_unique()).item(),
+        *(small[t][k].null_count() + small[t].height - small[t][k].n_unique()
+          for t, k in SMALL.items()),
+        *(lines.join(small[t], on=k, how="anti").height for t, k in SMALL.items()),
+    ]  # fmt: skip
+    assert not any(bad), bad
+    return lines.height + sum(frame.height for frame in small.values())
+
+
 def run_polars(folder: Path) -> int:
     import polars as pl
 
@@ -154,18 +222,39 @@ def run_polars(folder: Path) -> int:
     return frame.height
 
 
-def prepare(engine: str) -> None:
+def prepare(engine: str, budget: bool) -> None:
     """Import the engine before the clock starts (every engine is timed without imports)."""
     if engine.startswith("duckdb"):
         import duckdb  # noqa: F401
     elif engine.startswith("polars"):
         import polars  # noqa: F401
-    elif engine == "frictionless":
-        import frictionless  # noqa: F401
-    elif engine != "csv-loop":
+    elif engine == "frictionless" or budget:  # civicgen's pipeline checks descriptors with it
+        import frictionless
+
+        frictionless.system.plugins  # noqa: B018  (imported on first use otherwise)
+    if budget and engine in ("civicgen", "reference"):
+        import civicgen.pipeline  # noqa: F401
+        import civicgen.scan.checkers  # noqa: F401
+    elif not budget and engine not in ("csv-loop", "frictionless"):
         import civicgen.scan._kernel  # noqa: F401
         import civicgen.scan.parallel  # noqa: F401
         import civicgen.scan.plan  # noqa: F401
+
+
+def work(engine: str, folder: Path, budget: bool) -> int:
+    """Run one engine on one folder; return the rows it read."""
+    threads = 1 if engine.endswith("-1") else CORES
+    if engine.startswith("duckdb"):
+        return (run_duckdb_budget if budget else run_duckdb)(folder, threads)
+    if engine.startswith("polars"):
+        return (run_polars_budget if budget else run_polars)(folder)
+    if engine == "frictionless":
+        return run_frictionless(folder)
+    if budget:
+        return run_pipeline(folder)
+    if engine == "csv-loop":
+        return run_csv_loop(folder)
+    return run_civicgen(folder, engine)
 
 
 def own_peak_kb() -> int:
@@ -182,40 +271,36 @@ def own_peak_kb() -> int:
 
 def child(engine: str, folder: Path) -> None:
     """Run one engine in this process and print seconds, rows and peak memory as JSON."""
-    prepare(engine)
+    budget = folder.name.startswith("budget")
+    prepare(engine, budget)
     start = time.perf_counter()
-    if engine.startswith("duckdb"):
-        rows = run_duckdb(folder, 1 if engine.endswith("-1") else CORES)
-    elif engine.startswith("polars"):
-        rows = run_polars(folder)
-    elif engine == "frictionless":
-        rows = run_frictionless(folder)
-    elif engine == "csv-loop":
-        rows = run_csv_loop(folder)
-    else:
-        rows = run_civicgen(folder, engine)
+    rows = work(engine, folder, budget)
     seconds = time.perf_counter() - start
-    own = own_peak_kb()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(
-        json.dumps(
-            {"seconds": seconds, "rows": rows, "peak_kb": max(own, workers), "workers_kb": workers}
-        )
-    )
+    peak = max(own_peak_kb(), workers)
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_kb": peak, "workers_kb": workers}))
 
 
 def measure(engine: str, folder: Path) -> dict:
+    """One run of one engine in a fresh child process."""
     env = dict(os.environ)
+    env.pop("CIVICGEN_NO_EXTENSIONS", None)
+    if engine == "reference":
+        env["CIVICGEN_NO_EXTENSIONS"] = "1"  # the kernel is chosen at import from this
     if engine.startswith("polars"):
         env["POLARS_MAX_THREADS"] = "1" if engine.endswith("-1") else str(CORES)
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", engine, str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    command = [sys.executable, __file__, "--child", engine, str(folder)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def summary(runs: list[dict]) -> dict:
+    """Medians of the rounds (seconds, peak), the min and max seconds, and the rows."""
+    seconds = sorted(r["seconds"] for r in runs)
+    assert len({r["rows"] for r in runs}) == 1, runs
+    peak = statistics.median(r["peak_kb"] for r in runs)
+    return {"seconds": statistics.median(seconds), "min": seconds[0], "max": seconds[-1],
+            "rows": runs[0]["rows"], "peak_kb": peak}  # fmt: skip
 
 
 def versions() -> str:
@@ -238,65 +323,109 @@ def versions_here() -> str:
     )
 
 
+def speed(result: dict) -> float:
+    return result["rows"] / result["seconds"]
+
+
+def table_rows(label: str, results: dict, megabytes: float) -> list[str]:
+    """One Markdown row per engine; ratios to DuckDB 1 thread and frictionless of this file."""
+    duck = speed(results["duckdb-1"])
+    fric = speed(results["frictionless"]) if "frictionless" in results else None
+    return [
+        f"| {label} | {engine} | {r['seconds']:.2f} | {r['min']:.2f}–{r['max']:.2f} "
+        f"| {speed(r) / 1e6:.2f} M | {megabytes / r['seconds']:.0f} | {r['peak_kb'] / 1024:.0f} "
+        f"| {speed(r) / duck:.2f}x | {f'{speed(r) / fric:.0f}x' if fric else '-'} |"
+        for engine, r in results.items()
+    ]
+
+
 def target_lines(label: str, results: dict) -> list[str]:
-    """The issue's ratios for one file: each with the run's own numbers."""
+    """The issue's ratios for one file (none for the budget), from the medians."""
 
-    def speed(engine: str) -> float:
-        return results[engine]["rows"] / results[engine]["seconds"]
+    def x(fast: str, slow: str) -> float:
+        return speed(results[fast]) / speed(results[slow])
 
-    one, duck = results["compiled-1"], results["duckdb-1"]
+    if label == "budget":
+        return [
+            f"- budget: civicgen / DuckDB 1 thread = {x('civicgen', 'duckdb-1'):.2f}x; civicgen / "
+            f"frictionless = {x('civicgen', 'frictionless'):.0f}x; reference / frictionless = "
+            f"{x('reference', 'frictionless'):.1f}x (no targets)"
+        ]
+    one, duck = results["compiled-1"]["peak_kb"], results["duckdb-1"]["peak_kb"]
     out = [
-        f"- {label}: compiled 1 process / DuckDB 1 thread = {speed('compiled-1') / speed('duckdb-1'):.2f}x "
-        f"(target >= 1.5x); peak {one['peak_kb'] / 1024:.0f} MB vs DuckDB {duck['peak_kb'] / 1024:.0f} MB "
-        f"= {one['peak_kb'] / duck['peak_kb']:.2f} (target <= 0.5); "
-        f"{CORES} processes / 1 process = {speed(f'compiled-{CORES}') / speed('compiled-1'):.2f}x "
-        "(target >= 1.7x on 5M)"
+        f"- {label}: compiled 1 process / DuckDB 1 thread = {x('compiled-1', 'duckdb-1'):.2f}x "
+        f"(target >= 1.5x); peak {one / 1024:.0f} MB vs DuckDB {duck / 1024:.0f} MB = "
+        f"{one / duck:.2f} (target <= 0.5); {CORES} processes / 1 process = "
+        f"{x(f'compiled-{CORES}', 'compiled-1'):.2f}x (target >= 1.7x on 5M)"
     ]
     if "frictionless" in results:
         out.append(
-            f"- {label}: compiled 1 process / frictionless = "
-            f"{speed('compiled-1') / speed('frictionless'):.0f}x (target >= 50x); reference / csv "
-            f"loop = {speed('reference') / speed('csv-loop'):.2f}x (target >= 1x)"
+            f"- {label}: compiled 1 process / frictionless = {x('compiled-1', 'frictionless'):.0f}x "
+            f"(target >= 50x); reference / csv loop = {x('reference', 'csv-loop'):.2f}x "
+            "(target >= 1x)"
         )
     return out
 
 
-def main(labels: list[str]) -> None:
-    engines = ["compiled-1", f"compiled-{CORES}", "reference", "csv-loop", "frictionless",
-               "duckdb-1", f"duckdb-{CORES}", "polars-1", f"polars-{CORES}"]  # fmt: skip
+def engines_for(label: str) -> list[str]:
+    """The engines of one suite; the slow ones are left out on 5M."""
+    tail = ["frictionless", "duckdb-1", f"duckdb-{CORES}", "polars-1", f"polars-{CORES}"]
+    if label == "budget":
+        return ["civicgen", "reference", *tail]
+    if label == "5M":
+        return ["compiled-1", f"compiled-{CORES}", *tail[1:]]
+    return ["compiled-1", f"compiled-{CORES}", "reference", "csv-loop", *tail]
+
+
+def folder_for(label: str) -> Path:
+    """The data folder of a label; exit with status 2 when it was not generated."""
+    folder = DATA / ("budget-200k" if label == "budget" else f"sensor-{label}")
+    if not (folder / "datapackage.json").exists():
+        print(f"{folder} is missing: run `python benchmarks/generate.py {label}`", file=sys.stderr)
+        sys.exit(2)
+    return folder
+
+
+def run_suite(label: str, folder: Path, rounds: int) -> dict:
+    """Every engine once per round, interleaved; the summary of each engine's runs."""
+    csvs = sorted(folder.glob("*.csv"))  # read once: a warm page cache for the first engine too
+    subprocess.run(["cat", *csvs], stdout=subprocess.DEVNULL, check=True)
+    runs: dict[str, list[dict]] = {engine: [] for engine in engines_for(label)}
+    for number in range(1, rounds + 1):
+        for engine, done in runs.items():
+            done.append(measure(engine, folder))
+            print(f"{label} round {number}/{rounds} {engine}", done[-1], flush=True)
+    return {engine: summary(done) for engine, done in runs.items()}
+
+
+def main(labels: list[str], rounds: int) -> None:
+    folders = {label: folder_for(label) for label in labels}
     lines = [
         "# Benchmark results", "",
         f"{dt.date.today()} on {platform.machine()} {platform.processor() or ''}, {CORES} cores, "
         f"{platform.system()} {platform.release()}; {versions()}.", "",
-        "Same work for every engine: typed read, required/minimum/maximum/pattern checks, primary-key "
-        "uniqueness, group-by station x hour (count, mean, min, max). Each run in its own process, "
-        "timed after its imports (interpreter start-up and imports excluded for every engine); "
-        "peak = VmHWM of that process (or of its largest worker). civicgen scans by path "
-        "(`scan_file`: memory-mapped, pages released behind the cursor). "
-        "Command: `python benchmarks/generate.py 100k 1M 5M && python benchmarks/run.py 100k 1M 5M`.",
+        "Sensor files: same work for every engine: typed read, required/minimum/maximum/pattern "
+        "checks, primary-key uniqueness, group-by station x hour (count, mean, min, max); civicgen "
+        "scans by path (`scan_file`: memory-mapped, pages released behind the cursor). Budget "
+        "(200k lines, programs, centres): civicgen = its `validate()` pipeline (descriptor, three "
+        "tables, primary and foreign keys), reference = the same with CIVICGEN_NO_EXTENSIONS=1, "
+        "frictionless validates the package, DuckDB and polars check types, required, minimum, "
+        "primary keys and foreign keys (anti-joins). Each run in its own process, timed after its "
+        "imports; peak = VmHWM of that process (or of its largest worker). Seconds and peak MB: "
+        f"medians of {rounds} round(s), engines interleaved (each round runs every engine once); "
+        "spread = min–max seconds; ratios from the medians. Command: "
+        f"`python benchmarks/generate.py {' '.join(LABELS)} && python benchmarks/run.py "
+        f"{' '.join(LABELS)}`.",
         "",
-        "| file | engine | seconds | rows/s | MB/s | peak MB | vs DuckDB 1 thread | vs frictionless |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| file | engine | seconds | spread s | rows/s | MB/s | peak MB | vs DuckDB 1 thread "
+        "| vs frictionless |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
-    targets = ["", "Targets (issue #3), from the rows above:", ""]
-    for label in labels:
-        folder = DATA / f"sensor-{label}"
-        size = (folder / "readings.csv").stat().st_size / 1e6
-        results = {}
-        for engine in engines:
-            if engine in ("reference", "csv-loop", "frictionless") and label == "5M":
-                continue
-            results[engine] = r = measure(engine, folder)
-            print(label, engine, r, flush=True)
-        duck = results["duckdb-1"]["rows"] / results["duckdb-1"]["seconds"]
-        fric = results.get("frictionless")
-        for engine, r in results.items():
-            speed = r["rows"] / r["seconds"]
-            vs_fric = f"{speed / (fric['rows'] / fric['seconds']):.0f}x" if fric else "-"
-            lines.append(
-                f"| {label} | {engine} | {r['seconds']:.2f} | {speed / 1e6:.2f} M | {size / r['seconds']:.0f} "
-                f"| {r['peak_kb'] / 1024:.0f} | {speed / duck:.2f}x | {vs_fric} |"
-            )
+    targets = ["", "Targets (issue #3; none for the budget), from the medians above:", ""]
+    for label, folder in folders.items():
+        results = run_suite(label, folder, rounds)
+        megabytes = sum(path.stat().st_size for path in folder.glob("*.csv")) / 1e6
+        lines.extend(table_rows(label, results, megabytes))
         targets.extend(target_lines(label, results))
     lines.extend(targets)
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
@@ -307,4 +436,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         child(sys.argv[2], Path(sys.argv[3]))
     else:
-        main(sys.argv[1:] or ["100k", "1M", "5M"])
+        parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+        parser.add_argument("labels", nargs="*", choices=LABELS, default=LABELS, metavar="label")
+        parser.add_argument("--rounds", type=int, default=3, help="runs per engine (default 3)")
+        args = parser.parse_args()
+        main(args.labels or LABELS, max(1, args.rounds))
