@@ -46,6 +46,9 @@ cdef extern from "<sys/mman.h>" nogil:
     enum: MAP_ANONYMOUS
     void* MAP_FAILED
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void* op)
+
 cdef extern from *:
     void prefetch "__builtin_prefetch"(const void* addr) nogil
 
@@ -103,6 +106,8 @@ DEF UTF8_AHEAD = 1 << 20
 DEF RELEASE_EVERY = 8 << 20
 DEF FAULT_AROUND = 1 << 16
 DEF PK_BATCH = 16  # rows whose primary keys are looked up together (their slots prefetched)
+DEF CHECKPOINT_SHIFT = 4  # a checkpoint every 16 records: a row is re-read after 8 others
+DEF CHECKPOINT_EVERY = 1 << CHECKPOINT_SHIFT
 DEF PRESIZE_AFTER = 4096  # records read before the key index is sized for the rest
 
 
@@ -228,9 +233,12 @@ cdef class KeySet:
                     return e
             s = (s + 1) & self.mask
 
-    cdef int64_t insert(self, const char* key, Py_ssize_t klen, int64_t row) except -2:
+    cdef inline int64_t insert(self, const char* key, Py_ssize_t klen, int64_t row) except -2:
         """The row stored for key; stores row and returns -1 if the key is new."""
-        cdef uint64_t h = hash_bytes(key, klen)
+        return self.insert_hashed(key, klen, hash_bytes(key, klen), row)
+
+    cdef int64_t insert_hashed(self, const char* key, Py_ssize_t klen, uint64_t h,
+                               int64_t row) except -2:
         cdef Py_ssize_t found = self.find(key, klen, h)
         if found >= 0:
             return self.entries[found].row
@@ -916,18 +924,22 @@ cdef class GroupAcc:
 
     def absorb(self, dump) -> None:
         """Add the groups of a later chunk's dump, as partials.merge_groups adds them."""
-        cdef KeySet other = KeySet.loads(*dump[0])
+        arena, entry_bytes = dump[0]
+        cdef const char* keys_at = PyBytes_AS_STRING(arena)
+        cdef const Entry* entries = <const Entry*>PyBytes_AS_STRING(entry_bytes)
         cdef const double* src = <const double*>PyBytes_AS_STRING(dump[2])
-        cdef Py_ssize_t g
+        cdef Py_ssize_t g, count, klen
         cdef int64_t gid
         keys, sketches = dump[1], dump[3]
+        count = len(keys)
         if self.limit and keys == [()] and not self.collapsed:
             self.collapse()  # the later chunk went past the limit: so does the whole
-        for g in range(len(keys)):
+        for g in range(count):
             if self.collapsed:
                 gid = 0
             else:
-                gid = self.index.insert(other.arena + other.entries[g].off, other.key_len(g), self.n)
+                klen = (entries[g + 1].off if g + 1 < count else len(arena)) - entries[g].off
+                gid = self.index.insert_hashed(keys_at + entries[g].off, klen, entries[g].hash, self.n)
             if gid < 0:  # a new group: its state as it is
                 gid = self.add(keys[g])
                 memcpy(self.acc + gid * self.stride, src + g * self.stride, self.stride * sizeof(double))
@@ -970,16 +982,29 @@ cdef class GroupAcc:
         return 0
 
     def groups(self) -> dict:
+        """The partial states as partials lists. They hold numbers and int dicts only, so
+        they can never be part of a reference cycle: the cycle collector is told to skip
+        them (else its next pass walks every one of them, 0.1 s for 80,000 groups). The
+        interpreter is let go now and then: other threads (a pool's feeder) keep going."""
         cdef Py_ssize_t g, m
         cdef double* st
+        cdef list measures, state
         result = {}
         for g in range(self.n):
+            if (g & 1023) == 1023:
+                with nogil:  # let this process's other threads run (a pool's feeder)
+                    pass
             measures = []
             for m in range(self.nm):
                 st = self.acc + g * self.stride + 1 + 5 * m
                 sketch = self.sketches[g][m] if self.quantiles else None
-                measures.append([<int64_t>st[0], st[1], st[2], st[3], <int64_t>st[4], sketch])
-            result[self.keys[g]] = [<int64_t>self.acc[g * self.stride], measures]
+                state = [<int64_t>st[0], st[1], st[2], st[3], <int64_t>st[4], sketch]
+                PyObject_GC_UnTrack(<void*>state)
+                measures.append(state)
+            PyObject_GC_UnTrack(<void*>measures)
+            state = [<int64_t>self.acc[g * self.stride], measures]
+            PyObject_GC_UnTrack(<void*>state)
+            result[self.keys[g]] = state
         return result
 
 
@@ -1108,7 +1133,7 @@ cdef class Scan:
     cdef public KeyIndex primary
     cdef Scan verifier
     cdef int64_t first_row
-    cdef int64_t* ckpt  # offset of every 64th record from the range's start
+    cdef int64_t* ckpt  # offset of every CHECKPOINT_EVERY-th record from the range's start
     cdef Py_ssize_t nckpt, ckpt_cap
     # streaming: pages behind the cursor are given back; UTF-8 is checked ahead of it
     cdef public bint release
@@ -1764,7 +1789,7 @@ cdef class Scan:
         cdef Py_ssize_t vlen, lo, hi
         if self.verifier is None:
             self.verifier = Scan(self.data, self.plan, 0, self.stop, self.width)
-        lo = self.ckpt[(earlier - self.first_row) >> 6]
+        lo = self.ckpt[(earlier - self.first_row) >> CHECKPOINT_SHIFT]
         vlen = self.verifier.key_of(self, earlier)
         if self.release and lo < self.released:
             # give back the pages re-read, and those the kernel mapped around them
@@ -1776,8 +1801,8 @@ cdef class Scan:
 
     cdef Py_ssize_t key_of(self, Scan owner, int64_t row) except -2:
         """Re-read a row of owner's range and write its primary key's canonical bytes."""
-        cdef int64_t k = (row - owner.first_row) >> 6
-        cdef int64_t skip = row - owner.first_row - (k << 6)
+        cdef int64_t k = (row - owner.first_row) >> CHECKPOINT_SHIFT
+        cdef int64_t skip = row - owner.first_row - (k << CHECKPOINT_SHIFT)
         cdef Py_ssize_t i, index
         self.pos = owner.ckpt[k]
         self.stop = owner.stop
@@ -1931,7 +1956,7 @@ cdef class Scan:
         cdef Py_ssize_t begin = self.pos
         while True:
             start = self.pos
-            if ((number + 1 - first_row) & 63) == 0:
+            if ((number + 1 - first_row) & (CHECKPOINT_EVERY - 1)) == 0:
                 self.checkpoint(start)
                 if (number + 1 - first_row == PRESIZE_AFTER and self.npk and not self.key_parts
                         and start > begin):
@@ -1971,7 +1996,8 @@ cdef class Scan:
         return 0
 
     def checkpoints(self) -> tuple:
-        """(offsets of every 64th record as int64 bytes, first row): to re-read rows later."""
+        """(offsets of every CHECKPOINT_EVERY-th record as int64 bytes, first row): to re-read
+        rows later."""
         return PyBytes_FromStringAndSize(<char*>self.ckpt, self.nckpt * sizeof(int64_t)), self.first_row
 
     def load_checkpoints(self, bytes offsets, int64_t first_row):
@@ -2182,32 +2208,43 @@ def merge_primary(data, plan, parts) -> list:
     """Primary keys seen again: per chunk, {row: the key's first row}, as Scan.row finds them.
 
     parts, in file order: (tags, rows, checkpoints, first row, start, stop) of each chunk's
-    scan, the rows in order (every keyed row, or each key's first row in the chunk). A tag
-    found again is checked exactly by re-reading both rows from the data.
+    scan; tags and rows are lists with one bytes object per part of the keys (a key is in
+    the same part in every chunk), the rows of each in order (every keyed row, or each
+    key's first row in the chunk). Each part of the keys is looked up on its own, in a
+    small index. A tag found again is checked exactly by re-reading both rows.
     """
-    cdef KeyIndex index = KeyIndex()
     cdef Scan earlier = Scan(data, plan, 0, len(data)), later = Scan(data, plan, 0, len(data))
     cdef Scan owner
+    owners = []
+    starts = []
+    for tag_parts, row_parts, offsets, first_row, lo, hi in parts:
+        owner = Scan(data, plan, lo, hi)
+        owner.load_checkpoints(offsets, first_row)
+        owners.append(owner)
+        starts.append(first_row)
+    moves = [{} for _ in parts]
+    for k in range(len(parts[0][0]) if parts else 0):
+        chunks = [(part[0][k], part[1][k]) for part in parts]
+        find_again(chunks, owners, starts, earlier, later, moves)
+    return moves
+
+
+cdef int find_again(list chunks, list owners, list starts, Scan earlier, Scan later,
+                    list moves) except -1:
+    """Look up one part of the keys of every chunk, in file order; note the repeats."""
+    cdef KeyIndex index = KeyIndex()
     cdef const uint32_t* tags
     cdef const int64_t* rows
     cdef Py_ssize_t i, n, e, p, q, la, lb
     cdef uint64_t tag, s
     cdef int64_t row, first
-    owners = []
-    starts = []
-    index.reserve(sum(len(part[1]) for part in parts) // sizeof(int64_t))
-    for tag_bytes, row_bytes, offsets, first_row, lo, hi in parts:
-        owner = Scan(data, plan, lo, hi)
-        owner.load_checkpoints(offsets, first_row)
-        owners.append(owner)
-        starts.append(first_row)
-    moves = []
-    for p in range(len(parts)):
-        tag_bytes, row_bytes = parts[p][0], parts[p][1]
+    index.reserve(sum(len(row_bytes) for _, row_bytes in chunks) // sizeof(int64_t))
+    for p in range(len(chunks)):
+        tag_bytes, row_bytes = chunks[p]
         tags = <const uint32_t*>PyBytes_AS_STRING(tag_bytes)
         rows = <const int64_t*>PyBytes_AS_STRING(row_bytes)
         n = len(tag_bytes) // 4
-        moved = {}
+        moved = moves[p]
         for i in range(n):
             if i + PK_BATCH < n:  # the slot of a key a few ahead: in cache when its turn comes
                 prefetch(&index.slots[tags[i + PK_BATCH] & index.mask])
@@ -2228,8 +2265,7 @@ def merge_primary(data, plan, parts) -> list:
                 if la == lb and la >= 0 and memcmp(earlier.key, later.key, la) == 0:
                     moved[row] = first
                     break
-        moves.append(moved)
-    return moves
+    return 0
 
 
 def row_starts(data, plan, Py_ssize_t start, targets) -> list:

@@ -1,15 +1,16 @@
 """Scan one large CSV file on several cores: chunks at row boundaries, partial results merged.
 
-The file is split only where a record starts: after a line feed, each worker counting a
-chunk's rows while the first chunk is scanned, when no cell before the last cut is quoted
-(else the kernel's own CSV state machine finds the split points: a line break inside a
-quoted cell is not a boundary). Each chunk (a few a worker, so that a slowed worker takes fewer) is scanned by
-the compiled kernel in its own process with its true first row number. Primary keys are
-not looked up there: each chunk leaves every row's key hash and row in a shared-memory
-file, split in parts by hash, and then each worker looks up one part of all the chunks'
-keys (equal keys share a part), so no process merges them all. The parent concatenates
-errors, adds the primary-key errors and the cross-chunk unique duplicates, and merges the
-aggregates (sent as C arrays) as partials.merge_groups does. The result equals the
+The file is split only where a record starts: after a line feed, this process counting
+the rows before each chunk while the workers scan the first ones, when no cell before the
+last cut is quoted (else the kernel's own CSV state machine finds the split points: a line
+break inside a quoted cell is not a boundary). Each chunk (a few a worker, so that a
+slowed worker takes fewer) is scanned by the compiled kernel in its own process with its
+true first row number. Primary keys are not looked up there: each chunk leaves every
+row's key hash and row in a shared-memory file, split in many small parts by hash, and
+then each worker looks up a share of the parts of all the chunks' keys (equal keys share
+a part), so no process merges them all. This process merges the aggregates (sent as C
+arrays) as the chunks come in, as partials.merge_groups does, then concatenates errors,
+adds the primary-key errors and the cross-chunk unique duplicates. The result equals the
 one-process scan (float sums of aggregates up to rounding order).
 """
 
@@ -21,6 +22,7 @@ import heapq
 import mmap
 import multiprocessing
 import os
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -36,6 +38,7 @@ except ImportError:  # pure-Python install: one process, the reference
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
+KEY_PARTS_PER_WORKER = 16  # smaller parts of the keys: each part's index fits in cache
 BOM = b"\xef\xbb\xbf"
 _DATA: Any = None  # the file (bytes or a read-only mmap), inherited by forked workers
 
@@ -57,7 +60,8 @@ def scan_file_parallel(
             return _kernel.scan_file(path, plan)
         return Chunked(mapped, plan, chunk_size, workers).run()
     finally:
-        mapped.close()
+        with contextlib.suppress(BufferError):  # a scan failed and still views it: never
+            mapped.close()  # hide its error behind this one; the map closes when freed
 
 
 def scan_csv_parallel(
@@ -98,7 +102,7 @@ class Chunked:
         self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
         self.start = len(BOM) if data[: len(BOM)] == BOM else 0
         self.mapped = isinstance(data, mmap.mmap)
-        self.groups: list[dict[tuple[str, ...], Any]] | None = None  # merged during the key merge
+        self.groups: list[dict[tuple[str, ...], Any]] = []  # merged as the chunks come in
 
     def run(self) -> ScanResult:
         enabled = gc.isenabled()
@@ -180,26 +184,28 @@ class Chunked:
         fork = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else None)
         _DATA = self.data if fork else None
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
         try:
-            with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-                found = self.speculate(pool, body, first_row, width) if fork else None
-                if found is None:
-                    ranges = self.ranges(body, first_row)
-                    if len(ranges) < 2:
-                        return None
-                    futures = [
-                        self.submit(pool, lo, hi, row, width, fork) for lo, hi, row in ranges
-                    ]
-                    found = ranges, futures
-                ranges, futures = found
-                parts = [future.result() for future in futures]
-                if not fork or not self.plan.primary_key or None in parts:
-                    return ranges, parts, None
-                kept = until_format_error(parts)
-                futures = primary_moves(pool, self.plan, kept)
-                self.groups = merge_aggregates(self.plan, [part[0] for part in kept])  # meanwhile
-                return ranges, parts, union_moves(future.result() for future in futures)
+            found = self.speculate(pool, body, first_row, width) if fork else None
+            if found is None:
+                ranges = self.ranges(body, first_row)
+                if len(ranges) < 2:
+                    return None
+                futures = [self.submit(pool, lo, hi, row, width, fork) for lo, hi, row in ranges]
+                found = ranges, futures
+            ranges, futures = found
+            merged, parts = GroupMerge(self.plan), []
+            for future in futures:  # the groups merged as the chunks come in, in order
+                parts.append(future.result())
+                merged.add(parts[-1])
+            if not fork or not self.plan.primary_key or None in parts:
+                self.groups = merged.groups()
+                return ranges, parts, None
+            futures = primary_moves(pool, self.plan, until_format_error(parts), self.workers)
+            self.groups = merged.groups(handing_over=True)  # as workers look keys up
+            return ranges, parts, union_moves(future.result() for future in futures)
         finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # no waiting for exits
             _DATA = None
 
     def submit(
@@ -208,31 +214,32 @@ class Chunked:
         """Scan one chunk in a worker (a forked worker reads the shared file itself)."""
         data = None if fork else self.data[lo:hi]
         where = (lo, hi) if fork else (0, hi - lo)
-        parts = self.workers if fork else 1
+        parts = self.workers * KEY_PARTS_PER_WORKER if fork else 1
         return pool.submit(scan_chunk, data, self.plan, *where, row, width, self.mapped, parts)
 
     def speculate(
         self, pool: ProcessPoolExecutor, body: int, first_row: int, width: int | None
     ) -> tuple[list[tuple[int, int, int]], list[Any]] | None:
-        """Chunks cut after line feeds, scanned as the workers count each chunk's rows (no
-        pass over the whole file here); None if a cell before the last cut is quoted (a
-        line feed may then be inside a cell) or there are fewer than two chunks."""
+        """Chunks cut after line feeds, each sent to a worker as soon as the rows before it
+        are counted here (the workers never wait for a pass over the whole file); None if
+        a cell before the last cut is quoted (a line feed may then be inside a cell) or
+        there are fewer than two chunks."""
         bounds = [body, *self.line_cuts(body), len(self.data)]
         if len(bounds) < 3:
             return None
-        futures = [self.submit(pool, bounds[0], bounds[1], first_row, width, True)]
         quote = self.plan.dialect.quote_char.encode()
-        pairs = list(zip(bounds[:-1], bounds[1:], strict=True))
-        counts = [pool.submit(probe_chunk, lo, hi, quote) for lo, hi in pairs[:-1]]
-        ranges, row = [(*pairs[0], first_row)], first_row
-        for (lo, hi), count in zip(pairs[1:], counts, strict=True):
-            rows = count.result()
-            if rows is None:  # quoted: the kernel finds the record starts (Chunked.ranges)
-                remove_keys([future.result() for future in futures])
-                return None
-            row += rows
+        ranges: list[tuple[int, int, int]] = []
+        futures: list[Any] = []
+        row = first_row
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             ranges.append((lo, hi, row))
             futures.append(self.submit(pool, lo, hi, row, width, True))
+            if hi < len(self.data):
+                rows = count_lines(self.data, lo, hi, quote)
+                if rows is None:  # quoted: the kernel finds the record starts (Chunked.ranges)
+                    remove_keys([future.result() for future in futures])
+                    return None
+                row += rows
         return ranges, futures
 
     def line_cuts(self, body: int) -> list[int]:
@@ -247,10 +254,8 @@ class Chunked:
         return cuts
 
 
-def probe_chunk(lo: int, hi: int, quote: bytes) -> int | None:
-    """In a worker: the rows of data[lo:hi] (its line breaks), or None if a quote is there."""
-    data = _DATA
-    assert data is not None
+def count_lines(data: Any, lo: int, hi: int, quote: bytes) -> int | None:
+    """The rows of data[lo:hi] (its line breaks), or None if a quote is there."""
     if data.find(quote, lo, hi) >= 0:
         return None
     rows = _kernel.count_rows(data, lo, hi)
@@ -276,12 +281,15 @@ def until_format_error(parts: list[Any]) -> list[Any]:
     return parts
 
 
-def primary_moves(pool: ProcessPoolExecutor, plan: TablePlan, parts: list[Any]) -> list[Any]:
+def primary_moves(
+    pool: ProcessPoolExecutor, plan: TablePlan, parts: list[Any], workers: int
+) -> list[Any]:
     """Futures of, per chunk, {row: the first row of its primary key} for keys seen again:
-    each worker looks up one part of the keys (a key's part is set by its hash, so
-    duplicates meet)."""
+    each worker looks up every workers-th part of the keys (a key's part is set by its
+    hash, so duplicates meet)."""
     keys = [part[1] for part in parts]
-    return [pool.submit(merge_part, plan, keys, p) for p in range(len(keys[0][1]))]
+    count = len(keys[0][1])
+    return [pool.submit(merge_parts, plan, keys, range(w, count, workers)) for w in range(workers)]
 
 
 def union_moves(found: Any) -> list[dict[int, int]]:
@@ -294,11 +302,14 @@ def union_moves(found: Any) -> list[dict[int, int]]:
     return moves
 
 
-def merge_part(
-    plan: TablePlan, keys: list[Any], part: int, data: Any = None
+def merge_parts(
+    plan: TablePlan, keys: list[Any], parts: range, data: Any = None
 ) -> list[dict[int, int]]:
-    """_kernel.merge_primary over one part of every chunk's primary keys (a worker's share)."""
-    chunks = [(*read_keys(path, layout[part]), *rest) for path, layout, *rest in keys]
+    """_kernel.merge_primary over some parts of every chunk's primary keys (a worker's share)."""
+    chunks = []
+    for path, layout, *rest in keys:
+        found = read_keys(path, [layout[part] for part in parts])
+        chunks.append(([tags for tags, _ in found], [rows for _, rows in found], *rest))
     return _kernel.merge_primary(_DATA if data is None else data, plan, chunks)
 
 
@@ -316,11 +327,14 @@ def park_keys(parts: list[tuple[bytes, bytes]]) -> tuple[str, list[tuple[int, in
     return out.name, layout
 
 
-def read_keys(path: str, where: tuple[int, int, int]) -> tuple[bytes, bytes]:
-    offset, tag_bytes, row_bytes = where
+def read_keys(path: str, wheres: list[tuple[int, int, int]]) -> list[tuple[bytes, bytes]]:
+    """(tags, rows) of some parts of a chunk's keys, from the file park_keys wrote."""
+    found = []
     with open(path, "rb") as source:
-        source.seek(offset)
-        return source.read(tag_bytes), source.read(row_bytes)
+        for offset, tag_bytes, row_bytes in wheres:
+            source.seek(offset)
+            found.append((source.read(tag_bytes), source.read(row_bytes)))
+    return found
 
 
 def scan_chunk(
@@ -396,7 +410,7 @@ class Merge:
             labels,
             self.key_sets(results),
             self.key_rows(results),
-            self.chunked.groups if self.chunked.groups is not None else self.aggregates(results),
+            self.chunked.groups,
         )
 
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:
@@ -406,10 +420,7 @@ class Merge:
             primary = self.primary
             if primary is None:  # the workers did not share the file: look keys up here
                 keys = [part[1] for part in self.parts]
-                primary = union_moves(
-                    merge_part(self.plan, keys, p, self.chunked.data)
-                    for p in range(len(keys[0][1]))
-                )
+                primary = merge_parts(self.plan, keys, range(len(keys[0][1])), self.chunked.data)
             for index, moved in enumerate(primary):
                 if moved:
                     moves[index][0] = moved
@@ -466,18 +477,29 @@ class Merge:
                     rows.setdefault(key, []).extend(found)
         return merged
 
-    def aggregates(self, results: list[ScanResult]) -> list[dict[tuple[str, ...], Any]]:
-        return merge_aggregates(self.plan, results)
 
-
-def merge_aggregates(
-    plan: TablePlan, results: list[ScanResult]
-) -> list[dict[tuple[str, ...], Any]]:
+class GroupMerge:
     """The chunks' group states (compact dumps) merged in C, as partials.merge_groups."""
-    merged = []
-    for index, group_by in enumerate(plan.aggregates):
-        groups = _kernel.GroupAcc(group_by)
-        for result in results:
-            groups.absorb(result.aggregates[index])
-        merged.append(groups.groups())
-    return merged
+
+    def __init__(self, plan: TablePlan) -> None:
+        self.accs = [_kernel.GroupAcc(group_by) for group_by in plan.aggregates]
+        self.ended = False  # a chunk had a format error: the scan ends there
+
+    def add(self, part: Any) -> None:
+        """Absorb the next chunk's groups (chunks come in file order)."""
+        if part is None or self.ended:
+            return
+        for acc, dump in zip(self.accs, part[0].aggregates, strict=True):
+            acc.absorb(dump)
+        self.ended = bool(part[3])
+
+    def groups(self, handing_over: bool = False) -> list[dict[tuple[str, ...], Any]]:
+        """The merged groups. handing_over: the pool's threads are still passing tasks to
+        the workers; they get the interpreter sooner (the merge lets it go now and then)."""
+        interval = sys.getswitchinterval()
+        if handing_over:
+            sys.setswitchinterval(0.0002)
+        try:
+            return [acc.groups() for acc in self.accs]
+        finally:
+            sys.setswitchinterval(interval)
