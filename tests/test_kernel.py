@@ -486,8 +486,9 @@ def test_parallel_stops_at_a_format_error(compiled: ModuleType) -> None:
 @pytest.mark.parametrize("quote_at", [None, 0.5, 0.99])
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_parallel_split_at_line_feeds(compiled: ModuleType, quote_at: Any, newline: str) -> None:
-    """Chunks cut after line feeds, their rows counted by the workers; a quoted cell before
-    the last cut (0.5) makes the kernel find the record starts, one after it (0.99) does not."""
+    """Chunks cut after line feeds, their rows numbered when the chunks before are in; a
+    quoted cell before the last cut (0.5) makes the kernel find the record starts, one
+    after it (0.99) does not."""
     from civicgen.scan.parallel import scan_csv_parallel
 
     rows = [f"{i % 4000},x{i % 7}," for i in range(6000)]
@@ -499,6 +500,32 @@ def test_parallel_split_at_line_feeds(compiled: ModuleType, quote_at: Any, newli
     single = compiled.scan_csv(data, plan)
     assert normal(single) == normal(reference.scan_csv(data, plan))
     assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=8_000), single)
+
+
+def test_parallel_rows_renumbered(compiled: ModuleType) -> None:
+    """Chunks numbered from a guess (nothing quoted) and renumbered: errors, their first
+    rows, unique and primary-key repeats within and across chunks, foreign-key rows."""
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    fields = [
+        f("id", "integer", constraints={"unique": True}),
+        f("code", constraints={"pattern": "c[0-9]+"}),
+        f("ref"),
+        f("x", "number", constraints={"minimum": 0}),
+    ]
+    rows = [f"{i % 4500},c{i % 3000},r{i % 11},{(i % 13) - 1}" for i in range(6000)]
+    rows[4000] += ",extra"
+    rows[5000] = "zz,bad,,1"
+    rows[5500] = ""
+    data = ("id,code,ref,x\n" + "\n".join(rows) + "\n").encode()
+    plan = plan_of(fields, {"primaryKey": ["code"]}, key_sets=[["ref"]])
+    single = compiled.scan_csv(data, plan)
+    assert normal(single) == normal(reference.scan_csv(data, plan))
+    assert {"unique-error", "primary-key", "extra-cell", "type-error"} <= {
+        code for _, _, code in codes(single)
+    }
+    for chunk_size in (9_000, 40_000):
+        assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=chunk_size), single)
 
 
 def test_selected_kernel(request: pytest.FixtureRequest) -> None:

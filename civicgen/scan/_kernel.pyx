@@ -2207,8 +2207,8 @@ def scan_file(path, plan) -> ScanResult:
 def merge_primary(data, plan, parts) -> list:
     """Primary keys seen again: per chunk, {row: the key's first row}, as Scan.row finds them.
 
-    parts, in file order: (tags, rows, checkpoints, first row, start, stop) of each chunk's
-    scan; tags and rows are lists with one bytes object per part of the keys (a key is in
+    parts, in file order: (tags, rows, checkpoints, first row, start, stop, shift) of each
+    chunk's scan; tags and rows are lists with one bytes object per part of the keys (a key is in
     the same part in every chunk), the rows of each in order (every keyed row, or each
     key's first row in the chunk). Each part of the keys is looked up on its own, in a
     small index. A tag found again is checked exactly by re-reading both rows.
@@ -2217,30 +2217,34 @@ def merge_primary(data, plan, parts) -> list:
     cdef Scan owner
     owners = []
     starts = []
-    for tag_parts, row_parts, offsets, first_row, lo, hi in parts:
+    shifts = []
+    for tag_parts, row_parts, offsets, first_row, lo, hi, shift in parts:
         owner = Scan(data, plan, lo, hi)
         owner.load_checkpoints(offsets, first_row)
         owners.append(owner)
         starts.append(first_row)
+        shifts.append(shift)
     moves = [{} for _ in parts]
     for k in range(len(parts[0][0]) if parts else 0):
         chunks = [(part[0][k], part[1][k]) for part in parts]
-        find_again(chunks, owners, starts, earlier, later, moves)
+        find_again(chunks, shifts, owners, starts, earlier, later, moves)
     return moves
 
 
-cdef int find_again(list chunks, list owners, list starts, Scan earlier, Scan later,
-                    list moves) except -1:
-    """Look up one part of the keys of every chunk, in file order; note the repeats."""
+cdef int find_again(list chunks, list shifts, list owners, list starts, Scan earlier,
+                    Scan later, list moves) except -1:
+    """Look up one part of the keys of every chunk, in file order; note the repeats
+    (a chunk's rows are moved by its shift: it numbered them from a guess)."""
     cdef KeyIndex index = KeyIndex()
     cdef const uint32_t* tags
     cdef const int64_t* rows
     cdef Py_ssize_t i, n, e, p, q, la, lb
     cdef uint64_t tag, s
-    cdef int64_t row, first
+    cdef int64_t row, first, shift
     index.reserve(sum(len(row_bytes) for _, row_bytes in chunks) // sizeof(int64_t))
     for p in range(len(chunks)):
         tag_bytes, row_bytes = chunks[p]
+        shift = shifts[p]
         tags = <const uint32_t*>PyBytes_AS_STRING(tag_bytes)
         rows = <const int64_t*>PyBytes_AS_STRING(row_bytes)
         n = len(tag_bytes) // 4
@@ -2249,7 +2253,7 @@ cdef int find_again(list chunks, list owners, list starts, Scan earlier, Scan la
             if i + PK_BATCH < n:  # the slot of a key a few ahead: in cache when its turn comes
                 prefetch(&index.slots[tags[i + PK_BATCH] & index.mask])
             tag = tags[i]
-            row = rows[i]
+            row = rows[i] + shift
             s = tag & index.mask
             while True:
                 e = index.next_match(tag, &s)
@@ -2266,6 +2270,16 @@ cdef int find_again(list chunks, list owners, list starts, Scan earlier, Scan la
                     moved[row] = first
                     break
     return 0
+
+
+def shifted_rows(bytes arena, bytes entries, int64_t shift) -> tuple:
+    """A KeySet dump (KeySet.dumps) with every entry's row moved by shift."""
+    cdef bytearray moved = bytearray(entries)
+    cdef Entry* e = <Entry*><char*>moved
+    cdef Py_ssize_t i
+    for i in range(len(moved) // sizeof(Entry)):
+        e[i].row += shift
+    return arena, bytes(moved)
 
 
 def row_starts(data, plan, Py_ssize_t start, targets) -> list:

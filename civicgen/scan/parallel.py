@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from . import reference
@@ -40,6 +40,8 @@ MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
 KEY_PARTS_PER_WORKER = 16  # smaller parts of the keys: each part's index fits in cache
 BOM = b"\xef\xbb\xbf"
+QUOTED = "quoted"  # a worker's answer for a chunk that holds a quote before the last cut
+ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
 _DATA: Any = None  # the file (bytes or a read-only mmap), inherited by forked workers
 
 
@@ -187,17 +189,15 @@ class Chunked:
         pool = ProcessPoolExecutor(self.workers, mp_context=context)
         try:
             found = self.speculate(pool, body, first_row, width) if fork else None
-            if found is None:
+            collected = self.collect(*found) if found is not None else None
+            if collected is None:
                 ranges = self.ranges(body, first_row)
                 if len(ranges) < 2:
                     return None
                 futures = [self.submit(pool, lo, hi, row, width, fork) for lo, hi, row in ranges]
-                found = ranges, futures
-            ranges, futures = found
-            merged, parts = GroupMerge(self.plan), []
-            for future in futures:  # the groups merged as the chunks come in, in order
-                parts.append(future.result())
-                merged.add(parts[-1])
+                collected = self.collect(ranges, futures)
+            assert collected is not None  # true first rows: nothing is quoted or shifted
+            ranges, parts, merged = collected
             if not fork or not self.plan.primary_key or None in parts:
                 self.groups = merged.groups()
                 return ranges, parts, None
@@ -208,38 +208,64 @@ class Chunked:
             pool.shutdown(wait=False, cancel_futures=True)  # no waiting for exits
             _DATA = None
 
+    def collect(
+        self, ranges: list[tuple[int, int, int]], futures: list[Any]
+    ) -> tuple[list[tuple[int, int, int]], list[Any], GroupMerge] | None:
+        """The chunks' results in file order, their rows renumbered from the rows before
+        them and their groups merged as they come in; None if a chunk before the last cut
+        is QUOTED (the scan is then cut where the kernel finds record starts)."""
+        merged, parts, true_ranges = GroupMerge(self.plan), [], []
+        row = ranges[0][2]
+        for (lo, hi, numbered_from), future in zip(ranges, futures, strict=True):
+            if quoted_before(future, futures):
+                for other in futures:
+                    other.cancel()
+                remove_keys([f.result() for f in futures if not f.cancelled()])
+                return None
+            part = future.result()
+            if part is not None and row != numbered_from:
+                part = renumbered(part, row - numbered_from)
+            parts.append(part)
+            merged.add(part)
+            true_ranges.append((lo, hi, row))
+            row += part[0].rows if part is not None else 0
+        return true_ranges, parts, merged
+
     def submit(
-        self, pool: ProcessPoolExecutor, lo: int, hi: int, row: int, width: int | None, fork: bool
+        self,
+        pool: ProcessPoolExecutor,
+        lo: int,
+        hi: int,
+        row: int,
+        width: int | None,
+        fork: bool,
+        quote: bytes | None = None,
     ) -> Any:
         """Scan one chunk in a worker (a forked worker reads the shared file itself)."""
         data = None if fork else self.data[lo:hi]
         where = (lo, hi) if fork else (0, hi - lo)
         parts = self.workers * KEY_PARTS_PER_WORKER if fork else 1
-        return pool.submit(scan_chunk, data, self.plan, *where, row, width, self.mapped, parts)
+        return pool.submit(
+            scan_chunk, data, self.plan, *where, row, width, self.mapped, parts, quote
+        )
 
     def speculate(
         self, pool: ProcessPoolExecutor, body: int, first_row: int, width: int | None
     ) -> tuple[list[tuple[int, int, int]], list[Any]] | None:
-        """Chunks cut after line feeds, each sent to a worker as soon as the rows before it
-        are counted here (the workers never wait for a pass over the whole file); None if
-        a cell before the last cut is quoted (a line feed may then be inside a cell) or
-        there are fewer than two chunks."""
+        """Chunks cut after line feeds, all sent to the workers at once, each numbering its
+        rows from first_row (the rows before it are known when the chunks before it are
+        in: Chunked.collect); None if there are fewer than two chunks. A worker reports
+        QUOTED instead if a chunk before the last cut holds a quote (a line feed may then
+        be inside a cell)."""
         bounds = [body, *self.line_cuts(body), len(self.data)]
         if len(bounds) < 3:
             return None
         quote = self.plan.dialect.quote_char.encode()
-        ranges: list[tuple[int, int, int]] = []
-        futures: list[Any] = []
-        row = first_row
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            ranges.append((lo, hi, row))
-            futures.append(self.submit(pool, lo, hi, row, width, True))
-            if hi < len(self.data):
-                rows = count_lines(self.data, lo, hi, quote)
-                if rows is None:  # quoted: the kernel finds the record starts (Chunked.ranges)
-                    remove_keys([future.result() for future in futures])
-                    return None
-                row += rows
+        ranges = [(lo, hi, first_row) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        futures = [
+            self.submit(pool, lo, hi, row, width, True, quote if hi < len(self.data) else None)
+            for lo, hi, row in ranges
+        ]
         return ranges, futures
 
     def line_cuts(self, body: int) -> list[int]:
@@ -254,21 +280,38 @@ class Chunked:
         return cuts
 
 
-def count_lines(data: Any, lo: int, hi: int, quote: bytes) -> int | None:
-    """The rows of data[lo:hi] (its line breaks), or None if a quote is there."""
-    if data.find(quote, lo, hi) >= 0:
-        return None
-    rows = _kernel.count_rows(data, lo, hi)
-    if isinstance(data, mmap.mmap):  # give back the pages read
-        start = lo - lo % mmap.PAGESIZE
-        data.madvise(mmap.MADV_DONTNEED, start, hi - start)
-    return rows
+def quoted_before(future: Any, futures: list[Any]) -> bool:
+    """Wait for future; True as soon as any chunk reports QUOTED (workers tell at once)."""
+    while True:
+        if any(f.done() and not f.exception() and f.result() == QUOTED for f in futures):
+            return True
+        if future.done():
+            return False
+        wait([f for f in futures if not f.done()], return_when=FIRST_COMPLETED)
+
+
+def renumbered(part: Any, shift: int) -> Any:
+    """A chunk's result with its rows moved by shift (it numbered them from a guess)."""
+    result, primary, uniques, format_error = part
+    errors = [
+        (row + shift, field, code, cell, str(int(detail) + shift) if code in ROW_DETAIL else detail)
+        for row, field, code, cell, detail in result.errors
+    ]
+    key_rows = [
+        {key: [row + shift for row in found] for key, found in rows.items()}
+        for rows in result.key_rows
+    ]
+    if primary is not None:
+        path, layout, checkpoints, first_row, lo, hi, moved = primary
+        primary = (path, layout, checkpoints, first_row + shift, lo, hi, moved + shift)
+    uniques = [_kernel.shifted_rows(arena, entries, shift) for arena, entries in uniques]
+    return result._replace(errors=errors, key_rows=key_rows), primary, uniques, format_error
 
 
 def remove_keys(parts: list[Any]) -> None:
     """Delete the files of the chunks' primary keys (park_keys)."""
     for part in parts:
-        if part is not None and part[1] is not None:
+        if isinstance(part, tuple) and part[1] is not None:
             with contextlib.suppress(OSError):
                 os.unlink(part[1][0])
 
@@ -346,9 +389,10 @@ def scan_chunk(
     width: int | None,
     release: bool = False,
     key_parts: int = 1,
-) -> tuple[ScanResult, Any, list[Any], bool] | None:
+    quote: bytes | None = None,
+) -> tuple[ScanResult, Any, list[Any], bool] | str | None:
     """In a worker: scan one chunk; return its result and its keys, compactly (None if
-    the chunk is not UTF-8).
+    the chunk is not UTF-8; QUOTED, at once, if quote is given and found in it).
 
     Primary keys are not looked up here: every row's key travels as a 32-bit hash tag and
     the row (12 bytes a row), split in key_parts parts by tag, with the chunk's record
@@ -356,13 +400,15 @@ def scan_chunk(
     """
     data = _DATA if data is None else data
     assert data is not None
+    if quote is not None and data.find(quote, lo, hi) >= 0:
+        return QUOTED
     scan = _kernel.scan_range(data, plan, lo, hi, first_row, width, release, key_parts, True)
     if scan.bad_utf8:  # checked in the record loop, a block ahead of the cursor
         return None
     uniques = [keys.dumps() for keys in scan.uniques]
     primary = None
     if plan.primary_key:
-        primary = (*park_keys(scan.deferred_keys()), *scan.checkpoints(), lo, hi)
+        primary = (*park_keys(scan.deferred_keys()), *scan.checkpoints(), lo, hi, 0)
     return scan.result(dump_groups=True), primary, uniques, bool(scan.format_error)
 
 
