@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -380,13 +381,18 @@ def assert_same_scan(parallel: ScanResult, single: ScanResult) -> None:
 
 
 @pytest.fixture
-def compiled(request: pytest.FixtureRequest) -> ModuleType:
+def compiled(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    """The compiled kernel; the test must leave no file of the chunked scan behind."""
     reason = compiled_kernel_skip_reason(request.config)
     if reason:
         pytest.skip(reason)
     from civicgen.scan import _kernel
 
-    return _kernel
+    shared = Path("/dev/shm")
+    before = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
+    yield _kernel
+    after = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
+    assert after <= before, f"left behind: {sorted(after - before)}"
 
 
 def twice(data: bytes, extra: int = 300) -> bytes:

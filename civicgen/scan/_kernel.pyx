@@ -14,7 +14,7 @@ is scanned by the reference.
 cimport cython
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, calloc, realloc, free, strtod
-from libc.string cimport memchr, memcpy, memcmp
+from libc.string cimport memchr, memcpy, memcmp, memset
 from libc.math cimport log, ceil, fabs, isfinite
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -434,6 +434,13 @@ cdef class KeyIndex:
         if size > self.mask + 1:
             self.rehash(size)
         return 0
+
+    cdef int empty(self, Py_ssize_t keys) except -1:
+        """Forget every key and make room for `keys` more (the memory is kept: no new
+        pages to fault in)."""
+        self.n = 0
+        memset(self.slots, 0, (self.mask + 1) * sizeof(uint64_t))
+        return self.reserve(keys)
 
     cdef int grow(self) except -1:
         return self.rehash((self.mask + 1) * 2)
@@ -897,6 +904,8 @@ cdef class GroupAcc:
             g[3 + 5 * m] = float("inf")
             g[4 + 5 * m] = -float("inf")
             g[5 + 5 * m] = 0
+        if key:
+            PyObject_GC_UnTrack(<void*>key)  # a tuple of str: never in a cycle (see groups)
         self.keys.append(key)
         if self.quantiles:
             self.sketches.append([{} for _ in range(self.nm)])
@@ -935,6 +944,9 @@ cdef class GroupAcc:
         if self.limit and keys == [()] and not self.collapsed:
             self.collapse()  # the later chunk went past the limit: so does the whole
         for g in range(count):
+            if (g & 1023) == 1023:
+                with nogil:  # let this process's other threads run (a pool's result reader)
+                    pass
             if self.collapsed:
                 gid = 0
             else:
@@ -2225,29 +2237,32 @@ def merge_primary(data, plan, parts) -> list:
         starts.append(first_row)
         shifts.append(shift)
     moves = [{} for _ in parts]
+    cdef KeyIndex index = KeyIndex()  # one for every part, emptied in between
     for k in range(len(parts[0][0]) if parts else 0):
         chunks = [(part[0][k], part[1][k]) for part in parts]
-        find_again(chunks, shifts, owners, starts, earlier, later, moves)
+        index.empty(sum(len(row_bytes) for _, row_bytes in chunks) // sizeof(int64_t))
+        find_again(index, chunks, shifts, owners, starts, earlier, later, moves)
     return moves
 
 
-cdef int find_again(list chunks, list shifts, list owners, list starts, Scan earlier,
-                    Scan later, list moves) except -1:
+cdef int find_again(KeyIndex index, list chunks, list shifts, list owners, list starts,
+                    Scan earlier, Scan later, list moves) except -1:
     """Look up one part of the keys of every chunk, in file order; note the repeats
     (a chunk's rows are moved by its shift: it numbered them from a guess)."""
-    cdef KeyIndex index = KeyIndex()
+    cdef const unsigned char[::1] tag_view, row_view
     cdef const uint32_t* tags
     cdef const int64_t* rows
     cdef Py_ssize_t i, n, e, p, q, la, lb
     cdef uint64_t tag, s
     cdef int64_t row, first, shift
-    index.reserve(sum(len(row_bytes) for _, row_bytes in chunks) // sizeof(int64_t))
     for p in range(len(chunks)):
-        tag_bytes, row_bytes = chunks[p]
+        tag_view, row_view = chunks[p]  # bytes, or views of the files the chunks left
+        n = tag_view.shape[0] // 4
+        if n == 0:
+            continue
         shift = shifts[p]
-        tags = <const uint32_t*>PyBytes_AS_STRING(tag_bytes)
-        rows = <const int64_t*>PyBytes_AS_STRING(row_bytes)
-        n = len(tag_bytes) // 4
+        tags = <const uint32_t*>&tag_view[0]
+        rows = <const int64_t*>&row_view[0]
         moved = moves[p]
         for i in range(n):
             if i + PK_BATCH < n:  # the slot of a key a few ahead: in cache when its turn comes

@@ -22,6 +22,7 @@ import heapq
 import mmap
 import multiprocessing
 import os
+import pickle
 import sys
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -41,6 +42,7 @@ CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fe
 KEY_PARTS_PER_WORKER = 16  # smaller parts of the keys: each part's index fits in cache
 BOM = b"\xef\xbb\xbf"
 QUOTED = "quoted"  # a worker's answer for a chunk that holds a quote before the last cut
+PARCEL = "parcel"  # a worker's answer: (PARCEL, path of the file that holds its result)
 ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
 _DATA: Any = None  # the file (bytes or a read-only mmap), inherited by forked workers
 
@@ -220,9 +222,10 @@ class Chunked:
             if quoted_before(future, futures):
                 for other in futures:
                     other.cancel()
-                remove_keys([f.result() for f in futures if not f.cancelled()])
+                later = futures[len(parts) :]
+                remove_keys(parts + [unwrap(f.result()) for f in later if not f.cancelled()])
                 return None
-            part = future.result()
+            part = unwrap(future.result())
             if part is not None and row != numbered_from:
                 part = renumbered(part, row - numbered_from)
             parts.append(part)
@@ -370,14 +373,20 @@ def park_keys(parts: list[tuple[bytes, bytes]]) -> tuple[str, list[tuple[int, in
     return out.name, layout
 
 
-def read_keys(path: str, wheres: list[tuple[int, int, int]]) -> list[tuple[bytes, bytes]]:
-    """(tags, rows) of some parts of a chunk's keys, from the file park_keys wrote."""
-    found = []
+def read_keys(path: str, wheres: list[tuple[int, int, int]]) -> list[tuple[Any, Any]]:
+    """(tags, rows) of some parts of a chunk's keys, as views of the file park_keys wrote
+    (mapped, not copied; the map closes when the last view goes)."""
     with open(path, "rb") as source:
-        for offset, tag_bytes, row_bytes in wheres:
-            source.seek(offset)
-            found.append((source.read(tag_bytes), source.read(row_bytes)))
-    return found
+        if os.fstat(source.fileno()).st_size == 0:
+            return [(b"", b"") for _ in wheres]
+        view = memoryview(mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ))
+    return [
+        (
+            view[offset : offset + tag_bytes],
+            view[offset + tag_bytes : offset + tag_bytes + row_bytes],
+        )
+        for offset, tag_bytes, row_bytes in wheres
+    ]
 
 
 def scan_chunk(
@@ -398,7 +407,7 @@ def scan_chunk(
     the row (12 bytes a row), split in key_parts parts by tag, with the chunk's record
     checkpoints, so that the process merging a part can re-read any row to confirm a match.
     """
-    data = _DATA if data is None else data
+    shared, data = data is None, _DATA if data is None else data
     assert data is not None
     if quote is not None and data.find(quote, lo, hi) >= 0:
         return QUOTED
@@ -409,7 +418,26 @@ def scan_chunk(
     primary = None
     if plan.primary_key:
         primary = (*park_keys(scan.deferred_keys()), *scan.checkpoints(), lo, hi, 0)
-    return scan.result(dump_groups=True), primary, uniques, bool(scan.format_error)
+    part = (scan.result(dump_groups=True), primary, uniques, bool(scan.format_error))
+    return parcel(part) if shared else part
+
+
+def parcel(part: Any) -> tuple[str, str]:
+    """A worker's result through a shared-memory file: the worker is free at once (a large
+    result through the pool's pipe waits for this process to read it)."""
+    folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.NamedTemporaryFile(prefix="civicgen-part-", dir=folder, delete=False) as out:
+        pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return PARCEL, out.name
+
+
+def unwrap(answer: Any) -> Any:
+    """A worker's answer, read from its parcel file (then deleted) if it sent one."""
+    if isinstance(answer, tuple) and len(answer) == 2 and answer[0] == PARCEL:
+        with open(answer[1], "rb") as source:
+            os.unlink(answer[1])
+            return pickle.load(source)  # noqa: S301 - written by this scan's own workers
+    return answer
 
 
 def error_rank(error: RawError) -> tuple[int, int, int]:
