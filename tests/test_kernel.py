@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -391,6 +392,9 @@ def compiled(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     shared = Path("/dev/shm")
     before = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
     yield _kernel
+    for thread in threading.enumerate():
+        if thread.name == "civicgen-cleanup":  # the chunked scan removes its files meanwhile
+            thread.join()
     after = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
     assert after <= before, f"left behind: {sorted(after - before)}"
 

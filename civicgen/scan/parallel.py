@@ -25,6 +25,8 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -130,8 +132,9 @@ class Chunked:
             if any(part is None for part in parts):  # a chunk is not UTF-8
                 return self.single()
             return Merge(self, head, ranges, parts, primary).result()
-        finally:
-            remove_keys(parts)
+        finally:  # the files go in the background (freeing their memory takes a while);
+            # a thread that is not a daemon: the interpreter waits for it before it exits
+            threading.Thread(target=remove_keys, args=(parts,), name="civicgen-cleanup").start()
 
     def single(self) -> ScanResult:
         return _kernel.scan_buffer(self.data, self.plan, self.mapped)
@@ -204,6 +207,7 @@ class Chunked:
                 self.groups = merged.groups()
                 return ranges, parts, None
             futures = primary_moves(pool, self.plan, until_format_error(parts), self.workers)
+            handed_over(futures)
             self.groups = merged.groups(handing_over=True)  # as workers look keys up
             return ranges, parts, union_moves(future.result() for future in futures)
         finally:
@@ -281,6 +285,13 @@ class Chunked:
             cuts.append(cut)
             last = cut
         return cuts
+
+
+def handed_over(futures: list[Any]) -> None:
+    """Wait (a few milliseconds) until the pool's threads have passed the tasks on: they need
+    the interpreter, which a long merge here would hold."""
+    while not all(future.running() or future.done() for future in futures):
+        time.sleep(0.0002)
 
 
 def quoted_before(future: Any, futures: list[Any]) -> bool:
