@@ -845,13 +845,25 @@ def check_plan(field, int kind, str name, rule):
 cdef double LOG_GAMMA = partials.LOG_GAMMA
 
 
+cdef tuple decode_key(const char* p, Py_ssize_t size):
+    """A group key's texts from its bytes (each a 4-byte length, then UTF-8)."""
+    cdef Py_ssize_t at = 0
+    cdef int32_t length
+    parts = []
+    while at < size:
+        memcpy(&length, p + at, 4)
+        parts.append(PyUnicode_DecodeUTF8(p + at + 4, length, NULL))
+        at += 4 + length
+    return tuple(parts)
+
+
 @cython.final
 cdef class GroupAcc:
     """The partial states of one GroupBy, in C: per group rows, then per measure
     count, sum, minimum, maximum, missing (as partials.new_group, without the sketch)."""
 
-    cdef KeySet index
-    cdef list keys, sketches
+    cdef KeySet index  # the groups' keys as bytes, entry g for group g
+    cdef list sketches
     cdef int nk, nm
     cdef int* kidx
     cdef Py_ssize_t* kcut
@@ -862,7 +874,6 @@ cdef class GroupAcc:
 
     def __cinit__(self, group_by):
         self.index = KeySet()
-        self.keys = []
         self.sketches = []
         self.nk = len(group_by.keys)
         self.nm = len(group_by.measures)
@@ -887,7 +898,8 @@ cdef class GroupAcc:
         free(self.midx)
         free(self.acc)
 
-    cdef int64_t add(self, tuple key) except -1:
+    cdef int64_t add(self) except -1:
+        """A new group (its key is the index's entry of the same number), its state empty."""
         cdef double* g
         cdef Py_ssize_t m
         if self.n == self.cap:
@@ -904,9 +916,6 @@ cdef class GroupAcc:
             g[3 + 5 * m] = float("inf")
             g[4 + 5 * m] = -float("inf")
             g[5 + 5 * m] = 0
-        if key:
-            PyObject_GC_UnTrack(<void*>key)  # a tuple of str: never in a cycle (see groups)
-        self.keys.append(key)
         if self.quantiles:
             self.sketches.append([{} for _ in range(self.nm)])
         self.n += 1
@@ -927,9 +936,10 @@ cdef class GroupAcc:
         return 0
 
     def dump(self) -> tuple:
-        """The partial states compactly (C doubles as bytes): to send between processes."""
+        """The partial states compactly (keys as bytes, C doubles as bytes): to send between
+        processes."""
         acc = PyBytes_FromStringAndSize(<char*>self.acc, self.n * self.stride * sizeof(double))
-        return self.index.dumps(), self.keys, acc, self.sketches if self.quantiles else None
+        return self.index.dumps(), self.collapsed, acc, self.sketches if self.quantiles else None
 
     def absorb(self, dump) -> None:
         """Add the groups of a later chunk's dump, as partials.merge_groups adds them."""
@@ -939,9 +949,9 @@ cdef class GroupAcc:
         cdef const double* src = <const double*>PyBytes_AS_STRING(dump[2])
         cdef Py_ssize_t g, count, klen
         cdef int64_t gid
-        keys, sketches = dump[1], dump[3]
-        count = len(keys)
-        if self.limit and keys == [()] and not self.collapsed:
+        collapsed, sketches = dump[1], dump[3]
+        count = 1 if collapsed else len(entry_bytes) // sizeof(Entry)
+        if collapsed and not self.collapsed:
             self.collapse()  # the later chunk went past the limit: so does the whole
         for g in range(count):
             if (g & 1023) == 1023:
@@ -952,8 +962,8 @@ cdef class GroupAcc:
             else:
                 klen = (entries[g + 1].off if g + 1 < count else len(arena)) - entries[g].off
                 gid = self.index.insert_hashed(keys_at + entries[g].off, klen, entries[g].hash, self.n)
-            if gid < 0:  # a new group: its state as it is
-                gid = self.add(keys[g])
+            if gid < 0:  # a new group (its key now in the index): its state as it is
+                gid = self.add()
                 memcpy(self.acc + gid * self.stride, src + g * self.stride, self.stride * sizeof(double))
                 if self.quantiles:
                     self.sketches[gid] = sketches[g]
@@ -987,7 +997,6 @@ cdef class GroupAcc:
         for g in range(1, self.n):
             self.merge_into(0, self.acc + g * self.stride, self.sketches[g] if self.quantiles else None)
         self.n = 1
-        self.keys = [()]
         self.sketches = self.sketches[:1]
         self.index = KeySet()
         self.collapsed = True
@@ -1016,8 +1025,16 @@ cdef class GroupAcc:
             PyObject_GC_UnTrack(<void*>measures)
             state = [<int64_t>self.acc[g * self.stride], measures]
             PyObject_GC_UnTrack(<void*>state)
-            result[self.keys[g]] = state
+            result[self.key(g)] = state
         return result
+
+    cdef tuple key(self, Py_ssize_t g):
+        """Group g's key: its cells' texts (() once collapsed), from the index's bytes."""
+        if self.collapsed:
+            return ()
+        key = decode_key(self.index.arena + self.index.entries[g].off, self.index.key_len(g))
+        PyObject_GC_UnTrack(<void*>key)  # a tuple of str: never in a cycle (see groups)
+        return key
 
 
 # the types whose values have canonical bytes (canon): a key of other types is a tuple
@@ -1217,8 +1234,8 @@ cdef class Scan:
         self.data = data
         self.view = data
         self.buf = <const char*>&self.view[0] if self.view.shape[0] else EMPTY
-        self.pos = start
-        self.stop = stop
+        self.stop = max(0, min(stop, self.view.shape[0]))  # never past the data
+        self.pos = max(0, min(start, self.stop))
         self.plan = plan
         d = plan.dialect
         self.delim = ord(d.delimiter)
@@ -1906,22 +1923,12 @@ cdef class Scan:
                 at += 4 + n
             gid = acc.index.insert(self.key, at, acc.n)
             if gid < 0:
-                gid = acc.add(self.decode_key(at))
+                gid = acc.add()
                 if acc.limit and acc.n > acc.limit:
                     acc.collapse()
                     gid = 0
             self.fold(acc, gid)
         return 0
-
-    cdef tuple decode_key(self, Py_ssize_t size):
-        cdef Py_ssize_t at = 0
-        cdef int32_t length
-        parts = []
-        while at < size:
-            memcpy(&length, self.key + at, 4)
-            parts.append(PyUnicode_DecodeUTF8(self.key + at + 4, length, NULL))
-            at += 4 + length
-        return tuple(parts)
 
     cdef int fold(self, GroupAcc acc, int64_t gid) except -1:
         """Mirrors reference.aggregate and partials.add on C doubles."""
