@@ -12,7 +12,7 @@ inherited from the parent) or its largest worker's. Each round runs every engine
 interleaved, so that noise hits all alike; reported: medians (seconds, peak) and min-max seconds.
 Writes benchmarks/RESULTS.md.
 
-    python benchmarks/generate.py && python benchmarks/run.py [100k 1M 5M budget] [--rounds 3]
+    python benchmarks/generate.py && python benchmarks/run.py [100k 1M 5M budget] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -438,6 +438,6 @@ if __name__ == "__main__":
     else:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
         parser.add_argument("labels", nargs="*", choices=LABELS, default=LABELS, metavar="label")
-        parser.add_argument("--rounds", type=int, default=3, help="runs per engine (default 3)")
+        parser.add_argument("--rounds", type=int, default=5, help="runs per engine (default 5)")
         args = parser.parse_args()
         main(args.labels or LABELS, max(1, args.rounds))
