@@ -157,6 +157,14 @@ cdef inline char* grow_bytes(char* buffer, Py_ssize_t* cap, Py_ssize_t need) exc
     return grown
 
 
+cdef inline void* resized(void* items, size_t count, size_t size) except NULL:
+    """items reallocated for count items of size bytes (MemoryError, items kept, if not)."""
+    cdef void* grown = realloc(items, count * size)
+    if grown == NULL:
+        raise MemoryError()
+    return grown
+
+
 @cython.final
 cdef class KeySet:
     """Distinct byte keys, each with the first row (or group number) it was seen at."""
@@ -250,14 +258,10 @@ cdef class KeySet:
         return -1
 
     cdef int append(self, const char* key, Py_ssize_t klen, uint64_t h, int64_t row) except -1:
-        cdef Entry* entries
         self.arena = grow_bytes(self.arena, &self.arena_cap, self.arena_len + klen)
         if self.n == self.cap:
+            self.entries = <Entry*>resized(self.entries, self.cap * 2, sizeof(Entry))
             self.cap *= 2
-            entries = <Entry*>realloc(self.entries, self.cap * sizeof(Entry))
-            if not entries:
-                raise MemoryError()
-            self.entries = entries
         memcpy(self.arena + self.arena_len, key, klen)
         self.entries[self.n].hash = h
         self.entries[self.n].off = self.arena_len
@@ -403,13 +407,9 @@ cdef class KeyIndex:
 
     cdef int put(self, uint64_t s, uint64_t tag, int64_t row) except -1:
         """Add a key at free slot s (as left by next_match)."""
-        cdef int64_t* grown
         if self.n == self.cap:
+            self.rows = <int64_t*>resized(self.rows, self.cap * 2, sizeof(int64_t))
             self.cap *= 2
-            grown = <int64_t*>realloc(self.rows, self.cap * sizeof(int64_t))
-            if not grown:
-                raise MemoryError()
-            self.rows = grown
         if self.n >= MAX_KEYS:
             raise MemoryError("more than 4 billion distinct keys")
         self.rows[self.n] = row
@@ -421,13 +421,9 @@ cdef class KeyIndex:
 
     cdef int reserve(self, Py_ssize_t keys) except -1:
         """Room for about `keys` keys at once: no rehash or copy on the way there."""
-        cdef int64_t* grown
         cdef uint64_t size = self.mask + 1
         if keys > self.cap:
-            grown = <int64_t*>realloc(self.rows, keys * sizeof(int64_t))
-            if not grown:
-                raise MemoryError()
-            self.rows = grown
+            self.rows = <int64_t*>resized(self.rows, keys, sizeof(int64_t))
             self.cap = keys
         while <uint64_t>keys * 8 > size * 5:
             size *= 2
@@ -903,11 +899,8 @@ cdef class GroupAcc:
         cdef double* g
         cdef Py_ssize_t m
         if self.n == self.cap:
+            self.acc = <double*>resized(self.acc, self.cap * 2 * self.stride, sizeof(double))
             self.cap *= 2
-            g = <double*>realloc(self.acc, self.cap * self.stride * sizeof(double))
-            if not g:
-                raise MemoryError()
-            self.acc = g
         g = self.acc + self.n * self.stride
         g[0] = 0
         for m in range(self.nm):
@@ -1086,17 +1079,10 @@ cdef class KeyRows:
         return self.index.insert(key, klen, len(self.values))
 
     cdef int add(self, int64_t number, int64_t row) except -1:
-        cdef int64_t* grown
         if self.n == self.cap:
+            self.key_of_row = <int64_t*>resized(self.key_of_row, self.cap * 2, sizeof(int64_t))
+            self.row_of = <int64_t*>resized(self.row_of, self.cap * 2, sizeof(int64_t))
             self.cap *= 2
-            grown = <int64_t*>realloc(self.key_of_row, self.cap * sizeof(int64_t))
-            if grown:
-                self.key_of_row = grown
-            grown = <int64_t*>realloc(self.row_of, self.cap * sizeof(int64_t))
-            if grown:
-                self.row_of = grown
-            if not self.key_of_row or not self.row_of or not grown:
-                raise MemoryError()
         self.key_of_row[self.n] = number
         self.row_of[self.n] = row
         self.n += 1
@@ -1315,12 +1301,10 @@ cdef class Scan:
     cdef inline int add_cell(self, const char* p, Py_ssize_t n, bint copied) except -1:
         if self.ncells == self.cells_cap:
             self.cells_cap *= 2
-            self.cell_ptr = <const char**>realloc(self.cell_ptr, self.cells_cap * sizeof(char*))
-            self.cell_len = <Py_ssize_t*>realloc(self.cell_len, self.cells_cap * sizeof(Py_ssize_t))
-            self.cell_off = <Py_ssize_t*>realloc(self.cell_off, self.cells_cap * sizeof(Py_ssize_t))
-            self.cell_copied = <bint*>realloc(self.cell_copied, self.cells_cap * sizeof(bint))
-            if not self.cell_ptr or not self.cell_len or not self.cell_off or not self.cell_copied:
-                raise MemoryError()
+            self.cell_ptr = <const char**>resized(self.cell_ptr, self.cells_cap, sizeof(char*))
+            self.cell_len = <Py_ssize_t*>resized(self.cell_len, self.cells_cap, sizeof(Py_ssize_t))
+            self.cell_off = <Py_ssize_t*>resized(self.cell_off, self.cells_cap, sizeof(Py_ssize_t))
+            self.cell_copied = <bint*>resized(self.cell_copied, self.cells_cap, sizeof(bint))
         self.cell_ptr[self.ncells] = p
         self.cell_len[self.ncells] = n
         self.cell_copied[self.ncells] = copied
@@ -1745,18 +1729,10 @@ cdef class Scan:
 
     cdef int defer_key(self, uint64_t tag, int64_t row) except -1:
         cdef Py_ssize_t p = part_of(<uint32_t>tag, self.key_parts), cap
-        cdef uint32_t* tags
-        cdef int64_t* rows
         if self.part_n[p] == self.part_cap[p]:
             cap = max(1024, self.part_cap[p] * 2)
-            tags = <uint32_t*>realloc(self.part_tags[p], cap * sizeof(uint32_t))
-            if tags:
-                self.part_tags[p] = tags
-            rows = <int64_t*>realloc(self.part_rows[p], cap * sizeof(int64_t))
-            if rows:
-                self.part_rows[p] = rows
-            if not tags or not rows:
-                raise MemoryError()
+            self.part_tags[p] = <uint32_t*>resized(self.part_tags[p], cap, sizeof(uint32_t))
+            self.part_rows[p] = <int64_t*>resized(self.part_rows[p], cap, sizeof(int64_t))
             self.part_cap[p] = cap
         self.part_tags[p][self.part_n[p]] = <uint32_t>tag
         self.part_rows[p][self.part_n[p]] = row
@@ -2003,13 +1979,9 @@ cdef class Scan:
         return self
 
     cdef int checkpoint(self, Py_ssize_t offset) except -1:
-        cdef int64_t* grown
         if self.nckpt == self.ckpt_cap:
+            self.ckpt = <int64_t*>resized(self.ckpt, self.ckpt_cap * 2, sizeof(int64_t))
             self.ckpt_cap *= 2
-            grown = <int64_t*>realloc(self.ckpt, self.ckpt_cap * sizeof(int64_t))
-            if not grown:
-                raise MemoryError()
-            self.ckpt = grown
         self.ckpt[self.nckpt] = offset
         self.nckpt += 1
         return 0
