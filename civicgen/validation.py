@@ -21,7 +21,6 @@ from .package import load_records
 from .repo import Source
 from .report import Report
 from .scan import kernel
-from .scan.parallel import scan_csv_parallel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets
@@ -122,6 +121,8 @@ PARALLEL_FROM = 32 << 20  # a file this large is scanned on every core
 def scan_table(data: bytes, plan: TablePlan) -> ScanResult:
     """The scan of a CSV file: in one process, or on every core when the file is large."""
     if len(data) >= PARALLEL_FROM:
+        from .scan.parallel import scan_csv_parallel  # process pools: loaded when needed
+
         return scan_csv_parallel(data, plan)
     return kernel.scan_csv(data, plan)
 
