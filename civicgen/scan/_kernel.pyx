@@ -841,6 +841,13 @@ def check_plan(field, int kind, str name, rule):
 cdef double LOG_GAMMA = partials.LOG_GAMMA
 
 
+cdef inline void let_others_run() noexcept:
+    """Let go of the interpreter for a moment: this process's other threads (a process
+    pool's feeder and result reader) keep going during a long merge."""
+    with nogil:
+        pass
+
+
 cdef tuple decode_key(const char* p, Py_ssize_t size):
     """A group key's texts from its bytes (each a 4-byte length, then UTF-8)."""
     cdef Py_ssize_t at = 0
@@ -948,8 +955,7 @@ cdef class GroupAcc:
             self.collapse()  # the later chunk went past the limit: so does the whole
         for g in range(count):
             if (g & 1023) == 1023:
-                with nogil:  # let this process's other threads run (a pool's result reader)
-                    pass
+                let_others_run()
             if self.collapsed:
                 gid = 0
             else:
@@ -1006,8 +1012,7 @@ cdef class GroupAcc:
         result = {}
         for g in range(self.n):
             if (g & 1023) == 1023:
-                with nogil:  # let this process's other threads run (a pool's feeder)
-                    pass
+                let_others_run()
             measures = []
             for m in range(self.nm):
                 st = self.acc + g * self.stride + 1 + 5 * m
