@@ -383,17 +383,6 @@ cdef class KeyIndex:
         self.slots = NULL
         self.n = self.cap = self.mask = 0
 
-    def dump(self) -> tuple:
-        """(tags as uint32, first rows as int64) in the order the keys were first seen."""
-        cdef bytearray tags = bytearray(self.n * 4)
-        cdef uint32_t* t = <uint32_t*><char*>tags
-        cdef uint64_t i, slot
-        for i in range(self.mask + 1):
-            slot = self.slots[i]
-            if slot:
-                t[<uint32_t>slot - 1] = <uint32_t>(slot >> 32)
-        return bytes(tags), PyBytes_FromStringAndSize(<char*>self.rows, self.n * sizeof(int64_t))
-
     cdef inline Py_ssize_t next_match(self, uint64_t tag, uint64_t* s) noexcept:
         """The next entry with this tag from slot s on (s moves past it), or -1 at a free slot s."""
         cdef uint64_t slot
@@ -560,6 +549,20 @@ cdef struct Num:
     bint negative
 
 
+cdef inline Py_ssize_t read_digits(const char* p, Py_ssize_t i, Py_ssize_t n, uint64_t* m,
+                                   Py_ssize_t* digits) noexcept nogil:
+    """The decimal digits from p[i] on, into m (the significant ones counted in digits):
+    the position after them, or -1 past 19 significant digits."""
+    while i < n and is_digit(p[i]):
+        if m[0] or p[i] != 48:
+            digits[0] += 1
+            if digits[0] > 19:
+                return -1
+        m[0] = m[0] * 10 + <uint64_t>(p[i] - 48)
+        i += 1
+    return i
+
+
 cdef int parse_number(const char* p, Py_ssize_t n, Num* out, bint digits_out=True) noexcept nogil:
     """[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)? with at most 19 digits: 1, else 0.
 
@@ -574,25 +577,18 @@ cdef int parse_number(const char* p, Py_ssize_t n, Num* out, bint digits_out=Tru
     if p[0] == 45 or p[0] == 43:
         neg = p[0] == 45
         i = 1
-    while i < n and is_digit(p[i]):
-        any_digit = True
-        if m or p[i] != 48:
-            digits += 1
-            if digits > 19:
-                return 0
-            m = m * 10 + <uint64_t>(p[i] - 48)
-        i += 1
+    start = i
+    i = read_digits(p, i, n, &m, &digits)
+    if i < 0:
+        return 0
+    any_digit = i > start
     if i < n and p[i] == 46:  # .
-        i += 1
-        while i < n and is_digit(p[i]):
-            any_digit = True
-            frac += 1
-            if m or p[i] != 48:
-                digits += 1
-                if digits > 19:
-                    return 0
-            m = m * 10 + <uint64_t>(p[i] - 48)
-            i += 1
+        start = i + 1
+        i = read_digits(p, start, n, &m, &digits)
+        if i < 0:
+            return 0
+        frac = i - start
+        any_digit = any_digit or frac > 0
     if not any_digit:
         return 0
     if i < n and (p[i] == 101 or p[i] == 69):  # e E
