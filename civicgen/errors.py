@@ -88,6 +88,69 @@ class UnsafePathError(FileError):
     description = "A path points outside the repository or through a link."
 
 
+class GitPathError(UnsafePathError):
+    code = "git-path"
+    title = "Path into .git"
+    description = "A path leads into git's own folder, where credentials and history live."
+
+
+class LinkPathError(UnsafePathError):
+    code = "link-path"
+    title = "Path through a link"
+    description = "A path goes through a symbolic link; links are never followed."
+
+
+class SubmodulePathError(UnsafePathError):
+    code = "submodule-path"
+    title = "Path into a submodule"
+    description = "A path leads into a git submodule, another repository not reviewed here."
+
+
+class LfsPointerError(UnsafePathError):
+    code = "lfs-pointer"
+    title = "Git LFS pointer"
+    description = "A file is a Git LFS pointer; its content lives elsewhere and is never fetched."
+
+
+class RemoteReferenceError(SchemeError):
+    code = "remote-reference"
+    title = "Remote reference"
+    description = (
+        "A profile, $schema, schema or dialect names a URL or another file; "
+        "civicgen reads descriptors whole and never fetches them."
+    )
+
+
+class TooLargeError(FileError):
+    code = "too-large"
+    title = "Too large"
+    description = "A file or a collection is larger than the configured limit."
+
+
+class NestingError(FileError):
+    code = "nesting-too-deep"
+    title = "Nested too deep"
+    description = "JSON or YAML lists and objects are nested deeper than the configured limit."
+
+
+class DuplicateKeyError(FileError):
+    code = "duplicate-key"
+    title = "Duplicate key"
+    description = "A JSON object or YAML mapping names the same key twice."
+
+
+class YamlAliasError(FileError):
+    code = "yaml-alias"
+    title = "YAML alias"
+    description = "A record uses YAML aliases (*name), which can expand without bound."
+
+
+class UntrustedCacheError(FileError):
+    code = "untrusted-cache"
+    title = "Cache in the repository"
+    description = "A scan cache was found inside the repository; it is ignored, never trusted."
+
+
 class EncodingError(FileError):
     code = "encoding-error"
     title = "Encoding error"

@@ -13,6 +13,7 @@ from mkdocs.structure.files import File, Files
 
 from .config import CivicgenConfig
 from .exceptions import CivicgenException
+from .limits import Limits
 from .pipeline import Settings, validate
 from .site.env import make_env
 from .site.pages import render_site
@@ -34,13 +35,14 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return config
         config.extra_css.append(STYLESHEET)
         root = Path(config.config_file_path or ".").resolve().parent
-        settings = Settings(
-            self.config.datasets_dir,
-            self.config.tools_dir,
-            self.config.limit_errors,
-            self.config.cache_dir or None,
-        )
         try:
+            settings = Settings(
+                datasets_dir=self.config.datasets_dir,
+                tools_dir=self.config.tools_dir,
+                limit_errors=self.config.limit_errors,
+                cache_dir=self.config.cache_dir,
+                limits=Limits.from_options(self.config.limits),
+            )
             self.validation = validate([str(root)], settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
