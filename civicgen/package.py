@@ -99,8 +99,31 @@ def read_descriptor(
         return None, [problem_error(problem, path)]
     if not isinstance(descriptor, dict):
         return None, [DescriptorError(note="the descriptor must be a JSON object", path=path)]
-    problems = reference_errors(descriptor, path) + civicgen_errors(descriptor, path)
+    problems = (
+        reference_errors(descriptor, path)
+        + civicgen_errors(descriptor, path)
+        + resource_path_errors(descriptor, path)
+    )
     return descriptor, problems or frictionless_errors(descriptor, path)
+
+
+def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
+    """Paths that would leave the package's repository, each with its own code (before frictionless)."""
+    folder, errors = posixpath.dirname(path), []
+    resources = descriptor.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        options = resource.get("civicgen") if isinstance(resource, dict) else None
+        records = options.get("records") if isinstance(options, dict) else None
+        for location in (
+            resource.get("path") if isinstance(resource, dict) else None,
+            records.get("pattern") if isinstance(records, dict) else None,
+        ):
+            if isinstance(location, str) and "://" not in location:
+                try:
+                    clean_path(posixpath.join(folder, location))
+                except UnsafePath as exc:
+                    errors.append(path_error(exc, path, resource=str(resource.get("name") or "")))
+    return errors
 
 
 def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:

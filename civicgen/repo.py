@@ -34,7 +34,7 @@ def clean_path(path: str) -> str:
     """A repo-relative POSIX path, or UnsafePath if it could leave the repository."""
     if CONTROL.search(path):
         raise UnsafePath("a path holds a control character; use plain letters, digits and - _ . /")
-    if "://" in path or path.startswith(("/", "\\", "~")) or (len(path) > 1 and path[1] == ":"):
+    if ":" in path or path.startswith(("/", "\\", "~")):  # URLs, drives (C:), absolute, home
         raise UnsafePath(f'"{path}" is not a path inside the repository')
     normal = posixpath.normpath(path.replace("\\", "/"))
     if normal == ".." or normal.startswith("../"):
