@@ -26,7 +26,6 @@ class Limits:
     nesting: int = 64  # depth of JSON or YAML nesting
     yaml_aliases: int = 0  # YAML aliases (*name) in a record; records need none
     records: int = 100_000  # record files in one collection
-    history: int = 5000  # commits walked for a dataset's history
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Limits:

@@ -61,7 +61,11 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
-        for output in render_site(env, self.validation, self.config.preview_rows):
+        try:
+            outputs = render_site(env, self.validation, self.config.preview_rows)
+        except CivicgenException as exc:
+            raise PluginError(str(exc)) from exc
+        for output in outputs:
             existing = files.get_file_from_path(output.uri)
             if existing is not None:
                 files.remove(existing)  # a generated page replaces a hand-written placeholder

@@ -113,7 +113,12 @@ class Revision:
         try:
             self.commit = repository.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError) as exc:
-            raise CivicgenException(f'"{rev}" is not a revision of this repository') from exc
+            shallow = (
+                " (this is a shallow clone: git fetch --unshallow)" if repository.is_shallow else ""
+            )
+            raise CivicgenException(
+                f'"{rev}" is not a revision of this repository{shallow}'
+            ) from exc
         self.rev = rev
         self.root = Path(repository.workdir or repository.path).resolve()
 
@@ -255,17 +260,31 @@ def changed_paths(
 
 
 def folder_log(root: str | Path, folder: str, limit: int = 50, walk: int = 5000) -> list[Change]:
-    """The commits (newest first, first parents) that changed anything under folder."""
+    """The commits (newest first, first parents, at most walk of them) that changed folder.
+
+    A shallow clone gives the history it has; a damaged object is a CivicgenException.
+    """
     repository = find_repository(root)
     if repository is None or repository.head_is_unborn:
         return []
+    try:
+        return changes_of(repository, folder, limit, walk)
+    except (KeyError, ValueError, pygit2.GitError) as exc:
+        raise CivicgenException(
+            f"the history of {folder} cannot be read: a git object is missing or damaged "
+            f"({exc}); run git fsck, or fetch the full history (git fetch --unshallow)"
+        ) from exc
+
+
+def changes_of(repository: pygit2.Repository, folder: str, limit: int, walk: int) -> list[Change]:
     changes: list[Change] = []
     walker = repository.walk(repository.head.target, pygit2.enums.SortMode.TIME)
     walker.simplify_first_parent()
     for number, commit in enumerate(walker):
         if number >= walk or len(changes) >= limit:
             break
-        before = entry_id(commit.parents[0].tree, folder) if commit.parents else None
+        parents = commit.parents if commit.parent_ids else []
+        before = entry_id(parents[0].tree, folder) if parents else None
         if entry_id(commit.tree, folder) != before:
             changes.append(
                 Change(

@@ -94,7 +94,9 @@ def test_hostile_record_pattern_into_git_is_refused(portal: Path) -> None:
     assert flat == [["datasets/proposals/datapackage.json", "git-path"]]
 
 
-@pytest.mark.parametrize("path", ["data/read\u0000ings.csv", "data/read\nings.csv", "data/\x1b[31m.csv"])
+@pytest.mark.parametrize(
+    "path", ["data/read\u0000ings.csv", "data/read\nings.csv", "data/\x1b[31m.csv"]
+)
 def test_hostile_control_characters_in_a_path(portal: Path, path: str) -> None:
     set_readings_path(portal, path)
     report = validate([str(portal)]).report
@@ -145,7 +147,7 @@ def test_hostile_submodule_in_a_revision(portal: Path) -> None:
         "refs/heads/hostile", author, author, "submodule", root.write(), [repository.head.target]
     )
     report = validate([str(portal)], rev="hostile").report
-    assert [c for c, in report.flatten(["code"])] == ["submodule-path", "submodule-path"]
+    assert [c for (c,) in report.flatten(["code"])] == ["submodule-path", "submodule-path"]
 
 
 def test_hostile_lfs_pointer_is_refused(portal: Path) -> None:
@@ -243,7 +245,7 @@ def edit_descriptor(portal: Path, change) -> None:
 def test_hostile_remote_references_are_refused(portal: Path, change) -> None:
     edit_descriptor(portal, change)
     report = validate([str(portal)]).report  # pytest-socket fails the test on any connection
-    assert [c for c, in report.flatten(["code"])] == ["remote-reference"]
+    assert [c for (c,) in report.flatten(["code"])] == ["remote-reference"]
 
 
 def test_standard_profiles_are_accepted(portal: Path) -> None:
@@ -265,7 +267,9 @@ def test_hostile_duplicate_key_in_a_descriptor(portal: Path) -> None:
 
 
 def test_hostile_duplicate_key_in_a_record(portal: Path) -> None:
-    replace_in(portal / TOOL, "licence: AGPL-3.0-or-later", "licence: MIT\nlicence: AGPL-3.0-or-later")
+    replace_in(
+        portal / TOOL, "licence: AGPL-3.0-or-later", "licence: MIT\nlicence: AGPL-3.0-or-later"
+    )
     [[path, code, line]] = validate([str(portal)]).report.flatten(["path", "code", "line"])
     assert (path, code, line) == (TOOL, "duplicate-key", 8)
 
@@ -288,7 +292,9 @@ def test_hostile_deep_json_nesting(portal: Path) -> None:
 
 
 def test_hostile_deep_yaml_nesting(portal: Path) -> None:
-    (portal / "tools-catalog/deep.yaml").write_text("name: x\nextra: " + "[" * 50_000 + "]" * 50_000)
+    (portal / "tools-catalog/deep.yaml").write_text(
+        "name: x\nextra: " + "[" * 50_000 + "]" * 50_000
+    )
     assert codes(portal) == [["tools-catalog/deep.yaml", "nesting-too-deep"]]
 
 
@@ -360,7 +366,9 @@ def test_hostile_records_option_of_the_wrong_type(portal: Path, records: object)
 
 
 def test_hostile_unknown_limit_is_a_usage_error(portal: Path, caplog) -> None:
-    replace_in(portal / "mkdocs.yml", "preview_rows: 10", "preview_rows: 10\n      limits: {rows: 5}")
+    replace_in(
+        portal / "mkdocs.yml", "preview_rows: 10", "preview_rows: 10\n      limits: {rows: 5}"
+    )
     assert 'unknown limit "rows"' in refused_build(portal, caplog)
 
 
