@@ -19,6 +19,7 @@ from .limits import Limits
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SURROGATE = re.compile("[\ud800-\udfff]")
 OPENERS, CLOSERS = frozenset("[{"), frozenset("]}")
+NESTING_MARKS = "[{-:?"  # each level of YAML nesting needs one of these
 JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
 
 
@@ -107,6 +108,8 @@ def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
 
 def check_yaml_events(text: str, limits: Limits) -> None:
     """Measure nesting and count aliases from the event stream, before any node is built."""
+    if "*" not in text and sum(text.count(c) for c in NESTING_MARKS) < limits.nesting:
+        return  # no alias, and too few marks to open that many levels: nothing to measure
     depth, aliases = 0, 0
     try:
         for event in yaml.parse(text, Loader=Loader):

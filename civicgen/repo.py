@@ -64,6 +64,7 @@ class WorkTree:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
+        self.safe_folders: set[str] = {""}  # folders checked: no link, no submodule on the way
 
     def describe(self) -> str:
         return "work tree"
@@ -71,17 +72,28 @@ class WorkTree:
     def full_path(self, path: str) -> Path:
         """The file on disk, refused if any part of the way is a link or a submodule."""
         relative = clean_path(path)
-        full = self.root
-        for part in relative.split("/") if relative else []:
-            full = full / part
-            if full.is_symlink():
-                raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
-            if full.is_dir() and (full / ".git").exists():
-                raise SubmodulePath(
-                    f'"{path}" is inside a git submodule, which is not reviewed with this '
-                    "repository; copy the files into the repository"
-                )
+        folder = posixpath.dirname(relative)
+        if folder not in self.safe_folders:
+            self.check_folder(folder, path)
+        full = self.root / relative
+        if relative and full.is_symlink():
+            raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
         return full
+
+    def check_folder(self, folder: str, path: str) -> None:
+        """Refuse a folder reached through a link, or inside a submodule (a nested .git)."""
+        parent = posixpath.dirname(folder)
+        if parent not in self.safe_folders:
+            self.check_folder(parent, path)
+        full = self.root / folder
+        if full.is_symlink():
+            raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
+        if (full / ".git").exists():
+            raise SubmodulePath(
+                f'"{path}" is inside a git submodule, which is not reviewed with this '
+                "repository; copy the files into the repository"
+            )
+        self.safe_folders.add(folder)
 
     def read(self, path: str, limit: int | None = None) -> bytes:
         full = self.full_path(path)
