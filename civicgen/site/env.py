@@ -20,9 +20,12 @@ ALLOWED_TAGS = {
 SAFE_SCHEMES = ("https://", "http://", "mailto:")
 
 
+MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+
+
 def render_markdown(text: str | None) -> Markup:
     """Untrusted Markdown to sanitised HTML: no scripts, styles, images, frames or odd links."""
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    html = MARKDOWN.reset().convert(text or "")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
                       url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
     return Markup(clean.replace("<h1>", "<h2>").replace("</h1>", "</h2>"))
