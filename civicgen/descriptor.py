@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import CivicError, DescriptorError, ProfileError, RemoteReferenceError
+from .errors import (
+    CivicError,
+    CompressionError,
+    DescriptorError,
+    ProfileError,
+    RemoteReferenceError,
+)
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -18,6 +24,7 @@ OFFICIAL_PROFILE_PREFIXES = (
     "https://datapackage.org/profiles/",
     "https://specs.frictionlessdata.io/schemas/",
 )
+COMPRESSED = (".gz", ".zip", ".bz2", ".xz", ".zst", ".lz4", ".7z")
 REFERENCES = ("profile", "$schema")  # a name or a well-known URL, never fetched
 INLINE_ONLY = ("schema", "dialect")  # must be objects written in the descriptor
 
@@ -46,6 +53,7 @@ def reference_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
             e for key in REFERENCES if (e := profile_error(resource.get(key), key, path, name))
         )
         errors.extend(inline_error(resource, key, path, name) for key in INLINE_ONLY)
+        errors.append(compression_error(resource, path, name))
         schema = resource.get("schema")
         if isinstance(schema, dict):
             errors.extend(
@@ -74,6 +82,18 @@ def inline_error(resource: dict[str, Any], key: str, path: str, name: str) -> Ci
         "civicgen never reads it from another address or file"
     )
     return RemoteReferenceError(note=note, path=path, resource=name, field_name=key)
+
+
+def compression_error(resource: dict[str, Any], path: str, name: str) -> CivicError | None:
+    location = resource.get("path")
+    compressed = isinstance(location, str) and location.lower().endswith(COMPRESSED)
+    if not compressed and resource.get("compression") in (None, "", "no"):
+        return None
+    note = (
+        f'resource "{name}" is compressed; civicgen reads data files uncompressed, so that '
+        "their size is known before reading: commit the CSV itself (git compresses it already)"
+    )
+    return CompressionError(note=note, path=path, resource=name)
 
 
 # --- the civicgen property -----------------------------------------------------------------

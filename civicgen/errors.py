@@ -181,6 +181,14 @@ class UntrustedCacheError(FileError):
     fix = "Delete the folder from the repository; caches live in the user's cache folder."
 
 
+class CompressionError(FileError):
+    code = "compression-error"
+    title = "Compressed file"
+    description = "A resource is compressed; civicgen reads data files uncompressed, within limits."
+    example = 'datasets/budget/datapackage.json: resource "budget" is compressed (budget.csv.gz)'
+    fix = "Commit the CSV uncompressed: git already compresses what it stores."
+
+
 class EncodingError(FileError):
     code = "encoding-error"
     title = "Encoding error"

@@ -253,6 +253,20 @@ def test_standard_profiles_are_accepted(portal: Path) -> None:
     assert codes(portal) == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["resources"][1].update(path="data/readings.csv.gz"),
+        lambda d: d["resources"][1].update(compression="gz"),
+        lambda d: d["resources"][1].update(path="data/readings.zip", compression="zip"),
+    ],
+    ids=["gz-path", "compression", "zip"],
+)
+def test_hostile_compressed_resources_are_refused(portal: Path, change) -> None:
+    edit_descriptor(portal, change)
+    assert [c for (c,) in validate([str(portal)]).report.flatten(["code"])] == ["compression-error"]
+
+
 # --- parsers within limits ----------------------------------------------------------------
 
 PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
