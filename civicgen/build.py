@@ -299,6 +299,9 @@ def run_mkdocs(config_path: Path, staging: Path, strict: bool, collector: ErrorC
         mkdocs_build(config)
     except TemplateError as exc:
         raise template_fault(exc) from exc
+    except UnicodeDecodeError as exc:
+        reasons = "; ".join(m.strip().splitlines()[0] for m in collector.messages[-1:])
+        raise BuildFault(f"{reasons or exc}; save the file as UTF-8 text") from exc
     except (ConfigurationError, PluginError, Abort) as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, TemplateError):
