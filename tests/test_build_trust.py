@@ -136,6 +136,31 @@ def test_hostile_ssti_in_theme_override(
     assert_untouched(site, before)
 
 
+@pytest.mark.parametrize("name", ["lipsum-globals", "subclasses-popen"])
+def test_hostile_ssti_in_mkdocs_theme_override(
+    name: str, portal: Path, old_site: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """theme/main.html is rendered by MkDocs' environment: `civicgen build` sandboxes it too."""
+    site, before = old_site
+    marker = tmp_path / "pwned"
+    (portal / "theme/main.html").write_text(
+        '{% extends "base.html" %}{% block content %}'
+        f"{payload(name, marker)}{{{{ super() }}}}{{% endblock %}}\n"
+    )
+    assert_refused(cli_build(portal), "theme/main.html", "a template may not do")
+    assert not marker.exists()
+    assert_untouched(site, before)
+
+
+def test_an_honest_mkdocs_theme_override_still_works(portal: Path) -> None:
+    (portal / "theme/main.html").write_text(
+        '{% extends "base.html" %}{% block extrahead %}'
+        '<meta name="city" content="{{ config.site_name }}">{% endblock %}\n'
+    )
+    html = (build_site(portal / "mkdocs.yml") / "index.html").read_text()
+    assert '<meta name="city" content="Madrid (example city) · civicgen">' in html
+
+
 def test_hostile_ssti_stops_the_build_through_the_api(
     portal: Path, old_site: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -107,18 +107,21 @@ class PortalSandbox(ImmutableSandboxedEnvironment):
 
 
 class ThemeLoader(FileSystemLoader):
-    """Override templates from one folder: plain files inside it, never through a link."""
+    """Templates from folders (the first that has one wins): plain files inside them,
+    never reached through a link."""
 
-    def __init__(self, folder: Path) -> None:
-        super().__init__(str(folder))
-        self.folder = folder
+    def __init__(self, *folders: Path) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.folders = folders
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
-        path = self.folder.joinpath(*split_template_path(template))
-        if not os.path.lexists(path):
-            raise TemplateNotFound(template)
-        check_plain_file(self.folder, path)
-        return super().get_source(environment, template)
+        pieces = split_template_path(template)
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if os.path.lexists(path):
+                check_plain_file(folder, path)
+                return super().get_source(environment, template)
+        raise TemplateNotFound(template)
 
 
 def check_plain_file(folder: Path, path: Path) -> None:
@@ -136,6 +139,23 @@ def check_plain_file(folder: Path, path: Path) -> None:
 
 def refuse(path: Path, why: str) -> NoReturn:
     raise SecurityError(f"{path} {why}")
+
+
+def sandboxed(env: Environment) -> Environment:
+    """MkDocs' theme environment (mkdocs-material and the theme folder's overrides) remade
+    as the same sandbox: same template folders, extensions, filters, tests and globals."""
+    folders = [Path(p) for p in getattr(env.loader, "searchpath", [])]
+    box = PortalSandbox(
+        loader=ThemeLoader(*folders) if folders else env.loader,
+        autoescape=env.autoescape,
+        extensions=list(env.extensions),
+        auto_reload=False,
+    )
+    box.filters.update(env.filters)
+    box.tests.update(env.tests)
+    box.globals.update({k: v for k, v in env.globals.items() if k != "range"})
+    box.policies.update(env.policies)
+    return box
 
 
 def make_env(theme_dir: Path | None = None) -> Environment:
