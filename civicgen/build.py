@@ -265,8 +265,20 @@ def config_fault(exc: Exception, collector: ErrorCollector, config_file: Path) -
 # --- the build ---------------------------------------------------------------------------
 
 
+def check_target(target: Path, root: Path) -> None:
+    """SiteNotWritable for a site folder whose swap would replace the portal or a file."""
+    if target == root or target in root.parents or root / ".git" in (target, *target.parents):
+        raise SiteNotWritable(
+            f"{target} holds the portal's own files; a build replaces its site folder "
+            "entirely, so choose an empty or a site folder with --site-dir"
+        )
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise SiteNotWritable(f"{target} is not a folder; choose a folder with --site-dir")
+
+
 def prepare_target(config_path: Path, site_dir: str | Path | None) -> Path:
     target = Path(site_dir).resolve() if site_dir else config_path.parent / "site"
+    check_target(target, config_path.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

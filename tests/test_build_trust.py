@@ -365,6 +365,31 @@ def test_hostile_site_folder_under_a_file(portal: Path) -> None:
     assert (portal / "mkdocs.yml").is_file()
 
 
+@pytest.mark.parametrize("site_dir", [".", "..", ".git", ".git/site"])
+def test_hostile_site_dir_over_the_portal(portal: Path, site_dir: str) -> None:
+    """A swap into these would replace the repository itself: refused before any write."""
+    before = sorted(p.name for p in portal.iterdir())
+    head = (portal / ".git/HEAD").read_text()
+    assert_refused(cli_build(portal, "--site-dir", site_dir), "holds the portal's own files")
+    assert sorted(p.name for p in portal.iterdir()) == before
+    assert (portal / ".git/HEAD").read_text() == head
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_hostile_site_that_is_not_a_folder(portal: Path, tmp_path: Path, kind: str) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    if kind == "file":
+        (portal / "site").write_text("not a site")
+    else:
+        (portal / "site").symlink_to(elsewhere)
+    with pytest.raises(SiteNotWritable):
+        build_site(portal / "mkdocs.yml")
+    assert (elsewhere / "keep.txt").read_text() == "mine"
+    assert (portal / "site").is_symlink() or (portal / "site").read_text() == "not a site"
+
+
 def test_hostile_invalid_data_leaves_no_staging_folder(
     portal: Path, old_site: tuple[Path, dict[str, str]]
 ) -> None:
