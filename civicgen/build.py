@@ -45,22 +45,32 @@ class BuildFault(CivicgenException):
 
 
 class SiteConfigError(BuildFault):
+    """mkdocs.yml is not YAML, holds a code-running tag, or names a missing plugin or theme."""
+
     code = "site-config"
 
 
 class ThemeTemplateError(BuildFault):
+    """A theme template was refused by the sandbox (internals, mutation, a link) or is broken."""
+
     code = "theme-template"
 
 
 class SiteNotWritable(BuildFault):
+    """The site folder cannot be written, or replacing it would replace the portal itself."""
+
     code = "site-not-writable"
 
 
 class DiskFull(BuildFault):
+    """No space left, a quota, or a file size limit, while writing the site."""
+
     code = "disk-full"
 
 
 class BuildBusy(BuildFault):
+    """Another build of the same site kept the lock for LOCK_TIMEOUT seconds."""
+
     code = "build-busy"
 
 
@@ -80,10 +90,18 @@ ConfigCheckLoader.add_constructor("!relative", ignore_tag)
 ConfigCheckLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", ignore_tag)
 
 
-def check_config_file(path: Path) -> None:
-    """SiteConfigError if mkdocs.yml is not YAML or holds a tag that would run code."""
+def check_config_file(path: Path, depth: int = 0) -> None:
+    """SiteConfigError if mkdocs.yml (or a file it INHERITs) is not YAML or holds a tag
+    that would run code."""
+    config = read_config(path)
+    parent = config.get("INHERIT") if isinstance(config, dict) else None
+    if isinstance(parent, str) and depth < 5:
+        check_config_file((path.parent / parent).resolve(), depth + 1)
+
+
+def read_config(path: Path) -> Any:
     try:
-        yaml.load(path.read_bytes(), Loader=ConfigCheckLoader)  # noqa: S506 (safe loader)
+        return yaml.load(path.read_bytes(), Loader=ConfigCheckLoader)  # noqa: S506 (safe loader)
     except OSError as exc:
         raise SiteConfigError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     except yaml.constructor.ConstructorError as exc:

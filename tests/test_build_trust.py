@@ -236,6 +236,21 @@ def test_hostile_mkdocs_yml_python_tag_runs_nothing(
     assert_untouched(site, before)
 
 
+def test_hostile_inherited_config_python_tag_runs_nothing(
+    portal: Path, old_site: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    site, before = old_site
+    marker = tmp_path / "pwned"
+    (portal / "content/base.yml").write_text(
+        f'extra:\n  x: !!python/object/apply:os.system ["touch {marker}"]\n'
+    )
+    text = (portal / "mkdocs.yml").read_text()
+    (portal / "mkdocs.yml").write_text("INHERIT: content/base.yml\n" + text)
+    assert_refused(cli_build(portal), "base.yml, line 2", "would run code")
+    assert not marker.exists()
+    assert_untouched(site, before)
+
+
 def test_hostile_broken_mkdocs_yml_is_one_line(
     portal: Path, old_site: tuple[Path, dict[str, str]]
 ) -> None:
