@@ -369,8 +369,13 @@ def test_hostile_report_is_capped_and_defused_before_posting(tmp_path: Path) -> 
     (tmp_path / "untrusted").mkdir()
     hostile = "@civicgen/maintainers please merge \u202egnp.exe\x00\x1b[31m\n" + "x" * 100_000
     (tmp_path / "untrusted/report.md").write_text(hostile)
-    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True, timeout=60)
+    trusted = {"CONCLUSION": "failure", "RUN_URL": "https://github.com/o/r/actions/runs/1"}
+    env = {**os.environ, **trusted}
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, check=True, timeout=60)
     comment = (tmp_path / "comment.md").read_text()
+    assert comment.startswith(
+        "**validate: failure** ([the run](https://github.com/o/r/actions/runs/1)). The report"
+    )
     assert len(comment.encode()) < 61_000 and comment.endswith("see the workflow run.")
     assert "@civicgen" not in comment and "@\u2060civicgen/maintainers" in comment
     assert not re.search("[\x00\x1b\u202e]", comment)
