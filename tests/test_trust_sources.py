@@ -391,3 +391,40 @@ def test_validate_of_a_refused_path_exits_1(portal: Path) -> None:
     set_readings_path(portal, "../../.git/config")
     status, output = run_cli(portal, "validate")
     assert status == 1 and "git-path" not in output and ".git" in output and SECRET not in output
+
+
+# --- every profile option of the wrong shape: an error, never a traceback ---------------------
+
+
+def option_paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Every key path below value (the first three items of each list)."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += option_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found += option_paths(item, (*prefix, index))
+    return found
+
+
+@pytest.mark.parametrize("package", ["madrid-budget", "air-quality"])
+def test_hostile_profile_options_of_every_wrong_shape(portal: Path, package: str) -> None:
+    from civicgen.stats.profiles import derive_all
+
+    path = portal / "datasets" / package / "datapackage.json"
+    original = json.loads(path.read_text())
+    tried = 0
+    for where in option_paths(original["civicgen"], ("civicgen",)):
+        for wrong in ([{}], "x", {"a": []}, -1):
+            descriptor = json.loads(json.dumps(original))
+            target = descriptor
+            for key in where[:-1]:
+                target = target[key]
+            target[where[-1]] = wrong
+            path.write_text(json.dumps(descriptor))
+            validation = validate([str(path.parent)], Settings(cache_dir=None))
+            if validation.report.valid:
+                derive_all(validation)  # a shape the statistics accept must not break them
+            tried += 1
+    assert tried > 40
