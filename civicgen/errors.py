@@ -262,6 +262,37 @@ class UniqueError(CellError):
     description = "A value of a field marked unique appears twice."
 
 
+# --- CSV records over the scan's limits (scan/plan.py Limits) ---------------------------
+
+
+class CellTooLargeError(CellError):
+    code = "cell-too-large"
+    title = "Cell too large"
+    description = (
+        "A CSV cell holds more bytes than the limit (1 MiB unless configured), for example a "
+        "whole document pasted into one cell or a quote that is never closed; shorten it, or "
+        "publish long text as a file of its own."
+    )
+
+
+class RowTooLargeError(RowError):
+    code = "row-too-large"
+    title = "Row too large"
+    description = (
+        "A CSV row holds more bytes than the limit (8 MiB unless configured), for example a "
+        "file with no line breaks; check the line endings, or split the row."
+    )
+
+
+class TooManyCellsError(RowError):
+    code = "too-many-cells"
+    title = "Too many cells"
+    description = (
+        "A CSV row has more cells than the limit (16,384, a spreadsheet's most columns, "
+        "unless configured), for example a wrong delimiter; check the delimiter in the dialect."
+    )
+
+
 def all_error_classes() -> list[type[CivicError]]:
     """Every error class, in a stable order (for the generated catalog)."""
     found: list[type[CivicError]] = []

@@ -55,12 +55,36 @@ class GroupBy(NamedTuple):
     limit: int = 0
 
 
+MAX_CELL_BYTES = (
+    1 << 20
+)  # 1 MiB: a detailed district polygon as GeoJSON fits; a pasted file does not
+MAX_ROW_BYTES = 8 << 20  # 8 MiB: a few large cells in one row
+MAX_CELLS = 16_384  # the most columns a spreadsheet (Excel, LibreOffice Calc) can hold
+
+
+class Limits(NamedTuple):
+    """How large a CSV record may be; a record over a limit is one error, never kept.
+
+    Sizes are UTF-8 bytes of the cells' values (quotes and delimiters not counted):
+    max_cell_bytes for one cell, max_row_bytes for all the cells of a record together;
+    max_cells counts a record's cells. A data row over a limit is reported and skipped
+    (the scan goes on with the next row); a header row over a limit ends the file's scan.
+    The reason for a record is the first that holds of: too many cells, a cell too large
+    (the first, from the left), the row too large.
+    """
+
+    max_cell_bytes: int = MAX_CELL_BYTES
+    max_row_bytes: int = MAX_ROW_BYTES
+    max_cells: int = MAX_CELLS
+
+
 class TablePlan(NamedTuple):
     fields: tuple[FieldPlan, ...]
     dialect: Dialect
     primary_key: tuple[int, ...]  # 0-based field indexes
     key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
     aggregates: tuple[GroupBy, ...] = ()
+    limits: Limits = Limits()
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -108,8 +132,14 @@ def compile_plan(
     resource: dict[str, Any],
     key_sets: list[list[str]] | None = None,
     aggregates: tuple[GroupBy, ...] = (),
+    *,
+    max_cell_bytes: int = MAX_CELL_BYTES,
+    max_row_bytes: int = MAX_ROW_BYTES,
+    max_cells: int = MAX_CELLS,
 ) -> TablePlan:
-    """Plan a resource's table; key_sets lists the field groups other tables refer to."""
+    """Plan a resource's table; key_sets lists the field groups other tables refer to.
+
+    max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (Limits)."""
     schema = resource.get("schema") or {}
     missing = tuple(schema.get("missingValues", [""]))
     fields = tuple(field_plan(f, missing) for f in schema.get("fields") or [])
@@ -117,4 +147,5 @@ def compile_plan(
     index = {name: i for i, name in enumerate(names)}
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
-    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates)
+    limits = Limits(int(max_cell_bytes), int(max_row_bytes), int(max_cells))
+    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits)
