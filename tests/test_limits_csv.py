@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import pygit2
 import pytest
-from conftest import ROOT, compiled_kernel_skip_reason
+from conftest import ROOT, commit_all, compiled_kernel_skip_reason
 from test_frictionless import f
 from test_kernel import codes, plan_of, scan_both
 
@@ -346,3 +346,21 @@ def test_hostile_validate_api_reports_limits(tmp_path: Path) -> None:
     message = report.errors[0].message
     assert "2,097,152 bytes, more than the 1,048,576 a cell may hold" in message
     assert len(message) < 400
+
+
+def test_hostile_giant_cell_is_never_published(portal: Path) -> None:
+    """A 3 MiB cell in the example city's budget: the build stops on one error, and no page,
+    download or search index holds the cell."""
+    table = portal / "datasets/madrid-budget/data/programas.csv"
+    text = table.read_text(encoding="utf-8")
+    assert "ENDEUDAMIENTO" in text
+    table.write_text(text.replace("ENDEUDAMIENTO", "G" * (3 * MiB), 1), encoding="utf-8")
+    commit_all(portal, "A giant cell")
+    done = subprocess.run(
+        ["mkdocs", "build", "-d", "out"], cwd=portal, capture_output=True, timeout=300, check=False
+    )
+    assert done.returncode == 1
+    assert b'programas.csv, row 2, field "DESCRIPCION PROGRAMA" (2): this cell holds' in done.stderr
+    assert b"G" * 81 not in done.stderr + done.stdout and len(done.stderr) < 20_000
+    published = [p for p in (portal / "out").rglob("*") if p.is_file()]
+    assert not any(b"G" * 81 in p.read_bytes() for p in published)
