@@ -22,7 +22,7 @@ from test_frictionless import frictionless_flat, sort_key, write_package
 from test_kernel import compiled, normal  # noqa: F401 (a fixture)
 
 from civicgen.scan import checkers, reference
-from civicgen.scan.plan import Limits, compile_plan, field_plan
+from civicgen.scan.plan import CsvLimits, compile_plan, field_plan
 
 TYPES = ("integer", "number", "string", "boolean", "date", "year")
 VALID: dict[str, st.SearchStrategy[str]] = {
@@ -290,11 +290,11 @@ def messy(draw: st.DrawFn, data: bytes) -> bytes:
 
 
 @st.composite
-def limits(draw: st.DrawFn) -> Limits:
+def limits(draw: st.DrawFn) -> CsvLimits:
     """The default limits, or small ones that the drawn tables cross."""
     if draw(st.booleans()):
-        return Limits()
-    return Limits(draw(st.integers(0, 12)), draw(st.integers(0, 30)), draw(st.integers(0, 6)))
+        return CsvLimits()
+    return CsvLimits(draw(st.integers(0, 12)), draw(st.integers(0, 30)), draw(st.integers(0, 6)))
 
 
 def parsed(data: bytes) -> list[list[str]]:

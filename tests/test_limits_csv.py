@@ -1,7 +1,7 @@
 """CSV records over the scan's limits, and hostile bytes: both kernels, one error each,
 constant memory.
 
-The limits (scan/plan.py Limits) are carried in the plan: a data row over a limit is one
+The limits (scan/plan.py CsvLimits) are carried in the plan: a data row over a limit is one
 error and is skipped, a header row over a limit ends the file's scan. The large cases run
 `civicgen validate` in a subprocess whose address space is capped (RLIMIT_AS), to prove
 that the compiled kernel does not hold a giant cell or row anywhere.
@@ -27,24 +27,24 @@ from test_kernel import codes, plan_of, scan_both
 
 from civicgen.pipeline import Settings, validate
 from civicgen.scan import reference
-from civicgen.scan.plan import MAX_CELL_BYTES, MAX_CELLS, MAX_ROW_BYTES, Limits, compile_plan
+from civicgen.scan.plan import MAX_CELL_BYTES, MAX_CELLS, MAX_ROW_BYTES, CsvLimits, compile_plan
 
 MiB = 1 << 20
 
 
 def limited(fields: list[dict[str, Any]], **limits: int) -> Any:
     """plan_of with some limits set."""
-    return plan_of(fields)._replace(limits=Limits()._replace(**limits))
+    return plan_of(fields)._replace(limits=CsvLimits()._replace(**limits))
 
 
 def test_defaults_and_compile_parameters() -> None:
     plan = compile_plan({"schema": {"fields": [{"name": "a"}]}})
-    assert plan.limits == Limits(1 * MiB, 8 * MiB, 16_384)
+    assert plan.limits == CsvLimits(1 * MiB, 8 * MiB, 16_384)
     assert tuple(plan.limits) == (MAX_CELL_BYTES, MAX_ROW_BYTES, MAX_CELLS)
     plan = compile_plan(
         {"schema": {"fields": [{"name": "a"}]}}, max_cell_bytes=5, max_row_bytes=7, max_cells=2
     )
-    assert plan.limits == Limits(5, 7, 2)
+    assert plan.limits == CsvLimits(5, 7, 2)
 
 
 # --- one error per record, the scan goes on --------------------------------------------
@@ -144,7 +144,7 @@ def test_parallel_scan_with_rows_over_limits(request: pytest.FixtureRequest) -> 
     ]
     data = ("a,b\n" + "\n".join(lines) + "\n").encode()
     plan = plan_of([f("a", "integer"), f("b")], {"primaryKey": ["a"]})
-    plan = plan._replace(limits=Limits(200, 1000, 20))
+    plan = plan._replace(limits=CsvLimits(200, 1000, 20))
     single = _kernel.scan_csv(data, plan)
     assert single.errors == reference.scan_csv(data, plan).errors
     assert {code for _, _, code in codes(single)} == {"cell-too-large", "too-many-cells"}

@@ -1110,7 +1110,7 @@ cdef class KeyRows:
 DEF END_ROW = 0
 DEF END_DATA = -1
 DEF END_ERROR = -2
-# why a record is over the plan's limits (plan.Limits), if it is
+# why a record is over the plan's limits (plan.CsvLimits), if it is
 DEF OVER_NONE = 0
 DEF OVER_CELLS = 1
 DEF OVER_CELL = 2
@@ -1134,7 +1134,7 @@ cdef class Scan:
     cdef Py_ssize_t pos, stop
     cdef char delim, quote
     cdef bint doublequote, skipspace
-    # limits (plan.Limits): a quoted cell keeps at most copy_cell bytes, a record copy_row
+    # limits (plan.CsvLimits): a quoted cell keeps at most copy_cell bytes, a record copy_row
     cdef Py_ssize_t max_cell, max_row, max_cells, copy_cell, copy_row
     cdef int over, fault
     cdef Py_ssize_t over_index, over_size, dropped, dropped_bytes

@@ -62,7 +62,7 @@ MAX_ROW_BYTES = 8 << 20  # 8 MiB: a few large cells in one row
 MAX_CELLS = 16_384  # the most columns a spreadsheet (Excel, LibreOffice Calc) can hold
 
 
-class Limits(NamedTuple):
+class CsvLimits(NamedTuple):
     """How large a CSV record may be; a record over a limit is one error, never kept.
 
     Sizes are UTF-8 bytes of the cells' values (quotes and delimiters not counted):
@@ -84,7 +84,7 @@ class TablePlan(NamedTuple):
     primary_key: tuple[int, ...]  # 0-based field indexes
     key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
     aggregates: tuple[GroupBy, ...] = ()
-    limits: Limits = Limits()
+    limits: CsvLimits = CsvLimits()
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -139,7 +139,7 @@ def compile_plan(
 ) -> TablePlan:
     """Plan a resource's table; key_sets lists the field groups other tables refer to.
 
-    max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (Limits)."""
+    max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (CsvLimits)."""
     schema = resource.get("schema") or {}
     missing = tuple(schema.get("missingValues", [""]))
     fields = tuple(field_plan(f, missing) for f in schema.get("fields") or [])
@@ -147,5 +147,5 @@ def compile_plan(
     index = {name: i for i, name in enumerate(names)}
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
-    limits = Limits(int(max_cell_bytes), int(max_row_bytes), int(max_cells))
+    limits = CsvLimits(int(max_cell_bytes), int(max_row_bytes), int(max_cells))
     return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits)

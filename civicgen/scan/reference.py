@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from ..stats.partials import Group
-from .plan import Dialect, FieldPlan, Limits, TablePlan
+from .plan import CsvLimits, Dialect, FieldPlan, TablePlan
 
 # (row, field_number or 0, code, cell, detail)
 RawError = tuple[int, int, str, str, str]
@@ -280,7 +280,7 @@ def decode(data: bytes, encoding: str) -> tuple[str, RawError | None]:
 def csv_rows(text: str, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for each logical CSV row; the header is row 1.
 
-    Cells are bounded by the plan's Limits (within_limits), never by the csv module's
+    Cells are bounded by the plan's CsvLimits (within_limits), never by the csv module's
     process-wide field limit, which is raised here (as frictionless does): the verdict
     does not depend on what ran before."""
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
@@ -312,7 +312,7 @@ def limit_detail(code: str, size: int, limit: int) -> str:
     return LIMIT_NOTES[code].format(size=size, limit=limit)
 
 
-def breach(cells: list[str], limits: Limits) -> tuple[int, str, str, str] | None:
+def breach(cells: list[str], limits: CsvLimits) -> tuple[int, str, str, str] | None:
     """(field number, code, cell, detail) of the first limit a record crosses as it is read,
     or None: a cell too large, the row too large (its bytes so far), or too many cells (at
     the first cell past the limit)."""
