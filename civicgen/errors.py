@@ -284,6 +284,15 @@ class RowTooLargeError(RowError):
     )
 
 
+class DialectError(DescriptorError):
+    code = "dialect-error"
+    title = "Dialect error"
+    description = (
+        "A resource's CSV dialect cannot be read, for example a delimiter of two characters "
+        '("::"); write one character, like ";".'
+    )
+
+
 class TooManyCellsError(RowError):
     code = "too-many-cells"
     title = "Too many cells"

@@ -210,6 +210,30 @@ def test_hostile_bom_in_a_second_header_row(kernel: ModuleType) -> None:
     assert codes(result) == [(1, 1, "incorrect-label")]
 
 
+@pytest.mark.parametrize(
+    ("dialect", "detail"),
+    [
+        ({"delimiter": "::"}, 'the delimiter must be one character, not "::"'),
+        ({"delimiter": ""}, 'the delimiter must be one character, not ""'),
+        ({"delimiter": None}, "the delimiter must be one character, not null"),
+        ({"quoteChar": "ab"}, 'quoteChar must be one character or empty, not "ab"'),
+        ({"headerRows": ["x"]}, 'headerRows must be a list of row numbers, like [1], not ["x"]'),
+        ({"headerRows": [0]}, "headerRows must be a list of row numbers, like [1], not [0]"),
+        ({"delimiter": "x" * 10_000}, 'the delimiter must be one character, not "xxxxxxx'),
+    ],
+)
+def test_hostile_dialect_is_one_error(kernel: ModuleType, dialect: Any, detail: str) -> None:
+    plan = plan_of([f("a"), f("b")], resource_extra={"dialect": dialect})
+    result = scan_both(kernel, b"a,b\n1,2\n", plan)
+    assert codes(result) == [(1, 0, "dialect-error")]
+    assert result.errors[0][4].startswith(detail) and len(result.errors[0][4]) < 200
+
+
+def test_hostile_dialect_reference_is_one_error(kernel: ModuleType) -> None:
+    plan = plan_of([f("a")], resource_extra={"dialect": "https://example.org/dialect.json"})
+    assert codes(scan_both(kernel, b"a\n1\n", plan)) == [(1, 0, "dialect-error")]
+
+
 # --- hostile packages, validated in a capped subprocess -------------------------------
 
 # the validating process's address space: the interpreter, the file read whole (300 MB at

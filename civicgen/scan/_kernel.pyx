@@ -774,7 +774,7 @@ cdef struct Spec:
 def supported(plan) -> bool:
     """Whether this kernel runs the plan itself (else the reference scans it)."""
     d = plan.dialect
-    if d.encoding.lower().replace("_", "-") != "utf-8":
+    if d.problem or d.encoding.lower().replace("_", "-") != "utf-8":
         return False
     for char in (d.delimiter, d.quote_char):
         if len(char) != 1 or ord(char) > 127 or char in "\r\n":

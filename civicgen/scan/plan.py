@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 TYPES = (
@@ -34,6 +35,7 @@ class Dialect(NamedTuple):
     skip_initial_space: bool = False
     header_rows: tuple[int, ...] = (1,)
     encoding: str = "utf-8"
+    problem: str = ""  # why the descriptor's dialect cannot be read (the scan's one error)
 
 
 class GroupBy(NamedTuple):
@@ -105,20 +107,45 @@ def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
 
 
 def dialect_plan(resource: dict[str, Any]) -> Dialect:
-    """Plan the CSV dialect (Data Package v1 and v2 header spellings)."""
+    """Plan the CSV dialect (Data Package v1 and v2 header spellings). A dialect Python's csv
+    module cannot read is planned as the default one, with the problem said."""
     dialect = resource.get("dialect") or {}
-    if "headerRows" in dialect:
-        header_rows = tuple(int(n) for n in dialect["headerRows"])
-    else:
-        header_rows = (1,) if dialect.get("header", True) else ()
-    return Dialect(
-        delimiter=str(dialect.get("delimiter", ",")),
-        quote_char=str(dialect.get("quoteChar", '"')),
+    if not isinstance(dialect, dict):
+        note = '"dialect" must be an object written in datapackage.json, not a reference'
+        return Dialect(problem=note)
+    header_rows = dialect.get("headerRows", [1] if dialect.get("header", True) else [])
+    planned = Dialect(
+        delimiter=dialect.get("delimiter", ","),
+        quote_char=dialect.get("quoteChar", '"'),
         double_quote=bool(dialect.get("doubleQuote", True)),
         skip_initial_space=bool(dialect.get("skipInitialSpace", False)),
-        header_rows=header_rows,
+        header_rows=tuple(header_rows) if isinstance(header_rows, list) else header_rows,
         encoding=str(resource.get("encoding") or "utf-8"),
     )
+    problem = dialect_problem(planned)
+    if not problem:
+        return planned
+    return Dialect(
+        encoding=planned.encoding, problem=f'{problem}; fix "dialect" in datapackage.json'
+    )
+
+
+def dialect_problem(dialect: Dialect) -> str:
+    """What makes a dialect unreadable, in words for the descriptor's author ("" if nothing)."""
+    if not isinstance(dialect.delimiter, str) or len(dialect.delimiter) != 1:
+        return f"the delimiter must be one character, not {shown(dialect.delimiter)}"
+    if not isinstance(dialect.quote_char, str) or len(dialect.quote_char) > 1:
+        return f"quoteChar must be one character or empty, not {shown(dialect.quote_char)}"
+    rows = dialect.header_rows
+    if not isinstance(rows, tuple) or not all(type(n) is int and n > 0 for n in rows):
+        return f"headerRows must be a list of row numbers, like [1], not {shown(rows)}"
+    return ""
+
+
+def shown(value: Any) -> str:
+    """A descriptor value as JSON, cut short for a message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def as_names(value: Any) -> list[str]:

@@ -532,6 +532,9 @@ def scan_file(path: str | os.PathLike[str], plan: TablePlan) -> ScanResult:
 def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
     """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
     scanner = Scanner(plan, text_cells=True)
+    if plan.dialect.problem:
+        scanner.errors.append((1, 0, "dialect-error", "", plan.dialect.problem))
+        return scanner.result([])
     text, problem = decode(data, plan.dialect.encoding)
     if problem:
         scanner.errors.append(problem)
