@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -265,9 +266,12 @@ def validate_capped(root: Path) -> tuple[int, dict[str, Any], int]:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(root.parent / "cache")}
     command = [sys.executable, "-m", "civicgen", "validate", "--format", "json", str(root)]
-    done = subprocess.run(
-        command, preexec_fn=cap, capture_output=True, env=env, timeout=300, check=False
-    )
+    try:
+        done = subprocess.run(
+            command, preexec_fn=cap, capture_output=True, env=env, timeout=300, check=False
+        )
+    finally:
+        shutil.rmtree(root)  # hundreds of megabytes: not kept with the test's other files
     assert b"Traceback" not in done.stderr, done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout), len(done.stdout)
 
