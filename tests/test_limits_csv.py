@@ -46,6 +46,7 @@ def test_defaults_and_compile_parameters() -> None:
         {"schema": {"fields": [{"name": "a"}]}}, max_cell_bytes=5, max_row_bytes=7, max_cells=2
     )
     assert plan.limits == CsvLimits(5, 7, 2)
+    assert compile_plan({}, max_cells=-1).limits.max_cells == 0  # never below zero
 
 
 # --- one error per record, the scan goes on --------------------------------------------

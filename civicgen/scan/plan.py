@@ -174,5 +174,5 @@ def compile_plan(
     index = {name: i for i, name in enumerate(names)}
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
-    limits = CsvLimits(int(max_cell_bytes), int(max_row_bytes), int(max_cells))
+    limits = CsvLimits(*(max(0, int(n)) for n in (max_cell_bytes, max_row_bytes, max_cells)))
     return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits)
