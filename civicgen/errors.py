@@ -425,6 +425,54 @@ class UniqueError(CellError):
     fix = "Keep each value once in this column."
 
 
+# --- CSV records over the scan's limits (scan/plan.py Limits) ---------------------------
+
+
+class CellTooLargeError(CellError):
+    code = "cell-too-large"
+    title = "Cell too large"
+    description = (
+        "A CSV cell holds more bytes than the limit (1 MiB unless configured), for example a "
+        "whole document pasted into one cell or a quote that is never closed; shorten it, or "
+        "publish long text as a file of its own."
+    )
+    example = 'datasets/air-quality/data/readings.csv, row 3, field "station" (1): this cell holds 2.0 MiB, more than the 1 MiB civicgen reads'
+    fix = "Shorten the cell, close a quote left open, or publish long text as a file of its own."
+
+
+class RowTooLargeError(RowError):
+    code = "row-too-large"
+    title = "Row too large"
+    description = (
+        "A CSV row holds more bytes than the limit (8 MiB unless configured), for example a "
+        "file with no line breaks; check the line endings, or split the row."
+    )
+    example = "datasets/air-quality/data/readings.csv, row 2: this row holds more than 8 MiB"
+    fix = "Check the line endings (a file with no line breaks is one row), or split the row."
+
+
+class DialectError(DescriptorError):
+    code = "dialect-error"
+    title = "Dialect error"
+    description = (
+        "A resource's CSV dialect cannot be read, for example a delimiter of two characters "
+        '("::"); write one character, like ";".'
+    )
+    example = 'datasets/air-quality/datapackage.json: the dialect of resource "readings" cannot be read: a delimiter must be one character'
+    fix = 'Write a one-character delimiter and quote character, like ";" and \'"\'.'
+
+
+class TooManyCellsError(RowError):
+    code = "too-many-cells"
+    title = "Too many cells"
+    description = (
+        "A CSV row has more cells than the limit (16,384, a spreadsheet's most columns, "
+        "unless configured), for example a wrong delimiter; check the delimiter in the dialect."
+    )
+    example = "datasets/air-quality/data/readings.csv, row 2: this row has more than 16384 cells"
+    fix = "Check the delimiter declared in the dialect; the file may use another one."
+
+
 def all_error_classes() -> list[type[CivicError]]:
     """Every error class, in a stable order (for the generated catalog)."""
     found: list[type[CivicError]] = []
