@@ -94,7 +94,14 @@ def validate_portal(
         for resource in package.resources:
             key = (package.name, resource.name)
             key_sets = groups.get(key, []) + extra_key_sets(package, resource)
-            plan = compile_plan(resource.descriptor, key_sets, aggregates_for(package, resource))
+            plan = compile_plan(
+                resource.descriptor,
+                key_sets,
+                aggregates_for(package, resource),
+                max_cell_bytes=limits.cell_bytes,
+                max_row_bytes=limits.row_bytes,
+                max_cells=limits.row_cells,
+            )
             scanned = scan_resource(source, package, resource, plan, report, cache, limits)
             if scanned is not None:
                 tables[key] = scanned

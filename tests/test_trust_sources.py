@@ -312,6 +312,12 @@ def test_hostile_deep_yaml_nesting(portal: Path) -> None:
     assert codes(portal) == [["tools-catalog/deep.yaml", "nesting-too-deep"]]
 
 
+@pytest.mark.parametrize("value", ["2014-22-11", "2015-02-30", "99999-01-01"])
+def test_hostile_impossible_date_in_a_record(portal: Path, value: str) -> None:
+    replace_in(portal / PROPOSAL, "submitted: 2015-02-14", f"submitted: {value}")
+    assert [c for _, c in codes(portal)] in (["format-error"], ["type-error"])
+
+
 def test_hostile_json_nan(portal: Path) -> None:
     edit_descriptor(portal, lambda d: d.update(weight="NAN"))
     path = portal / AIR / "datapackage.json"
