@@ -262,6 +262,77 @@ class UniqueError(CellError):
     description = "A value of a field marked unique appears twice."
 
 
+# --- text that cannot mislead, personal data (issue 8) ----------------------------------
+
+
+class TextError(CivicError):
+    code = "text-error"
+    title = "Misleading text"
+    description = "A name, label or text cell holds characters that can mislead a reader."
+    tags = ("#text",)
+
+
+class BidiControlError(TextError):
+    code = "bidi-control"
+    title = "Bidirectional control"
+    description = (
+        "A name, label or cell holds an invisible character that reorders the text "
+        "(U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C); retype the text without it."
+    )
+
+
+class InvisibleCharacterError(TextError):
+    code = "invisible-character"
+    title = "Invisible character"
+    description = (
+        "A name, label or cell holds a zero-width, soft-hyphen, format or control character "
+        "that a reader cannot see; delete it."
+    )
+
+
+class NulByteError(TextError):
+    code = "nul-byte"
+    title = "NUL character"
+    description = "A cell, name or label holds the NUL character (U+0000); delete it."
+
+
+class LoneSurrogateError(TextError):
+    code = "lone-surrogate"
+    title = "Lone surrogate"
+    description = (
+        'Text holds half of a UTF-16 pair (U+D800–U+DFFF, e.g. a "\\ud800" escape), '
+        "which is no character at all; write the character itself."
+    )
+
+
+class MixedScriptError(TextError):
+    code = "mixed-script"
+    title = "Look-alike letters"
+    description = (
+        "A word mixes Latin letters with Cyrillic or Greek letters that look the same "
+        "(e.g. a Cyrillic а in a Latin word); retype the word in one alphabet."
+    )
+
+
+class FormulaCellError(TextError):
+    code = "formula-cell"
+    title = "Spreadsheet formula"
+    description = (
+        "A text cell starts with =, +, -, @, a tab or a carriage return, so a spreadsheet would "
+        "run it as a formula; the published CSV writes it with a leading apostrophe (warning)."
+    )
+
+
+class PersonalDataError(TextError):
+    code = "personal-data"
+    title = "Personal data"
+    description = (
+        "A text cell holds an e-mail address, a phone number or a national id number (DNI/NIE) "
+        "in a field not declared to hold personal data; remove it, or a maintainer declares "
+        'the field with "civicgen": {"personal": "public-by-consent"}.'
+    )
+
+
 def all_error_classes() -> list[type[CivicError]]:
     """Every error class, in a stable order (for the generated catalog)."""
     found: list[type[CivicError]] = []
