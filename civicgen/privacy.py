@@ -41,7 +41,9 @@ KEY_VARIABLE = "CIVICGEN_PSEUDONYM_KEY"
 def mask(text: str, keep_start: int, keep_end: int = 1) -> str:
     """Every character but the first and last few as *, so a message never quotes it in full."""
     end = len(text) - keep_end
-    return "".join(c if i < keep_start or i >= end or not c.isalnum() else "*" for i, c in enumerate(text))
+    return "".join(
+        c if i < keep_start or i >= end or not c.isalnum() else "*" for i, c in enumerate(text)
+    )
 
 
 def masked_email(address: str) -> str:
@@ -88,9 +90,7 @@ def personal_findings(text: str) -> list[Finding]:
         ("a phone number", phones_in(text)),
     ]
     return [
-        Finding(PersonalDataError, f"{what} ({found[0]}) {FIX}")
-        for what, found in kinds
-        if found
+        Finding(PersonalDataError, f"{what} ({found[0]}) {FIX}") for what, found in kinds if found
     ]
 
 
@@ -164,7 +164,9 @@ def home_grid(settings: dict[str, Any]) -> Decimal:
     return grid if grid > 0 else Decimal("0.01")
 
 
-def home_stations(descriptor: dict[str, Any], stations: list[dict[str, str]]) -> HomeStations | None:
+def home_stations(
+    descriptor: dict[str, Any], stations: list[dict[str, str]]
+) -> HomeStations | None:
     """The package's home stations from its settings and its stations table, or None."""
     settings = sensor_settings(descriptor)
     everything = settings.get("privacy") == "home"
@@ -196,6 +198,8 @@ def settings_errors(package: Any) -> list[CivicError]:
         errors.append(ProfileError(note=note, path=package.descriptor_path))
     grid = settings.get("homeGrid", 0.01)
     if isinstance(grid, bool) or not isinstance(grid, (int, float)) or not 0 < grid <= 1:
-        note = "civicgen.sensor.homeGrid must be a number of degrees above 0 and at most 1, like 0.01"
+        note = (
+            "civicgen.sensor.homeGrid must be a number of degrees above 0 and at most 1, like 0.01"
+        )
         errors.append(ProfileError(note=note, path=package.descriptor_path))
     return errors

@@ -40,13 +40,14 @@ BIDI = frozenset(
 BLANK_LETTERS = "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
 CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
 FORMULA_START = frozenset("=+-@\t\r")
+TEXT_TYPES = ("string", "any", "array", "object")  # fields whose cells are free text
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-FOREIGN = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
+FOREIGN = re.compile(
+    "[\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]"
+)
 WORD = re.compile(r"[^\W\d_]+")
 # Cyrillic and Greek letters that look like Latin ones, and Latin letters with such twins.
-LOOKALIKE_FOREIGN = frozenset(
-    "аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅУ" + "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοινρυκ"
-)
+LOOKALIKE_FOREIGN = frozenset("аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅУ" + "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοινρυκ")
 LOOKALIKE_LATIN = frozenset("aceopxyijsABCEHIKMOPTXY")
 
 FIXES = {
@@ -138,7 +139,9 @@ def marked(word: str) -> str:
     """The word with its minority letters named, e.g. Educ<U+0430 CYRILLIC SMALL LETTER A>tion."""
     latin = sum(script(c) == "LATIN" for c in word)
     odd = ("LATIN",) if latin * 2 < len(word) else ("CYRILLIC", "GREEK")
-    return "".join(f"<U+{ord(c):04X} {unicodedata.name(c, '?')}>" if script(c) in odd else c for c in word)
+    return "".join(
+        f"<U+{ord(c):04X} {unicodedata.name(c, '?')}>" if script(c) in odd else c for c in word
+    )
 
 
 def script_findings(text: str, level: int) -> list[Finding]:

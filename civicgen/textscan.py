@@ -22,12 +22,11 @@ from .model import Package, Portal, Record
 from .privacy import declares_personal, personal_findings, settings_errors
 from .repo import Source
 from .scan.reference import csv_rows, decode
-from .textcheck import CELL, FREE, NAME, Finding, findings, is_formula, visible
+from .textcheck import CELL, FREE, NAME, TEXT_TYPES, Finding, findings, is_formula, visible
 
 if TYPE_CHECKING:
     from .validation import TableScan
 
-TEXT_TYPES = ("string", "any", "array", "object")
 MEMO_LIMIT = 1 << 16  # distinct values remembered per column before the memo starts over
 BAD_LIMIT = 1000  # distinct bad values reported per table
 
@@ -219,6 +218,4 @@ def bad_value_errors(
         "field_name": visible(column.name),
         "field_number": column.index + 1,
     }
-    return [
-        f.error(note=f"{f.note}{also}", warning=f.warning, **position) for f in found
-    ]
+    return [f.error(note=f"{f.note}{also}", warning=f.warning, **position) for f in found]
