@@ -106,9 +106,9 @@ def md_cell(text: str) -> str:
     No markup, HTML, link or table break survives, and "@name" mentions nobody
     (as Renovate does, a zero-width space entity follows the @).
     """
-    text = re.sub("[&<>]", lambda m: HTML[m.group()], visible(text))
-    text = MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
-    return text.replace("@", "@&#8203;").replace("\r", " ").replace("\n", " ")
+    text = visible(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    text = re.sub("[&<>]", lambda m: HTML[m.group()], text)
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("@", "@&#8203;")
 
 
 def escape_property(value: str) -> str:
