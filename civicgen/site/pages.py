@@ -264,7 +264,7 @@ def protected_stats(validation: Validation, derived: Derived) -> Derived:
     """The derived tables with home stations under their pseudonyms."""
     packages = {scanned.package.name: scanned.package for scanned in validation.tables.values()}
     return {
-        name: protect_derived(tables, homes_of(validation, packages[name]))
+        name: protect_derived(tables, homes_of(validation, packages[name]), packages[name])
         if name in packages
         else tables
         for name, tables in derived.items()

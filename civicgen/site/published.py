@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..collection import formula_cells, to_csv
 from ..model import Package
@@ -24,6 +25,7 @@ from ..textscan import candidates
 from ..validation import TableScan, Validation
 
 HOME_NAME = "Home sensor"
+WITHHELD = "withheld: the table has stations at homes"
 Rewrite = Callable[[list[str]], list[str]]
 
 
@@ -149,22 +151,34 @@ def published_table(validation: Validation, scanned: TableScan) -> Published:
     return rewritten(data, scanned, privacy, formulas)
 
 
-def protect_derived(tables: list[DerivedTable], homes: HomeStations | None) -> list[DerivedTable]:
-    """Derived tables with home stations under their pseudonyms, sorted as before by station."""
+def protect_derived(
+    tables: list[DerivedTable], homes: HomeStations | None, package: Package
+) -> list[DerivedTable]:
+    """Derived tables with home stations under their pseudonyms, and column profiles of the
+    identifying columns (ids, names, coordinates) without their values."""
     if homes is None:
         return tables
+    station = str(sensor_settings(package.descriptor).get("station", "station"))
+    hidden = {"id", "name", "latitude", "longitude", station}
     protected = []
     for table in tables:
         names = [c.name for c in table.columns]
-        if "station" not in names:
-            protected.append(table)
-            continue
-        index = names.index("station")
-        rows = [
-            [homes.pseudonym(v) if i == index else v for i, v in enumerate(r)] for r in table.rows
-        ]
-        rows.sort(key=lambda r: str(r[index]))
+        rows = [list(row) for row in table.rows]
+        if table.name.startswith("columns-") and "top_values" in names:
+            rows = [withheld(row, names) if row[0] in hidden else row for row in rows]
+        if "station" in names:
+            index = names.index("station")
+            rows = [
+                [homes.pseudonym(v) if i == index else v for i, v in enumerate(r)] for r in rows
+            ]
+            rows.sort(key=lambda r: str(r[index]))
         protected.append(
             DerivedTable(table.name, table.title, table.description, table.columns, rows)
         )
     return protected
+
+
+def withheld(row: list[Any], names: list[str]) -> list[Any]:
+    """A column-profile row without the values that could name or place a home station."""
+    shown = {"min": None, "max": None, "mean": None, "top_values": WITHHELD}
+    return [shown.get(name, value) for name, value in zip(names, row, strict=True)]
