@@ -30,7 +30,11 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\
 DNI = re.compile(r"(?<![\w.])(\d{2}\.?\d{3}\.?\d{3})[ -]?([A-Za-z])(?!\w)")
 NIE = re.compile(r"(?<![\w.])([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?!\w)")
 INTERNATIONAL = re.compile(r"(?<![\w+])\+\d[\d ().-]{6,20}\d(?![\w])")
-SPANISH_PHONE = re.compile(r"(?<![\w+.,/-])(?<!\d[ -])[6789](?:[ -]?\d){8}(?![\w.,/]|[ -]\d)")
+SPANISH_PHONE = re.compile(
+    r"(?<![\w+.,/-])(?<!\d[ -])"
+    r"(?:[6789]\d\d(?:([ -]?)\d{3}\1\d{3}|([ -]?)\d\d\2\d\d\2\d\d)|[89]\d([ -]?)\d{3}\3\d\d\3\d\d)"
+    r"(?![\w.,/]|[ -]\d)"
+)
 CONSENT = "public-by-consent"
 KEY_VARIABLE = "CIVICGEN_PSEUDONYM_KEY"
 

@@ -27,6 +27,7 @@ from .textcheck import CELL, FREE, NAME, TEXT_TYPES, Finding, findings, is_formu
 if TYPE_CHECKING:
     from .validation import TableScan
 
+ASCII_ENCODINGS = ("utf-8", "utf8", "ascii", "us-ascii", "latin-1", "iso-8859-1", "cp1252")
 MEMO_LIMIT = 1 << 16  # distinct values remembered per column before the memo starts over
 BAD_LIMIT = 1000  # distinct bad values reported per table
 
@@ -138,16 +139,40 @@ def collection_errors(scanned: TableScan) -> list[CivicError]:
 # --- CSV tables ------------------------------------------------------------------------------
 
 
+CONTROLS = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+# Digits as 0, separators as s, control characters as NUL: shapes are then plain substrings.
+SHAPES = bytes.maketrans(b"0123456789 -." + CONTROLS, b"0000000000sss" + b"\0" * len(CONTROLS))
+# What an id or a phone number needs: 7 digits in a row, or separated groups of digits.
+DIGIT_SHAPES = (b"0000000", b"s000s", b"s00s00s")
+NUMBER_AFTER = rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[%s\r\n]|$)"
+
+
 @functools.cache
-def candidates(delimiter: str) -> re.Pattern[str]:
-    """In ASCII text: anything that could become a finding (controls, @, digit runs, formulas)."""
-    d = re.escape(delimiter)
-    starts = "=@" + ("" if delimiter == "\t" else "\t")
-    number = rf'[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"?(?:[{d}\r\n]|$)'
-    formula = rf'(?:^|(?<=[{d}\n]))"?(?:[{re.escape(starts)}]|\r(?!\n)|[+-](?!{number}))'
-    parts = [r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "@", "[0-9]{7}", r"\+[0-9]", formula]
-    parts.append(r"[0-9](?:[ -]?[0-9]){8}")
-    return re.compile("|".join(parts), re.M)
+def text_minus(boundary: bytes, delimiter: bytes) -> re.Pattern[bytes]:
+    """A cell that starts with - and is not a number (a literal prefix keeps the search fast)."""
+    after = NUMBER_AFTER % re.escape(delimiter)
+    return re.compile(re.escape(boundary + b"-") + b"(?!" + after + b")")
+
+
+def may_hold_formula(data: bytes, delimiter: str) -> bool:
+    """Whether an ASCII file may hold a text cell starting like a formula (a cheap, safe guess)."""
+    if any(c in data for c in (b"=", b"@", b"+")) or data.startswith(b"-"):
+        return True
+    if b'"' in data and b'"-' in data or delimiter != "\t" and b"\t" in data:
+        return True
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return True
+    d = delimiter.encode()
+    return any(text_minus(b, d).search(data) for b in (d, b"\n"))
+
+
+def may_mislead(data: bytes, delimiter: str) -> bool:
+    """False only when no cell of the file can be a finding: plain ASCII with no control
+    character, no @, no digits shaped like an id or a phone number, no formula start."""
+    if not data.isascii() or may_hold_formula(data, delimiter):
+        return True
+    shapes = data.translate(SHAPES)
+    return b"\0" in shapes or any(shape in shapes for shape in DIGIT_SHAPES)
 
 
 def labels_errors(labels: list[str], path: str, resource: str) -> list[CivicError]:
@@ -158,25 +183,53 @@ def labels_errors(labels: list[str], path: str, resource: str) -> list[CivicErro
     return errors
 
 
+def scanned_values(scanned: TableScan, index: int) -> set[str] | None:
+    """Every distinct text of a column, when one of the scan's aggregates grouped by it whole
+    (and did not collapse past its limit); None when the file must be read."""
+    for group_by, groups in zip(scanned.plan.aggregates, scanned.result.aggregates, strict=False):
+        if () in groups:
+            continue
+        for position, (field, transform, _) in enumerate(group_by.keys):
+            if field == index and transform == "value":
+                return {key[position] for key in groups}
+    return None
+
+
+def clean_by_aggregates(scanned: TableScan, columns: list[Column]) -> bool:
+    """True when the scan's groups hold every value of every text column, and none is bad."""
+    for column in columns:
+        values = scanned_values(scanned, column.index)
+        if values is None or any(cell_findings(value, column) for value in values):
+            return False
+    return True
+
+
 def table_errors(source: Source, scanned: TableScan) -> list[CivicError]:
-    """Header labels and text cells of one CSV file (the scan reported what cannot be read)."""
+    """Header labels and text cells of one CSV file (the scan reported what cannot be read).
+
+    The cells are read only when the scan's groups do not already hold every distinct value
+    of the text columns, or hold a bad one (then the file says in which rows).
+    """
     resource, dialect = scanned.resource, scanned.plan.dialect
+    errors = labels_errors(scanned.result.labels, resource.path, resource.name)
+    columns = columns_of(scanned)
+    if not columns or clean_by_aggregates(scanned, columns):
+        return errors
     try:
-        text, problem = decode(source.read(resource.path), dialect.encoding)
+        data = source.read(resource.path)
     except (OSError, ValueError):
-        return []
+        return errors
+    ascii_compatible = dialect.encoding.lower().replace("_", "-") in ASCII_ENCODINGS
+    if ascii_compatible and not may_mislead(data, dialect.delimiter):
+        return errors  # plain ASCII with nothing that could be a finding
+    text, problem = decode(data, dialect.encoding)
     if problem:
-        return []
+        return errors
     rows = csv_rows(text, dialect)
-    last_header = max(dialect.header_rows, default=0)
-    errors: list[CivicError] = []
     try:
-        for number, cells in itertools.islice(rows, last_header):
-            if number in dialect.header_rows:
-                errors += labels_errors(cells, resource.path, resource.name)
-        columns = columns_of(scanned)
-        if columns and not (text.isascii() and not candidates(dialect.delimiter).search(text)):
-            errors += cells_errors(rows, columns, resource.path, resource.name)
+        for _ in itertools.islice(rows, max(dialect.header_rows, default=0)):
+            pass
+        errors += cells_errors(rows, columns, resource.path, resource.name)
     except csv.Error:
         pass  # a malformed row: the scan reported it as a format-error
     return errors

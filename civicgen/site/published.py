@@ -21,7 +21,7 @@ from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
 from ..stats.tables import DerivedTable
 from ..textcheck import TEXT_TYPES, is_formula, neutralise
-from ..textscan import candidates
+from ..textscan import may_hold_formula, scanned_values
 from ..validation import TableScan, Validation
 
 HOME_NAME = "Home sensor"
@@ -94,9 +94,15 @@ def privacy_rewrite(scanned: TableScan, homes: HomeStations | None) -> Rewrite |
 
 def formula_columns(scanned: TableScan, text: str) -> set[int]:
     """The text columns whose cells may start like a formula (none when no cell can)."""
-    if text.isascii() and not candidates(scanned.plan.dialect.delimiter).search(text):
+    columns = {i for i, f in enumerate(scanned.plan.fields) if f.type in TEXT_TYPES}
+    known = [scanned_values(scanned, i) for i in columns]
+    if all(values is not None and not any(map(is_formula, values)) for values in known):
+        return set()  # the scan's groups hold every value of the text columns: none is a formula
+    if text.isascii() and not may_hold_formula(
+        text.encode("ascii"), scanned.plan.dialect.delimiter
+    ):
         return set()
-    return {i for i, f in enumerate(scanned.plan.fields) if f.type in TEXT_TYPES}
+    return columns
 
 
 def write_rows(rows: list[list[str]], dialect: Dialect, newline: str) -> str:
