@@ -38,7 +38,10 @@ BIDI = frozenset(
 )
 # Letters and marks that print as nothing, though not in the format category.
 BLANK_LETTERS = "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
-CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+CONTROL_NAMES = {
+    "\x00": "NUL", "\x08": "BACKSPACE", "\t": "TAB", "\n": "LINE FEED", "\x0b": "LINE TABULATION",
+    "\x0c": "FORM FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE",
+}  # fmt: skip
 FORMULA_START = frozenset("=+-@\t\r")
 TEXT_TYPES = ("string", "any", "array", "object")  # fields whose cells are free text
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")

@@ -12,6 +12,9 @@ import csv
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -413,3 +416,72 @@ def test_json_output_of_hostile_text_is_printable(portal: Path) -> None:
     text.encode("utf-8")
     assert "\u202e" not in text and "\\u202e" not in text and "U+D800 (lone surrogate)" in text
     assert {e["code"] for e in json.loads(text)["errors"]} == {"bidi-control", "lone-surrogate"}
+
+
+# --- every reading path: the scan's groups, the bytes, the cells ---------------------------------
+
+
+def generic_portal(tmp_path: Path, names: list[str]) -> Path:
+    """A one-package repository whose CSV has a text column of the given names."""
+    root = tmp_path / "generic"
+    (root / "datasets/places").mkdir(parents=True)
+    fields = [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"}]
+    resource = {"name": "places", "path": "places.csv", "schema": {"fields": fields}}
+    descriptor = {"name": "places", "resources": [resource]}
+    (root / "datasets/places/datapackage.json").write_text(json.dumps(descriptor))
+    rows = [f"{i},{name}" for i, name in enumerate(names, start=1)]
+    (root / "datasets/places/places.csv").write_text("id,name\n" + "\n".join(rows) + "\n")
+    return root
+
+
+def test_hostile_zero_width_among_many_distinct_values(tmp_path: Path) -> None:
+    """Past 1,000 distinct values the scan's groups collapse: the cells are read instead."""
+    names = [f"place {i}" for i in range(1500)]
+    names[1234] = "place\u200b 1234"
+    (error,) = found(report_of(generic_portal(tmp_path, names)), "invisible-character")
+    assert (error.row, error.field_name, error.field_number) == (1236, "name", 2)
+
+
+def test_hostile_homoglyph_repeated_in_grouped_column(tmp_path: Path) -> None:
+    """A column the scan grouped: its distinct values are checked, the file says the rows."""
+    names = ["Plaza"] * 40 + ["Pl\u0430za"] * 60
+    (error,) = found(report_of(generic_portal(tmp_path, names)), "mixed-script")
+    assert error.row == 42 and "(the same value is in 59 more row(s); fix them all)" in error.note
+
+
+def test_hostile_byte_order_mark_inside_a_cell(tmp_path: Path) -> None:
+    root = generic_portal(tmp_path, ["Plaza", "Pla\ufeffza"])
+    (error,) = found(report_of(root), "invisible-character")
+    assert error.row == 3 and "U+FEFF (ZERO WIDTH NO-BREAK SPACE)" in error.note
+
+
+def test_byte_order_mark_at_file_start_is_not_a_finding(tmp_path: Path) -> None:
+    root = generic_portal(tmp_path, ["Plaza", "Retiro"])
+    csv_file = root / "datasets/places/places.csv"
+    csv_file.write_bytes(b"\xef\xbb\xbf" + csv_file.read_bytes())
+    assert report_of(root).errors == []
+
+
+def test_hostile_ansi_escape_in_ascii_csv_cell(tmp_path: Path) -> None:
+    """An ASCII file with a control character is read cell by cell, not skipped."""
+    names = [f"place {i}" for i in range(1500)]
+    names[7] = "place\x1b[31m 7"  # an ANSI escape: it would recolour a terminal
+    (error,) = found(report_of(generic_portal(tmp_path, names)), "invisible-character")
+    assert error.row == 9 and "U+001B (ESCAPE)" in error.note
+    assert "\x1b" not in every_output(report_of(generic_portal(tmp_path / "2", names)))
+
+
+def test_hostile_validate_cli_prints_lone_surrogate_and_rlo_safely(portal: Path) -> None:
+    """The real command, in a real process with a UTF-8 pipe: no traceback, exit 1."""
+    replace_in(portal / PROPOSAL, TITLE, 'title: "Shade \\ud800 \u202e now"')
+    for output in ("text", "json", "markdown"):
+        done = subprocess.run(
+            [sys.executable, "-m", "civicgen", "validate", "--format", output, "--annotations"],
+            cwd=portal,
+            capture_output=True,
+            timeout=300,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
+        assert done.returncode == 1, done.stderr
+        assert b"Traceback" not in done.stderr
+        assert b"U+D800" in done.stdout and "\u202e".encode() not in done.stdout
