@@ -1,10 +1,12 @@
 """The portal's text checked before publishing: descriptors, CSV labels and cells, records.
 
-Called once from validate_portal, after the scan. CSV cells are read through the package's
-dialect and encoding; each distinct value of a column is checked once (a bounded memo), so a
-table that repeats a station id a million times costs one check per id. A pure-ASCII file
-with nothing that could be a finding is skipped after one regular-expression pass. Fields
-whose enum restricts their values are checked through the enum values in the descriptor.
+Called once from validate_portal, after the scan. A CSV table's text columns are checked,
+cheapest way first: from the distinct values the scan's groups already hold (a sensor
+table's station ids); else, for an ASCII file, one pass over its bytes that rules out
+anything that could be a finding; else cell by cell through the package's dialect and
+encoding, each distinct value of a column checked once (a bounded memo). A bad value is
+reported once, at its first row, with the number of other rows that hold it. Fields whose
+enum restricts their values are checked through the enum values in the descriptor.
 """
 
 from __future__ import annotations
