@@ -46,6 +46,7 @@ def test_hostile_dni_in_proposal_body(portal: Path, tmp_path: Path) -> None:
 def test_hostile_dni_with_dots_and_dash(portal: Path, tmp_path: Path) -> None:
     append_body(portal, "DNI: 12.345.678-Z")
     assert "1234****Z" in single_personal(portal, "12.345.678")
+    assert "12.345.678" not in assert_refused(portal, tmp_path, "1234****Z")
 
 
 def test_hostile_nie_in_proposal_title(portal: Path, tmp_path: Path) -> None:
@@ -81,9 +82,10 @@ def test_hostile_phone_in_csv_cell(portal: Path, tmp_path: Path) -> None:
     assert_refused(portal, tmp_path, "*** *** *78")
 
 
-def test_hostile_international_phone_in_proposal_body(portal: Path) -> None:
+def test_hostile_international_phone_in_proposal_body(portal: Path, tmp_path: Path) -> None:
     append_body(portal, "WhatsApp: +34 699 12 34 56")
     assert "a phone number (+** *** ** ** 56)" in single_personal(portal, "699 12 34")
+    assert "699" not in assert_refused(portal, tmp_path, "+** *** ** ** 56")
 
 
 def test_hostile_phone_repeated_in_many_rows_is_reported_once(portal: Path) -> None:
@@ -268,3 +270,26 @@ def test_coarse_grid() -> None:
     homes = home_stations({"civicgen": {"sensor": {"homeGrid": 0.05}}}, stations)
     assert homes is not None and homes.grid == Decimal("0.05")
     assert [homes.coarse(v) for v in ("40.4153", "-3.6845", "x")] == ["40.40", "-3.70", ""]
+
+
+def test_hostile_email_in_tool_list_field(portal: Path, tmp_path: Path) -> None:
+    replace_in(
+        portal / "tools-catalog/decidim.yaml",
+        "deployed_by: [Barcelona, Helsinki]",
+        "deployed_by: [Barcelona, Helsinki, jordi.puig@ajuntament-exemple.cat]",
+    )
+    report = report_of(portal)
+    (error,) = found(report, "personal-data")
+    assert (error.path, error.field_name) == ("tools-catalog/decidim.yaml", "deployed_by")
+    assert "j***@a***.cat" in error.note and "jordi" not in every_output(report)
+    assert_refused(portal, tmp_path, "j***@a***.cat")
+
+
+def test_hostile_dni_in_budget_csv_label(portal: Path, tmp_path: Path) -> None:
+    programs = portal / "datasets/madrid-budget/data/programas.csv"
+    replace_in(programs, "17102,ZONAS VERDES", "17102,ZONAS VERDES (resp. 00000000T)")
+    report = report_of(portal)
+    (error,) = found(report, "personal-data")
+    assert (error.field_name, error.field_number) == ("DESCRIPCION PROGRAMA", 2)
+    assert "(0000****T)" in error.note
+    assert_refused(portal, tmp_path, "0000****T")

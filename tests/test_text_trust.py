@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pygit2
 import pytest
 from conftest import commit_all, replace_in
 
@@ -211,7 +212,7 @@ def test_hostile_zero_width_in_enum_value_checked_once_in_descriptor(portal: Pat
     report = report_of(portal)
     error = found(report, "invisible-character")[0]
     assert error.path == "datasets/proposals/datapackage.json"
-    assert "constraints.enum" in error.note
+    assert "constraints.enum" in error.note and not report.valid
 
 
 def test_free_text_field_declared_in_the_descriptor(portal: Path) -> None:
@@ -431,6 +432,14 @@ def generic_portal(tmp_path: Path, names: list[str]) -> Path:
     (root / "datasets/places/datapackage.json").write_text(json.dumps(descriptor))
     rows = [f"{i},{name}" for i, name in enumerate(names, start=1)]
     (root / "datasets/places/places.csv").write_text("id,name\n" + "\n".join(rows) + "\n")
+    (root / "content").mkdir()
+    (root / "content/index.md").write_text("# Places\n")
+    (root / "mkdocs.yml").write_text(
+        "site_name: Places\ndocs_dir: content\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - civicgen\n"
+    )
+    pygit2.init_repository(str(root))
+    commit_all(root, "Places")
     return root
 
 
@@ -438,21 +447,26 @@ def test_hostile_zero_width_among_many_distinct_values(tmp_path: Path) -> None:
     """Past 1,000 distinct values the scan's groups collapse: the cells are read instead."""
     names = [f"place {i}" for i in range(1500)]
     names[1234] = "place\u200b 1234"
-    (error,) = found(report_of(generic_portal(tmp_path, names)), "invisible-character")
+    root = generic_portal(tmp_path, names)
+    (error,) = found(report_of(root), "invisible-character")
     assert (error.row, error.field_name, error.field_number) == (1236, "name", 2)
+    assert_refused(root, tmp_path, "row 1236", "U+200B")
 
 
 def test_hostile_homoglyph_repeated_in_grouped_column(tmp_path: Path) -> None:
     """A column the scan grouped: its distinct values are checked, the file says the rows."""
     names = ["Plaza"] * 40 + ["Pl\u0430za"] * 60
-    (error,) = found(report_of(generic_portal(tmp_path, names)), "mixed-script")
+    root = generic_portal(tmp_path, names)
+    (error,) = found(report_of(root), "mixed-script")
     assert error.row == 42 and "(the same value is in 59 more row(s); fix them all)" in error.note
+    assert_refused(root, tmp_path, "row 42", "CYRILLIC SMALL LETTER A")
 
 
 def test_hostile_byte_order_mark_inside_a_cell(tmp_path: Path) -> None:
     root = generic_portal(tmp_path, ["Plaza", "Pla\ufeffza"])
     (error,) = found(report_of(root), "invisible-character")
     assert error.row == 3 and "U+FEFF (ZERO WIDTH NO-BREAK SPACE)" in error.note
+    assert_refused(root, tmp_path, "U+FEFF")
 
 
 def test_byte_order_mark_at_file_start_is_not_a_finding(tmp_path: Path) -> None:
@@ -460,15 +474,20 @@ def test_byte_order_mark_at_file_start_is_not_a_finding(tmp_path: Path) -> None:
     csv_file = root / "datasets/places/places.csv"
     csv_file.write_bytes(b"\xef\xbb\xbf" + csv_file.read_bytes())
     assert report_of(root).errors == []
+    site = build_site(root / "mkdocs.yml", tmp_path / "site")
+    assert (site / "datasets/places/places.csv").read_bytes() == csv_file.read_bytes()
 
 
 def test_hostile_ansi_escape_in_ascii_csv_cell(tmp_path: Path) -> None:
     """An ASCII file with a control character is read cell by cell, not skipped."""
     names = [f"place {i}" for i in range(1500)]
     names[7] = "place\x1b[31m 7"  # an ANSI escape: it would recolour a terminal
-    (error,) = found(report_of(generic_portal(tmp_path, names)), "invisible-character")
+    root = generic_portal(tmp_path, names)
+    report = report_of(root)
+    (error,) = found(report, "invisible-character")
     assert error.row == 9 and "U+001B (ESCAPE)" in error.note
-    assert "\x1b" not in every_output(report_of(generic_portal(tmp_path / "2", names)))
+    assert "\x1b" not in every_output(report)
+    assert_refused(root, tmp_path, "U+001B")
 
 
 def test_hostile_validate_cli_prints_lone_surrogate_and_rlo_safely(portal: Path) -> None:
