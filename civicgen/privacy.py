@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import CivicError, PersonalDataError, ProfileError
+from .stats.tables import DerivedTable
 from .textcheck import Finding
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -37,6 +38,7 @@ SPANISH_PHONE = re.compile(
 )
 CONSENT = "public-by-consent"
 KEY_VARIABLE = "CIVICGEN_PSEUDONYM_KEY"
+WITHHELD = "withheld: the table has stations at homes"
 
 
 # --- personal data in text -----------------------------------------------------------------
@@ -207,3 +209,36 @@ def settings_errors(package: Any) -> list[CivicError]:
         )
         errors.append(ProfileError(note=note, path=package.descriptor_path))
     return errors
+
+
+def protect_derived(
+    tables: list[DerivedTable], homes: HomeStations | None, package: Any
+) -> list[DerivedTable]:
+    """Derived tables with home stations under their pseudonyms, and column profiles of the
+    identifying columns (ids, names, coordinates) without their values."""
+    if homes is None:
+        return tables
+    station = str(sensor_settings(package.descriptor).get("station", "station"))
+    hidden = {"id", "name", "latitude", "longitude", station}
+    protected = []
+    for table in tables:
+        names = [c.name for c in table.columns]
+        rows = [list(row) for row in table.rows]
+        if table.name.startswith("columns-") and "top_values" in names:
+            rows = [withheld(row, names) if row[0] in hidden else row for row in rows]
+        if "station" in names:
+            index = names.index("station")
+            rows = [
+                [homes.pseudonym(v) if i == index else v for i, v in enumerate(r)] for r in rows
+            ]
+            rows.sort(key=lambda r: str(r[index]))
+        protected.append(
+            DerivedTable(table.name, table.title, table.description, table.columns, rows)
+        )
+    return protected
+
+
+def withheld(row: list[Any], names: list[str]) -> list[Any]:
+    """A column-profile row without the values that could name or place a home station."""
+    shown = {"min": None, "max": None, "mean": None, "top_values": WITHHELD}
+    return [shown.get(name, value) for name, value in zip(names, row, strict=True)]

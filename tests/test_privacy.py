@@ -254,6 +254,7 @@ def test_hostile_home_grid_not_a_number_is_refused(portal: Path, tmp_path: Path)
     replace_in(portal / AIR, '"pseudonymSalt"', '"homeGrid": "0",\n      "pseudonymSalt"')
     (error,) = found(report_of(portal), "profile-error")
     assert "homeGrid" in error.note
+    assert_refused(portal, tmp_path, "homeGrid")
 
 
 def test_pseudonyms_are_keyed_and_stable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from jinja2 import Environment
 
 from ..history import dataset_history
 from ..model import Package, Record, Resource
+from ..privacy import protect_derived
 from ..repo import Source
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
@@ -21,7 +22,7 @@ from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from .maps import station_map
-from .published import Published, homes_of, protect_derived, published_table
+from .published import Published, homes_of, published_table
 
 Derived = dict[str, list[DerivedTable]]
 

@@ -12,20 +12,17 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..collection import formula_cells, to_csv
 from ..model import Package
 from ..privacy import HomeStations, home_stations, sensor_settings
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
-from ..stats.tables import DerivedTable
 from ..textcheck import TEXT_TYPES, is_formula, neutralise
 from ..textscan import may_hold_formula, scanned_values
 from ..validation import TableScan, Validation
 
 HOME_NAME = "Home sensor"
-WITHHELD = "withheld: the table has stations at homes"
 Rewrite = Callable[[list[str]], list[str]]
 
 
@@ -155,36 +152,3 @@ def published_table(validation: Validation, scanned: TableScan) -> Published:
     if privacy is None and not formulas:
         return Published(data)
     return rewritten(data, scanned, privacy, formulas)
-
-
-def protect_derived(
-    tables: list[DerivedTable], homes: HomeStations | None, package: Package
-) -> list[DerivedTable]:
-    """Derived tables with home stations under their pseudonyms, and column profiles of the
-    identifying columns (ids, names, coordinates) without their values."""
-    if homes is None:
-        return tables
-    station = str(sensor_settings(package.descriptor).get("station", "station"))
-    hidden = {"id", "name", "latitude", "longitude", station}
-    protected = []
-    for table in tables:
-        names = [c.name for c in table.columns]
-        rows = [list(row) for row in table.rows]
-        if table.name.startswith("columns-") and "top_values" in names:
-            rows = [withheld(row, names) if row[0] in hidden else row for row in rows]
-        if "station" in names:
-            index = names.index("station")
-            rows = [
-                [homes.pseudonym(v) if i == index else v for i, v in enumerate(r)] for r in rows
-            ]
-            rows.sort(key=lambda r: str(r[index]))
-        protected.append(
-            DerivedTable(table.name, table.title, table.description, table.columns, rows)
-        )
-    return protected
-
-
-def withheld(row: list[Any], names: list[str]) -> list[Any]:
-    """A column-profile row without the values that could name or place a home station."""
-    shown = {"min": None, "max": None, "mean": None, "top_values": WITHHELD}
-    return [shown.get(name, value) for name, value in zip(names, row, strict=True)]
