@@ -294,3 +294,38 @@ def test_hostile_dni_in_budget_csv_label(portal: Path, tmp_path: Path) -> None:
     assert (error.field_name, error.field_number) == ("DESCRIPCION PROGRAMA", 2)
     assert "(0000****T)" in error.note
     assert_refused(portal, tmp_path, "0000****T")
+
+
+@pytest.mark.browser
+def test_home_sensor_page_in_a_browser(portal: Path, tmp_path: Path) -> None:
+    """What a person sees in Chromium: the pseudonym, the grid, no raw id, name or place."""
+    import functools
+    import http.server
+    import os
+    import threading
+
+    chromium = os.environ.get("CIVICGEN_CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    declare_home(portal)
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    alias = pseudonym("sck-retiro")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/datasets/air-quality/")
+            text = page.locator("body").inner_text()
+            svg_titles = page.locator("figure.civicgen-map g > title").all_text_contents()
+            browser.close()
+    finally:
+        server.shutdown()
+    assert f"Home sensor ({alias}): 40.42, -3.68" in svg_titles
+    assert "rounded to a 0.01° grid" in text and alias in text
+    assert not any(raw in text or raw in " ".join(svg_titles) for raw in RAW_HOME)
