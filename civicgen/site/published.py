@@ -89,15 +89,15 @@ def privacy_rewrite(scanned: TableScan, homes: HomeStations | None) -> Rewrite |
     return lambda row: [homes.pseudonym(c) if i == index else c for i, c in enumerate(row)]
 
 
-def formula_columns(scanned: TableScan, text: str) -> set[int]:
+def formula_columns(scanned: TableScan, data: bytes) -> set[int]:
     """The text columns whose cells may start like a formula (none when no cell can)."""
     columns = {i for i, f in enumerate(scanned.plan.fields) if f.type in TEXT_TYPES}
     known = [scanned_values(scanned, i) for i in columns]
     if all(values is not None and not any(map(is_formula, values)) for values in known):
         return set()  # the scan's groups hold every value of the text columns: none is a formula
-    if text.isascii() and not may_hold_formula(
-        text.encode("ascii"), scanned.plan.dialect.delimiter
-    ):
+    dialect = scanned.plan.dialect
+    text, problem = decode(data, dialect.encoding)
+    if problem or text.isascii() and not may_hold_formula(text.encode("ascii"), dialect.delimiter):
         return set()
     return columns
 
@@ -146,9 +146,8 @@ def published_table(validation: Validation, scanned: TableScan) -> Published:
         count = formula_cells(resource, scanned.records)
         return Published(to_csv(resource, scanned.records), count)
     data = validation.source.read(resource.path)
-    text, problem = decode(data, scanned.plan.dialect.encoding)
     privacy = privacy_rewrite(scanned, homes_of(validation, scanned.package))
-    formulas = set() if problem else formula_columns(scanned, text)
+    formulas = formula_columns(scanned, data)
     if privacy is None and not formulas:
         return Published(data)
     return rewritten(data, scanned, privacy, formulas)
