@@ -23,13 +23,8 @@ SAFE_SCHEMES = ("https://", "http://", "mailto:")
 def render_markdown(text: str | None) -> Markup:
     """Untrusted Markdown to sanitised HTML: no scripts, styles, images, frames or odd links."""
     html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
-    )
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                      url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
     return Markup(clean.replace("<h1>", "<h2>").replace("</h1>", "</h2>"))
 
 
@@ -82,14 +77,8 @@ def make_env(theme_dir: Path | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        markdown=render_markdown,
-        url=safe_url,
-        money=money,
-        percent=percent,
-        cell=cell,
-        frontmatter=frontmatter,
-    )
+    env.filters.update(markdown=render_markdown, url=safe_url, money=money, percent=percent,
+                       cell=cell, frontmatter=frontmatter)
     from .rows import FILTERS
 
     env.filters.update(FILTERS)
