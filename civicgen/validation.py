@@ -19,6 +19,7 @@ from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets
+from .textscan import text_errors
 
 
 @dataclass
@@ -115,6 +116,7 @@ def validate_portal(
     }
     for scanned in tables.values():
         check_foreign_keys(scanned, tables, groups, declared, report)
+    report.extend(text_errors(source, portal, tables))
     return Validation(report, tables, source, cache)
 
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import replace_in
 
 from civicgen import validate
+from civicgen.errors import TextError
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -144,8 +145,11 @@ def frictionless_flat(descriptor: Path) -> list[list[Any]]:
 
 
 def civicgen_flat(descriptor: Path) -> list[list[Any]]:
+    """civicgen's errors of the kinds frictionless knows (text and personal-data checks are
+    civicgen's own: an e-mail column is personal data to civicgen)."""
     report = validate([str(descriptor)]).report
-    return sorted(([e.row, e.field_number, e.code] for e in report.errors), key=sort_key)
+    known = [e for e in report.errors if not isinstance(e, TextError)]
+    return sorted(([e.row, e.field_number, e.code] for e in known), key=sort_key)
 
 
 def sort_key(item: list[Any]) -> tuple[int, int, str]:
