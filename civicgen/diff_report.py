@@ -109,7 +109,8 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
     for c in ordered_stats(diff, limit):
         row = " · ".join(c.key)
         lines.append(
-            f"| {c.package} | {c.table} | {md_cell(row)} | {c.figure} | {number(c.old)} "
+            f"| {md_cell(c.package)} | {md_cell(c.table)} | {md_cell(row)} | {md_cell(c.figure)} "
+            f"| {number(c.old)} "
             f"| {number(c.new)} | {percent_change(c)} |"
         )
     return lines
@@ -117,7 +118,8 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
 
 def table_markdown(table: TableDiff, limit: int) -> list[str]:
     counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
-    lines = [f"### `{md_cell(table.path)}` ({table.package}/{table.resource})", ""]
+    where = md_cell(f"{table.package}/{table.resource}")
+    lines = [f"### `{md_cell(table.path)}` ({where})", ""]
     lines += [f"- schema: {md_cell(note)}" for note in table.schema]
     lines += [
         "",
