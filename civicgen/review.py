@@ -31,7 +31,7 @@ PACKAGING = (
 )  # fmt: skip
 CODE_SUFFIXES = (".py", ".pyx", ".pxd", ".pyi", ".sh", ".js", ".so", ".pth", ".c", ".h")
 CODE_FOLDERS = ("civicgen/", "scripts/", "tests/", "benchmarks/", "hooks/")
-CACHE_DIR = ".civicgen-cache"  # the default; a cache file committed to the repository is listed
+CACHE_DIR = ".civicgen-cache"  # caches lived here before 0.2; one committed now is listed
 MODES = {
     pygit2.enums.FileMode.BLOB_EXECUTABLE: "executable file",
     pygit2.enums.FileMode.LINK: "symbolic link",
