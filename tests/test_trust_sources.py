@@ -433,3 +433,14 @@ def test_hostile_profile_options_of_every_wrong_shape(portal: Path, package: str
                 derive_all(validation)  # a shape the statistics accept must not break them
             tried += 1
     assert tried > 40
+
+
+def test_hostile_long_cell_is_shortened_in_the_preview(portal: Path, tmp_path: Path) -> None:
+    long_name = "Matadero" + "x" * 500_000  # under the cell limit, far over what a page shows
+    replace_in(portal / f"{AIR}/data/stations.csv", "Matadero", long_name)
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    page = (site / "datasets/air-quality/index.html").read_text()
+    assert "x" * 1000 not in page and "Matadero" + "x" * 100 in page
+    index = (site / "search/search_index.json").read_text()
+    assert "x" * 1000 not in index
+    assert long_name in (site / "datasets/air-quality/data/stations.csv").read_text()

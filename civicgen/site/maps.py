@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..errors import preview
 from ..validation import Validation
 from . import published
 
@@ -48,8 +49,8 @@ def station_map(validation: Validation, package: Any) -> dict[str, Any] | None:
     xy = project([(lon, lat) for _, lon, lat in located])
     points = [
         {
-            "id": row.get("id", ""),
-            "name": row.get("name", ""),
+            "id": preview(row.get("id", "")),  # a label on a map, shortened; the table has it all
+            "name": preview(row.get("name", "")),
             "x": round(x, 1),
             "y": round(y, 1),
             "lat": lat,

@@ -51,6 +51,13 @@ def published_path(package: Package, resource: Resource) -> str:
     return f"{package_uri(package)}/{relative}"
 
 
+PREVIEW_CELL = 200  # characters of a cell shown in a preview; the download has them all
+
+
+def shortened(cell: str) -> str:
+    return cell if len(cell) <= PREVIEW_CELL else cell[: PREVIEW_CELL - 1] + "…"
+
+
 def preview_rows(scanned: TableScan, published: Published, limit: int) -> list[list[str]]:
     """The first rows of a table as published (formulas neutralised, home stations protected)."""
     dialect = scanned.plan.dialect
@@ -63,7 +70,7 @@ def preview_rows(scanned: TableScan, published: Published, limit: int) -> list[l
     width = len(scanned.plan.fields)
     for number, row in csv_rows(text, dialect):
         if number not in dialect.header_rows and (len(row) == width or not scanned.is_collection):
-            rows.append(row)
+            rows.append([shortened(cell) for cell in row])
         if len(rows) >= limit:
             break
     return rows
