@@ -3,7 +3,8 @@
 Nothing here recurses on the input's nesting before the nesting was measured; duplicate
 keys are refused (a reviewer reads the first value, a parser keeps the last); YAML
 aliases are counted before anything is built from them; lone surrogates, which are not
-characters, are refused. Each problem is a `ParseProblem` with a 0-based line and column.
+characters, are left to the text checks (textcheck.py), which name the field that holds
+them. Each problem is a `ParseProblem` with a 0-based line and column.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import yaml
 from .limits import Limits
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SURROGATE = re.compile("[\ud800-\udfff]")
 OPENERS, CLOSERS = frozenset("[{"), frozenset("]}")
+SURROGATE_NOTE = (
+    "a text holds {code}, half of a surrogate pair, which is not a character; "
+    "remove the escape or write the character itself"
+)
 NESTING_MARKS = "[{-:?"  # each level of YAML nesting needs one of these
 JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
 
@@ -48,7 +52,6 @@ def load_json(text: str, limits: Limits) -> Any:
     except json.JSONDecodeError as exc:
         note = f"this is not valid JSON ({exc.msg}); check commas, quotes and brackets"
         raise ParseProblem(note, exc.lineno - 1, exc.colno - 1) from None
-    check_characters(value)
     return value
 
 
@@ -86,9 +89,20 @@ def no_constant(name: str) -> Any:
 
 def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
     """A YAML document and the 0-based line of each top-level key."""
-    check_yaml_events(text, limits)
     try:
-        loader = Loader(text)
+        return load_yaml_with(Loader, text, limits)
+    except ParseProblem as problem:
+        if problem.code != "lone-surrogate" or Loader is yaml.SafeLoader:
+            raise
+    # libyaml refuses "\ud800" outright; PyYAML reads it, and the text checks then name
+    # the field that holds it (lone-surrogate)
+    return load_yaml_with(yaml.SafeLoader, text, limits)
+
+
+def load_yaml_with(loader_class: Any, text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
+    check_yaml_events(text, limits, loader_class)
+    try:
+        loader = loader_class(text)
         try:
             node = loader.get_single_node()
             check_unique_keys(node)
@@ -102,7 +116,6 @@ def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2014-22-11
         note = f"a value cannot be read ({exc}); write dates as 2025-01-31 or quote the value"
         raise ParseProblem(note) from None
-    check_characters(value)
     lines = (
         {str(key.value): key.start_mark.line for key, _ in node.value}
         if isinstance(node, yaml.MappingNode)
@@ -111,13 +124,13 @@ def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
     return value, lines
 
 
-def check_yaml_events(text: str, limits: Limits) -> None:
+def check_yaml_events(text: str, limits: Limits, loader_class: Any = Loader) -> None:
     """Measure nesting and count aliases from the event stream, before any node is built."""
     if "*" not in text and sum(text.count(c) for c in NESTING_MARKS) < limits.nesting:
         return  # no alias, and too few marks to open that many levels: nothing to measure
     depth, aliases = 0, 0
     try:
-        for event in yaml.parse(text, Loader=Loader):
+        for event in yaml.parse(text, Loader=loader_class):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limits.nesting:
@@ -159,9 +172,12 @@ def check_unique_keys(root: yaml.Node | None) -> None:
 
 def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or exc
+    where = (mark.line, mark.column) if mark else (None, None)
+    problem = str(getattr(exc, "problem", None) or exc)
+    if "invalid Unicode character escape" in problem:  # libyaml's words for "\ud800"
+        return ParseProblem(SURROGATE_NOTE.format(code="a \\u escape"), *where, "lone-surrogate")
     note = f"this is not valid YAML ({problem}); check indentation and colons"
-    return ParseProblem(note, *((mark.line, mark.column) if mark else (None, None)))
+    return ParseProblem(note, *where)
 
 
 def mark_of(item: Any) -> tuple[int | None, int | None]:
@@ -170,26 +186,6 @@ def mark_of(item: Any) -> tuple[int | None, int | None]:
 
 
 # --- shared ------------------------------------------------------------------------------
-
-
-def check_characters(value: Any) -> None:
-    """Refuse lone surrogates (escapes like \\ud800 that name no character) anywhere."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            match = SURROGATE.search(item)
-            if match:
-                code = f"U+{ord(match.group()):04X}"
-                raise ParseProblem(
-                    f"a text holds {code}, half of a surrogate pair, which is not a character; "
-                    "remove the escape or write the character itself"
-                )
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple, set)):
-            pending.extend(item)
 
 
 def line_column(text: str, index: int) -> tuple[int, int]:

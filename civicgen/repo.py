@@ -108,13 +108,23 @@ class WorkTree:
             return False
 
     def glob(self, pattern: str) -> list[str]:
-        """Repo-relative files matching a glob, sorted; links and submodules left out."""
+        """Repo-relative files matching a glob, sorted. Files reached through a link, in a
+        submodule or with an unsafe name are listed too, so that reading them is refused
+        and reported; anything inside .git is left out."""
         found = []
         for match in self.root.glob(clean_path(pattern)):
             relative = match.relative_to(self.root).as_posix()
-            if self.exists(relative):
+            if self.listable(relative):
                 found.append(relative)
         return sorted(found)
+
+    def listable(self, relative: str) -> bool:
+        try:
+            return self.full_path(relative).is_file()
+        except GitPath:
+            return False
+        except UnsafePath:
+            return True
 
 
 class Revision:
@@ -180,7 +190,7 @@ class Revision:
         )
 
     def walk(self, limit: int = 1_000_000) -> list[str]:
-        """Every regular file of the commit (no links, no submodules), each tree read once."""
+        """Every file, link and submodule of the commit, each tree read once."""
         paths: list[str] = []
         pending: list[tuple[pygit2.Tree, str]] = [(self.commit.tree, "")]
         seen: set[str] = set()
@@ -192,10 +202,7 @@ class Revision:
             for entry in tree:
                 if entry.filemode == pygit2.GIT_FILEMODE_TREE:
                     pending.append((self.object(entry.id), f"{prefix}{entry.name}/"))
-                elif entry.filemode in (
-                    pygit2.GIT_FILEMODE_BLOB,
-                    pygit2.GIT_FILEMODE_BLOB_EXECUTABLE,
-                ):
+                elif entry.name.lower() != ".git":  # links and submodules too: reading refuses them
                     paths.append(f"{prefix}{entry.name}")
         return paths
 
