@@ -138,11 +138,15 @@ def package_blobs(source: Source, paths: Iterable[str]) -> dict[str, str]:
 # --- the commit ---------------------------------------------------------------------------
 
 
-def tracked_clean(repository: pygit2.Repository) -> bool:
-    """True when no tracked file is changed, staged or deleted (untracked files aside)."""
+def inputs_unchanged(repository: pygit2.Repository, inputs: Iterable[str]) -> bool:
+    """True when no tracked file under the build's inputs is changed, staged or deleted."""
+    prefixes = tuple(p.rstrip("/") for p in inputs)
     status = repository.status(untracked_files="no")
-    return all(
-        flags in (pygit2.GIT_STATUS_CURRENT, pygit2.GIT_STATUS_IGNORED) for flags in status.values()
+    return not any(
+        path == prefix or path.startswith(prefix + "/")
+        for path, flags in status.items()
+        if flags not in (pygit2.GIT_STATUS_CURRENT, pygit2.GIT_STATUS_IGNORED)
+        for prefix in prefixes
     )
 
 
@@ -153,13 +157,16 @@ def committed(tree: pygit2.Tree, path: str, blob: str) -> bool:
         return False
 
 
-def git_state(root: Path, sources: Mapping[str, str]) -> tuple[str | None, bool]:
-    """HEAD's commit id, and whether the build's sources are exactly that commit's."""
+def git_state(
+    root: Path, sources: Mapping[str, str], inputs: Iterable[str]
+) -> tuple[str | None, bool]:
+    """HEAD's commit id, and whether the build's inputs (the files and folders it reads) are
+    exactly that commit's: every source committed as it is, nothing tracked there changed."""
     repository = find_repository(root)
     if repository is None or repository.head_is_unborn:
         return None, False
     head = repository.head.peel(pygit2.Commit)
-    clean = tracked_clean(repository) and all(
+    clean = inputs_unchanged(repository, inputs) and all(
         committed(head.tree, path, blob) for path, blob in sources.items()
     )
     return str(head.id), clean
@@ -207,7 +214,8 @@ def for_build(
     root = validation.source.root
     sources = package_blobs(validation.source, package_sources(validation, *data_dirs))
     sources.update(disk_blobs(root, disk_sources(root, *mkdocs_paths)))
-    commit, clean = git_state(root, sources)
+    folders = [relative_to(root, p) for p in mkdocs_paths if p is not None]
+    commit, clean = git_state(root, sources, [*data_dirs, *folders])
     config = relative_to(root, mkdocs_paths[0])
     files = site_files(site_dir)
     return make_manifest(commit, clean, version, config, source_date_epoch(), sources, files)
