@@ -310,3 +310,18 @@ def test_hostile_script_from_another_host_is_never_fetched(
     assert RECEIVED == []  # the browser never asked the other host
     assert tab.evaluate("window.__pwned === undefined")
     assert violations(tab) == [f"script-src-elem {elsewhere}pwn.js"]
+
+
+def test_the_preview_server_gets_no_policy() -> None:
+    """`civicgen serve` injects an inline live-reload script, which a policy would block."""
+    from civicgen.plugin import CivicgenPlugin
+
+    plugin = CivicgenPlugin()
+    plugin.load_config({})
+    page = "<head><script>x()</script></head>"
+    plugin.on_startup(command="build", dirty=False)
+    assert "Content-Security-Policy" in plugin.on_post_template(
+        page, template_name="404.html", config=None
+    )  # type: ignore[arg-type]
+    plugin.on_startup(command="serve", dirty=False)
+    assert plugin.on_post_template(page, template_name="404.html", config=None) == page  # type: ignore[arg-type]
