@@ -148,6 +148,11 @@ class CountingHandler(QuietHandler):
         RECEIVED.append(self.path)
         super().do_GET()
 
+    def do_POST(self) -> None:
+        RECEIVED.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
 
 def serve(
     folder: Path, handler: type = QuietHandler
@@ -164,6 +169,24 @@ def inject(page: Path, target: Path, payload: str) -> None:
     html = page.read_text(encoding="utf-8")
     at = html.index(">", html.index("Content-Security-Policy")) + 1
     target.write_text(html[:at] + payload + html[at:], encoding="utf-8")
+
+
+ELSEWHERE = {  # markup that would reach another host, and the directive that stops it
+    "image": '<img src="{elsewhere}pixel.png" alt="">',
+    "frame": '<iframe src="{elsewhere}frame.html"></iframe>',
+    "stylesheet": '<link rel="stylesheet" href="{elsewhere}look.css">',
+    "object": '<object data="{elsewhere}plugin.swf"></object>',
+    "base": '<base href="{elsewhere}">',
+    "form": '<form action="{elsewhere}steal" method="post"><button id="go">Go</button></form>',
+}
+BLOCKED_BY = {
+    "image": "img-src",
+    "frame": "frame-src",
+    "stylesheet": "style-src-elem",
+    "object": "object-src",
+    "base": "base-uri",
+    "form": "form-action",
+}
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +209,8 @@ def served(site: Path, elsewhere: str, tmp_path_factory: pytest.TempPathFactory)
         index, folder / "hostile-handler.html", '<img src="data:," onerror="window.__pwned=true">'
     )
     inject(index, folder / "hostile-remote.html", f'<script src="{elsewhere}pwn.js"></script>')
+    for name, payload in ELSEWHERE.items():
+        inject(index, folder / f"hostile-{name}.html", payload.format(elsewhere=elsewhere))
     server, url = serve(folder)
     yield url
     server.shutdown()
@@ -303,9 +328,23 @@ def test_hostile_script_written_in_markdown_does_not_run(browser, portal: Path) 
 
 
 @browser_test
+@pytest.mark.parametrize("name", sorted(ELSEWHERE))
+def test_hostile_markup_reaching_another_host_is_blocked(tab, served: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    RECEIVED.clear()
+    tab.goto(served + f"hostile-{name}.html", wait_until="networkidle")
+    if name == "form":
+        tab.locator("#go").click(no_wait_after=True)
+        tab.wait_for_timeout(500)
+    assert RECEIVED == []  # the browser never asked the other host
+    assert {v.split()[0] for v in violations(tab)} == {BLOCKED_BY[name]}
+    assert tab.evaluate("document.baseURI").startswith(served)
+
+
+@browser_test
 def test_hostile_script_from_another_host_is_never_fetched(
     tab, served: str, elsewhere: str
 ) -> None:  # type: ignore[no-untyped-def]
+    RECEIVED.clear()
     tab.goto(served + "hostile-remote.html", wait_until="networkidle")
     assert RECEIVED == []  # the browser never asked the other host
     assert tab.evaluate("window.__pwned === undefined")
