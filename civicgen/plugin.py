@@ -103,17 +103,9 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.serving:
             protect_static_pages(site_dir, self.with_policy)
         if self.validation is not None:
-            theme = config.theme.custom_dir
+            data_dirs = (self.config.datasets_dir, self.config.tools_dir)
             manifest = site_manifest.for_build(
-                self.validation,
-                (self.config.datasets_dir, self.config.tools_dir),
-                (
-                    Path(config.config_file_path),
-                    Path(config.docs_dir),
-                    Path(theme) if theme else None,
-                ),
-                site_dir,
-                __version__,
+                self.validation, data_dirs, mkdocs_inputs(config), site_dir, __version__
             )
             write_manifest(site_dir, manifest)
 
@@ -131,6 +123,16 @@ def refusal(lines: list[str], summary: str) -> str:
             summary,
             "Run `civicgen validate` to see every error.",
         ]
+    )
+
+
+def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
+    """What MkDocs reads besides the data: mkdocs.yml, the pages folder, the theme folder."""
+    theme = config.theme.custom_dir
+    return (
+        Path(config.config_file_path or "mkdocs.yml").resolve(),
+        Path(config.docs_dir),
+        Path(theme) if theme else None,
     )
 
 
