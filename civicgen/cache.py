@@ -1,7 +1,9 @@
 """Scan results cached by git blob id + plan hash + engine version.
 
-A rebuild after one file changed rescans that file alone. The cache is JSON with type
-tags, never pickle, so a cache file that came from elsewhere cannot run code.
+A rebuild after one file changed rescans that file alone. The cache lives outside the
+repository (the user's cache folder, or a folder given by option), so a pull request
+cannot bring its own results; every entry names the key it was written for and is used
+only under that key. It is JSON with type tags, never pickle.
 """
 
 from __future__ import annotations
@@ -18,7 +20,27 @@ from typing import Any
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 
-ENGINE = "civicgen-scan-1"
+ENGINE = "civicgen-scan-2"
+LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
+
+
+def user_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/civicgen/scan (default ~/.cache/civicgen/scan)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "civicgen" / "scan"
+
+
+def inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def cache_folder(option: str, root: Path) -> tuple[Path, bool]:
+    """Where to keep the cache, and whether the option was refused for pointing inside root."""
+    if not option:
+        return user_cache_dir(), False
+    chosen = Path(os.path.expanduser(option))
+    chosen = (chosen if chosen.is_absolute() else root / chosen).resolve()
+    return (user_cache_dir(), True) if inside(chosen, root) else (chosen, False)
 
 
 def blob_id(data: bytes) -> str:
@@ -91,8 +113,11 @@ class ScanCache:
             self.misses += 1
             return None
         try:
-            result = ScanResult(*decode(json.loads(path.read_text(encoding="utf-8"))))
-        except (ValueError, TypeError, KeyError):
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            if entry.get("key") != key:
+                raise ValueError("an entry written for another key")
+            result = ScanResult(*decode(entry["result"]))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
@@ -106,7 +131,7 @@ class ScanCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(encode(list(result)), out, separators=(",", ":"))
+                json.dump({"key": key, "result": encode(list(result))}, out, separators=(",", ":"))
             os.replace(temporary, self.folder / f"{key}.json")
         except OSError:
             return

@@ -19,6 +19,8 @@ class CivicError:
     title: ClassVar[str] = "Error"
     description: ClassVar[str] = "Something in the repository needs fixing."
     tags: ClassVar[tuple[str, ...]] = ()
+    example: ClassVar[str] = "datasets/x/datapackage.json: something needs fixing"
+    fix: ClassVar[str] = "Read the message: it names the file and what to change."
 
     note: str
     path: str = ""
@@ -73,6 +75,8 @@ class FileError(CivicError):
     code = "file-error"
     title = "File error"
     description = "A file cannot be read."
+    example = "datasets/air-quality/data/readings.csv: this file is not in the repository; add it, or fix the path that names it"
+    fix = "Add the file, or correct the `path` in datapackage.json."
     tags = ("#file",)
 
 
@@ -80,30 +84,125 @@ class SchemeError(FileError):
     code = "scheme-error"
     title = "Remote file"
     description = "A resource points to a URL; civicgen never fetches from the network."
+    example = 'datasets/budget/datapackage.json: resource "budget" points to https://example.org/b.csv; civicgen never downloads data while validating or building'
+    fix = "Commit the file to the repository and give its relative path."
 
 
 class UnsafePathError(FileError):
     code = "unsafe-path"
     title = "Unsafe path"
     description = "A path points outside the repository or through a link."
+    example = 'datasets/budget/datapackage.json: "../../secrets.csv" points outside the repository'
+    fix = "Keep data files inside the package folder and name them by a relative path."
+
+
+class GitPathError(UnsafePathError):
+    code = "git-path"
+    title = "Path into .git"
+    description = "A path leads into git's own folder, where credentials and history live."
+    example = 'datasets/budget/datapackage.json: "../../.git/config" points into .git, the folder where git keeps its own files'
+    fix = "Name a data file of the package instead."
+
+
+class LinkPathError(UnsafePathError):
+    code = "link-path"
+    title = "Path through a link"
+    description = "A path goes through a symbolic link; links are never followed."
+    example = 'datasets/budget/data/budget.csv: "data/budget.csv" goes through a symbolic link'
+    fix = "Replace the link with the file itself."
+
+
+class SubmodulePathError(UnsafePathError):
+    code = "submodule-path"
+    title = "Path into a submodule"
+    description = "A path leads into a git submodule, another repository not reviewed here."
+    example = "datasets/budget/data/budget.csv: it is inside a git submodule"
+    fix = "Copy the files into this repository, so that they are reviewed with it."
+
+
+class LfsPointerError(UnsafePathError):
+    code = "lfs-pointer"
+    title = "Git LFS pointer"
+    description = "A file is a Git LFS pointer; its content lives elsewhere and is never fetched."
+    example = "datasets/budget/data/budget.csv: it is a Git LFS pointer, not the data"
+    fix = "Commit the file itself (`git lfs untrack`); git compresses it already."
+
+
+class RemoteReferenceError(SchemeError):
+    code = "remote-reference"
+    title = "Remote reference"
+    description = (
+        "A profile, $schema, schema or dialect names a URL or another file; "
+        "civicgen reads descriptors whole and never fetches them."
+    )
+    example = 'datasets/budget/datapackage.json, field "profile": "profile" must be one of the standard profiles or left out'
+    fix = "Write the schema and dialect out in datapackage.json; use a standard profile name."
+
+
+class TooLargeError(FileError):
+    code = "too-large"
+    title = "Too large"
+    description = "A file or a collection is larger than the configured limit."
+    example = "datasets/budget/datapackage.json: this file is 3.0 MiB, more than the 2.0 MiB civicgen reads"
+    fix = "Make the file smaller (move long text into a page), or raise the limit named in the message in mkdocs.yml."
+
+
+class NestingError(FileError):
+    code = "nesting-too-deep"
+    title = "Nested too deep"
+    description = "JSON or YAML lists and objects are nested deeper than the configured limit."
+    example = "datasets/budget/datapackage.json, line 1: lists and objects are nested more than 64 levels deep here"
+    fix = "Flatten the structure; real descriptors and records need a few levels."
+
+
+class DuplicateKeyError(FileError):
+    code = "duplicate-key"
+    title = "Duplicate key"
+    description = "A JSON object or YAML mapping names the same key twice."
+    example = 'tools-catalog/ckan.yaml, line 8: the key "licence" appears twice in the same object'
+    fix = "Keep one of the two lines: readers disagree on which one counts."
+
+
+class YamlAliasError(FileError):
+    code = "yaml-alias"
+    title = "YAML alias"
+    description = "A record uses YAML aliases (*name), which can expand without bound."
+    example = (
+        "tools-catalog/bomb.yaml, line 2: YAML aliases (*name) are not accepted here (no aliases)"
+    )
+    fix = "Write the values out in full instead of `&anchor` / `*alias`."
+
+
+class UntrustedCacheError(FileError):
+    code = "untrusted-cache"
+    title = "Cache in the repository"
+    description = "A scan cache was found inside the repository; it is ignored, never trusted."
+    example = ".civicgen-cache: a scan cache (.civicgen-cache) is inside the repository; civicgen never reads it"
+    fix = "Delete the folder from the repository; caches live in the user's cache folder."
 
 
 class EncodingError(FileError):
     code = "encoding-error"
     title = "Encoding error"
     description = "The file is not in the declared text encoding (UTF-8 by default)."
+    example = "datasets/budget/data/budget.csv, row 7: the bytes are not UTF-8"
+    fix = "Save the file as UTF-8 (in a spreadsheet: CSV UTF-8), or declare its encoding."
 
 
 class FormatError(FileError):
     code = "format-error"
     title = "Format error"
     description = "The file is not well-formed CSV, YAML, JSON or front matter."
+    example = "tools-catalog/ckan.yaml, line 3: this is not valid YAML (mapping values are not allowed here); check indentation and colons"
+    fix = "Fix the syntax at the line given: quotes, colons, commas, brackets."
 
 
 class DescriptorError(CivicError):
     code = "descriptor-error"
     title = "Descriptor error"
     description = "datapackage.json does not follow the Data Package specification."
+    example = 'datasets/budget/datapackage.json, field "civicgen": "civicgen" must be an object; fix it in datapackage.json'
+    fix = "Correct datapackage.json as the message says; https://datapackage.org describes every property."
     tags = ("#descriptor",)
 
 
@@ -111,36 +210,50 @@ class PackageError(DescriptorError):
     code = "package-error"
     title = "Package error"
     description = "The package descriptor breaks the Data Package specification."
+    example = 'datasets/budget/datapackage.json: "name" is required; fix datapackage.json'
+    fix = "Add or correct the package property named in the message."
 
 
 class ResourceError(DescriptorError):
     code = "resource-error"
     title = "Resource error"
     description = "A resource of the descriptor is malformed."
+    example = 'datasets/budget/datapackage.json: "path" is not safe; fix datapackage.json'
+    fix = "Correct the resource named in the message."
 
 
 class SchemaError(DescriptorError):
     code = "schema-error"
     title = "Schema error"
     description = "A Table Schema is malformed (for example a primary key naming no field)."
+    example = (
+        'datasets/budget/datapackage.json: primary key "ID" is not a field; fix datapackage.json'
+    )
+    fix = "Make the schema's keys name fields that exist."
 
 
 class FieldError(DescriptorError):
     code = "field-error"
     title = "Field error"
     description = "A field of a Table Schema is malformed (unknown type, unsupported constraint)."
+    example = 'datasets/budget/datapackage.json: field type "money" is not supported; fix datapackage.json'
+    fix = "Use a Table Schema type (string, number, integer, date…)."
 
 
 class ProfileError(DescriptorError):
     code = "profile-error"
     title = "Profile error"
     description = "The package's civicgen profile is missing something it needs."
+    example = "datasets/budget/datapackage.json: the budget profile needs an amount field"
+    fix = "Declare what the profile needs in the descriptor's `civicgen` property (docs/configuration.md)."
 
 
 class RecordError(CivicError):
     code = "record-error"
     title = "Record error"
     description = "A one-file-per-record entry has a problem."
+    example = "tools-catalog/decidim.yaml: the record has a problem"
+    fix = "Edit the record file named in the message."
     tags = ("#record",)
 
 
@@ -148,18 +261,24 @@ class RecordMissingKeyError(RecordError):
     code = "record-missing-key"
     title = "Record name"
     description = "A record's file name is not a valid identifier."
+    example = 'datasets/proposals/records/Bike Lane.md, field "id": the file name "Bike Lane" cannot be used as id'
+    fix = "Rename the file with lowercase letters, digits and hyphens, like bike-lane.md."
 
 
 class UnknownLicenceError(RecordError):
     code = "unknown-licence"
     title = "Unknown licence"
     description = "A licence is not a valid SPDX identifier or expression."
+    example = 'tools-catalog/decidim.yaml, line 9, field "licence": "NOT-A-LICENCE" is not an SPDX licence identifier'
+    fix = "Use the id from spdx.org/licenses, like AGPL-3.0-only or MIT."
 
 
 class TableError(CivicError):
     code = "table-error"
     title = "Table error"
     description = "A table as a whole has a problem."
+    example = "datasets/budget/data/budget.csv: the table has a problem"
+    fix = "Edit the CSV file named in the message."
     tags = ("#table",)
 
 
@@ -167,6 +286,8 @@ class LabelError(TableError):
     code = "label-error"
     title = "Label error"
     description = "A header label has a problem."
+    example = "datasets/budget/data/budget.csv, row 1: a header label has a problem"
+    fix = "Make the first row match the schema's field names."
     tags = ("#table", "#header", "#label")
 
 
@@ -174,36 +295,50 @@ class BlankLabelError(LabelError):
     code = "blank-label"
     title = "Blank label"
     description = "A column has no header label."
+    example = "datasets/budget/data/budget.csv, row 1, field 3: the header has an empty label"
+    fix = "Write the field's name in the first row."
 
 
 class DuplicateLabelError(LabelError):
     code = "duplicate-label"
     title = "Duplicate label"
     description = "Two columns have the same header label."
+    example = 'datasets/budget/data/budget.csv, row 1, field "year" (4): "year" appears twice in the header'
+    fix = "Rename or remove one of the two columns."
 
 
 class IncorrectLabelError(LabelError):
     code = "incorrect-label"
     title = "Incorrect label"
     description = "A header label does not match the schema's field name at that position."
+    example = (
+        'datasets/budget/data/budget.csv, row 1, field "amount" (2): the header says "importe"'
+    )
+    fix = "Rename the column as in the schema, or fix the schema."
 
 
 class MissingLabelError(LabelError):
     code = "missing-label"
     title = "Missing label"
     description = "The schema has more fields than the header has labels."
+    example = 'datasets/budget/data/budget.csv, row 1: the header has no label for field "year"'
+    fix = "Add the missing column, or remove the field from the schema."
 
 
 class ExtraLabelError(LabelError):
     code = "extra-label"
     title = "Extra label"
     description = "The header has more labels than the schema has fields."
+    example = 'datasets/budget/data/budget.csv, row 1: the header has a label "notes" that the schema lacks'
+    fix = "Remove the column, or describe it in the schema."
 
 
 class RowError(TableError):
     code = "row-error"
     title = "Row error"
     description = "A row has a problem."
+    example = "datasets/budget/data/budget.csv, row 12: the row has a problem"
+    fix = "Edit the row named in the message."
     tags = ("#table", "#row")
 
 
@@ -211,24 +346,32 @@ class BlankRowError(RowError):
     code = "blank-row"
     title = "Blank row"
     description = "A row is completely empty."
+    example = "datasets/budget/data/budget.csv, row 40: this row is empty"
+    fix = "Delete the empty line."
 
 
 class PrimaryKeyError(RowError):
     code = "primary-key"
     title = "Primary key error"
     description = "Two rows share the same primary key, or a key cell is empty."
+    example = "datasets/budget/data/budget.csv, row 9: the key 2015, 001 is already used by row 4"
+    fix = "Make each row's key unique, or merge the two rows."
 
 
 class ForeignKeyError(RowError):
     code = "foreign-key"
     title = "Foreign key error"
     description = "A value refers to a row that does not exist in the referenced table."
+    example = 'datasets/proposals/records/pb-1.md, line 6, field "program": "999" does not exist in madrid-budget/programas'
+    fix = "Use a value that appears in the referenced table, or add it there first."
 
 
 class CellError(RowError):
     code = "cell-error"
     title = "Cell error"
     description = "A cell has a problem."
+    example = 'datasets/budget/data/budget.csv, row 3, field "amount" (5): the cell has a problem'
+    fix = "Edit the cell named in the message."
     tags = ("#table", "#row", "#cell")
 
 
@@ -236,30 +379,42 @@ class ExtraCellError(CellError):
     code = "extra-cell"
     title = "Extra cell"
     description = "A row has more cells than the header, or a record has a key not in the schema."
+    example = "datasets/budget/data/budget.csv, row 2: this row has 13 cells but the header has 12"
+    fix = "Quote a cell that holds the delimiter, or remove the extra cell."
 
 
 class MissingCellError(CellError):
     code = "missing-cell"
     title = "Missing cell"
     description = "A row has fewer cells than the header."
+    example = "datasets/budget/data/budget.csv, row 2: this row has 11 cells but the header has 12"
+    fix = "Add the missing cells (empty ones are fine: two commas in a row)."
 
 
 class TypeError_(CellError):
     code = "type-error"
     title = "Type error"
     description = "A value does not match its field's type and format."
+    example = 'datasets/budget/data/budget.csv, row 2, field "IMPORTE" (12): "12,5x" is not a whole number'
+    fix = "Write the value as its type asks: digits only, a dot as decimal separator, dates as 2025-01-31."
 
 
 class ConstraintError(CellError):
     code = "constraint-error"
     title = "Constraint error"
     description = "A value breaks one of its field's constraints (required, minimum, enum…)."
+    example = (
+        'datasets/proposals/records/pb-1.md, field "title": this field is required but is empty'
+    )
+    fix = "Fill in the value, or change it to one the constraint allows."
 
 
 class UniqueError(CellError):
     code = "unique-error"
     title = "Unique error"
     description = "A value of a field marked unique appears twice."
+    example = 'datasets/budget/data/programas.csv, row 8, field "PROGRAMA" (1): "13201" is already in row 3'
+    fix = "Keep each value once in this column."
 
 
 def all_error_classes() -> list[type[CivicError]]:
@@ -287,12 +442,19 @@ def catalog_markdown() -> str:
         "Codes never change once released. Where frictionless has the same error, "
         "civicgen uses its code.",
         "",
-        "| code | title | what it means |",
-        "|---|---|---|",
     ]
     for cls in all_error_classes():
-        lines.append(f"| `{cls.code}` | {cls.title} | {cls.description} |")
-    return "\n".join(lines) + "\n"
+        lines += [
+            f"## `{cls.code}`: {cls.title}",
+            "",
+            cls.description,
+            "",
+            f"Example: `{cls.example}`",
+            "",
+            f"Fix: {cls.fix}",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The one exception: the run cannot continue (unreadable repository, bad configuration).
 
-Bad data is never an exception; it is an entry in the Report.
+Bad data is never an exception; it is an entry in the Report. The UnsafePath family
+is raised by repo.py and turned into report entries, each with its own error code.
 """
 
 from __future__ import annotations
@@ -11,4 +12,38 @@ class CivicgenException(Exception):
 
 
 class UnsafePath(CivicgenException):
-    """A path would leave the repository (absolute, "..", a URL or a link outside)."""
+    """A path would leave the repository (absolute, "..", a URL or a control character)."""
+
+    code = "unsafe-path"
+
+
+class GitPath(UnsafePath):
+    """A path leads into git's own folder (.git), where credentials and history live."""
+
+    code = "git-path"
+
+
+class LinkPath(UnsafePath):
+    """A path goes through a symbolic link."""
+
+    code = "link-path"
+
+
+class SubmodulePath(UnsafePath):
+    """A path leads into a git submodule, another repository that was not reviewed here."""
+
+    code = "submodule-path"
+
+
+class LfsPointer(UnsafePath):
+    """The file is a Git LFS pointer: its content is stored elsewhere and is not fetched."""
+
+    code = "lfs-pointer"
+
+
+class FileTooLarge(CivicgenException):
+    """A file is larger than civicgen reads."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes, more than {limit}")
+        self.size, self.limit = size, limit

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from typing import Any
 
-import yaml
-
+from .descriptor import civicgen_errors, reference_errors, without_profiles
 from .errors import (
     ERRORS,
     CivicError,
@@ -17,13 +15,17 @@ from .errors import (
     FormatError,
     RecordMissingKeyError,
     SchemeError,
+    TooLargeError,
     UnsafePathError,
 )
-from .exceptions import UnsafePath
+from .exceptions import FileTooLarge, UnsafePath
+from .limits import Limits, size_note
 from .model import Package, Portal, Record, RecordSpec, Resource
+from .parse import ParseProblem, load_json, load_yaml
 from .repo import Source, clean_path
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DEFAULT_LIMITS = Limits()
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -40,45 +42,106 @@ def load_portal(
     paths: list[str] | None = None,
     datasets_dir: str = "datasets",
     tools_dir: str = "tools-catalog",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Portal, list[CivicError]]:
     """Load the given descriptors (default: all of the portal) and say what is wrong with them."""
     packages, errors = [], []
     for path in paths if paths is not None else descriptor_paths(source, datasets_dir, tools_dir):
-        package, problems = load_package(source, path)
+        package, problems = load_package(source, path, limits)
         errors.extend(problems)
         if package is not None:
             packages.append(package)
     return Portal(str(source.root), tuple(packages)), errors
 
 
-def read_descriptor(source: Source, path: str) -> tuple[dict[str, Any] | None, list[CivicError]]:
+def read_file(
+    source: Source, path: str, limit: int, option: str, **position: Any
+) -> tuple[bytes | None, list[CivicError]]:
+    """A file's bytes, or the error that says why it may not be read."""
     try:
-        descriptor = json.loads(source.read(path).decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [FileError(note=f"cannot read the descriptor ({exc})", path=path)]
-    except json.JSONDecodeError as exc:
-        note = f"this is not valid JSON ({exc.msg}); check commas, quotes and brackets"
-        return None, [FormatError(note=note, path=path, line=exc.lineno - 1, column=exc.colno - 1)]
+        return source.read(path, limit), []
+    except UnsafePath as exc:
+        return None, [path_error(exc, path, **position)]
+    except FileTooLarge as exc:
+        note = size_note("file", exc.size, exc.limit, f"limits.{option}")
+        return None, [TooLargeError(note=note, path=path, **position)]
+    except FileNotFoundError:
+        note = "this file is not in the repository; add it, or fix the path that names it"
+        return None, [FileError(note=note, path=path, **position)]
+    except OSError as exc:
+        note = f"cannot read the file ({exc.strerror or exc})"
+        return None, [FileError(note=note, path=path, **position)]
+
+
+def path_error(exc: UnsafePath, path: str, **position: Any) -> CivicError:
+    """The report entry for a refused path: its own code, the reason, never the content."""
+    return ERRORS.get(exc.code, UnsafePathError)(note=str(exc), path=path, **position)
+
+
+def problem_error(problem: ParseProblem, path: str, offset: int = 0) -> CivicError:
+    """A parse problem as a report entry at its line and column."""
+    line = None if problem.line is None else problem.line + offset
+    error = ERRORS.get(problem.code, FormatError)
+    return error(note=problem.note, path=path, line=line, column=problem.column)
+
+
+def read_descriptor(
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[dict[str, Any] | None, list[CivicError]]:
+    data, errors = read_file(source, path, limits.descriptor_bytes, "descriptor_bytes")
+    if data is None:
+        return None, errors
+    try:
+        descriptor = load_json(data.decode("utf-8"), limits)
+    except UnicodeDecodeError:
+        return None, [FormatError(note="the file is not UTF-8 text; save it as UTF-8", path=path)]
+    except ParseProblem as problem:
+        return None, [problem_error(problem, path)]
     if not isinstance(descriptor, dict):
         return None, [DescriptorError(note="the descriptor must be a JSON object", path=path)]
-    return descriptor, frictionless_errors(descriptor, path)
+    problems = (
+        reference_errors(descriptor, path)
+        + civicgen_errors(descriptor, path)
+        + resource_path_errors(descriptor, path)
+    )
+    return descriptor, problems or frictionless_errors(descriptor, path)
+
+
+def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
+    """Paths that would leave the package's repository, each with its own code (before frictionless)."""
+    folder, errors = posixpath.dirname(path), []
+    resources = descriptor.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        options = resource.get("civicgen") if isinstance(resource, dict) else None
+        records = options.get("records") if isinstance(options, dict) else None
+        for location in (
+            resource.get("path") if isinstance(resource, dict) else None,
+            records.get("pattern") if isinstance(records, dict) else None,
+        ):
+            if isinstance(location, str) and "://" not in location:
+                try:
+                    clean_path(posixpath.join(folder, location))
+                except UnsafePath as exc:
+                    errors.append(path_error(exc, path, resource=str(resource.get("name") or "")))
+    return errors
 
 
 def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
     """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
     from frictionless import Package as FrictionlessPackage
 
-    local = {k: v for k, v in descriptor.items() if k not in ("profile", "$schema")}
-    report = FrictionlessPackage.validate_descriptor(local)
+    report = FrictionlessPackage.validate_descriptor(without_profiles(descriptor))
     return [
         ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
         for code, note in report.flatten(["type", "note"])
     ]
 
 
-def load_package(source: Source, path: str) -> tuple[Package | None, list[CivicError]]:
+def load_package(
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Package | None, list[CivicError]]:
     """One package, with its resources resolved safely inside the repository."""
-    descriptor, errors = read_descriptor(source, path)
+    descriptor, errors = read_descriptor(source, path, limits)
     if descriptor is None or errors:
         return None, errors  # data is only checked against a descriptor that is itself valid
     folder = posixpath.dirname(path)
@@ -98,7 +161,7 @@ def load_resource(
     if not isinstance(raw, dict):
         return None, []  # frictionless already reported the malformed resource
     name = str(raw.get("name") or f"resource-{number}")
-    spec = (raw.get("civicgen") or {}).get("records")
+    spec = (raw.get("civicgen") or {}).get("records")  # its shape was checked: civicgen_errors
     records = (
         RecordSpec(spec["pattern"], spec.get("key", "id"), spec.get("body"))
         if isinstance(spec, dict) and "pattern" in spec
@@ -117,8 +180,7 @@ def load_resource(
     try:
         path = clean_path(posixpath.join(folder, location))
     except UnsafePath as error:
-        note = f'resource "{name}": {error}; keep data files inside the package folder'
-        return None, [UnsafePathError(note=note, path=descriptor_path, resource=name)]
+        return None, [path_error(error, descriptor_path, resource=name)]
     return Resource(name, path, raw, records), []
 
 
@@ -126,15 +188,22 @@ def load_resource(
 
 
 def load_records(
-    source: Source, package: Package, resource: Resource
+    source: Source, package: Package, resource: Resource, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[Record], list[CivicError]]:
     """Every record file of a collection, parsed, with the line of each key."""
     assert resource.records is not None
     pattern = posixpath.join(package.folder, resource.records.pattern)
+    paths = source.glob(pattern)
+    if len(paths) > limits.records:
+        note = (
+            f"this collection has {len(paths)} record files, more than the {limits.records} "
+            "civicgen reads; split it into several collections, or raise `limits.records`"
+        )
+        return [], [TooLargeError(note=note, path=package.descriptor_path, resource=resource.name)]
     records: list[Record] = []
     errors: list[CivicError] = []
-    for path in source.glob(pattern):
-        record, problems = read_record(source, path, resource.records)
+    for path in paths:
+        record, problems = read_record(source, path, resource.records, limits)
         errors.extend(problems)
         if record is not None:
             records.append(record)
@@ -142,11 +211,14 @@ def load_records(
 
 
 def read_record(
-    source: Source, path: str, spec: RecordSpec
+    source: Source, path: str, spec: RecordSpec, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Record | None, list[CivicError]]:
     """One record: YAML, or Markdown with YAML front matter whose body fills spec.body."""
+    data, errors = read_file(source, path, limits.record_bytes, "record_bytes")
+    if data is None:
+        return None, errors
     try:
-        text = source.read(path).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None, [FormatError(note="the file is not UTF-8 text; save it as UTF-8", path=path)]
     body, offset = None, 0
@@ -156,9 +228,16 @@ def read_record(
             note = 'the file must start with a "---" line, the fields, and another "---" line'
             return None, [FormatError(note=note, path=path, line=0)]
         body, text, offset = text[match.end() :].strip(), match.group(1) or "", 1
-    values, lines, errors = parse_yaml(text, path, offset)
+    try:
+        values, lines = load_yaml(text, limits)
+    except ParseProblem as problem:
+        return None, [problem_error(problem, path, offset)]
     if values is None:
-        return None, errors
+        values = {}
+    if not isinstance(values, dict):
+        note = "the file must hold fields as 'name: value' lines"
+        return None, [FormatError(note=note, path=path, line=offset)]
+    values = {str(k): v for k, v in values.items()}
     if spec.body:
         values[spec.body] = body
     key = posixpath.splitext(posixpath.basename(path))[0]
@@ -169,31 +248,4 @@ def read_record(
         )
         errors.append(RecordMissingKeyError(note=note, path=path, field_name=spec.key))
     values[spec.key] = key
-    return Record(path, values, lines), errors
-
-
-def parse_yaml(
-    text: str, path: str, offset: int
-) -> tuple[dict[str, Any] | None, dict[str, int], list[CivicError]]:
-    """A YAML mapping and the 0-based line of each top-level key."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + offset if mark else None
-        note = (
-            f"this is not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and colons"
-        )
-        return (
-            None,
-            {},
-            [FormatError(note=note, path=path, line=line, column=mark.column if mark else None)],
-        )
-    if values is None:
-        values, node = {}, None
-    if not isinstance(values, dict):
-        note = "the file must hold fields as 'name: value' lines"
-        return None, {}, [FormatError(note=note, path=path, line=offset)]
-    lines = {str(k.value): k.start_mark.line + offset for k, _ in node.value} if node else {}
-    return {str(k): v for k, v in values.items()}, lines, []
+    return Record(path, values, {k: v + offset for k, v in lines.items()}), errors

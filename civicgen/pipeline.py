@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import ScanCache
-from .errors import CivicError
+from .cache import LEGACY_FOLDER, ScanCache, cache_folder
+from .errors import CivicError, UntrustedCacheError
 from .exceptions import CivicgenException
+from .limits import Limits
 from .model import Portal
 from .package import descriptor_paths, load_portal
 from .repo import Source, open_source
@@ -24,7 +25,8 @@ class Settings:
     datasets_dir: str = "datasets"
     tools_dir: str = "tools-catalog"
     limit_errors: int = 1000
-    cache_dir: str | None = ".civicgen-cache"  # relative to the repository; None: no cache
+    cache_dir: str | None = ""  # "": the user's cache folder; a folder outside the repo; None: off
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -89,7 +91,9 @@ def load(
     chosen = selected_descriptors(source, paths)
     if chosen is not None:
         chosen = with_references(source, chosen, settings)
-    portal, errors = load_portal(source, chosen, settings.datasets_dir, settings.tools_dir)
+    portal, errors = load_portal(
+        source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits
+    )
     return Loaded(source, portal, errors)
 
 
@@ -99,12 +103,35 @@ def validate(
     """Load and validate: the whole portal, or the packages named by paths (at a revision)."""
     settings = settings or Settings()
     loaded = load(paths, rev, settings)
-    in_repository = (loaded.source.root / ".git").exists()  # never litter a loose folder
-    use_cache = settings.cache_dir and in_repository
-    cache = ScanCache(loaded.source.root / settings.cache_dir) if use_cache else None
+    cache, warnings = open_cache(loaded.source, settings.cache_dir)
     return validate_portal(
-        loaded.source, loaded.portal, loaded.errors, settings.limit_errors, cache
+        loaded.source,
+        loaded.portal,
+        warnings + loaded.errors,
+        settings.limit_errors,
+        cache,
+        settings.limits,
     )
+
+
+def open_cache(source: Source, option: str | None) -> tuple[ScanCache | None, list[CivicError]]:
+    """The scan cache (never inside the repository), and a warning for any cache found there."""
+    if option is None:
+        return None, []
+    folder, refused = cache_folder(option, source.root)
+    found = [LEGACY_FOLDER] if source.glob(f"{LEGACY_FOLDER}/*") else []
+    if refused:
+        found.append(option)
+    return ScanCache(folder), [untrusted_cache(name) for name in found]
+
+
+def untrusted_cache(name: str) -> CivicError:
+    note = (
+        f"a scan cache ({name}) is inside the repository; civicgen never reads it, since a "
+        "pull request could have written it. Delete the folder; caches now live in the "
+        "user's cache folder (or set cache_dir to a folder outside the repository)"
+    )
+    return UntrustedCacheError(note=note, path=name, warning=True)
 
 
 def package_path(name_or_path: str, settings: Settings, start: str = ".") -> str:

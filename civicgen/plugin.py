@@ -15,6 +15,7 @@ from . import __version__, csp
 from . import manifest as site_manifest
 from .config import CivicgenConfig
 from .exceptions import CivicgenException
+from .limits import Limits
 from .pipeline import Settings, validate
 from .site.env import make_env
 from .site.pages import render_site
@@ -41,13 +42,14 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return config
         config.extra_css.append(STYLESHEET)
         root = Path(config.config_file_path or ".").resolve().parent
-        settings = Settings(
-            self.config.datasets_dir,
-            self.config.tools_dir,
-            self.config.limit_errors,
-            self.config.cache_dir or None,
-        )
         try:
+            settings = Settings(
+                datasets_dir=self.config.datasets_dir,
+                tools_dir=self.config.tools_dir,
+                limit_errors=self.config.limit_errors,
+                cache_dir=self.config.cache_dir,
+                limits=Limits.from_options(self.config.limits),
+            )
             self.validation = validate([str(root)], settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
@@ -66,7 +68,11 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
-        for output in render_site(env, self.validation, self.config.preview_rows):
+        try:
+            outputs = render_site(env, self.validation, self.config.preview_rows)
+        except CivicgenException as exc:
+            raise PluginError(str(exc)) from exc
+        for output in outputs:
             existing = files.get_file_from_path(output.uri)
             if existing is not None:
                 files.remove(existing)  # a generated page replaces a hand-written placeholder

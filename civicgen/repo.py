@@ -9,22 +9,54 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 
-from .exceptions import CivicgenException, UnsafePath
+from .exceptions import (
+    CivicgenException,
+    FileTooLarge,
+    GitPath,
+    LfsPointer,
+    LinkPath,
+    SubmodulePath,
+    UnsafePath,
+)
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+pygit2.settings.enable_strict_hash_verification(True)  # a corrupt object is an error, not data
 
 
 def clean_path(path: str) -> str:
     """A repo-relative POSIX path, or UnsafePath if it could leave the repository."""
-    if "://" in path or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+    if CONTROL.search(path):
+        raise UnsafePath("a path holds a control character; use plain letters, digits and - _ . /")
+    if ":" in path or path.startswith(("/", "\\", "~")):  # URLs, drives (C:), absolute, home
         raise UnsafePath(f'"{path}" is not a path inside the repository')
     normal = posixpath.normpath(path.replace("\\", "/"))
     if normal == ".." or normal.startswith("../"):
         raise UnsafePath(f'"{path}" points outside the repository')
+    if any(part.lower() == ".git" for part in normal.split("/")):
+        raise GitPath(f'"{path}" points into .git, the folder where git keeps its own files')
     return "" if normal == "." else normal
+
+
+def checked_content(data: bytes, path: str) -> bytes:
+    """The bytes of a file, unless they are only a pointer to content stored elsewhere."""
+    if data.startswith(LFS_POINTER):
+        raise LfsPointer(
+            f'"{path}" is a Git LFS pointer, not the data; civicgen never fetches LFS content: '
+            "commit the file itself (git lfs untrack it)"
+        )
+    return data
+
+
+def within(size: int, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise FileTooLarge(size, limit)
 
 
 class WorkTree:
@@ -32,18 +64,42 @@ class WorkTree:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
+        self.safe_folders: set[str] = {""}  # folders checked: no link, no submodule on the way
 
     def describe(self) -> str:
         return "work tree"
 
     def full_path(self, path: str) -> Path:
-        full = (self.root / clean_path(path)).resolve()
-        if full != self.root and self.root not in full.parents:
-            raise UnsafePath(f'"{path}" leads outside the repository through a link')
+        """The file on disk, refused if any part of the way is a link or a submodule."""
+        relative = clean_path(path)
+        folder = posixpath.dirname(relative)
+        if folder not in self.safe_folders:
+            self.check_folder(folder, path)
+        full = self.root / relative
+        if relative and full.is_symlink():
+            raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
         return full
 
-    def read(self, path: str) -> bytes:
-        return self.full_path(path).read_bytes()
+    def check_folder(self, folder: str, path: str) -> None:
+        """Refuse a folder reached through a link, or inside a submodule (a nested .git)."""
+        parent = posixpath.dirname(folder)
+        if parent not in self.safe_folders:
+            self.check_folder(parent, path)
+        full = self.root / folder
+        if full.is_symlink():
+            raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
+        if (full / ".git").exists():
+            raise SubmodulePath(
+                f'"{path}" is inside a git submodule, which is not reviewed with this '
+                "repository; copy the files into the repository"
+            )
+        self.safe_folders.add(folder)
+
+    def read(self, path: str, limit: int | None = None) -> bytes:
+        full = self.full_path(path)
+        with full.open("rb") as handle:
+            within(os.fstat(handle.fileno()).st_size, limit)
+            return checked_content(handle.read(), path)
 
     def exists(self, path: str) -> bool:
         try:
@@ -52,7 +108,7 @@ class WorkTree:
             return False
 
     def glob(self, pattern: str) -> list[str]:
-        """Repo-relative files matching a glob, sorted, links that escape left out."""
+        """Repo-relative files matching a glob, sorted; links and submodules left out."""
         found = []
         for match in self.root.glob(clean_path(pattern)):
             relative = match.relative_to(self.root).as_posix()
@@ -69,51 +125,91 @@ class Revision:
         try:
             self.commit = repository.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError) as exc:
-            raise CivicgenException(f'"{rev}" is not a revision of this repository') from exc
+            shallow = (
+                " (this is a shallow clone: git fetch --unshallow)" if repository.is_shallow else ""
+            )
+            raise CivicgenException(
+                f'"{rev}" is not a revision of this repository{shallow}'
+            ) from exc
         self.rev = rev
         self.root = Path(repository.workdir or repository.path).resolve()
 
     def describe(self) -> str:
         return f"revision {self.rev} ({str(self.commit.id)[:10]})"
 
-    def blob(self, path: str) -> pygit2.Blob | None:
-        try:
-            entry = self.commit.tree[clean_path(path)]
-        except KeyError:
-            return None
-        obj = self.repository[entry.id]
-        return (
-            obj
-            if isinstance(obj, pygit2.Blob) and entry.filemode != pygit2.GIT_FILEMODE_LINK
-            else None
-        )
+    def object(self, oid: pygit2.Oid) -> pygit2.Object:
+        return git_object(self.repository, oid)
 
-    def read(self, path: str) -> bytes:
+    def blob(self, path: str) -> pygit2.Blob | None:
+        """The blob at path; UnsafePath if the way goes through a link or a submodule."""
+        relative = clean_path(path)
+        node: pygit2.Object = self.commit.tree
+        for part in relative.split("/") if relative else []:
+            if not isinstance(node, pygit2.Tree) or part not in node:
+                return None
+            entry = node[part]
+            if entry.filemode == pygit2.GIT_FILEMODE_LINK:
+                raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
+            if entry.filemode == pygit2.GIT_FILEMODE_COMMIT:
+                raise SubmodulePath(
+                    f'"{path}" is inside a git submodule, which is not reviewed with this '
+                    "repository; copy the files into the repository"
+                )
+            node = self.object(entry.id)
+        return node if isinstance(node, pygit2.Blob) else None
+
+    def read(self, path: str, limit: int | None = None) -> bytes:
         blob = self.blob(path)
         if blob is None:
             raise FileNotFoundError(path)
-        return bytes(blob.data)
+        within(blob.size, limit)
+        return checked_content(bytes(blob.data), path)
 
     def exists(self, path: str) -> bool:
-        return self.blob(path) is not None
+        try:
+            return self.blob(path) is not None
+        except UnsafePath:
+            return False
 
     def glob(self, pattern: str) -> list[str]:
         pattern = clean_path(pattern)
         return sorted(
             p
-            for p in self.walk(self.commit.tree, "")
+            for p in self.walk()
             if fnmatch.fnmatchcase(p, pattern) and p.count("/") == pattern.count("/")
         )
 
-    def walk(self, tree: pygit2.Tree, prefix: str) -> list[str]:
-        paths = []
-        for entry in tree:
-            path = f"{prefix}{entry.name}"
-            if entry.type_str == "tree":
-                paths.extend(self.walk(self.repository[entry.id], path + "/"))
-            elif entry.filemode != pygit2.GIT_FILEMODE_LINK:
-                paths.append(path)
+    def walk(self, limit: int = 1_000_000) -> list[str]:
+        """Every regular file of the commit (no links, no submodules), each tree read once."""
+        paths: list[str] = []
+        pending: list[tuple[pygit2.Tree, str]] = [(self.commit.tree, "")]
+        seen: set[str] = set()
+        while pending and len(paths) < limit:
+            tree, prefix = pending.pop()
+            if str(tree.id) in seen:
+                continue  # a tree that contains itself can only come from a corrupt object
+            seen.add(str(tree.id))
+            for entry in tree:
+                if entry.filemode == pygit2.GIT_FILEMODE_TREE:
+                    pending.append((self.object(entry.id), f"{prefix}{entry.name}/"))
+                elif entry.filemode in (
+                    pygit2.GIT_FILEMODE_BLOB,
+                    pygit2.GIT_FILEMODE_BLOB_EXECUTABLE,
+                ):
+                    paths.append(f"{prefix}{entry.name}")
         return paths
+
+
+def git_object(repository: pygit2.Repository, oid: pygit2.Oid) -> pygit2.Object:
+    """An object of the repository, or a clear error if it is missing or corrupt."""
+    try:
+        return repository[oid]
+    except (KeyError, ValueError, pygit2.GitError) as exc:
+        raise CivicgenException(
+            f"the git object {str(oid)[:10]} is missing or damaged, so this revision cannot be "
+            "read (a shallow or incomplete clone?); fetch the full history "
+            "(git fetch --unshallow) or run git fsck"
+        ) from exc
 
 
 Source = WorkTree | Revision
@@ -176,17 +272,31 @@ def changed_paths(
 
 
 def folder_log(root: str | Path, folder: str, limit: int = 50, walk: int = 5000) -> list[Change]:
-    """The commits (newest first, first parents) that changed anything under folder."""
+    """The commits (newest first, first parents, at most walk of them) that changed folder.
+
+    A shallow clone gives the history it has; a damaged object is a CivicgenException.
+    """
     repository = find_repository(root)
     if repository is None or repository.head_is_unborn:
         return []
+    try:
+        return changes_of(repository, folder, limit, walk)
+    except (KeyError, ValueError, pygit2.GitError) as exc:
+        raise CivicgenException(
+            f"the history of {folder} cannot be read: a git object is missing or damaged "
+            f"({exc}); run git fsck, or fetch the full history (git fetch --unshallow)"
+        ) from exc
+
+
+def changes_of(repository: pygit2.Repository, folder: str, limit: int, walk: int) -> list[Change]:
     changes: list[Change] = []
     walker = repository.walk(repository.head.target, pygit2.enums.SortMode.TIME)
     walker.simplify_first_parent()
     for number, commit in enumerate(walker):
         if number >= walk or len(changes) >= limit:
             break
-        before = entry_id(commit.parents[0].tree, folder) if commit.parents else None
+        parents = commit.parents if commit.parent_ids else []
+        before = entry_id(parents[0].tree, folder) if parents else None
         if entry_id(commit.tree, folder) != before:
             changes.append(
                 Change(

@@ -8,16 +8,11 @@ from typing import Any
 from .cache import ScanCache, cache_key
 from .checks import column_type_errors, licence_errors, unknown_keys
 from .collection import record_cells
-from .errors import (
-    CivicError,
-    FileError,
-    ForeignKeyError,
-    UnsafePathError,
-)
-from .exceptions import UnsafePath
+from .errors import CivicError, ForeignKeyError
 from .explain import explain
+from .limits import Limits
 from .model import Package, Portal, Record, Resource
-from .package import load_records
+from .package import DEFAULT_LIMITS, load_records, read_file
 from .repo import Source
 from .report import Report
 from .scan import kernel
@@ -86,6 +81,7 @@ def validate_portal(
     load_errors: list[CivicError],
     limit_errors: int = 1000,
     cache: ScanCache | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Validation:
     """Scan every resource of the portal and check keys across tables."""
     report = Report(limit_errors=limit_errors, packages=len(portal.packages))
@@ -99,7 +95,7 @@ def validate_portal(
             key = (package.name, resource.name)
             key_sets = groups.get(key, []) + extra_key_sets(package, resource)
             plan = compile_plan(resource.descriptor, key_sets, aggregates_for(package, resource))
-            scanned = scan_resource(source, package, resource, plan, report, cache)
+            scanned = scan_resource(source, package, resource, plan, report, cache, limits)
             if scanned is not None:
                 tables[key] = scanned
                 report.tables += 1
@@ -146,21 +142,15 @@ def scan_resource(
     plan: TablePlan,
     report: Report,
     cache: ScanCache | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> TableScan | None:
     if resource.records is not None:
-        return scan_collection(source, package, resource, plan, report)
-    try:
-        data = source.read(resource.path)
-    except UnsafePath as exc:
-        note = f"{exc}; keep the data file itself inside the repository"
-        report.add(UnsafePathError(note=note, path=resource.path, resource=resource.name))
-        return None
-    except OSError:
-        note = (
-            f'resource "{resource.name}" names this file, but it is not in the repository; '
-            "add the file or fix the path in datapackage.json"
-        )
-        report.add(FileError(note=note, path=resource.path, resource=resource.name))
+        return scan_collection(source, package, resource, plan, report, limits)
+    data, errors = read_file(
+        source, resource.path, limits.file_bytes, "file_bytes", resource=resource.name
+    )
+    report.extend(errors)
+    if data is None:
         return None
     result = cached_scan(data, plan, cache)
     report.extend(
@@ -173,10 +163,15 @@ def scan_resource(
 
 
 def scan_collection(
-    source: Source, package: Package, resource: Resource, plan: TablePlan, report: Report
+    source: Source,
+    package: Package,
+    resource: Resource,
+    plan: TablePlan,
+    report: Report,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> TableScan:
     """Scan one record per row; errors point at the record file and the line of the field."""
-    records, errors = load_records(source, package, resource)
+    records, errors = load_records(source, package, resource, limits)
     report.extend(errors)
     names = [f.name for f in plan.fields]
     rows = [(number, record_cells(r, names)) for number, r in enumerate(records, start=2)]

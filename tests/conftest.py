@@ -24,6 +24,14 @@ def commit_all(path: Path, message: str, when: int = 1_700_000_000) -> str:
     return str(repo.create_commit("HEAD", author, author, message, tree, parents))
 
 
+@pytest.fixture(autouse=True)
+def own_cache_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets its own user cache folder, so that no test sees another's scans."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def portal(tmp_path: Path) -> Path:
     """A fresh copy of the example city, committed to its own git repository."""

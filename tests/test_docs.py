@@ -18,6 +18,14 @@ def test_error_catalog_is_up_to_date() -> None:
     assert len(ERRORS) == len(set(ERRORS))
 
 
+def test_every_error_code_has_its_own_example_and_fix() -> None:
+    from civicgen.errors import all_error_classes
+
+    for cls in all_error_classes()[1:]:
+        assert "example" in vars(cls) and "fix" in vars(cls), cls.code
+        assert cls.example.startswith(("datasets/", "tools-catalog/", ".")), cls.code
+
+
 def test_every_cli_command_and_option_is_documented() -> None:
     readme = (ROOT / "README.md").read_text() + (ROOT / "docs/cli.md").read_text()
     for name, command in main.commands.items():

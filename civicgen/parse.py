@@ -1,0 +1,211 @@
+"""JSON and YAML from a pull request, parsed within limits.
+
+Nothing here recurses on the input's nesting before the nesting was measured; duplicate
+keys are refused (a reviewer reads the first value, a parser keeps the last); YAML
+aliases are counted before anything is built from them; lone surrogates, which are not
+characters, are refused. Each problem is a `ParseProblem` with a 0-based line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from .limits import Limits
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SURROGATE = re.compile("[\ud800-\udfff]")
+OPENERS, CLOSERS = frozenset("[{"), frozenset("]}")
+NESTING_MARKS = "[{-:?"  # each level of YAML nesting needs one of these
+JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
+
+
+class ParseProblem(ValueError):
+    """Why a document cannot be read, and where (0-based line and column, when known)."""
+
+    def __init__(
+        self,
+        note: str,
+        line: int | None = None,
+        column: int | None = None,
+        code: str = "format-error",
+    ) -> None:
+        super().__init__(note)
+        self.note, self.line, self.column, self.code = note, line, column, code
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def load_json(text: str, limits: Limits) -> Any:
+    """A JSON document with no duplicate keys, no NaN, nested at most limits.nesting deep."""
+    check_json_nesting(text, limits.nesting)
+    try:
+        value = json.loads(text, object_pairs_hook=unique_object, parse_constant=no_constant)
+    except json.JSONDecodeError as exc:
+        note = f"this is not valid JSON ({exc.msg}); check commas, quotes and brackets"
+        raise ParseProblem(note, exc.lineno - 1, exc.colno - 1) from None
+    check_characters(value)
+    return value
+
+
+def check_json_nesting(text: str, limit: int) -> None:
+    """Refuse arrays and objects nested deeper than limit, in one pass over the text."""
+    depth = 0
+    for match in JSON_STRUCTURE.finditer(text):
+        char = match.group()
+        if char in OPENERS:
+            depth += 1
+            if depth > limit:
+                raise ParseProblem(
+                    nesting_note(limit), *line_column(text, match.start()), "nesting-too-deep"
+                )
+        elif char in CLOSERS:
+            depth -= 1
+
+
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys each appear once."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ParseProblem(duplicate_note(key), code="duplicate-key")
+        result[key] = value
+    return result
+
+
+def no_constant(name: str) -> Any:
+    raise ParseProblem(f"{name} is not a JSON number; write a number, or leave the value out")
+
+
+# --- YAML --------------------------------------------------------------------------------
+
+
+def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
+    """A YAML document and the 0-based line of each top-level key."""
+    check_yaml_events(text, limits)
+    try:
+        loader = Loader(text)
+        try:
+            node = loader.get_single_node()
+            check_unique_keys(node)
+            value = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise yaml_problem(exc) from None
+    check_characters(value)
+    lines = (
+        {str(key.value): key.start_mark.line for key, _ in node.value}
+        if isinstance(node, yaml.MappingNode)
+        else {}
+    )
+    return value, lines
+
+
+def check_yaml_events(text: str, limits: Limits) -> None:
+    """Measure nesting and count aliases from the event stream, before any node is built."""
+    if "*" not in text and sum(text.count(c) for c in NESTING_MARKS) < limits.nesting:
+        return  # no alias, and too few marks to open that many levels: nothing to measure
+    depth, aliases = 0, 0
+    try:
+        for event in yaml.parse(text, Loader=Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limits.nesting:
+                    raise ParseProblem(
+                        nesting_note(limits.nesting), *mark_of(event), "nesting-too-deep"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > limits.yaml_aliases:
+                    raise ParseProblem(
+                        alias_note(limits.yaml_aliases), *mark_of(event), "yaml-alias"
+                    )
+    except yaml.YAMLError as exc:
+        raise yaml_problem(exc) from None
+
+
+def check_unique_keys(root: yaml.Node | None) -> None:
+    """Refuse a mapping that names the same key twice (checked without recursion)."""
+    pending = [root] if root is not None else []
+    seen_nodes: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                text = str(key.value) if isinstance(key, yaml.ScalarNode) else repr(id(key))
+                if text in keys:
+                    raise ParseProblem(duplicate_note(text), *mark_of(key), "duplicate-key")
+                keys.add(text)
+                pending.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or exc
+    note = f"this is not valid YAML ({problem}); check indentation and colons"
+    return ParseProblem(note, *((mark.line, mark.column) if mark else (None, None)))
+
+
+def mark_of(item: Any) -> tuple[int | None, int | None]:
+    mark = getattr(item, "start_mark", None)
+    return (mark.line, mark.column) if mark is not None else (None, None)
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def check_characters(value: Any) -> None:
+    """Refuse lone surrogates (escapes like \\ud800 that name no character) anywhere."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            match = SURROGATE.search(item)
+            if match:
+                code = f"U+{ord(match.group()):04X}"
+                raise ParseProblem(
+                    f"a text holds {code}, half of a surrogate pair, which is not a character; "
+                    "remove the escape or write the character itself"
+                )
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            pending.extend(item)
+
+
+def line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index)
+    return line, index - (text.rfind("\n", 0, index) + 1)
+
+
+def nesting_note(limit: int) -> str:
+    return (
+        f"lists and objects are nested more than {limit} levels deep here; "
+        "flatten the structure (real descriptors and records need a few levels)"
+    )
+
+
+def duplicate_note(key: str) -> str:
+    return (
+        f'the key "{key}" appears twice in the same object; keep one of them '
+        "(readers disagree on which one counts)"
+    )
+
+
+def alias_note(limit: int) -> str:
+    allowed = "no aliases" if limit == 0 else f"at most {limit} aliases"
+    return f"YAML aliases (*name) are not accepted here ({allowed}); write the values out in full"
