@@ -66,9 +66,17 @@ def site_files(site_dir: Path, skip: frozenset[str] = META) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def sums_line(path: str, digest: str) -> str:
+    """One line of SHA256SUMS, escaped as sha256sum does, so a name cannot add a line."""
+    if not any(c in path for c in "\\\n\r"):
+        return f"{digest}  {path}\n"
+    escaped = path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return f"\\{digest}  {escaped}\n"
+
+
 def sums_text(files: Mapping[str, str]) -> str:
-    """SHA256SUMS: `digest  path`, one line per file, sorted by path."""
-    return "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items()))
+    """SHA256SUMS: `digest  path`, one line per file, sorted by path (`sha256sum -c` reads it)."""
+    return "".join(sums_line(path, digest) for path, digest in sorted(files.items()))
 
 
 # --- what went into the build -------------------------------------------------------------

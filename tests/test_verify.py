@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from civicgen import __version__
 from civicgen.build import build_site
 from civicgen.cache import blob_id
 from civicgen.cli import main
-from civicgen.manifest import MANIFEST, SUMS
+from civicgen.manifest import MANIFEST, SUMS, site_files, sums_text
 
 BUDGET_PAGE = "datasets/madrid-budget/index.html"
 
@@ -118,6 +119,22 @@ def test_sha256sums_lists_every_file_and_the_manifest(built: tuple[Path, Path]) 
     assert f"{sha256(site / MANIFEST)}  {MANIFEST}" in lines
     assert f"{sha256(site / 'index.html')}  index.html" in lines
     assert len(lines) == len(manifest_of(site)["files"]) + 1
+
+
+def test_hostile_file_name_cannot_add_a_line_to_sha256sums(tmp_path: Path) -> None:
+    """A published name with a newline is escaped as sha256sum escapes it; `sha256sum -c` agrees."""
+    forged = f"{'0' * 64}  index.html"
+    names = ["index.html", f"x\n{forged}", "back\\slash", "cr\rname"]
+    for name in names:
+        (tmp_path / name).write_text(name)
+    sums = sums_text(site_files(tmp_path))
+    assert forged not in sums.splitlines() and len(sums.splitlines()) == len(names)
+    (tmp_path / SUMS).write_text(sums)
+    checked = subprocess.run(
+        ["sha256sum", "--strict", "-c", SUMS], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count(": OK") == len(names)
 
 
 def test_manifest_says_when_a_source_was_not_committed(portal: Path) -> None:
