@@ -249,6 +249,16 @@ def test_hostile_manifest_hides_a_file(site: Path, repository: Path) -> None:
     assert code == 1 and differences(report) == [("404.html", "manifest"), (MANIFEST, "differs")]
 
 
+def test_hostile_manifest_lists_a_path_outside_the_site(site: Path, repository: Path) -> None:
+    outside = site.parent / "outside.txt"
+    outside.write_text("not published\n")
+    edit_manifest(site, lambda m: m["files"].__setitem__("../outside.txt", sha256(outside)))
+    code, report = verify_json(site, repository)
+    assert code == 1
+    assert differences(report) == [("../outside.txt", "manifest"), (MANIFEST, "differs")]
+    assert report["differences"][0]["site"] is None  # named, never read
+
+
 def test_hostile_deleted_file(site: Path, repository: Path) -> None:
     (site / "proposals/pb-2015-001/index.html").unlink()
     code, report = verify_json(site, repository)
