@@ -136,17 +136,30 @@ def write_checkout(repository: pygit2.Repository, commit_id: str, folder: Path) 
 
 
 @contextmanager
-def build_time(epoch: int | None) -> Iterator[None]:
-    """The SOURCE_DATE_EPOCH the site was built with (or, when none, the commit's time)."""
-    before = os.environ.pop("SOURCE_DATE_EPOCH", None)
-    if epoch is not None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """These environment variables set (None: unset) for the duration, then restored."""
+    before = {name: os.environ.get(name) for name in values}
     try:
+        for name, value in values.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
         yield
     finally:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-        if before is not None:
-            os.environ["SOURCE_DATE_EPOCH"] = before
+        for name, value in before.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def rebuild_environment(manifest: dict[str, Any], work: Path) -> dict[str, str | None]:
+    """The dates the site was built with (or, when none, the commit's), and a cache of its
+    own: the rebuild scans every file afresh and trusts no earlier result."""
+    epoch = manifest["source_date_epoch"]
+    return {
+        "SOURCE_DATE_EPOCH": None if epoch is None else str(epoch),
+        "XDG_CACHE_HOME": str(work / "cache"),
+    }
 
 
 def rebuild(repository: pygit2.Repository, manifest: dict[str, Any], work: Path) -> Path:
@@ -156,7 +169,7 @@ def rebuild(repository: pygit2.Repository, manifest: dict[str, Any], work: Path)
     tree = write_checkout(repository, manifest["commit"], work / "tree")
     config = tree / clean_path(manifest["config"])
     try:
-        with build_time(manifest["source_date_epoch"]):
+        with environment(rebuild_environment(manifest, work)):
             return build_site(config, work / "site")
     except CivicgenException as exc:
         raise CivicgenException(f"commit {manifest['commit'][:10]} does not build: {exc}") from exc

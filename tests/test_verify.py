@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -175,6 +176,17 @@ def test_verify_writes_nothing_in_the_repository(site: Path, repository: Path) -
     assert verify(site, repository).exit_code == 0
     after = {p: p.read_bytes() for p in sorted(repository.rglob("*")) if p.is_file()}
     assert after.keys() == before.keys() and after == before
+
+
+def test_verify_trusts_no_cache(
+    site: Path, repository: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild scans every file afresh: the user's scan cache is neither read nor written."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "12345")  # the manifest's own wins
+    assert verify(site, repository).exit_code == 0
+    assert not (tmp_path / "cache").exists()
+    assert os.environ["SOURCE_DATE_EPOCH"] == "12345"
 
 
 def test_a_site_built_from_uncommitted_sources_names_them(portal: Path, tmp_path: Path) -> None:
