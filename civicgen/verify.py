@@ -166,7 +166,13 @@ def rebuild(repository: pygit2.Repository, manifest: dict[str, Any], work: Path)
     """The site that the manifest's commit builds, in work/site."""
     from .build import build_site  # MkDocs loads only when a rebuild happens
 
-    tree = write_checkout(repository, manifest["commit"], work / "tree")
+    try:
+        tree = write_checkout(repository, manifest["commit"], work / "tree")
+    except (pygit2.GitError, KeyError, OSError) as exc:
+        raise CivicgenException(
+            f"commit {manifest['commit'][:10]} cannot be written out ({exc}); the repository "
+            "may be damaged or incomplete: run git fsck, or verify from a fresh clone"
+        ) from exc
     config = tree / clean_path(manifest["config"])
     try:
         with environment(rebuild_environment(manifest, work)):
@@ -215,10 +221,16 @@ def verify_site(site: str | Path, repo: str | Path = ".") -> Verification:
     manifest = load_manifest(site_dir)
     repository = open_repository(Path(repo))
     find_commit(repository, manifest["commit"])
-    with tempfile.TemporaryDirectory(prefix="civicgen-verify-") as work:
-        rebuilt_dir = rebuild(repository, manifest, Path(work))
-        rebuilt = site_files(rebuilt_dir, skip=frozenset())
-        rebuilt_sources = load_manifest(rebuilt_dir)["sources"]
+    try:
+        with tempfile.TemporaryDirectory(prefix="civicgen-verify-") as work:
+            rebuilt_dir = rebuild(repository, manifest, Path(work))
+            rebuilt = site_files(rebuilt_dir, skip=frozenset())
+            rebuilt_sources = load_manifest(rebuilt_dir)["sources"]
+    except OSError as exc:
+        raise CivicgenException(
+            f"the rebuild could not be written in the temporary folder ({exc}); "
+            "free some space there or set TMPDIR to another folder"
+        ) from exc
     found = site_files(site_dir, skip=frozenset())
     return Verification(
         str(site),

@@ -383,6 +383,13 @@ def test_hostile_manifest_is_a_link(site: Path, repository: Path, tmp_path: Path
     refused(site, repository, f"has no {MANIFEST}")
 
 
+def test_hostile_repository_lost_an_object(portal: Path, tmp_path: Path) -> None:
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    blob = str(pygit2.Repository(str(portal)).head.peel(pygit2.Commit).tree["content/about.md"].id)
+    (portal / ".git/objects" / blob[:2] / blob[2:]).unlink()
+    refused(site, portal, "cannot be written out")
+
+
 def test_hostile_repository_is_not_git(site: Path, tmp_path: Path) -> None:
     folder = tmp_path / "plain"
     folder.mkdir()
