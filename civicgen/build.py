@@ -1,25 +1,171 @@
-"""Build the static site with MkDocs, atomically and reproducibly.
+"""Build the static site with MkDocs, atomically, reproducibly and one build at a time.
 
 The site is written to a temporary folder beside the target and swapped in only when the
-build succeeded, so a failed build never leaves a half-written site. Times come from the
-last git commit (SOURCE_DATE_EPOCH), never from the clock.
+build succeeded, so a failed build never leaves a half-written site nor its staging folder.
+Builds into the same folder take turns (a lock on the folder that holds the site). Times
+come from the last git commit (SOURCE_DATE_EPOCH), never from the clock. Every template,
+civicgen's and MkDocs' theme's, runs in Jinja's sandbox. Every way the build can fail ends
+in a BuildFault: one line that says what went wrong and what to do.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, ClassVar
 
+import yaml
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+from mkdocs.plugins import BasePlugin, event_priority
 
 from .exceptions import CivicgenException
 from .repo import last_commit_time
+from .site.env import sandboxed
+
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST)
+
+
+class BuildFault(CivicgenException):
+    """The site could not be built; the previous site, if any, is untouched."""
+
+    code: ClassVar[str] = "build-failed"
+
+
+class SiteConfigError(BuildFault):
+    """mkdocs.yml is not YAML, holds a code-running tag, or names a missing plugin or theme."""
+
+    code = "site-config"
+
+
+class ThemeTemplateError(BuildFault):
+    """A theme template was refused by the sandbox (internals, mutation, a link) or is broken."""
+
+    code = "theme-template"
+
+
+class SiteNotWritable(BuildFault):
+    """The site folder cannot be written, or replacing it would replace the portal itself."""
+
+    code = "site-not-writable"
+
+
+class DiskFull(BuildFault):
+    """No space left, a quota, or a file size limit, while writing the site."""
+
+    code = "disk-full"
+
+
+class BuildBusy(BuildFault):
+    """Another build of the same site kept the lock for LOCK_TIMEOUT seconds."""
+
+    code = "build-busy"
+
+
+# --- mkdocs.yml, read safely before MkDocs reads it ---------------------------------------
+
+
+class ConfigCheckLoader(yaml.SafeLoader):
+    """YAML as MkDocs reads it, minus the tags that construct Python objects."""
+
+
+def ignore_tag(loader: yaml.SafeLoader, *node: yaml.Node) -> None:
+    return None
+
+
+ConfigCheckLoader.add_constructor("!ENV", ignore_tag)
+ConfigCheckLoader.add_constructor("!relative", ignore_tag)
+ConfigCheckLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", ignore_tag)
+
+
+def check_config_file(path: Path, depth: int = 0) -> None:
+    """SiteConfigError if mkdocs.yml (or a file it INHERITs) is not YAML or holds a tag
+    that would run code."""
+    config = read_config(path)
+    parent = config.get("INHERIT") if isinstance(config, dict) else None
+    if isinstance(parent, str) and depth < 5:
+        check_config_file((path.parent / parent).resolve(), depth + 1)
+
+
+def read_config(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_bytes(), Loader=ConfigCheckLoader)  # noqa: S506 (safe loader)
+    except OSError as exc:
+        raise SiteConfigError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    except yaml.constructor.ConstructorError as exc:
+        raise SiteConfigError(
+            f"{path.name}{where(exc)}: the tag {tag_of(exc)} would run "
+            "code while the configuration is read; remove it"
+        ) from exc
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "it cannot be parsed"
+        raise SiteConfigError(
+            f"{path.name}{where(exc)}: not valid YAML ({problem}); fix the file"
+        ) from exc
+
+
+def where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+
+def tag_of(exc: yaml.constructor.ConstructorError) -> str:
+    found = re.search(r"tag '([^']+)'", str(exc.problem))
+    return found.group(1).replace("tag:yaml.org,2002:", "!!") if found else "(unknown)"
+
+
+# --- one build at a time, and no leftovers -----------------------------------------------
+
+
+@contextmanager
+def exclusive(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive lock on folder (the one that holds the site) while building."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: builds are not serialised
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout
+        while not try_lock(fcntl, descriptor):
+            if time.monotonic() > deadline:
+                raise BuildBusy(f"another build of {folder} is still running; try again later")
+            time.sleep(0.1)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def try_lock(fcntl: object, descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+    except BlockingIOError:
+        return False
+    return True
+
+
+def clear_leftovers(target: Path) -> None:
+    """Restore a site a killed build had set aside, and remove its staging folders."""
+    old = target.with_name(f".{target.name}.old")
+    if old.is_dir() and not target.exists():
+        old.rename(target)
+    staging = re.compile(rf"^\.{re.escape(target.name)}\.([a-z0-9_]{{8}}|old)$")
+    for path in target.parent.iterdir():
+        if staging.match(path.name) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
@@ -48,6 +194,116 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+class ThemeSandbox(BasePlugin):  # type: ignore[type-arg]
+    """MkDocs' own theme templates (theme/main.html, partials…) run in the sandbox too."""
+
+    @event_priority(-100)  # last: after any plugin added its filters and globals
+    def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+        return sandboxed(env)
+
+
+# --- MkDocs' messages, kept to say why it stopped ----------------------------------------
+
+
+class ErrorCollector(logging.Handler):
+    """The ERROR records MkDocs logs while it runs (its reasons for an Abort)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def collect_errors() -> Iterator[ErrorCollector]:
+    collector = ErrorCollector()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)
+
+
+# --- faults, each as one line ------------------------------------------------------------
+
+
+def template_position(exc: BaseException) -> str:
+    """'theme/civicgen/dataset.html, line 3: ' for the template frame the error came from."""
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        return f"{exc.filename}, line {exc.lineno}: "
+    found = ""
+    trace = exc.__traceback__
+    while trace is not None:
+        name = trace.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".md", ".jinja")):
+            found = f"{name}, line {trace.tb_lineno}: "
+        trace = trace.tb_next
+    return found
+
+
+def template_fault(exc: TemplateError) -> BuildFault:
+    problem = exc.message or str(exc)
+    if isinstance(exc, TemplateNotFound):
+        problem = f'no template named "{exc.name}" (extend civicgen\'s own as "default:<name>")'
+    return ThemeTemplateError(
+        f"{template_position(exc)}{problem}; nothing was published (a theme template may "
+        "only show data)"
+    )
+
+
+def disk_fault(exc: OSError, target: Path) -> BuildFault:
+    """An OSError while building, as the user's problem: disk full, folder not writable…"""
+    name = exc.filename or target
+    reason = exc.strerror or str(exc)
+    if exc.errno in FULL:
+        return DiskFull(
+            f"could not write the site into {target.parent}: {reason} ({name}); "
+            "free some space or build elsewhere with --site-dir; the previous site is unchanged"
+        )
+    if exc.errno in NOT_WRITABLE:
+        return SiteNotWritable(
+            f"cannot write the site to {target}: {reason} ({name}); choose a folder you "
+            "can write to with --site-dir"
+        )
+    return BuildFault(f"the build stopped: {reason} ({name})")
+
+
+def config_fault(exc: Exception, collector: ErrorCollector, config_file: Path) -> BuildFault:
+    """ConfigurationError, PluginError or Abort: MkDocs' own reason, on one line."""
+    reasons = [m.strip().splitlines()[0] for m in collector.messages if m.strip()]
+    first = "; ".join(reasons[:3]) or str(exc)
+    if isinstance(exc, ConfigurationError) or "configuration" in str(exc):
+        return SiteConfigError(f"{config_file.name}: {first}")
+    return BuildFault(first)
+
+
+# --- the build ---------------------------------------------------------------------------
+
+
+def check_target(target: Path, root: Path) -> None:
+    """SiteNotWritable for a site folder whose swap would replace the portal or a file."""
+    if target == root or target in root.parents or root / ".git" in (target, *target.parents):
+        raise SiteNotWritable(
+            f"{target} holds the portal's own files; a build replaces its site folder "
+            "entirely, so choose an empty or a site folder with --site-dir"
+        )
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise SiteNotWritable(f"{target} is not a folder; choose a folder with --site-dir")
+
+
+def prepare_target(config_path: Path, site_dir: str | Path | None) -> Path:
+    target = Path(site_dir).resolve() if site_dir else config_path.parent / "site"
+    check_target(target, config_path.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise disk_fault(exc, target) from exc
+    return target
+
+
 def build_site(
     config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, strict: bool = False
 ) -> Path:
@@ -55,17 +311,41 @@ def build_site(
     config_path = Path(config_file).resolve()
     if not config_path.is_file():
         raise CivicgenException(f"{config_file} not found; run civicgen in the portal's folder")
-    target = Path(site_dir).resolve() if site_dir else config_path.parent / "site"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_config_file(config_path)
+    target = prepare_target(config_path, site_dir)
+    try:
+        with exclusive(target.parent):
+            clear_leftovers(target)
+            build_into(config_path, target, strict)
+    except OSError as exc:
+        raise disk_fault(exc, target) from exc
+    return target
+
+
+def build_into(config_path: Path, target: Path, strict: bool) -> None:
+    """Build in a staging folder beside target and swap it in; remove it whatever happens."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        with source_date_epoch(config_path.parent):
-            config = load_config(str(config_path), site_dir=str(staging), strict=strict)
-            mkdocs_build(config)
+        with collect_errors() as collector, source_date_epoch(config_path.parent):
+            run_mkdocs(config_path, staging, strict, collector)
         replace_dir(staging, target)
-    except (ConfigurationError, PluginError, Abort) as exc:
-        raise CivicgenException(str(exc)) from exc
     finally:
         if staging.exists():
-            shutil.rmtree(staging)
-    return target
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_mkdocs(config_path: Path, staging: Path, strict: bool, collector: ErrorCollector) -> None:
+    try:
+        config = load_config(str(config_path), site_dir=str(staging), strict=strict)
+        config.plugins["civicgen/theme-sandbox"] = ThemeSandbox()
+        mkdocs_build(config)
+    except TemplateError as exc:
+        raise template_fault(exc) from exc
+    except UnicodeDecodeError as exc:
+        reasons = "; ".join(m.strip().splitlines()[0] for m in collector.messages[-1:])
+        raise BuildFault(f"{reasons or exc}; save the file as UTF-8 text") from exc
+    except (ConfigurationError, PluginError, Abort) as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, TemplateError):
+            raise template_fault(cause) from exc
+        raise config_fault(exc, collector, config_path) from exc

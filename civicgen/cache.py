@@ -45,7 +45,9 @@ def cache_folder(option: str, root: Path) -> tuple[Path, bool]:
 
 def blob_id(data: bytes) -> str:
     """The id git gives these bytes as a blob (the same in the work tree and in any commit)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % len(data))
+    digest.update(data)  # no second copy of a large file
+    return digest.hexdigest()
 
 
 def cache_key(data: bytes, plan: TablePlan, kernel: str) -> str:

@@ -28,12 +28,25 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except CivicgenException as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(str(exc))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a fault civicgen did not foresee: still one line, exit 2
+            reason = " ".join(str(exc).split())[:300]
+            fail(
+                f"civicgen stopped unexpectedly ({type(exc).__name__}: {reason}); run again "
+                "with --debug to see where, and report it"
+            )
 
     return wrapper
+
+
+def fail(message: str) -> None:
+    """Print one line on stderr (and the traceback with --debug); exit 2."""
+    if click.get_current_context().find_root().params.get("debug"):
+        traceback.print_exc()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import CivicError, DescriptorError, RemoteReferenceError
+from .errors import (
+    CivicError,
+    CompressionError,
+    DescriptorError,
+    ProfileError,
+    RemoteReferenceError,
+)
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -18,6 +24,7 @@ OFFICIAL_PROFILE_PREFIXES = (
     "https://datapackage.org/profiles/",
     "https://specs.frictionlessdata.io/schemas/",
 )
+COMPRESSED = (".gz", ".zip", ".bz2", ".xz", ".zst", ".lz4", ".7z")
 REFERENCES = ("profile", "$schema")  # a name or a well-known URL, never fetched
 INLINE_ONLY = ("schema", "dialect")  # must be objects written in the descriptor
 
@@ -46,6 +53,7 @@ def reference_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
             e for key in REFERENCES if (e := profile_error(resource.get(key), key, path, name))
         )
         errors.extend(inline_error(resource, key, path, name) for key in INLINE_ONLY)
+        errors.append(compression_error(resource, path, name))
         schema = resource.get("schema")
         if isinstance(schema, dict):
             errors.extend(
@@ -74,6 +82,18 @@ def inline_error(resource: dict[str, Any], key: str, path: str, name: str) -> Ci
         "civicgen never reads it from another address or file"
     )
     return RemoteReferenceError(note=note, path=path, resource=name, field_name=key)
+
+
+def compression_error(resource: dict[str, Any], path: str, name: str) -> CivicError | None:
+    location = resource.get("path")
+    compressed = isinstance(location, str) and location.lower().endswith(COMPRESSED)
+    if not compressed and resource.get("compression") in (None, "", "no"):
+        return None
+    note = (
+        f'resource "{name}" is compressed; civicgen reads data files uncompressed, so that '
+        "their size is known before reading: commit the CSV itself (git compresses it already)"
+    )
+    return CompressionError(note=note, path=path, resource=name)
 
 
 # --- the civicgen property -----------------------------------------------------------------
@@ -121,3 +141,106 @@ def resource_civicgen_errors(resource: dict[str, Any], path: str) -> list[CivicE
 def shape_error(path: str, key: str, expected: str, resource: str = "") -> CivicError:
     note = f'"{key}" must be {expected}; fix it in datapackage.json'
     return DescriptorError(note=note, path=path, resource=resource, field_name=key)
+
+
+# --- profile options: the shapes the statistics read ----------------------------------------
+
+TEXT, WHOLE, NUMBER = str, int, (int, float)
+PROFILE_SHAPES: dict[str, dict[str, Any]] = {
+    "budget": {
+        "amount": TEXT, "year": TEXT, "currency": TEXT, "phase": TEXT, "phaseField": TEXT,
+        "direction": TEXT, "directionField": TEXT, "classifications": {TEXT: [TEXT]},
+        "levels": {TEXT: [WHOLE]}, "labels": {TEXT: TEXT}, "codeLabels": {TEXT: {TEXT: TEXT}},
+        "population": {TEXT: WHOLE},
+    },
+    "sensor": {
+        "station": TEXT, "timestamp": TEXT, "timezone": TEXT, "stations": TEXT,
+        "quantities": [TEXT], "intervalMinutes": WHOLE, "thresholds": {TEXT: NUMBER},
+    },
+}  # fmt: skip
+REQUIRED = {"budget": ("amount", "year")}
+FDP_MAPPING = {
+    "measures": {TEXT: {"source": TEXT, "currency": TEXT, "phase": TEXT, "direction": TEXT}},
+    "dimensions": {TEXT: {"attributes": {TEXT: {"source": TEXT, "labelfor": TEXT}}}},
+}
+
+
+def shape_problem(value: Any, shape: Any, key: str) -> str | None:
+    """Where value departs from shape (a type, [item shape], {TEXT: value shape} or {key: shape})."""
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f'"{key}" must be a list'
+        return next((p for v in value if (p := shape_problem(v, shape[0], key + "[]"))), None)
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f'"{key}" must be an object'
+        if TEXT in shape:
+            return next(
+                (p for k, v in value.items() if (p := shape_problem(v, shape[TEXT], f"{key}.{k}"))),
+                None,
+            )
+        return next(
+            (
+                p
+                for k, s in shape.items()
+                if k in value and (p := shape_problem(value[k], s, f"{key}.{k}"))
+            ),
+            None,
+        )
+    if isinstance(value, bool) or not isinstance(value, shape):
+        kind = "a text" if shape is TEXT else "a whole number" if shape is WHOLE else "a number"
+        return f'"{key}" must be {kind}'
+    return None
+
+
+def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
+    """civicgen.budget, civicgen.sensor and an FDP mapping in the shapes the statistics read."""
+    options = descriptor.get("civicgen") or {}
+    problems = [
+        shape_problem(options[name], shape, f"civicgen.{name}")
+        for name, shape in PROFILE_SHAPES.items()
+        if isinstance(options, dict) and name in options
+    ]
+    if "mapping" in descriptor:
+        problems.append(shape_problem(descriptor["mapping"], FDP_MAPPING, "mapping"))
+    problems.extend(missing_options(options))
+    fields = {
+        str(f.get("name"))
+        for r in descriptor.get("resources") or []
+        if isinstance(r, dict) and isinstance(r.get("schema"), dict)
+        for f in r["schema"].get("fields") or []
+        if isinstance(f, dict)
+    }
+    problems.extend(unknown_fields(options.get("budget"), fields))
+    return [ProfileError(note=f"{p}; fix it in datapackage.json", path=path) for p in problems if p]
+
+
+def missing_options(options: Any) -> list[str]:
+    return [
+        f'"civicgen.{profile}" needs "{key}"'
+        for profile, keys in REQUIRED.items()
+        if isinstance(options, dict) and isinstance(options.get(profile), dict)
+        for key in keys
+        if key not in options[profile]
+    ]
+
+
+def unknown_fields(budget: Any, fields: set[str]) -> list[str]:
+    """Budget options that name a field no table of the package has."""
+    if not isinstance(budget, dict) or shape_problem(budget, PROFILE_SHAPES["budget"], ""):
+        return []
+    named = [budget.get(k) for k in ("amount", "year", "phaseField", "directionField")]
+    named += [f for group in (budget.get("classifications") or {}).values() for f in group]
+    for mapping in (budget.get("levels") or {}, budget.get("labels") or {}):
+        named += list(mapping)
+    named += list((budget.get("labels") or {}).values())
+    missing = sorted({str(n) for n in named if n and n not in fields})
+    levels = [n for ns in (budget.get("levels") or {}).values() for n in ns if n < 1]
+    problems = (
+        [f'"civicgen.budget" names fields that no table has: {", ".join(missing)}']
+        if missing
+        else []
+    )
+    return problems + (
+        ['"civicgen.budget.levels" must be prefix lengths of 1 or more'] if levels else []
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .collection import record_cells
 from .model import Resource
 from .repo import Source
+from .review import ReviewNote, review_notes
 from .scan.plan import as_names
 from .stats.tables import DerivedTable
 from .validation import TableScan, Validation
@@ -61,6 +62,7 @@ class PortalDiff:
     tables: list[TableDiff]
     stats: list[StatChange]
     head_validation: Validation
+    review: list[ReviewNote] = field(default_factory=list)  # changed paths a maintainer checks
 
     @property
     def valid(self) -> bool:
@@ -209,5 +211,10 @@ def diff_portals(
 ) -> PortalDiff:
     """Everything that changed from base to head."""
     return PortalDiff(
-        base_name, head_name, table_diffs(base, head), stat_changes(base_stats, head_stats), head
+        base_name,
+        head_name,
+        table_diffs(base, head),
+        stat_changes(base_stats, head_stats),
+        head,
+        review_notes(base.source, head.source),
     )

@@ -4,13 +4,66 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from dataclasses import asdict
 
 from .diff import PortalDiff, StatChange, TableDiff
 from .errors import preview
 from .report import md_cell
+from .review import MESSAGE, ReviewNote
 
 HEADLINE_TABLES = ("totals", "summary", "coverage", "counts")
+SHOWN_PATHS = 50
+
+
+# --- the call-out for maintainers, first in every format ----------------------------------
+
+
+def visible(path: str) -> str:
+    """A path with control, format (bidi, zero-width) and separator characters shown as
+    escapes, so a file name cannot hide or forge lines in the report."""
+    return "".join(
+        f"\\u{{{ord(c):04x}}}" if unicodedata.category(c)[0] in "CZ" and c != " " else c
+        for c in path
+    )
+
+
+def code_span(text: str) -> str:
+    """Markdown inline code that no backtick in text can close early."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def review_markdown(notes: list[ReviewNote]) -> list[str]:
+    if not notes:
+        return []
+    lines = [f"### ⚠️ {MESSAGE[0].upper()}{MESSAGE[1:]}", ""]
+    lines += ["Check these files before merging; the data diff below does not cover them:", ""]
+    for note in notes[:SHOWN_PATHS]:
+        lines.append(f"- {code_span(visible(note.path))} ({md_cell(', '.join(note.reasons))})")
+    if len(notes) > SHOWN_PATHS:
+        lines.append(f"- …and {len(notes) - SHOWN_PATHS} more")
+    return [*lines, ""]
+
+
+def review_text(notes: list[ReviewNote]) -> list[str]:
+    if not notes:
+        return []
+    lines = [f"{MESSAGE.upper().split(':')[0]}:{MESSAGE.split(':', 1)[1]}:"]
+    lines += [f"  {visible(n.path)} ({', '.join(n.reasons)})" for n in notes[:SHOWN_PATHS]]
+    if len(notes) > SHOWN_PATHS:
+        lines.append(f"  …and {len(notes) - SHOWN_PATHS} more")
+    return lines
+
+
+def review_json(notes: list[ReviewNote]) -> dict[str, object]:
+    return {
+        "needed": bool(notes),
+        "message": MESSAGE if notes else "",
+        "paths": [{"path": n.path, "reasons": list(n.reasons)} for n in notes],
+    }
 
 
 def number(value: float | None) -> str:
@@ -56,7 +109,8 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
     for c in ordered_stats(diff, limit):
         row = " · ".join(c.key)
         lines.append(
-            f"| {c.package} | {c.table} | {md_cell(row)} | {c.figure} | {number(c.old)} "
+            f"| {md_cell(c.package)} | {md_cell(c.table)} | {md_cell(row)} | {md_cell(c.figure)} "
+            f"| {number(c.old)} "
             f"| {number(c.new)} | {percent_change(c)} |"
         )
     return lines
@@ -64,7 +118,8 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
 
 def table_markdown(table: TableDiff, limit: int) -> list[str]:
     counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
-    lines = [f"### `{md_cell(table.path)}` ({table.package}/{table.resource})", ""]
+    where = md_cell(f"{table.package}/{table.resource}")
+    lines = [f"### `{md_cell(table.path)}` ({where})", ""]
     lines += [f"- schema: {md_cell(note)}" for note in table.schema]
     lines += [
         "",
@@ -97,7 +152,8 @@ def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
         if diff.valid
         else f"❌ The data is not valid: {len(report.errors)} error(s); see below."
     )
-    lines = [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
+    lines = review_markdown(diff.review)
+    lines += [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
     lines += ["### How the figures move", "", *stats_markdown(diff, limit), ""]
     if not diff.tables:
         lines.append("No data changed.")
@@ -109,7 +165,8 @@ def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
 
 
 def to_text(diff: PortalDiff, limit: int = 20) -> str:
-    lines = [f"{diff.base} → {diff.head}: " + ("valid" if diff.valid else "INVALID")]
+    lines = review_text(diff.review)
+    lines.append(f"{diff.base} → {diff.head}: " + ("valid" if diff.valid else "INVALID"))
     for table in diff.tables:
         lines.append(
             f"{table.path}: {table.count('added')} added, {table.count('removed')} removed, "
@@ -133,6 +190,7 @@ def to_text(diff: PortalDiff, limit: int = 20) -> str:
 
 def to_json(diff: PortalDiff) -> str:
     payload = {
+        "maintainer_review": review_json(diff.review),
         "base": diff.base,
         "head": diff.head,
         "valid": diff.valid,

@@ -181,6 +181,14 @@ class UntrustedCacheError(FileError):
     fix = "Delete the folder from the repository; caches live in the user's cache folder."
 
 
+class CompressionError(FileError):
+    code = "compression-error"
+    title = "Compressed file"
+    description = "A resource is compressed; civicgen reads data files uncompressed, within limits."
+    example = 'datasets/budget/datapackage.json: resource "budget" is compressed (budget.csv.gz)'
+    fix = "Commit the CSV uncompressed: git already compresses what it stores."
+
+
 class EncodingError(FileError):
     code = "encoding-error"
     title = "Encoding error"
@@ -415,6 +423,141 @@ class UniqueError(CellError):
     description = "A value of a field marked unique appears twice."
     example = 'datasets/budget/data/programas.csv, row 8, field "PROGRAMA" (1): "13201" is already in row 3'
     fix = "Keep each value once in this column."
+
+
+# --- CSV records over the scan's limits (scan/plan.py Limits) ---------------------------
+
+
+class CellTooLargeError(CellError):
+    code = "cell-too-large"
+    title = "Cell too large"
+    description = (
+        "A CSV cell holds more bytes than the limit (1 MiB unless configured), for example a "
+        "whole document pasted into one cell or a quote that is never closed; shorten it, or "
+        "publish long text as a file of its own."
+    )
+    example = 'datasets/air-quality/data/readings.csv, row 3, field "station" (1): this cell holds 2.0 MiB, more than the 1 MiB civicgen reads'
+    fix = "Shorten the cell, close a quote left open, or publish long text as a file of its own."
+
+
+class RowTooLargeError(RowError):
+    code = "row-too-large"
+    title = "Row too large"
+    description = (
+        "A CSV row holds more bytes than the limit (8 MiB unless configured), for example a "
+        "file with no line breaks; check the line endings, or split the row."
+    )
+    example = "datasets/air-quality/data/readings.csv, row 2: this row holds more than 8 MiB"
+    fix = "Check the line endings (a file with no line breaks is one row), or split the row."
+
+
+class DialectError(DescriptorError):
+    code = "dialect-error"
+    title = "Dialect error"
+    description = (
+        "A resource's CSV dialect cannot be read, for example a delimiter of two characters "
+        '("::"); write one character, like ";".'
+    )
+    example = 'datasets/air-quality/datapackage.json: the dialect of resource "readings" cannot be read: a delimiter must be one character'
+    fix = 'Write a one-character delimiter and quote character, like ";" and \'"\'.'
+
+
+class TooManyCellsError(RowError):
+    code = "too-many-cells"
+    title = "Too many cells"
+    description = (
+        "A CSV row has more cells than the limit (16,384, a spreadsheet's most columns, "
+        "unless configured), for example a wrong delimiter; check the delimiter in the dialect."
+    )
+    example = "datasets/air-quality/data/readings.csv, row 2: this row has more than 16384 cells"
+    fix = "Check the delimiter declared in the dialect; the file may use another one."
+
+
+# --- text that cannot mislead, personal data (issue 8) ----------------------------------
+
+
+class TextError(CivicError):
+    code = "text-error"
+    title = "Misleading text"
+    description = "A name, label or text cell holds characters that can mislead a reader."
+    example = 'datasets/proposals/records/pb-2015-001.md, line 2, field "title": the text holds a character that can mislead'
+    fix = "Retype the text without the character the message names."
+    tags = ("#text",)
+
+
+class BidiControlError(TextError):
+    code = "bidi-control"
+    title = "Bidirectional control"
+    description = (
+        "A name, label or cell holds an invisible character that reorders the text "
+        "(U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C); retype the text without it."
+    )
+    example = 'datasets/proposals/records/pb-2015-001.md, line 2, field "title": U+202E (RIGHT-TO-LEFT OVERRIDE) at character 19 reorders the text'
+    fix = "Retype the text without it; to quote right-to-left text, just type it."
+
+
+class InvisibleCharacterError(TextError):
+    code = "invisible-character"
+    title = "Invisible character"
+    description = (
+        "A name, label or cell holds a zero-width, soft-hyphen, format or control character "
+        "that a reader cannot see; delete it."
+    )
+    example = 'tools-catalog/decidim.yaml, line 1, field "name": U+200B (ZERO WIDTH SPACE) at character 4 cannot be seen'
+    fix = "Delete the character; retyping the word removes it."
+
+
+class NulByteError(TextError):
+    code = "nul-byte"
+    title = "NUL character"
+    description = "A cell, name or label holds the NUL character (U+0000); delete it."
+    example = 'datasets/air-quality/data/stations.csv, row 3, field "name" (2): the cell holds U+0000 (NUL)'
+    fix = "Delete the character; re-export the file from the spreadsheet as CSV UTF-8."
+
+
+class LoneSurrogateError(TextError):
+    code = "lone-surrogate"
+    title = "Lone surrogate"
+    description = (
+        'Text holds half of a UTF-16 pair (U+D800–U+DFFF, e.g. a "\\ud800" escape), '
+        "which is no character at all; write the character itself."
+    )
+    example = 'datasets/proposals/records/pb-2015-001.md, line 2, field "title": U+D800 is half of a character'
+    fix = "Write the character itself instead of a \\u escape."
+
+
+class MixedScriptError(TextError):
+    code = "mixed-script"
+    title = "Look-alike letters"
+    description = (
+        "A word mixes Latin letters with Cyrillic or Greek letters that look the same "
+        "(e.g. a Cyrillic а in a Latin word); retype the word in one alphabet."
+    )
+    example = 'datasets/madrid-budget/data/programas.csv, row 5, field "DESCRIPCION" (2): "Educаción" mixes Latin with Cyrillic а (U+0430)'
+    fix = "Retype the word in one alphabet."
+
+
+class FormulaCellError(TextError):
+    code = "formula-cell"
+    title = "Spreadsheet formula"
+    description = (
+        "A text cell starts with =, +, -, @, a tab or a carriage return, so a spreadsheet would "
+        "run it as a formula; the published CSV writes it with a leading apostrophe (warning)."
+    )
+    example = 'datasets/air-quality/data/stations.csv, row 4, field "name" (2): "=HYPERLINK(…)" starts like a spreadsheet formula; published with a leading apostrophe'
+    fix = "Nothing to do if the text is meant; otherwise remove the leading =, +, - or @."
+
+
+class PersonalDataError(TextError):
+    code = "personal-data"
+    title = "Personal data"
+    description = (
+        "A text cell holds an e-mail address, a phone number or a national id number (DNI/NIE) "
+        "in a field not declared to hold personal data; remove it, or a maintainer declares "
+        'the field with "civicgen": {"personal": "public-by-consent"}.'
+    )
+    example = 'datasets/proposals/records/pb-2015-001.md, field "description": it holds a national id number (1234****Z)'
+    fix = 'Remove the personal data; a maintainer may declare a field "civicgen": {"personal": "public-by-consent"}.'
 
 
 def all_error_classes() -> list[type[CivicError]]:

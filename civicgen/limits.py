@@ -26,6 +26,9 @@ class Limits:
     nesting: int = 64  # depth of JSON or YAML nesting
     yaml_aliases: int = 0  # YAML aliases (*name) in a record; records need none
     records: int = 100_000  # record files in one collection
+    cell_bytes: int = 1 * MIB  # one CSV cell (a detailed district polygon fits)
+    row_bytes: int = 8 * MIB  # one CSV row, all its cells
+    row_cells: int = 16_384  # cells of one CSV row (a spreadsheet's most columns)
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Limits:

@@ -6,7 +6,12 @@ import posixpath
 import re
 from typing import Any
 
-from .descriptor import civicgen_errors, reference_errors, without_profiles
+from .descriptor import (
+    civicgen_errors,
+    profile_option_errors,
+    reference_errors,
+    without_profiles,
+)
 from .errors import (
     ERRORS,
     CivicError,
@@ -104,7 +109,8 @@ def read_descriptor(
         + civicgen_errors(descriptor, path)
         + resource_path_errors(descriptor, path)
     )
-    return descriptor, problems or frictionless_errors(descriptor, path)
+    problems = problems or frictionless_errors(descriptor, path)
+    return descriptor, problems or profile_option_errors(descriptor, path)
 
 
 def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
@@ -130,7 +136,14 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
     """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
     from frictionless import Package as FrictionlessPackage
 
-    report = FrictionlessPackage.validate_descriptor(without_profiles(descriptor))
+    try:
+        report = FrictionlessPackage.validate_descriptor(without_profiles(descriptor))
+    except Exception as exc:  # frictionless fails on some shapes it does not expect
+        note = (
+            f"frictionless cannot read this descriptor ({type(exc).__name__}); check that "
+            "resources, schemas and fields are objects and lists as the specification says"
+        )
+        return [DescriptorError(note=note, path=path)]
     return [
         ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
         for code, note in report.flatten(["type", "note"])
@@ -163,7 +176,7 @@ def load_resource(
     name = str(raw.get("name") or f"resource-{number}")
     spec = (raw.get("civicgen") or {}).get("records")  # its shape was checked: civicgen_errors
     records = (
-        RecordSpec(spec["pattern"], spec.get("key", "id"), spec.get("body"))
+        RecordSpec(spec["pattern"], spec.get("key") or "id", spec.get("body"))
         if isinstance(spec, dict) and "pattern" in spec
         else None
     )

@@ -97,6 +97,11 @@ def load_yaml(text: str, limits: Limits) -> tuple[Any, dict[str, int]]:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise yaml_problem(exc) from None
+    except ParseProblem:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2014-22-11
+        note = f"a value cannot be read ({exc}); write dates as 2025-01-31 or quote the value"
+        raise ParseProblem(note) from None
     check_characters(value)
     lines = (
         {str(key.value): key.start_mark.line for key, _ in node.value}

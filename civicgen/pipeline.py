@@ -161,11 +161,17 @@ def diff(
 ) -> Any:
     """The data changes from revision base to head (default: the work tree)."""
     from .diff import diff_portals
+    from .site.pages import protected_stats
     from .stats.profiles import derive_all
 
     settings = settings or Settings()
     before = validate([start], settings, base)
     after = validate([start], settings, head)
     return diff_portals(
-        before, after, base, head or "work tree", derive_all(before), derive_all(after)
+        before,
+        after,
+        base,
+        head or "work tree",
+        protected_stats(before, derive_all(before)),  # home sensors as the portal shows them
+        protected_stats(after, derive_all(after)),
     )

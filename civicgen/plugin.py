@@ -19,6 +19,7 @@ from .limits import Limits
 from .pipeline import Settings, validate
 from .site.env import make_env
 from .site.pages import render_site
+from .textcheck import visible
 from .validation import Validation
 
 log = get_plugin_logger(__name__)
@@ -57,7 +58,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not report.valid:
             raise PluginError(refusal(report.to_text().splitlines()[:-1], report.summary()))
         for warning in (e for e in report.errors if e.warning):
-            log.warning(warning.message)
+            log.warning(visible(warning.message))
         return config
 
     @event_priority(-50)

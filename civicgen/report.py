@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from .errors import CivicError
+from .textcheck import visible
 
 ATTRIBUTES = {"field": "field_name"}
 
@@ -55,10 +57,14 @@ class Report:
         }
 
     def to_dict(self) -> dict[str, object]:
+        """The JSON form; text from the repository has its invisible characters as <U+XXXX>."""
         return {
             "valid": self.valid,
             "partial": self.partial,
-            "errors": [e.to_dict() for e in self.sorted_errors()],
+            "errors": [
+                {k: visible(v) if isinstance(v, str) else v for k, v in e.to_dict().items()}
+                for e in self.sorted_errors()
+            ],
             "stats": self.stats(),
         }
 
@@ -72,7 +78,7 @@ class Report:
         return f"{s['packages']} package(s), {s['tables']} table(s), {s['rows']} row(s): {verdict}{more}"
 
     def to_text(self) -> str:
-        return "\n".join([e.message for e in self.sorted_errors()] + [self.summary()])
+        return "\n".join([visible(e.message) for e in self.sorted_errors()] + [self.summary()])
 
     def to_markdown(self) -> str:
         head = "### civicgen validate: " + ("✅ valid" if self.valid else "❌ invalid")
@@ -86,16 +92,37 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_annotations(self) -> str:
-        """GitHub Actions annotation lines, one per error."""
+        """GitHub Actions annotation lines, one per error (warnings as ::warning)."""
         return "\n".join(annotation(e) for e in self.sorted_errors())
 
 
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~!|#])")
+HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
 def md_cell(text: str) -> str:
-    """Text made safe for one Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    """Text from the repository made inert in one Markdown table cell of a forge comment.
+
+    No markup, HTML, link or table break survives, and "@name" mentions nobody
+    (as Renovate does, a zero-width space entity follows the @).
+    """
+    text = visible(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    text = re.sub("[&<>]", lambda m: HTML[m.group()], text)
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("@", "@&#8203;")
+
+
+def escape_property(value: str) -> str:
+    """A workflow-command property value (file=, title=): % CR LF : and , escaped."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def escape_data(value: str) -> str:
+    """A workflow-command message: % CR and LF escaped, so nothing starts a new command."""
+    return visible(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def annotation(error: CivicError) -> str:
     line = error.row if error.row is not None else (error.line + 1 if error.line is not None else 1)
-    message = error.message.replace("%", "%25").replace("\n", "%0A")
-    return f"::error file={error.path},line={line},title={error.code}::{message}"
+    kind = "warning" if error.warning else "error"
+    where = f"file={escape_property(error.path)},line={line},title={escape_property(error.code)}"
+    return f"::{kind} {where}::{escape_data(error.message)}"

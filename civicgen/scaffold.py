@@ -12,10 +12,17 @@ from pathlib import Path
 import pygit2
 from jinja2 import Environment, StrictUndefined
 
+from . import __version__
 from .exceptions import CivicgenException
 
-VERBATIM = ("theme/", "github/")  # copied as they are: they hold Jinja or Actions syntax
-RENAMED = {"github/": ".github/", "gitignore": ".gitignore"}
+# copied as they are: they hold Jinja or Actions syntax
+VERBATIM = ("theme/", "github/", "forgejo/", "gitlab-ci.yml")
+RENAMED = {
+    "github/": ".github/",
+    "forgejo/": ".forgejo/",
+    "gitlab-ci.yml": ".gitlab-ci.yml",
+    "gitignore": ".gitignore",
+}
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 
@@ -64,6 +71,7 @@ def new_portal(target: Path, city: str, lang: str = "en", currency: str = "EUR")
         "lang": lang,
         "currency": currency,
         "year": str(dt.date.today().year),
+        "version": __version__,  # requirements.txt pins the release that wrote the portal
     }
     written = []
     for path, source in template_files(resources.files("civicgen") / "templates" / "new"):

@@ -19,6 +19,7 @@ from .scan import kernel
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets
+from .textscan import text_errors
 
 
 @dataclass
@@ -94,7 +95,14 @@ def validate_portal(
         for resource in package.resources:
             key = (package.name, resource.name)
             key_sets = groups.get(key, []) + extra_key_sets(package, resource)
-            plan = compile_plan(resource.descriptor, key_sets, aggregates_for(package, resource))
+            plan = compile_plan(
+                resource.descriptor,
+                key_sets,
+                aggregates_for(package, resource),
+                max_cell_bytes=limits.cell_bytes,
+                max_row_bytes=limits.row_bytes,
+                max_cells=limits.row_cells,
+            )
             scanned = scan_resource(source, package, resource, plan, report, cache, limits)
             if scanned is not None:
                 tables[key] = scanned
@@ -108,6 +116,7 @@ def validate_portal(
     }
     for scanned in tables.values():
         check_foreign_keys(scanned, tables, groups, declared, report)
+    report.extend(text_errors(source, portal, tables))
     return Validation(report, tables, source, cache)
 
 

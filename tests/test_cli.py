@@ -51,7 +51,7 @@ def test_validate_markdown_escapes_cells(run, portal: Path) -> None:
     )
     result = run("validate", "--format", "markdown")
     assert result.exit_code == 1
-    assert "&lt;b>\\|x" in result.output and "<b>" not in result.output
+    assert "&lt;b&gt;\\|x" in result.output and "<b>" not in result.output
 
 
 def test_validate_one_package_folder(run, portal: Path) -> None:

@@ -22,7 +22,7 @@ def test_new_city_validates_and_builds(tmp_path: Path) -> None:
     budget = json.loads((folder / "datasets/budget/datapackage.json").read_text())
     assert budget["title"] == f"{city} budget"
     assert budget["civicgen"]["budget"]["currency"] == "USD"
-    assert "${{ github.token }}" in (folder / ".github/workflows/validate.yml").read_text()
+    assert "${{ github.token }}" in (folder / ".github/workflows/comment.yml").read_text()
     repository = pygit2.Repository(str(folder))
     assert repository.head.peel(pygit2.Commit).message == f"A portal for {city}"
     assert validate([str(folder)]).report.valid

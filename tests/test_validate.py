@@ -120,7 +120,7 @@ def test_paths_out_of_the_repository_are_refused(portal: Path) -> None:
     descriptor = portal / "datasets/air-quality/datapackage.json"
     replace_in(descriptor, '"data/readings.csv"', '"../../../../etc/passwd"')
     flat = validate([str(portal)]).report.flatten(["path", "code"])
-    assert flat == [["datasets/air-quality/datapackage.json", "resource-error"]]  # frictionless
+    assert flat == [["datasets/air-quality/datapackage.json", "unsafe-path"]]
 
 
 def test_links_out_of_the_repository_are_not_followed(portal: Path) -> None:

@@ -51,6 +51,7 @@ class Scan:
     rows: int
     format_error: bool
     bad_utf8: bool
+    ended: bool  # a header row was over the plan's limits: the scan ended there
     def __init__(
         self, data: bytes, plan: TablePlan, start: int, stop: int, width: int | None = None
     ) -> None: ...

@@ -117,6 +117,8 @@ class Chunked:
         if header is None:  # not UTF-8: the one-process scan reports where
             return self.single()
         head, body, first_row = header
+        if head is not None and head.ended:  # a header row over a limit ends the scan
+            return self.single()
         scanned = self.scan_chunks(body, first_row, head.width if head is not None else None)
         if scanned is None:
             return self.single()

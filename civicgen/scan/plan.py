@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 TYPES = (
@@ -34,6 +35,7 @@ class Dialect(NamedTuple):
     skip_initial_space: bool = False
     header_rows: tuple[int, ...] = (1,)
     encoding: str = "utf-8"
+    problem: str = ""  # why the descriptor's dialect cannot be read (the scan's one error)
 
 
 class GroupBy(NamedTuple):
@@ -55,12 +57,36 @@ class GroupBy(NamedTuple):
     limit: int = 0
 
 
+MAX_CELL_BYTES = (
+    1 << 20
+)  # 1 MiB: a detailed district polygon as GeoJSON fits; a pasted file does not
+MAX_ROW_BYTES = 8 << 20  # 8 MiB: a few large cells in one row
+MAX_CELLS = 16_384  # the most columns a spreadsheet (Excel, LibreOffice Calc) can hold
+
+
+class CsvLimits(NamedTuple):
+    """How large a CSV record may be; a record over a limit is one error, never kept.
+
+    Sizes are UTF-8 bytes of the cells' values (quotes and delimiters not counted):
+    max_cell_bytes for one cell, max_row_bytes for all the cells of a record together;
+    max_cells counts a record's cells. A data row over a limit is reported and skipped
+    (the scan goes on with the next row); a header row over a limit ends the file's scan.
+    The reason for a record is the first that holds of: too many cells, a cell too large
+    (the first, from the left), the row too large.
+    """
+
+    max_cell_bytes: int = MAX_CELL_BYTES
+    max_row_bytes: int = MAX_ROW_BYTES
+    max_cells: int = MAX_CELLS
+
+
 class TablePlan(NamedTuple):
     fields: tuple[FieldPlan, ...]
     dialect: Dialect
     primary_key: tuple[int, ...]  # 0-based field indexes
     key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
     aggregates: tuple[GroupBy, ...] = ()
+    limits: CsvLimits = CsvLimits()
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -81,20 +107,45 @@ def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
 
 
 def dialect_plan(resource: dict[str, Any]) -> Dialect:
-    """Plan the CSV dialect (Data Package v1 and v2 header spellings)."""
+    """Plan the CSV dialect (Data Package v1 and v2 header spellings). A dialect Python's csv
+    module cannot read is planned as the default one, with the problem said."""
     dialect = resource.get("dialect") or {}
-    if "headerRows" in dialect:
-        header_rows = tuple(int(n) for n in dialect["headerRows"])
-    else:
-        header_rows = (1,) if dialect.get("header", True) else ()
-    return Dialect(
-        delimiter=str(dialect.get("delimiter", ",")),
-        quote_char=str(dialect.get("quoteChar", '"')),
+    if not isinstance(dialect, dict):
+        note = '"dialect" must be an object written in datapackage.json, not a reference'
+        return Dialect(problem=note)
+    header_rows = dialect.get("headerRows", [1] if dialect.get("header", True) else [])
+    planned = Dialect(
+        delimiter=dialect.get("delimiter", ","),
+        quote_char=dialect.get("quoteChar", '"'),
         double_quote=bool(dialect.get("doubleQuote", True)),
         skip_initial_space=bool(dialect.get("skipInitialSpace", False)),
-        header_rows=header_rows,
+        header_rows=tuple(header_rows) if isinstance(header_rows, list) else header_rows,
         encoding=str(resource.get("encoding") or "utf-8"),
     )
+    problem = dialect_problem(planned)
+    if not problem:
+        return planned
+    return Dialect(
+        encoding=planned.encoding, problem=f'{problem}; fix "dialect" in datapackage.json'
+    )
+
+
+def dialect_problem(dialect: Dialect) -> str:
+    """What makes a dialect unreadable, in words for the descriptor's author ("" if nothing)."""
+    if not isinstance(dialect.delimiter, str) or len(dialect.delimiter) != 1:
+        return f"the delimiter must be one character, not {shown(dialect.delimiter)}"
+    if not isinstance(dialect.quote_char, str) or len(dialect.quote_char) > 1:
+        return f"quoteChar must be one character or empty, not {shown(dialect.quote_char)}"
+    rows = dialect.header_rows
+    if not isinstance(rows, tuple) or not all(type(n) is int and n > 0 for n in rows):
+        return f"headerRows must be a list of row numbers, like [1], not {shown(rows)}"
+    return ""
+
+
+def shown(value: Any) -> str:
+    """A descriptor value as JSON, cut short for a message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def as_names(value: Any) -> list[str]:
@@ -108,8 +159,14 @@ def compile_plan(
     resource: dict[str, Any],
     key_sets: list[list[str]] | None = None,
     aggregates: tuple[GroupBy, ...] = (),
+    *,
+    max_cell_bytes: int = MAX_CELL_BYTES,
+    max_row_bytes: int = MAX_ROW_BYTES,
+    max_cells: int = MAX_CELLS,
 ) -> TablePlan:
-    """Plan a resource's table; key_sets lists the field groups other tables refer to."""
+    """Plan a resource's table; key_sets lists the field groups other tables refer to.
+
+    max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (CsvLimits)."""
     schema = resource.get("schema") or {}
     missing = tuple(schema.get("missingValues", [""]))
     fields = tuple(field_plan(f, missing) for f in schema.get("fields") or [])
@@ -117,4 +174,5 @@ def compile_plan(
     index = {name: i for i, name in enumerate(names)}
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
-    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates)
+    limits = CsvLimits(*(max(0, int(n)) for n in (max_cell_bytes, max_row_bytes, max_cells)))
+    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits)

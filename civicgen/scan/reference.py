@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from ..stats.partials import Group
-from .plan import Dialect, FieldPlan, TablePlan
+from .plan import CsvLimits, Dialect, FieldPlan, TablePlan
 
 # (row, field_number or 0, code, cell, detail)
 RawError = tuple[int, int, str, str, str]
@@ -37,6 +37,9 @@ DURATION = re.compile(
     r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
 )
 NON_BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
+PREVIEW = 80  # characters of an oversized cell kept in its error
+
+CSV_FIELD_LIMIT = 2**31 - 1
 
 
 class ScanResult(NamedTuple):
@@ -275,7 +278,13 @@ def decode(data: bytes, encoding: str) -> tuple[str, RawError | None]:
 
 
 def csv_rows(text: str, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) for each logical CSV row; the header is row 1."""
+    """(row number, cells) for each logical CSV row; the header is row 1.
+
+    Cells are bounded by the plan's CsvLimits (within_limits), never by the csv module's
+    process-wide field limit, which is raised here (as frictionless does): the verdict
+    does not depend on what ran before."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(
         io.StringIO(text, newline=""),
         delimiter=dialect.delimiter,
@@ -286,6 +295,69 @@ def csv_rows(text: str, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
         strict=True,
     )
     return enumerate(reader, start=1)
+
+
+LIMIT_NOTES = {
+    "cell-too-large": "this cell holds {size:,} bytes, more than the {limit:,} a cell may "
+    "hold; shorten it, or publish long text as a file of its own and link to it",
+    "row-too-large": "this row holds {size:,} bytes, more than the {limit:,} a row may hold; "
+    "check the line breaks (is the file one long line?) or shorten its cells",
+    "too-many-cells": "this row has {size:,} cells, more than the {limit:,} a row may have; "
+    "check the delimiter in the dialect, or split the table",
+}
+
+
+def limit_detail(code: str, size: int, limit: int) -> str:
+    """The sentence of a limit error: how large the cell or row is, the limit, the fix."""
+    return LIMIT_NOTES[code].format(size=size, limit=limit)
+
+
+def breach(cells: list[str], limits: CsvLimits) -> tuple[int, str, str, str] | None:
+    """(field number, code, cell, detail) of the first limit a record crosses as it is read,
+    or None: a cell too large, the row too large (its bytes so far), or too many cells (at
+    the first cell past the limit)."""
+    cell_limit, row_limit = limits.max_cell_bytes, limits.max_row_bytes
+    if len(cells) <= limits.max_cells and sum(map(len, cells)) * 4 <= min(cell_limit, row_limit):
+        return None  # no cell can be too large in UTF-8, nor the row
+    before = 0
+    for number, cell in enumerate(cells[: max(limits.max_cells, 0)], start=1):
+        size = utf8_size(cell)
+        if size > cell_limit and cell_limit <= row_limit - before:  # the cell's limit first
+            return (
+                number,
+                "cell-too-large",
+                cell[:PREVIEW],
+                limit_detail("cell-too-large", size, cell_limit),
+            )
+        before += size
+        if before > row_limit:
+            total = sum(map(utf8_size, cells))
+            return 0, "row-too-large", "", limit_detail("row-too-large", total, row_limit)
+    if len(cells) > limits.max_cells:
+        return 0, "too-many-cells", "", limit_detail("too-many-cells", len(cells), limits.max_cells)
+    return None
+
+
+def utf8_size(cell: str) -> int:
+    return len(cell.encode("utf-8", "surrogatepass"))
+
+
+def within_limits(
+    rows: Iterable[tuple[int, list[str]]], plan: TablePlan, scanner: Scanner
+) -> Iterator[tuple[int, list[str]]]:
+    """The records within the plan's limits; each other is one error. A data row over a
+    limit is skipped (and counted); a header row over a limit ends the scan."""
+    limits, headers = plan.limits, plan.dialect.header_rows
+    for number, cells in rows:
+        found = breach(cells, limits)
+        if found is None:
+            yield number, cells
+            continue
+        scanner.errors.append((number, *found))
+        if number in headers:
+            return
+        scanner.rows += 1
+        scanner.skipped = number
 
 
 def hashable(value: Any) -> Any:
@@ -308,6 +380,7 @@ class Scanner:
         self.plan = plan
         self.errors: list[RawError] = []
         self.rows = 0
+        self.skipped = 0  # the last row skipped for a limit (within_limits)
         self.unique_seen: dict[int, dict[Any, int]] = {
             i: {} for i, f in enumerate(plan.fields) if dict(f.constraints).get("unique")
         }
@@ -459,13 +532,16 @@ def scan_file(path: str | os.PathLike[str], plan: TablePlan) -> ScanResult:
 def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
     """Scan the bytes of a CSV file: encoding, structure, header, types, constraints, keys."""
     scanner = Scanner(plan, text_cells=True)
+    if plan.dialect.problem:
+        scanner.errors.append((1, 0, "dialect-error", "", plan.dialect.problem))
+        return scanner.result([])
     text, problem = decode(data, plan.dialect.encoding)
     if problem:
         scanner.errors.append(problem)
         return scanner.result([])
     labels: list[str] = []
     headers, last_header = plan.dialect.header_rows, max(plan.dialect.header_rows, default=0)
-    rows = csv_rows(text, plan.dialect)
+    rows = within_limits(csv_rows(text, plan.dialect), plan, scanner)
     number, before = 0, None
     try:
         for number, cells in rows:
@@ -486,5 +562,6 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
     except csv.Error as exc:
         if before is not None:  # the data rows read before the one that failed
             number += scanner.rows - before
+        number = max(number, scanner.skipped)
         scanner.errors.append((number + 1, 0, "format-error", "", str(exc)))
     return scanner.result(labels)

@@ -1,16 +1,34 @@
-"""The Jinja2 environment for generated pages: autoescaping, filters, theme overrides first."""
+"""The Jinja2 environment for generated pages: sandboxed, autoescaping, theme overrides first.
+
+A pull request can add a template to the theme folder, so templates are untrusted code:
+they run in Jinja's immutable sandbox, where reading an internal attribute (anything starting
+with "_", a function's globals, a module) stops the build instead of rendering nothing, and an
+override template must be a plain file inside the theme folder (no link, no huge file).
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import os
+import types
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import markdown
 import nh3
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+)
+from jinja2.exceptions import SecurityError, TemplateNotFound
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -18,13 +36,22 @@ ALLOWED_TAGS = {
     "a", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "del", "sup", "sub",
 }  # fmt: skip
 SAFE_SCHEMES = ("https://", "http://", "mailto:")
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
 
 
 def render_markdown(text: str | None) -> Markup:
     """Untrusted Markdown to sanitised HTML: no scripts, styles, images, frames or odd links."""
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                      url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
+    html = MARKDOWN.reset().convert(text or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )
     return Markup(clean.replace("<h1>", "<h2>").replace("</h1>", "</h2>"))
 
 
@@ -66,19 +93,93 @@ def frontmatter(value: Any) -> Markup:
     return Markup(json.dumps(html.escape(cell(value).replace("\n", " ")), ensure_ascii=False))
 
 
+class PortalSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, stricter: an unsafe attribute is an error, not an empty
+    string, and no template reaches a module or a class through an attribute."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(value, (types.ModuleType, type)) or isinstance(obj, types.ModuleType):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:  # type: ignore[override]
+        raise SecurityError(
+            f'the template reads "{attribute}" of a {type(obj).__name__} value, which '
+            "a template may not do"
+        )
+
+
+class ThemeLoader(FileSystemLoader):
+    """Templates from folders (the first that has one wins): plain files inside them,
+    never reached through a link."""
+
+    def __init__(self, *folders: Path) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.folders = folders
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        pieces = split_template_path(template)
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if os.path.lexists(path):
+                check_plain_file(folder, path)
+                return super().get_source(environment, template)
+        raise TemplateNotFound(template)
+
+
+def check_plain_file(folder: Path, path: Path) -> None:
+    """SecurityError unless path is a regular, reasonably small file reached without links."""
+    current = folder
+    for part in path.relative_to(folder).parts:
+        current = current / part
+        if current.is_symlink():
+            refuse(current, "is a link; a theme template must be a plain file in the theme folder")
+    if not path.is_file():
+        refuse(path, "is not a file")
+    if path.stat().st_size > MAX_TEMPLATE_BYTES:
+        refuse(path, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+
+
+def refuse(path: Path, why: str) -> NoReturn:
+    raise SecurityError(f"{path} {why}")
+
+
+def sandboxed(env: Environment) -> Environment:
+    """MkDocs' theme environment (mkdocs-material and the theme folder's overrides) remade
+    as the same sandbox: same template folders, extensions, filters, tests and globals."""
+    folders = [Path(p) for p in getattr(env.loader, "searchpath", [])]
+    box = PortalSandbox(
+        loader=ThemeLoader(*folders) if folders else env.loader,
+        autoescape=env.autoescape,
+        extensions=list(env.extensions),
+        auto_reload=False,
+    )
+    box.filters.update(env.filters)
+    box.tests.update(env.tests)
+    box.globals.update({k: v for k, v in env.globals.items() if k != "range"})
+    box.policies.update(env.policies)
+    return box
+
+
 def make_env(theme_dir: Path | None = None) -> Environment:
     """Templates from theme_dir/civicgen first, then civicgen's own ("default:" reaches those)."""
     own = PackageLoader("civicgen", "templates")
-    loaders = [FileSystemLoader(str(theme_dir / "civicgen"))] if theme_dir else []
-    env = Environment(
-        loader=ChoiceLoader([*loaders, PrefixLoader({"default": own}), own]),
+    loaders: list[BaseLoader] = [ThemeLoader(theme_dir / "civicgen")] if theme_dir else []
+    env = PortalSandbox(
+        loader=ChoiceLoader([*loaders, PrefixLoader({"default": own}, delimiter=":"), own]),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(markdown=render_markdown, url=safe_url, money=money, percent=percent,
-                       cell=cell, frontmatter=frontmatter)
+    env.filters.update(
+        markdown=render_markdown,
+        url=safe_url,
+        money=money,
+        percent=percent,
+        cell=cell,
+        frontmatter=frontmatter,
+    )
     from .rows import FILTERS
 
     env.filters.update(FILTERS)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
 from ..validation import Validation
+from . import published
 
 WIDTH, HEIGHT, MARGIN, LABEL_ROOM = 640, 400, 30, 150
 
 
-def station_rows(validation: Validation, package_name: str, resource: str) -> list[dict[str, str]]:
-    scanned = validation.tables.get((package_name, resource))
-    if scanned is None or scanned.is_collection:
-        return []
-    text = validation.source.read(scanned.resource.path).decode("utf-8-sig", "replace")
-    return list(csv.DictReader(io.StringIO(text)))
+def station_rows(validation: Validation, package: Any) -> list[dict[str, str]]:
+    """The stations as published: home stations pseudonymised, on their coarse grid."""
+    rows = published.station_rows(validation, package)
+    homes = published.homes_of(validation, package)
+    return [published.protect_station(row, homes) for row in rows] if homes else rows
 
 
 def project(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -38,8 +36,7 @@ def project(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def station_map(validation: Validation, package: Any) -> dict[str, Any] | None:
     """Points to draw for a sensor package's stations, or None without coordinates."""
-    sensor = (package.descriptor.get("civicgen") or {}).get("sensor") or {}
-    rows = station_rows(validation, package.name, str(sensor.get("stations", "stations")))
+    rows = station_rows(validation, package)
     located = []
     for row in rows:
         try:

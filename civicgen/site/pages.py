@@ -11,15 +11,18 @@ from typing import Any
 
 from jinja2 import Environment
 
-from ..collection import to_csv
 from ..history import dataset_history
 from ..model import Package, Record, Resource
+from ..privacy import protect_derived
 from ..repo import Source
+from ..scan.plan import Dialect
+from ..scan.reference import csv_rows, decode
 from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from .maps import station_map
+from .published import Published, homes_of, published_table
 
 Derived = dict[str, list[DerivedTable]]
 
@@ -48,20 +51,18 @@ def published_path(package: Package, resource: Resource) -> str:
     return f"{package_uri(package)}/{relative}"
 
 
-def preview_rows(source: Source, scanned: TableScan, limit: int) -> list[list[str]]:
-    """The first rows of a table, as text, for the preview."""
+def preview_rows(scanned: TableScan, published: Published, limit: int) -> list[list[str]]:
+    """The first rows of a table as published (formulas neutralised, home stations protected)."""
+    dialect = scanned.plan.dialect
     if scanned.is_collection:
-        names = [f.name for f in scanned.plan.fields]
-        rows = list(csv.reader(io.StringIO(to_csv(scanned.resource, scanned.records).decode())))
-        return [row for row in rows[1 : limit + 1] if len(row) == len(names)]
-    text = source.read(scanned.resource.path).decode(scanned.plan.dialect.encoding, "replace")
-    reader = csv.reader(
-        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=scanned.plan.dialect.delimiter
-    )
-    skip = len(scanned.plan.dialect.header_rows)
-    rows = []
-    for number, row in enumerate(reader):
-        if number >= skip:
+        dialect = Dialect()
+    text, problem = decode(published.data, dialect.encoding)
+    rows: list[list[str]] = []
+    if problem:
+        return rows
+    width = len(scanned.plan.fields)
+    for number, row in csv_rows(text, dialect):
+        if number not in dialect.header_rows and (len(row) == width or not scanned.is_collection):
             rows.append(row)
         if len(rows) >= limit:
             break
@@ -72,6 +73,9 @@ def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
     """The descriptor as published: keys into other packages move to the resource's civicgen
     property, since Data Package v1 foreign keys stay inside one package."""
     published = json.loads(json.dumps(descriptor))
+    sensor = (published.get("civicgen") or {}).get("sensor")
+    if isinstance(sensor, dict):
+        sensor.pop("pseudonymSalt", None)  # the key of the pseudonyms stays in the repository
     for resource in published.get("resources") or []:
         schema = resource.get("schema") or {}
         outside = [
@@ -98,7 +102,12 @@ def stats_downloads(validation: Validation, derived: Derived) -> list[Output]:
     ]
 
 
-def downloads(source: Source, validation: Validation) -> list[Output]:
+def published_tables(validation: Validation) -> dict[tuple[str, str], Published]:
+    """Every table's published bytes, computed once for the downloads and the previews."""
+    return {key: published_table(validation, scanned) for key, scanned in validation.tables.items()}
+
+
+def downloads(validation: Validation, published: dict[tuple[str, str], Published]) -> list[Output]:
     """Every package's descriptor and data files, collections written out as CSV."""
     outputs = []
     for package in {
@@ -106,13 +115,9 @@ def downloads(source: Source, validation: Validation) -> list[Output]:
     }.values():
         text = json.dumps(publishable(package.descriptor), indent=2, ensure_ascii=False) + "\n"
         outputs.append(Output(f"{package_uri(package)}/datapackage.json", text.encode()))
-    for scanned in validation.tables.values():
-        data = (
-            to_csv(scanned.resource, scanned.records)
-            if scanned.resource.records
-            else (source.read(scanned.resource.path))
-        )
-        outputs.append(Output(published_path(scanned.package, scanned.resource), data))
+    for key, scanned in validation.tables.items():
+        path = published_path(scanned.package, scanned.resource)
+        outputs.append(Output(path, published[key].data))
     return outputs
 
 
@@ -123,7 +128,11 @@ def page(
 
 
 def dataset_pages(
-    env: Environment, source: Source, validation: Validation, limit: int, derived: Derived
+    env: Environment,
+    validation: Validation,
+    limit: int,
+    derived: Derived,
+    published: dict[tuple[str, str], Published],
 ) -> list[Output]:
     packages: dict[str, list[TableScan]] = {}
     for scanned in validation.tables.values():
@@ -140,7 +149,8 @@ def dataset_pages(
     ]
     for name, tables in packages.items():
         package = tables[0].package
-        previews = {t.resource.name: preview_rows(source, t, limit) for t in tables}
+        shown = {t.resource.name: published[(name, t.resource.name)] for t in tables}
+        previews = {t.resource.name: preview_rows(t, shown[t.resource.name], limit) for t in tables}
         outputs.append(
             page(
                 env,
@@ -155,6 +165,8 @@ def dataset_pages(
                 if package.profile == "sensor"
                 else None,
                 previews=previews,
+                neutralised={r: p.neutralised for r, p in shown.items() if p.neutralised},
+                home_grid=home_grid_of(validation, package),
                 files={
                     t.resource.name: posixpath.relpath(
                         published_path(package, t.resource), package_uri(package)
@@ -238,14 +250,32 @@ def tool_pages(env: Environment, validation: Validation, derived: Derived) -> li
 def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
     """Every generated page and download of the portal."""
     source = validation.source
-    derived = derive_all(validation)
+    derived = protected_stats(validation, derive_all(validation))
+    published = published_tables(validation)
     return [
-        *dataset_pages(env, source, validation, preview_limit, derived),
+        *dataset_pages(env, validation, preview_limit, derived, published),
         *proposal_pages(env, source, validation, derived),
         *tool_pages(env, validation, derived),
-        *downloads(source, validation),
+        *downloads(validation, published),
         *stats_downloads(validation, derived),
     ]
+
+
+def protected_stats(validation: Validation, derived: Derived) -> Derived:
+    """The derived tables with home stations under their pseudonyms."""
+    packages = {scanned.package.name: scanned.package for scanned in validation.tables.values()}
+    return {
+        name: protect_derived(tables, homes_of(validation, packages[name]), packages[name])
+        if name in packages
+        else tables
+        for name, tables in derived.items()
+    }
+
+
+def home_grid_of(validation: Validation, package: Package) -> str | None:
+    """The grid home stations are shown on, when the package has any."""
+    homes = homes_of(validation, package)
+    return str(homes.grid) if homes else None
 
 
 def package_stats(validation: Validation, derived: Derived, profile: str) -> dict[str, Any]:

@@ -8,15 +8,19 @@ import json
 from typing import Any
 
 from ..model import Package
+from ..textcheck import neutralise
 from .tables import DerivedTable
 
 
 def csv_bytes(table: DerivedTable) -> bytes:
+    """A derived table as CSV; text cells that start like a formula get a leading apostrophe."""
+    text = [c.type == "string" for c in table.columns]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.name for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if value is None else cell_text(value) for value in row])
+        cells = ["" if value is None else cell_text(value) for value in row]
+        writer.writerow([neutralise(c) if t else c for c, t in zip(cells, text, strict=False)])
     return buffer.getvalue().encode("utf-8")
 
 

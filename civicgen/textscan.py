@@ -1,0 +1,276 @@
+"""The portal's text checked before publishing: descriptors, CSV labels and cells, records.
+
+Called once from validate_portal, after the scan. A CSV table's text columns are checked,
+cheapest way first: from the distinct values the scan's groups already hold (a sensor
+table's station ids); else, for an ASCII file, one pass over its bytes that rules out
+anything that could be a finding; else cell by cell through the package's dialect and
+encoding, each distinct value of a column checked once (a bounded memo). A bad value is
+reported once, at its first row, with the number of other rows that hold it. Fields whose
+enum restricts their values are checked through the enum values in the descriptor.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import itertools
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .collection import cell_text
+from .errors import CivicError, FormulaCellError
+from .model import Package, Portal, Record
+from .privacy import declares_personal, personal_findings, settings_errors
+from .repo import Source
+from .scan.reference import csv_rows, decode
+from .textcheck import CELL, FREE, NAME, TEXT_TYPES, Finding, findings, is_formula, visible
+
+if TYPE_CHECKING:
+    from .validation import TableScan
+
+ASCII_ENCODINGS = ("utf-8", "utf8", "ascii", "us-ascii", "latin-1", "iso-8859-1", "cp1252")
+MEMO_LIMIT = 1 << 16  # distinct values remembered per column before the memo starts over
+BAD_LIMIT = 1000  # distinct bad values reported per table
+
+
+class Column(NamedTuple):
+    """A text column of a table and how strictly its cells are checked."""
+
+    index: int
+    name: str
+    level: int
+    personal: bool
+
+
+def text_errors(source: Source, portal: Portal, tables: dict[Any, TableScan]) -> list[CivicError]:
+    """Misleading text, formulas and personal data anywhere the portal publishes text."""
+    errors: list[CivicError] = []
+    for package in portal.packages:
+        errors += descriptor_errors(package) + settings_errors(package)
+    for scanned in tables.values():
+        if scanned.is_collection:
+            errors += collection_errors(scanned)
+        else:
+            errors += table_errors(source, scanned)
+    return errors
+
+
+def cell_findings(value: str, column: Column) -> list[Finding]:
+    found = findings(value, column.level)
+    if is_formula(value):
+        note = (
+            f'the cell starts with "{visible(value[0])}", so a spreadsheet would run it as a '
+            "formula; the published CSV writes it with a leading apostrophe (') so it shows as "
+            "text; if it is not meant as a formula, start it with another character"
+        )
+        found.append(Finding(FormulaCellError, note, True))
+    return found if column.personal else found + personal_findings(value)
+
+
+def as_errors(found: list[Finding], what: str, **position: Any) -> list[CivicError]:
+    return [f.error(note=f"{what}: {f.note}", warning=f.warning, **position) for f in found]
+
+
+# --- descriptors -----------------------------------------------------------------------------
+
+
+def strings(value: Any, where: str = "") -> Iterator[tuple[str, str, int]]:
+    """(location, text, level) for every key and string of a JSON value, without recursion."""
+    pending: list[tuple[Any, str, int]] = [(value, where, NAME)]
+    while pending:
+        item, location, level = pending.pop()
+        if isinstance(item, str):
+            yield location, item, level
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                inner_location = f"{location}.{key}" if location else str(key)
+                yield inner_location, str(key), NAME
+                pending.append((inner, inner_location, FREE if key == "description" else NAME))
+        elif isinstance(item, list):
+            pending.extend((inner, f"{location}[{i}]", level) for i, inner in enumerate(item))
+
+
+def descriptor_errors(package: Package) -> list[CivicError]:
+    """Every name, title, key and description of the descriptor (descriptions as free text)."""
+    errors: list[CivicError] = []
+    for location, text, level in strings(package.descriptor):
+        what = f"{visible(location)} in datapackage.json"
+        errors += as_errors(findings(text, level), what, path=package.descriptor_path)
+    return errors
+
+
+# --- record collections ----------------------------------------------------------------------
+
+
+def columns_of(scanned: TableScan) -> list[Column]:
+    """The text fields of a table without an enum (enum values are checked in the descriptor)."""
+    body = scanned.resource.records.body if scanned.resource.records else None
+    columns = []
+    for index, field in enumerate(scanned.resource.fields):
+        constraints = field.get("constraints") or {}
+        if field.get("type", "string") not in TEXT_TYPES or "enum" in constraints:
+            continue
+        extra = field.get("civicgen") if isinstance(field.get("civicgen"), dict) else {}
+        name = str(field.get("name", ""))
+        free = name == body or extra.get("freeText") is True
+        columns.append(Column(index, name, FREE if free else CELL, declares_personal(field)))
+    return columns
+
+
+def record_errors(record: Record, columns: list[Column]) -> list[CivicError]:
+    errors: list[CivicError] = []
+    for key in record.values:
+        position = {"path": record.path, "line": record.lines.get(key)}
+        errors += as_errors(findings(key, NAME), f'the key "{visible(key)}"', **position)
+    for column in columns:
+        value = record.values.get(column.name)
+        if value is None:
+            continue
+        position = {"path": record.path, "field_name": visible(column.name)}
+        position["line"] = record.lines.get(column.name)
+        errors += as_errors(cell_findings(cell_text(value), column), "the value", **position)
+    return errors
+
+
+def collection_errors(scanned: TableScan) -> list[CivicError]:
+    columns = columns_of(scanned)
+    return [e for record in scanned.records for e in record_errors(record, columns)]
+
+
+# --- CSV tables ------------------------------------------------------------------------------
+
+
+CONTROLS = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+# Digits as 0, separators as s, control characters as NUL: shapes are then plain substrings.
+SHAPES = bytes.maketrans(b"0123456789 -." + CONTROLS, b"0000000000sss" + b"\0" * len(CONTROLS))
+# What an id or a phone number needs: 7 digits in a row, or separated groups of digits.
+DIGIT_SHAPES = (b"0000000", b"s000s", b"s00s00s")
+NUMBER_AFTER = rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[%s\r\n]|$)"
+
+
+@functools.cache
+def text_minus(boundary: bytes, delimiter: bytes) -> re.Pattern[bytes]:
+    """A cell that starts with - and is not a number (a literal prefix keeps the search fast)."""
+    after = NUMBER_AFTER % re.escape(delimiter)
+    return re.compile(re.escape(boundary + b"-") + b"(?!" + after + b")")
+
+
+def may_hold_formula(data: bytes, delimiter: str) -> bool:
+    """Whether an ASCII file may hold a text cell starting like a formula (a cheap, safe guess)."""
+    if any(c in data for c in (b"=", b"@", b"+")) or data.startswith(b"-"):
+        return True
+    if b'"' in data and b'"-' in data or delimiter != "\t" and b"\t" in data:
+        return True
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return True
+    d = delimiter.encode()
+    return any(text_minus(b, d).search(data) for b in (d, b"\n"))
+
+
+def may_mislead(data: bytes, delimiter: str) -> bool:
+    """False only when no cell of the file can be a finding: plain ASCII with no control
+    character, no @, no digits shaped like an id or a phone number, no formula start."""
+    if not data.isascii() or may_hold_formula(data, delimiter):
+        return True
+    shapes = data.translate(SHAPES)
+    return b"\0" in shapes or any(shape in shapes for shape in DIGIT_SHAPES)
+
+
+def labels_errors(labels: list[str], path: str, resource: str) -> list[CivicError]:
+    errors: list[CivicError] = []
+    for number, label in enumerate(labels, start=1):
+        position = {"path": path, "resource": resource, "row": 1, "field_number": number}
+        errors += as_errors(findings(label, NAME), f"header label {number}", **position)
+    return errors
+
+
+def scanned_values(scanned: TableScan, index: int) -> set[str] | None:
+    """Every distinct text of a column, when one of the scan's aggregates grouped by it whole
+    (and did not collapse past its limit); None when the file must be read."""
+    for group_by, groups in zip(scanned.plan.aggregates, scanned.result.aggregates, strict=False):
+        if () in groups:
+            continue
+        for position, (field, transform, _) in enumerate(group_by.keys):
+            if field == index and transform == "value":
+                return {key[position] for key in groups}
+    return None
+
+
+def clean_by_aggregates(scanned: TableScan, columns: list[Column]) -> bool:
+    """True when the scan's groups hold every value of every text column, and none is bad."""
+    for column in columns:
+        values = scanned_values(scanned, column.index)
+        if values is None or any(cell_findings(value, column) for value in values):
+            return False
+    return True
+
+
+def table_errors(source: Source, scanned: TableScan) -> list[CivicError]:
+    """Header labels and text cells of one CSV file (the scan reported what cannot be read).
+
+    The cells are read only when the scan's groups do not already hold every distinct value
+    of the text columns, or hold a bad one (then the file says in which rows).
+    """
+    resource, dialect = scanned.resource, scanned.plan.dialect
+    errors = labels_errors(scanned.result.labels, resource.path, resource.name)
+    columns = columns_of(scanned)
+    if not columns or clean_by_aggregates(scanned, columns):
+        return errors
+    try:
+        data = source.read(resource.path)
+    except (OSError, ValueError):
+        return errors
+    ascii_compatible = dialect.encoding.lower().replace("_", "-") in ASCII_ENCODINGS
+    if ascii_compatible and not may_mislead(data, dialect.delimiter):
+        return errors  # plain ASCII with nothing that could be a finding
+    text, problem = decode(data, dialect.encoding)
+    if problem:
+        return errors
+    rows = csv_rows(text, dialect)
+    try:
+        for _ in itertools.islice(rows, max(dialect.header_rows, default=0)):
+            pass
+        errors += cells_errors(rows, columns, resource.path, resource.name)
+    except csv.Error:
+        pass  # a malformed row: the scan reported it as a format-error
+    return errors
+
+
+def cells_errors(
+    rows: Iterator[tuple[int, list[str]]], columns: list[Column], path: str, resource: str
+) -> list[CivicError]:
+    """Each distinct value of each text column checked once; a bad value reported once."""
+    memos: list[dict[str, list[Finding]]] = [{} for _ in columns]
+    bad: dict[tuple[int, str], list[Any]] = {}
+    for number, cells in rows:
+        for memo, column in zip(memos, columns, strict=True):
+            if column.index >= len(cells):
+                continue
+            value = cells[column.index]
+            found = memo.get(value)
+            if found is None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                found = memo[value] = cell_findings(value, column)
+            if found:
+                seen = bad.get((column.index, value))
+                if seen is not None:
+                    seen[1] += 1
+                elif len(bad) < BAD_LIMIT:
+                    bad[(column.index, value)] = [number, 0, found, column]
+    return [e for entry in bad.values() for e in bad_value_errors(*entry, path, resource)]
+
+
+def bad_value_errors(
+    row: int, more: int, found: list[Finding], column: Column, path: str, resource: str
+) -> list[CivicError]:
+    also = f" (the same value is in {more} more row(s); fix them all)" if more else ""
+    position = {
+        "path": path,
+        "resource": resource,
+        "row": row,
+        "field_name": visible(column.name),
+        "field_number": column.index + 1,
+    }
+    return [f.error(note=f"{f.note}{also}", warning=f.warning, **position) for f in found]
