@@ -338,3 +338,35 @@ def serve_command(config_file: str, dev_addr: str) -> None:
     from mkdocs.commands.serve import serve
 
     serve(config_file=config_file, dev_addr=dev_addr)
+
+
+@main.command("verify")
+@click.argument("site", type=click.Path())
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(),
+    help="The git repository the site was built from.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the result.",
+)
+@handle_errors
+def verify_command(site: str, repo: str, output: str) -> None:
+    """Rebuild SITE from the commit its manifest names and list every file that differs.
+
+    Exit 0 when every file is what the commit builds, 1 when anything differs, 2 when the
+    manifest is missing or unreadable or the commit is not in the repository.
+    """
+    from .verify import to_json, to_text, verify_site
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)  # the rebuild's progress is not news
+    result = verify_site(site, repo)
+    click.echo(to_json(result) if output == "json" else to_text(result))
+    sys.exit(0 if result.identical else EXIT_INVALID)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -10,7 +9,10 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
+from . import __version__, csp
+from . import manifest as site_manifest
 from .config import CivicgenConfig
 from .exceptions import CivicgenException
 from .limits import Limits
@@ -30,6 +32,11 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     def __init__(self) -> None:
         self.validation: Validation | None = None
+        self.with_policy: set[str] = set()  # site paths of the pages given a policy on render
+        self.serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.serving = command == "serve"  # live reload injects an inline script: no policy
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -76,9 +83,38 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             files.append(file)
         return files
 
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.with_policy = set()
+
+    @event_priority(-100)  # last: the policy hashes the page's final HTML
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        if not self.config.enabled or self.serving:
+            return output
+        self.with_policy.add(page.file.dest_uri)
+        return csp.with_policy(output, page.content or "")
+
+    @event_priority(-100)
+    def on_post_template(
+        self, output_content: str, *, template_name: str, config: MkDocsConfig
+    ) -> str | None:
+        if not self.config.enabled or self.serving or not template_name.endswith(".html"):
+            return output_content
+        self.with_policy.add(template_name)
+        return csp.with_policy(output_content)
+
+    @event_priority(-100)  # last: after search has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.config.enabled:
-            write_manifest(Path(config.site_dir))
+        if not self.config.enabled:
+            return
+        site_dir = Path(config.site_dir)
+        if not self.serving:
+            protect_static_pages(site_dir, self.with_policy)
+        if self.validation is not None:
+            data_dirs = (self.config.datasets_dir, self.config.tools_dir)
+            manifest = site_manifest.for_build(
+                self.validation, data_dirs, mkdocs_inputs(config), site_dir, __version__
+            )
+            write_manifest(site_dir, manifest)
 
 
 def refusal(lines: list[str], summary: str) -> str:
@@ -97,10 +133,27 @@ def refusal(lines: list[str], summary: str) -> str:
     )
 
 
-def write_manifest(site_dir: Path) -> None:
-    """SHA256SUMS: one line per file of the site, sorted, so anyone can check a rebuild."""
-    lines = []
-    for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path.relative_to(site_dir).as_posix()}\n")
-    (site_dir / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
+    """What MkDocs reads besides the data: mkdocs.yml, the pages folder, the theme folder."""
+    theme = config.theme.custom_dir
+    return (
+        Path(config.config_file_path or "mkdocs.yml").resolve(),
+        Path(config.docs_dir),
+        Path(theme) if theme else None,
+    )
+
+
+def protect_static_pages(site_dir: Path, done: set[str]) -> None:
+    """A policy for HTML files copied as they are (not rendered): none of their scripts runs."""
+    for path in sorted(site_dir.rglob("*.html")):
+        if path.relative_to(site_dir).as_posix() not in done and not path.is_symlink():
+            page = path.read_text(encoding="utf-8", errors="surrogateescape")
+            page = csp.with_policy(page, body=page)
+            path.write_text(page, encoding="utf-8", errors="surrogateescape")
+
+
+def write_manifest(site_dir: Path, manifest: dict[str, object]) -> None:
+    """civicgen-manifest.json, then SHA256SUMS over every file of the site (the manifest too)."""
+    (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
+    files = site_manifest.site_files(site_dir, skip=frozenset({site_manifest.SUMS}))
+    (site_dir / site_manifest.SUMS).write_text(site_manifest.sums_text(files), encoding="utf-8")
