@@ -580,7 +580,7 @@ def catalog_markdown() -> str:
         "# Error codes",
         "",
         "Generated from `civicgen/errors.py` by "
-        "`python -m civicgen.errors > docs/reference/errors.md`; do not edit by hand.",
+        "`python -m civicgen.catalog > docs/reference/errors.md`; do not edit by hand.",
         "",
         "Codes never change once released. Where frictionless has the same error, "
         "civicgen uses its code.",
@@ -598,7 +598,3 @@ def catalog_markdown() -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(catalog_markdown(), end="")

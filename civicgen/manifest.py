@@ -38,6 +38,11 @@ CHUNK = 1 << 20
 class ManifestError(CivicgenException):
     """The site's manifest is missing, unreadable or not in civicgen's format."""
 
+    code = "manifest-error"
+    title = "Manifest error"
+    example = "site/civicgen-manifest.json: the manifest names commit 1234abcd, which is not in this repository"
+    fix = "Verify against the repository the site was built from (--repo), or rebuild the site."
+
 
 # --- what the site holds ------------------------------------------------------------------
 

@@ -6,15 +6,16 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from civicgen.catalog import fault_classes, full_catalog
 from civicgen.cli import main
 from civicgen.config import CivicgenConfig
-from civicgen.errors import ERRORS, catalog_markdown
+from civicgen.errors import ERRORS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_error_catalog_is_up_to_date() -> None:
-    assert (ROOT / "docs/reference/errors.md").read_text() == catalog_markdown()
+    assert (ROOT / "docs/reference/errors.md").read_text() == full_catalog()
     assert len(ERRORS) == len(set(ERRORS))
 
 
@@ -24,6 +25,8 @@ def test_every_error_code_has_its_own_example_and_fix() -> None:
     for cls in all_error_classes()[1:]:
         assert "example" in vars(cls) and "fix" in vars(cls), cls.code
         assert cls.example.startswith(("datasets/", "tools-catalog/", ".")), cls.code
+    for cls in fault_classes():
+        assert {"code", "title", "example", "fix"} <= set(vars(cls)), cls.__name__
 
 
 def test_every_cli_command_and_option_is_documented() -> None:
