@@ -52,8 +52,9 @@ def reference_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
         errors.extend(
             e for key in REFERENCES if (e := profile_error(resource.get(key), key, path, name))
         )
-        errors.extend(inline_error(resource, key, path, name) for key in INLINE_ONLY)
-        errors.append(compression_error(resource, path, name))
+        found = [inline_error(resource, key, path, name) for key in INLINE_ONLY]
+        found.append(compression_error(resource, path, name))
+        errors.extend(e for e in found if e is not None)
         schema = resource.get("schema")
         if isinstance(schema, dict):
             errors.extend(

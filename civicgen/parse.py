@@ -171,13 +171,18 @@ def check_unique_keys(root: yaml.Node | None) -> None:
 
 
 def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
-    mark = getattr(exc, "problem_mark", None)
-    where = (mark.line, mark.column) if mark else (None, None)
+    line, column = mark_of_problem(exc)
     problem = str(getattr(exc, "problem", None) or exc)
     if "invalid Unicode character escape" in problem:  # libyaml's words for "\ud800"
-        return ParseProblem(SURROGATE_NOTE.format(code="a \\u escape"), *where, "lone-surrogate")
+        note = SURROGATE_NOTE.format(code="a \\u escape")
+        return ParseProblem(note, line, column, "lone-surrogate")
     note = f"this is not valid YAML ({problem}); check indentation and colons"
-    return ParseProblem(note, *where)
+    return ParseProblem(note, line, column)
+
+
+def mark_of_problem(exc: yaml.YAMLError) -> tuple[int | None, int | None]:
+    mark = getattr(exc, "problem_mark", None)
+    return (mark.line, mark.column) if mark else (None, None)
 
 
 def mark_of(item: Any) -> tuple[int | None, int | None]:

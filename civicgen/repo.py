@@ -200,10 +200,13 @@ class Revision:
                 continue  # a tree that contains itself can only come from a corrupt object
             seen.add(str(tree.id))
             for entry in tree:
+                name = entry.name or ""
                 if entry.filemode == pygit2.GIT_FILEMODE_TREE:
-                    pending.append((self.object(entry.id), f"{prefix}{entry.name}/"))
-                elif entry.name.lower() != ".git":  # links and submodules too: reading refuses them
-                    paths.append(f"{prefix}{entry.name}")
+                    child = self.object(entry.id)
+                    if isinstance(child, pygit2.Tree):
+                        pending.append((child, f"{prefix}{name}/"))
+                elif name.lower() != ".git":  # links and submodules too: reading refuses them
+                    paths.append(f"{prefix}{name}")
         return paths
 
 
