@@ -52,13 +52,9 @@ class BuildFault(CivicgenException):
 class SiteConfigError(BuildFault):
     """mkdocs.yml is not YAML, holds a code-running tag, or names a missing plugin or theme."""
 
-    title: ClassVar[str] = "Site configuration"
-    example: ClassVar[str] = (
-        "mkdocs.yml, line 12: the tag !!python/object/apply would run code while reading the configuration"
-    )
-    fix: ClassVar[str] = (
-        "Remove the tag, fix the YAML, or name a plugin and theme folder that exist."
-    )
+    title = "Site configuration"
+    example = "mkdocs.yml, line 12: the tag !!python/object/apply would run code while reading the configuration"
+    fix = "Remove the tag, fix the YAML, or name a plugin and theme folder that exist."
 
     code = "site-config"
 
@@ -67,44 +63,36 @@ class ThemeTemplateError(BuildFault):
     """A theme template was refused by the sandbox (internals, mutation, a link) or is broken."""
 
     code = "theme-template"
-    title: ClassVar[str] = "Theme template"
-    example: ClassVar[str] = (
-        'theme/civicgen/dataset.html, line 3: the template reads "__class__" of a str value, which a template may not do'
-    )
-    fix: ClassVar[str] = (
-        "Keep templates to the page context: no internals, no changes to the data, no links."
-    )
+    title = "Theme template"
+    example = 'theme/civicgen/dataset.html, line 3: the template reads "__class__" of a str value, which a template may not do'
+    fix = "Keep templates to the page context: no internals, no changes to the data, no links."
 
 
 class SiteNotWritable(BuildFault):
     """The site folder cannot be written, or replacing it would replace the portal itself."""
 
     code = "site-not-writable"
-    title: ClassVar[str] = "Site not writable"
-    example: ClassVar[str] = "site: cannot write the site here (read-only file system)"
-    fix: ClassVar[str] = (
-        "Build into a folder you can write (--site-dir), never the portal or .git itself."
-    )
+    title = "Site not writable"
+    example = "site: cannot write the site here (read-only file system)"
+    fix = "Build into a folder you can write (--site-dir), never the portal or .git itself."
 
 
 class DiskFull(BuildFault):
     """No space left, a quota, or a file size limit, while writing the site."""
 
     code = "disk-full"
-    title: ClassVar[str] = "Disk full"
-    example: ClassVar[str] = "site: no space left on device while writing the site"
-    fix: ClassVar[str] = (
-        "Free space or raise the quota, then build again; the previous site is still there."
-    )
+    title = "Disk full"
+    example = "site: no space left on device while writing the site"
+    fix = "Free space or raise the quota, then build again; the previous site is still there."
 
 
 class BuildBusy(BuildFault):
     """Another build of the same site kept the lock for LOCK_TIMEOUT seconds."""
 
     code = "build-busy"
-    title: ClassVar[str] = "Build busy"
-    example: ClassVar[str] = "site: another build of this site is running"
-    fix: ClassVar[str] = "Wait for it to finish, then build again."
+    title = "Build busy"
+    example = "site: another build of this site is running"
+    fix = "Wait for it to finish, then build again."
 
 
 # --- mkdocs.yml, read safely before MkDocs reads it ---------------------------------------

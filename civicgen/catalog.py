@@ -9,19 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from .build import BuildFault
-from .errors import catalog_markdown
+from .errors import catalog_markdown, subclasses_of
 from .manifest import ManifestError
 
 
 def fault_classes() -> list[type[Any]]:
     """Every fault with a code, in a stable order."""
-    found: list[type[Any]] = []
-    pending: list[type[Any]] = [BuildFault]
-    while pending:
-        cls = pending.pop(0)
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return [*found, ManifestError]
+    return [*subclasses_of(BuildFault), ManifestError]
 
 
 def faults_markdown() -> str:

@@ -6,9 +6,10 @@ Codes reuse frictionless's where they fit, so a report reads the same in both to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 CELL_PREVIEW = 80
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -560,15 +561,20 @@ class PersonalDataError(TextError):
     fix = 'Remove the personal data; a maintainer may declare a field "civicgen": {"personal": "public-by-consent"}.'
 
 
-def all_error_classes() -> list[type[CivicError]]:
-    """Every error class, in a stable order (for the generated catalog)."""
-    found: list[type[CivicError]] = []
-    pending: list[type[CivicError]] = [CivicError]
+def subclasses_of(root: type[T]) -> list[type[T]]:
+    """root and every class below it, breadth first: a stable order for the catalogue."""
+    found: list[type[T]] = []
+    pending: list[type[T]] = [root]
     while pending:
         cls = pending.pop(0)
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+def all_error_classes() -> list[type[CivicError]]:
+    """Every error class, in a stable order (for the generated catalog)."""
+    return subclasses_of(CivicError)
 
 
 ERRORS: dict[str, type[CivicError]] = {cls.code: cls for cls in all_error_classes()}

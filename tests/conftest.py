@@ -48,6 +48,24 @@ def portal(tmp_path: Path) -> Path:
     return target
 
 
+def run_cli(folder: Path, *args: str) -> tuple[int, str]:
+    """civicgen run in folder through click's runner: (exit code, output); a traceback fails."""
+    import os
+
+    from click.testing import CliRunner
+
+    from civicgen.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(cwd)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
 def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     """Edit a file the way a citizen would; fail loudly if the text is not there."""
     text = path.read_text(encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zlib
@@ -10,24 +9,9 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from click.testing import CliRunner
-from conftest import commit_all
-
-from civicgen.cli import main
+from conftest import commit_all, run_cli
 
 READINGS = "datasets/air-quality/data/readings.csv"
-
-
-def cli(portal: Path, *args: str) -> tuple[int, str]:
-    """Run civicgen in portal; a traceback fails the test."""
-    cwd = os.getcwd()
-    os.chdir(portal)
-    try:
-        result = CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(cwd)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, result.output
 
 
 def two_commits(portal: Path) -> pygit2.Repository:
@@ -55,13 +39,13 @@ def tree_that_contains_itself(portal: Path) -> None:
 
 def test_hostile_tree_cycle_in_a_revision(portal: Path) -> None:
     tree_that_contains_itself(portal)
-    status, output = cli(portal, "validate", "--rev", "HEAD")
+    status, output = run_cli(portal, "validate", "--rev", "HEAD")
     assert status == 2 and "missing or damaged" in output
 
 
 def test_hostile_tree_cycle_in_the_diff(portal: Path) -> None:
     tree_that_contains_itself(portal)
-    status, output = cli(portal, "diff", "HEAD")
+    status, output = run_cli(portal, "diff", "HEAD")
     assert status == 2 and "git fsck" in output
 
 
@@ -84,7 +68,7 @@ def test_hostile_missing_blob(portal: Path) -> None:
     oid = repository.head.peel(pygit2.Commit).tree[READINGS].id
     (Path(repository.path) / "objects" / str(oid)[:2] / str(oid)[2:]).unlink()
     for args in (("validate", "--rev", "HEAD"), ("diff", "HEAD~1", "HEAD")):
-        status, output = cli(portal, *args)
+        status, output = run_cli(portal, *args)
         assert status == 2 and str(oid)[:10] in output
 
 
@@ -92,7 +76,7 @@ def test_hostile_damaged_blob(portal: Path) -> None:
     repository = pygit2.Repository(str(portal))
     oid = repository.head.peel(pygit2.Commit).tree[READINGS].id
     overwrite_object(repository, oid, b"blob", b"station,timestamp\nforged,2025-01-01T00:00:00Z\n")
-    status, output = cli(portal, "validate", "--rev", "HEAD")
+    status, output = run_cli(portal, "validate", "--rev", "HEAD")
     assert status == 2 and "forged" not in output
 
 
@@ -102,12 +86,12 @@ def test_shallow_clone_builds_and_says_why_it_cannot_diff(portal: Path, tmp_path
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", f"file://{portal}", str(clone)], check=True
     )
-    assert cli(clone, "validate", "--rev", "HEAD")[0] == 0
-    status, output = cli(clone, "diff", "HEAD~1", "HEAD")
+    assert run_cli(clone, "validate", "--rev", "HEAD")[0] == 0
+    status, output = run_cli(clone, "diff", "HEAD~1", "HEAD")
     assert status == 2 and "shallow" in output
 
 
 @pytest.mark.parametrize("rev", ["no-such-branch", "HEAD~99", "../../etc", "-rf"])
 def test_unknown_revision(portal: Path, rev: str) -> None:
-    status, output = cli(portal, "validate", "--rev", rev)
+    status, output = run_cli(portal, "validate", "--rev", rev)
     assert status == 2 and "is not a revision" in output

@@ -7,17 +7,14 @@ exact error code and that nothing was read, fetched, published or leaked.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pygit2
 import pytest
-from click.testing import CliRunner
-from conftest import commit_all, replace_in
+from conftest import commit_all, replace_in, run_cli
 
 from civicgen.build import build_site
 from civicgen.cache import ScanCache, cache_key
-from civicgen.cli import main
 from civicgen.exceptions import CivicgenException
 from civicgen.pipeline import Settings, validate
 from civicgen.scan import kernel
@@ -42,17 +39,6 @@ def refused_build(portal: Path, caplog: pytest.LogCaptureFixture) -> str:
         build_site(portal / "mkdocs.yml")
     assert not (portal / "site").exists()
     return f"{refusal.value}\n{caplog.text}"
-
-
-def run_cli(portal: Path, *args: str) -> tuple[int, str]:
-    cwd = os.getcwd()
-    os.chdir(portal)
-    try:
-        result = CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(cwd)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, result.output
 
 
 # --- paths -------------------------------------------------------------------------------
