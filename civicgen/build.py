@@ -27,11 +27,9 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
-from mkdocs.plugins import BasePlugin, event_priority
 
 from .exceptions import CivicgenException
 from .repo import last_commit_time
-from .site.env import sandboxed
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -215,14 +213,6 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-class ThemeSandbox(BasePlugin):  # type: ignore[type-arg]
-    """MkDocs' own theme templates (theme/main.html, partials…) run in the sandbox too."""
-
-    @event_priority(-100)  # last: after any plugin added its filters and globals
-    def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
-        return sandboxed(env)
-
-
 # --- MkDocs' messages, kept to say why it stopped ----------------------------------------
 
 
@@ -358,7 +348,6 @@ def build_into(config_path: Path, target: Path, strict: bool) -> None:
 def run_mkdocs(config_path: Path, staging: Path, strict: bool, collector: ErrorCollector) -> None:
     try:
         config = load_config(str(config_path), site_dir=str(staging), strict=strict)
-        config.plugins["civicgen/theme-sandbox"] = ThemeSandbox()
         mkdocs_build(config)
     except TemplateError as exc:
         raise template_fault(exc) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
@@ -17,7 +18,7 @@ from .config import CivicgenConfig
 from .exceptions import CivicgenException
 from .limits import Limits
 from .pipeline import Settings, validate
-from .site.env import make_env
+from .site.env import make_env, sandboxed
 from .site.pages import render_site
 from .textcheck import visible
 from .validation import Validation
@@ -82,6 +83,11 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
                 file.edit_uri = output.edit_path
             files.append(file)
         return files
+
+    @event_priority(-100)  # last: after any plugin added its filters and globals
+    def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
+        """MkDocs' own theme templates (theme/main.html, partials…) run in the sandbox too."""
+        return sandboxed(env) if self.config.enabled else env
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.with_policy = set()

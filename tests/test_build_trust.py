@@ -152,6 +152,26 @@ def test_hostile_ssti_in_mkdocs_theme_override(
     assert_untouched(site, before)
 
 
+def test_hostile_ssti_in_mkdocs_theme_under_plain_mkdocs_build(
+    portal: Path, tmp_path: Path
+) -> None:
+    """The sandbox comes with the plugin, so a plain `mkdocs build` runs no template code either."""
+    marker = tmp_path / "pwned"
+    (portal / "theme/main.html").write_text(
+        '{% extends "base.html" %}{% block content %}'
+        f"{payload('lipsum-globals', marker)}{{{{ super() }}}}{{% endblock %}}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "plain")],
+        cwd=portal,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0 and "a template may not do" in done.stderr
+    assert not marker.exists()
+
+
 def test_an_honest_mkdocs_theme_override_still_works(portal: Path) -> None:
     (portal / "theme/main.html").write_text(
         '{% extends "base.html" %}{% block extrahead %}'
