@@ -176,6 +176,8 @@ def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
     if "invalid Unicode character escape" in problem:  # libyaml's words for "\ud800"
         note = SURROGATE_NOTE.format(code="a \\u escape")
         return ParseProblem(note, line, column, "lone-surrogate")
+    if "maximum nesting depth" in problem:  # newer libyaml stops deep nesting while scanning
+        return ParseProblem(nesting_note(None), line, column, "nesting-too-deep")
     note = f"this is not valid YAML ({problem}); check indentation and colons"
     return ParseProblem(note, line, column)
 
@@ -198,9 +200,10 @@ def line_column(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1)
 
 
-def nesting_note(limit: int) -> str:
+def nesting_note(limit: int | None) -> str:
+    levels = f"more than {limit} levels" if limit is not None else "too many levels"
     return (
-        f"lists and objects are nested more than {limit} levels deep here; "
+        f"lists and objects are nested {levels} deep here; "
         "flatten the structure (real descriptors and records need a few levels)"
     )
 
