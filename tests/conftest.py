@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pygit2
@@ -32,11 +34,9 @@ def own_cache_folder(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
-@pytest.fixture
-def portal(tmp_path: Path) -> Path:
-    """A fresh copy of the example city, committed to its own git repository."""
-    target = tmp_path / "city"
-    target.mkdir()
+def make_portal(target: Path) -> Path:
+    """The example city copied to target, committed to its own git repository."""
+    target.mkdir(parents=True)
     for part in PORTAL_PARTS:
         source = ROOT / part
         if source.is_dir():
@@ -46,6 +46,36 @@ def portal(tmp_path: Path) -> Path:
     pygit2.init_repository(str(target))
     commit_all(target, "Example city")
     return target
+
+
+@pytest.fixture
+def portal(tmp_path: Path) -> Path:
+    """A fresh copy of the example city, committed to its own git repository."""
+    return make_portal(tmp_path / "city")
+
+
+# --- a real headless Chromium (Debian's; .ci/run installs it) -------------------------------
+
+CHROMIUM = os.environ.get("CIVICGEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium per test module, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
 
 
 def run_cli(folder: Path, *args: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CHROMIUM, ROOT
 
 from civicgen import csp
 from civicgen.build import build_site
@@ -122,8 +122,6 @@ def test_hostile_policy_in_markdown_cannot_loosen_the_page(portal: Path) -> None
 
 # --- in a real browser ---------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CIVICGEN_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 browser_test = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
     reason="Debian's chromium is not installed (CI installs it)",
@@ -214,16 +212,6 @@ def served(site: Path, elsewhere: str, tmp_path_factory: pytest.TempPathFactory)
     server, url = serve(folder)
     yield url
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pygit2
 import pytest
 from click.testing import CliRunner, Result
-from conftest import PORTAL_PARTS, ROOT, commit_all, replace_in
+from conftest import commit_all, make_portal, replace_in
 
 from civicgen import __version__
 from civicgen.build import build_site
@@ -22,20 +22,6 @@ from civicgen.cli import main
 from civicgen.manifest import MANIFEST, SUMS, site_files, sums_text
 
 BUDGET_PAGE = "datasets/madrid-budget/index.html"
-
-
-def make_portal(target: Path) -> Path:
-    """The example city in a fresh git repository (as conftest's portal fixture)."""
-    target.mkdir(parents=True)
-    for part in PORTAL_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, target / part)
-        else:
-            shutil.copy2(source, target / part)
-    pygit2.init_repository(str(target))
-    commit_all(target, "Example city")
-    return target
 
 
 @pytest.fixture(scope="module")
