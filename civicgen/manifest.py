@@ -163,9 +163,10 @@ def inputs_unchanged(repository: pygit2.Repository, inputs: Iterable[str]) -> bo
     )
 
 
-def committed(tree: pygit2.Tree, path: str, blob: str) -> bool:
+def committed(index: pygit2.Index, path: str, blob: str) -> bool:
+    """The file is tracked with these bytes (the index equals HEAD where nothing is staged)."""
     try:
-        return str(tree[path].id) == blob
+        return str(index[path].id) == blob
     except (KeyError, ValueError):
         return False
 
@@ -179,8 +180,9 @@ def git_state(
     if repository is None or repository.head_is_unborn:
         return None, False
     head = repository.head.peel(pygit2.Commit)
+    index = repository.index  # read once: a path lookup in it does not re-read a tree
     clean = inputs_unchanged(repository, inputs) and all(
-        committed(head.tree, path, blob) for path, blob in sources.items()
+        committed(index, path, blob) for path, blob in sources.items()
     )
     return str(head.id), clean
 
