@@ -94,7 +94,19 @@ def load(
     portal, errors = load_portal(
         source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits
     )
+    if chosen is None and not portal.packages and not errors:
+        raise CivicgenException(nothing_found(source, settings))
     return Loaded(source, portal, errors)
+
+
+def nothing_found(source: Source, settings: Settings) -> str:
+    """Where civicgen looked for data packages, and which options say where they are."""
+    return (
+        f"no data package in {source.root} ({source.describe()}): civicgen looked for "
+        f"{settings.datasets_dir}/*/datapackage.json and {settings.tools_dir}/datapackage.json. "
+        "Run civicgen in the portal's folder, or set datasets_dir and tools_dir under the "
+        "civicgen plugin in mkdocs.yml"
+    )
 
 
 def validate(

@@ -430,3 +430,10 @@ def test_hostile_long_cell_is_shortened_in_the_preview(portal: Path, tmp_path: P
     index = (site / "search/search_index.json").read_text()
     assert "x" * 1000 not in index
     assert long_name in (site / "datasets/air-quality/data/stations.csv").read_text()
+
+
+def test_a_folder_with_no_data_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("nothing here\n")
+    status, output = run_cli(tmp_path, "validate")
+    assert status == 2
+    assert "datasets/*/datapackage.json" in output and "datasets_dir" in output
