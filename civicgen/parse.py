@@ -171,7 +171,7 @@ def check_unique_keys(root: yaml.Node | None) -> None:
 
 
 def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
-    line, column = mark_of_problem(exc)
+    line, column = mark_of(exc, "problem_mark")
     problem = str(getattr(exc, "problem", None) or exc)
     if "invalid Unicode character escape" in problem:  # libyaml's words for "\ud800"
         note = SURROGATE_NOTE.format(code="a \\u escape")
@@ -182,13 +182,9 @@ def yaml_problem(exc: yaml.YAMLError) -> ParseProblem:
     return ParseProblem(note, line, column)
 
 
-def mark_of_problem(exc: yaml.YAMLError) -> tuple[int | None, int | None]:
-    mark = getattr(exc, "problem_mark", None)
-    return (mark.line, mark.column) if mark else (None, None)
-
-
-def mark_of(item: Any) -> tuple[int | None, int | None]:
-    mark = getattr(item, "start_mark", None)
+def mark_of(item: Any, attribute: str = "start_mark") -> tuple[int | None, int | None]:
+    """(line, column), 0-based, of a node's or event's mark (or an error's problem_mark)."""
+    mark = getattr(item, attribute, None)
     return (mark.line, mark.column) if mark is not None else (None, None)
 
 

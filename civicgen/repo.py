@@ -7,6 +7,7 @@ object leaves this module.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import posixpath
 import re
@@ -185,9 +186,14 @@ class Revision:
         pattern = clean_path(pattern)
         return sorted(
             p
-            for p in self.walk()
+            for p in self.files
             if fnmatch.fnmatchcase(p, pattern) and p.count("/") == pattern.count("/")
         )
+
+    @functools.cached_property
+    def files(self) -> list[str]:
+        """The commit's paths, walked once: every glob of a load reads this list."""
+        return self.walk()
 
     def walk(self, limit: int = 1_000_000) -> list[str]:
         """Every file, link and submodule of the commit, each tree read once."""
