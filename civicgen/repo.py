@@ -144,6 +144,7 @@ class Revision:
             ) from exc
         self.rev = rev
         self.root = Path(repository.workdir or repository.path).resolve()
+        self.trees: dict[str, pygit2.Object | None] = {}  # folder -> its tree, read once
 
     def describe(self) -> str:
         return f"revision {self.rev} ({str(self.commit.id)[:10]})"
@@ -154,20 +155,37 @@ class Revision:
     def blob(self, path: str) -> pygit2.Blob | None:
         """The blob at path; UnsafePath if the way goes through a link or a submodule."""
         relative = clean_path(path)
-        node: pygit2.Object = self.commit.tree
-        for part in relative.split("/") if relative else []:
-            if not isinstance(node, pygit2.Tree) or part not in node:
-                return None
-            entry = node[part]
-            if entry.filemode == pygit2.GIT_FILEMODE_LINK:
-                raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
-            if entry.filemode == pygit2.GIT_FILEMODE_COMMIT:
-                raise SubmodulePath(
-                    f'"{path}" is inside a git submodule, which is not reviewed with this '
-                    "repository; copy the files into the repository"
-                )
-            node = self.object(entry.id)
+        if not relative:
+            return None
+        folder, name = posixpath.split(relative)
+        node = self.entry_object(self.tree_at(folder, path), name, path)
         return node if isinstance(node, pygit2.Blob) else None
+
+    def tree_at(self, folder: str, path: str) -> pygit2.Object | None:
+        """The tree of a folder, read once per revision (git's own cache skips large trees)."""
+        if folder not in self.trees:
+            parent, name = posixpath.split(folder)
+            above = self.tree_at(parent, path) if folder else None
+            self.trees[folder] = (
+                self.entry_object(above, name, path) if folder else self.commit.tree
+            )
+        return self.trees[folder]
+
+    def entry_object(
+        self, tree: pygit2.Object | None, name: str, path: str
+    ) -> pygit2.Object | None:
+        """The object named name in tree, refusing links and submodules on the way to path."""
+        if not isinstance(tree, pygit2.Tree) or name not in tree:
+            return None
+        entry = tree[name]
+        if entry.filemode == pygit2.GIT_FILEMODE_LINK:
+            raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
+        if entry.filemode == pygit2.GIT_FILEMODE_COMMIT:
+            raise SubmodulePath(
+                f'"{path}" is inside a git submodule, which is not reviewed with this '
+                "repository; copy the files into the repository"
+            )
+        return self.object(entry.id)
 
     def read(self, path: str, limit: int | None = None) -> bytes:
         blob = self.blob(path)
