@@ -20,41 +20,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
 
-import yaml
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
-from .exceptions import CivicgenException
+from .config import check_config_file
+from .exceptions import BuildFault, CivicgenException, SiteConfigError
 from .repo import last_commit_time
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST)
-
-
-class BuildFault(CivicgenException):
-    """The site could not be built; the previous site, if any, is untouched."""
-
-    code: ClassVar[str] = "build-failed"
-    title: ClassVar[str] = "Build failed"
-    example: ClassVar[str] = (
-        "civicgen build: the build stopped (MkDocs: …); the previous site is untouched"
-    )
-    fix: ClassVar[str] = "Read the reason on the same line; run civicgen validate for the data."
-
-
-class SiteConfigError(BuildFault):
-    """mkdocs.yml is not YAML, holds a code-running tag, or names a missing plugin or theme."""
-
-    title = "Site configuration"
-    example = "mkdocs.yml, line 12: the tag !!python/object/apply would run code while reading the configuration"
-    fix = "Remove the tag, fix the YAML, or name a plugin and theme folder that exist."
-
-    code = "site-config"
 
 
 class ThemeTemplateError(BuildFault):
@@ -91,58 +69,6 @@ class BuildBusy(BuildFault):
     title = "Build busy"
     example = "site: another build of this site is running"
     fix = "Wait for it to finish, then build again."
-
-
-# --- mkdocs.yml, read safely before MkDocs reads it ---------------------------------------
-
-
-class ConfigCheckLoader(yaml.SafeLoader):
-    """YAML as MkDocs reads it, minus the tags that construct Python objects."""
-
-
-def ignore_tag(loader: yaml.SafeLoader, *node: yaml.Node) -> None:
-    return None
-
-
-ConfigCheckLoader.add_constructor("!ENV", ignore_tag)
-ConfigCheckLoader.add_constructor("!relative", ignore_tag)
-ConfigCheckLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", ignore_tag)
-
-
-def check_config_file(path: Path, depth: int = 0) -> None:
-    """SiteConfigError if mkdocs.yml (or a file it INHERITs) is not YAML or holds a tag
-    that would run code."""
-    config = read_config(path)
-    parent = config.get("INHERIT") if isinstance(config, dict) else None
-    if isinstance(parent, str) and depth < 5:
-        check_config_file((path.parent / parent).resolve(), depth + 1)
-
-
-def read_config(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_bytes(), Loader=ConfigCheckLoader)  # noqa: S506 (safe loader)
-    except OSError as exc:
-        raise SiteConfigError(f"{path.name}: cannot be read ({exc.strerror})") from exc
-    except yaml.constructor.ConstructorError as exc:
-        raise SiteConfigError(
-            f"{path.name}{where(exc)}: the tag {tag_of(exc)} would run "
-            "code while the configuration is read; remove it"
-        ) from exc
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or "it cannot be parsed"
-        raise SiteConfigError(
-            f"{path.name}{where(exc)}: not valid YAML ({problem}); fix the file"
-        ) from exc
-
-
-def where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    return f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-
-
-def tag_of(exc: yaml.constructor.ConstructorError) -> str:
-    found = re.search(r"tag '([^']+)'", str(exc.problem))
-    return found.group(1).replace("tag:yaml.org,2002:", "!!") if found else "(unknown)"
 
 
 # --- one build at a time, and no leftovers -----------------------------------------------

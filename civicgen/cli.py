@@ -6,6 +6,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import click
 
 from . import __version__
+from .config import Settings, read_settings
 from .exceptions import CivicgenException
-from .pipeline import Settings, diff, statistics, validate
+from .pipeline import diff, statistics, validate
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -56,6 +58,22 @@ def main(debug: bool) -> None:
     """civicgen: a city's transparency portal as a git repository."""
 
 
+CONFIG_OPTION = click.option(
+    "-f",
+    "--config-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The portal's mkdocs.yml (default: the one here, else at the repository's root).",
+)
+
+
+def settings_for(config_file: str | None, start: str = ".", **overrides: Any) -> Settings:
+    """The configuration's settings, with the options given on the command line."""
+    settings = read_settings(config_file, start)
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return replace(settings, **given)
+
+
 @main.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -72,22 +90,28 @@ def main(debug: bool) -> None:
 @click.option(
     "--limit-errors",
     type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    help="Stop collecting errors after this many.",
+    default=None,
+    help="Stop collecting errors after this many (default: limit_errors in mkdocs.yml, 1000).",
 )
 @click.option("--rev", default=None, help="Validate the data as it is in this git revision.")
+@CONFIG_OPTION
 @handle_errors
 def validate_command(
-    paths: tuple[str, ...], output: str, annotations: bool, limit_errors: int, rev: str | None
+    paths: tuple[str, ...],
+    output: str,
+    annotations: bool,
+    limit_errors: int | None,
+    rev: str | None,
+    config_file: str | None,
 ) -> None:
     """Check data packages against their schemas.
 
     PATHS are the repository (default: the current folder), package folders or
     datapackage.json files. Exit 0 valid, 1 invalid data, 2 usage error.
     """
-    settings = Settings(limit_errors=limit_errors)
-    report = validate(list(paths) or ["."], settings, rev).report
+    chosen = list(paths) or ["."]
+    settings = settings_for(config_file, chosen[0], limit_errors=limit_errors)
+    report = validate(chosen, settings, rev).report
     if output == "json":
         click.echo(report.to_json())
     elif output == "markdown":
@@ -116,8 +140,11 @@ def validate_command(
     default=None,
     help="At most this many rows per table (markdown).",
 )
+@CONFIG_OPTION
 @handle_errors
-def stats_command(package: str, output: str, table: str | None, limit: int | None) -> None:
+def stats_command(
+    package: str, output: str, table: str | None, limit: int | None, config_file: str | None
+) -> None:
     """Print the derived statistics of PACKAGE (a folder or a package name).
 
     Budgets: totals and classification rollups; sensors: series, coverage,
@@ -126,7 +153,7 @@ def stats_command(package: str, output: str, table: str | None, limit: int | Non
     from .stats.profiles import derive_all
     from .stats.publish import csv_bytes, to_json, to_markdown
 
-    validation, chosen = statistics(package)
+    validation, chosen = statistics(package, settings_for(config_file, package))
     if not validation.report.valid:
         click.echo(validation.report.to_text(), err=True)
         sys.exit(EXIT_INVALID)
@@ -164,8 +191,11 @@ def stats_command(package: str, output: str, table: str | None, limit: int | Non
     show_default=True,
     help="At most this many changes shown per table.",
 )
+@CONFIG_OPTION
 @handle_errors
-def diff_command(base: str, head: str | None, output: str, limit: int) -> None:
+def diff_command(
+    base: str, head: str | None, output: str, limit: int, config_file: str | None
+) -> None:
     """What changed in the data from git revision BASE to HEAD (default: the work tree).
 
     Rows added, removed and changed (by primary key, each cell old → new), schema
@@ -173,7 +203,7 @@ def diff_command(base: str, head: str | None, output: str, limit: int) -> None:
     """
     from .diff_report import to_json, to_markdown, to_text
 
-    changes = diff(base, head)
+    changes = diff(base, head, settings_for(config_file))
     if output == "json":
         click.echo(to_json(changes))
     else:

@@ -6,6 +6,7 @@ fetch (remote profiles, schemas and dialects) and civicgen's own `civicgen` prop
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from .errors import (
@@ -15,6 +16,7 @@ from .errors import (
     ProfileError,
     RemoteReferenceError,
 )
+from .registry import Profile, known_names, profile_named, registered
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -99,7 +101,6 @@ def compression_error(resource: dict[str, Any], path: str, name: str) -> CivicEr
 
 # --- the civicgen property -----------------------------------------------------------------
 
-PACKAGE_OBJECTS = ("budget", "sensor")
 RECORD_TEXTS = ("pattern", "key", "body")
 
 
@@ -110,7 +111,7 @@ def civicgen_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
         return [shape_error(path, "civicgen", "an object")]
     errors = [
         shape_error(path, f"civicgen.{key}", "an object")
-        for key in PACKAGE_OBJECTS
+        for key in (p.name for p in registered().values() if p.option_shape)
         if key in options and not isinstance(options[key], dict)
     ]
     if not isinstance(options.get("profile", ""), str):
@@ -147,19 +148,6 @@ def shape_error(path: str, key: str, expected: str, resource: str = "") -> Civic
 # --- profile options: the shapes the statistics read ----------------------------------------
 
 TEXT, WHOLE, NUMBER = str, int, (int, float)
-PROFILE_SHAPES: dict[str, dict[str, Any]] = {
-    "budget": {
-        "amount": TEXT, "year": TEXT, "currency": TEXT, "phase": TEXT, "phaseField": TEXT,
-        "direction": TEXT, "directionField": TEXT, "classifications": {TEXT: [TEXT]},
-        "levels": {TEXT: [WHOLE]}, "labels": {TEXT: TEXT}, "codeLabels": {TEXT: {TEXT: TEXT}},
-        "population": {TEXT: WHOLE},
-    },
-    "sensor": {
-        "station": TEXT, "timestamp": TEXT, "timezone": TEXT, "stations": TEXT,
-        "quantities": [TEXT], "intervalMinutes": WHOLE, "thresholds": {TEXT: NUMBER},
-    },
-}  # fmt: skip
-REQUIRED = {"budget": ("amount", "year")}
 FDP_MAPPING = {
     "measures": {TEXT: {"source": TEXT, "currency": TEXT, "phase": TEXT, "direction": TEXT}},
     "dimensions": {TEXT: {"attributes": {TEXT: {"source": TEXT, "labelfor": TEXT}}}},
@@ -195,16 +183,12 @@ def shape_problem(value: Any, shape: Any, key: str) -> str | None:
 
 
 def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
-    """civicgen.budget, civicgen.sensor and an FDP mapping in the shapes the statistics read."""
+    """The profile is one civicgen knows; its options and an FDP mapping have the shapes
+    the statistics read, and name fields the tables have."""
     options = descriptor.get("civicgen") or {}
-    problems = [
-        shape_problem(options[name], shape, f"civicgen.{name}")
-        for name, shape in PROFILE_SHAPES.items()
-        if isinstance(options, dict) and name in options
-    ]
-    if "mapping" in descriptor:
-        problems.append(shape_problem(descriptor["mapping"], FDP_MAPPING, "mapping"))
-    problems.extend(missing_options(options))
+    if not isinstance(options, dict):
+        return []
+    problems = [unknown_profile(options.get("profile"))]
     fields = {
         str(f.get("name"))
         for r in descriptor.get("resources") or []
@@ -212,36 +196,27 @@ def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicEr
         for f in r["schema"].get("fields") or []
         if isinstance(f, dict)
     }
-    problems.extend(unknown_fields(options.get("budget"), fields))
+    for profile in registered().values():
+        if isinstance(options.get(profile.name), dict):
+            problems.extend(option_problems(profile, options[profile.name], fields))
+    if "mapping" in descriptor:
+        problems.append(shape_problem(descriptor["mapping"], FDP_MAPPING, "mapping"))
     return [ProfileError(note=f"{p}; fix it in datapackage.json", path=path) for p in problems if p]
 
 
-def missing_options(options: Any) -> list[str]:
-    return [
-        f'"civicgen.{profile}" needs "{key}"'
-        for profile, keys in REQUIRED.items()
-        if isinstance(options, dict) and isinstance(options.get(profile), dict)
-        for key in keys
-        if key not in options[profile]
-    ]
+def unknown_profile(name: Any) -> str | None:
+    if not isinstance(name, str) or profile_named(name) is not None:
+        return None
+    close = difflib.get_close_matches(name, list(registered()), n=1)
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    return f'"civicgen.profile" is "{name}", which no installed profile is; {hint}known: {known_names()}'
 
 
-def unknown_fields(budget: Any, fields: set[str]) -> list[str]:
-    """Budget options that name a field no table of the package has."""
-    if not isinstance(budget, dict) or shape_problem(budget, PROFILE_SHAPES["budget"], ""):
-        return []
-    named = [budget.get(k) for k in ("amount", "year", "phaseField", "directionField")]
-    named += [f for group in (budget.get("classifications") or {}).values() for f in group]
-    for mapping in (budget.get("levels") or {}, budget.get("labels") or {}):
-        named += list(mapping)
-    named += list((budget.get("labels") or {}).values())
-    missing = sorted({str(n) for n in named if n and n not in fields})
-    levels = [n for ns in (budget.get("levels") or {}).values() for n in ns if n < 1]
-    problems = (
-        [f'"civicgen.budget" names fields that no table has: {", ".join(missing)}']
-        if missing
-        else []
-    )
-    return problems + (
-        ['"civicgen.budget.levels" must be prefix lengths of 1 or more'] if levels else []
-    )
+def option_problems(profile: Profile, options: dict[str, Any], fields: set[str]) -> list[str]:
+    """civicgen.<profile>: its shape, the keys it needs, then the profile's own check."""
+    key = f"civicgen.{profile.name}"
+    shape = shape_problem(options, profile.option_shape, key)
+    if shape:
+        return [shape]
+    missing = [f'"{key}" needs "{name}"' for name in profile.required if name not in options]
+    return missing or list(profile.check(options, fields))

@@ -6,6 +6,8 @@ is raised by repo.py and turned into report entries, each with its own error cod
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class CivicgenException(Exception):
     """civicgen cannot go on; the message says why and what to do."""
@@ -47,3 +49,24 @@ class FileTooLarge(CivicgenException):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"{size} bytes, more than {limit}")
         self.size, self.limit = size, limit
+
+
+class BuildFault(CivicgenException):
+    """The site could not be built; the previous site, if any, is untouched."""
+
+    code: ClassVar[str] = "build-failed"
+    title: ClassVar[str] = "Build failed"
+    example: ClassVar[str] = (
+        "civicgen build: the build stopped (MkDocs: …); the previous site is untouched"
+    )
+    fix: ClassVar[str] = "Read the reason on the same line; run civicgen validate for the data."
+
+
+class SiteConfigError(BuildFault):
+    """mkdocs.yml is not YAML, holds a code-running tag, or names a missing plugin or theme."""
+
+    title = "Site configuration"
+    example = "mkdocs.yml, line 12: the tag !!python/object/apply would run code while reading the configuration"
+    fix = "Remove the tag, fix the YAML, or name a plugin and theme folder that exist."
+
+    code = "site-config"

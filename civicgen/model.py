@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-PROFILES = ("budget", "sensor", "proposals", "catalog", "generic")
+from .registry import profile_or_generic
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,14 @@ class Package:
 
     @property
     def profile(self) -> str:
-        profile = (self.descriptor.get("civicgen") or {}).get("profile", "generic")
-        return profile if profile in PROFILES else "generic"
+        """The profile's name as declared (civicgen.registry knows what it means)."""
+        profile = (self.descriptor.get("civicgen") or {}).get("profile")
+        return profile if isinstance(profile, str) and profile else "generic"
+
+    @cached_property
+    def options(self) -> Any:
+        """The profile's options, read from the descriptor once."""
+        return profile_or_generic(self.profile).read_options(self.descriptor)
 
     @property
     def title(self) -> str:

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .cache import LEGACY_FOLDER, ScanCache, cache_folder
+from .config import Settings
 from .errors import CivicError, UntrustedCacheError
 from .exceptions import CivicgenException
-from .limits import Limits
 from .model import Portal
 from .package import descriptor_paths, load_portal
 from .repo import Source, open_source
 from .validation import Validation, validate_portal
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the portal keeps its data (the plugin's options in mkdocs.yml)."""
-
-    datasets_dir: str = "datasets"
-    tools_dir: str = "tools-catalog"
-    limit_errors: int = 1000
-    cache_dir: str | None = ""  # "": the user's cache folder; a folder outside the repo; None: off
-    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -104,9 +93,14 @@ def nothing_found(source: Source, settings: Settings) -> str:
     return (
         f"no data package in {source.root} ({source.describe()}): civicgen looked for "
         f"{settings.datasets_dir}/*/datapackage.json and {settings.tools_dir}/datapackage.json. "
-        "Run civicgen in the portal's folder, or set datasets_dir and tools_dir under the "
-        "civicgen plugin in mkdocs.yml"
+        f"Run civicgen in the portal's folder, or set datasets_dir and tools_dir under the "
+        f"civicgen plugin in {configured_in(settings)}"
     )
+
+
+def configured_in(settings: Settings) -> str:
+    """Which file the settings came from, for messages."""
+    return settings.config_file or "mkdocs.yml (none was found, so the defaults apply)"
 
 
 def validate(

@@ -14,10 +14,9 @@ from mkdocs.structure.pages import Page
 
 from . import __version__, csp
 from . import manifest as site_manifest
-from .config import CivicgenConfig
+from .config import CivicgenConfig, settings_from
 from .exceptions import CivicgenException
-from .limits import Limits
-from .pipeline import Settings, validate
+from .pipeline import validate
 from .site.env import make_env, sandboxed
 from .site.pages import render_site
 from .textcheck import visible
@@ -45,13 +44,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         config.extra_css.append(STYLESHEET)
         root = Path(config.config_file_path or ".").resolve().parent
         try:
-            settings = Settings(
-                datasets_dir=self.config.datasets_dir,
-                tools_dir=self.config.tools_dir,
-                limit_errors=self.config.limit_errors,
-                cache_dir=self.config.cache_dir,
-                limits=Limits.from_options(self.config.limits),
-            )
+            settings = settings_from(self.config, str(config.config_file_path or ""))
             self.validation = validate([str(root)], settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc

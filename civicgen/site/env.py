@@ -61,13 +61,13 @@ def safe_url(value: Any) -> str:
     return text if text.lower().startswith(SAFE_SCHEMES) else ""
 
 
-def money(value: Any, currency: str = "EUR") -> str:
-    """1234567.5 -> '1,234,568 EUR'."""
+def money(value: Any, currency: str = "") -> str:
+    """1234567.5, "EUR" -> '1,234,568 EUR' (no currency declared: the number alone)."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{amount:,.0f} {currency}"
+    return f"{amount:,.0f} {currency}".rstrip()
 
 
 def percent(value: Any, digits: int = 1) -> str:

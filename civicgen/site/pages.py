@@ -17,6 +17,7 @@ from ..privacy import protect_derived
 from ..repo import Source
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
+from ..registry import registered
 from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
@@ -197,24 +198,11 @@ def collection_of(validation: Validation, profile: str) -> TableScan | None:
     )
 
 
-def funding_labels(source: Source, validation: Validation, scanned: TableScan) -> dict[str, str]:
-    """For each foreign-key value of a collection, the label of the row it points to."""
-    labels: dict[str, str] = {}
-    for fk in scanned.resource.schema.get("foreignKeys") or []:
-        ref = fk.get("reference") or {}
-        target = validation.tables.get(
-            (
-                ref.get("package") or scanned.package.name,
-                ref.get("resource") or scanned.resource.name,
-            )
-        )
-        if target is None or target.records:
-            continue
-        text = source.read(target.resource.path).decode(target.plan.dialect.encoding, "replace")
-        for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))):
-            if len(row) >= 2:
-                labels[row[0]] = row[1]
-    return labels
+def funding_labels(stats: dict[str, Any]) -> dict[str, str]:
+    """The label of each budget line a proposal is funded from, as the statistics found it."""
+    funding = stats.get("funding")
+    rows = funding.records() if funding else []
+    return {str(r["budget_program"]): str(r["program_label"] or "") for r in rows}
 
 
 def record_page(
@@ -226,19 +214,23 @@ def record_page(
     return page(env, f"{section}/{key}.md", templates, record.path, record=record, **context)
 
 
-def proposal_pages(
-    env: Environment, source: Source, validation: Validation, derived: Derived
-) -> list[Output]:
+def proposal_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
     scanned = collection_of(validation, "proposals")
     if scanned is None:
         return []
-    labels = funding_labels(source, validation, scanned)
     records = sorted(scanned.records, key=lambda r: (-(r.values.get("votes") or 0), r.path))
     stats = package_stats(validation, derived, "proposals")
+    labels = funding_labels(stats)
+    summary = stats.get("summary")
+    currency = summary.unit_of("estimated_cost") if summary else ""
+    context = {"stats": stats, "currency": currency}
     outputs = [
-        page(env, "proposals/index.md", ["proposals.html"], None, records=records, stats=stats)
+        page(env, "proposals/index.md", ["proposals.html"], None, records=records, **context)
     ]
-    return outputs + [record_page(env, "proposals", "proposal", r, labels=labels) for r in records]
+    return outputs + [
+        record_page(env, "proposals", "proposal", r, labels=labels, currency=currency)
+        for r in records
+    ]
 
 
 def tool_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
@@ -256,15 +248,24 @@ def tool_pages(env: Environment, validation: Validation, derived: Derived) -> li
 
 def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
     """Every generated page and download of the portal."""
-    source = validation.source
     derived = protected_stats(validation, derive_all(validation))
     published = published_tables(validation)
     return [
         *dataset_pages(env, validation, preview_limit, derived, published),
-        *proposal_pages(env, source, validation, derived),
-        *tool_pages(env, validation, derived),
+        *profile_pages(env, validation, derived),
         *downloads(validation, published),
         *stats_downloads(validation, derived),
+    ]
+
+
+def profile_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
+    """The pages of each profile that has its own (proposals, tools, a city's own)."""
+    used = {scanned.package.profile for scanned in validation.tables.values()}
+    return [
+        output
+        for name, profile in sorted(registered().items())
+        if profile.pages is not None and name in used
+        for output in profile.pages(env, validation, derived)
     ]
 
 

@@ -33,22 +33,22 @@ def coverage_row(row: list[Any]) -> list[Any]:
     return [*row[:5], percent(row[5]), *row[6:]]
 
 
-def summary_row(row: dict[str, Any]) -> list[Any]:
-    return [row["value"], row["proposals"], row["votes"], money(row["estimated_cost"])]
+def summary_row(row: dict[str, Any], currency: str = "") -> list[Any]:
+    return [row["value"], row["proposals"], row["votes"], money(row["estimated_cost"], currency)]
 
 
-def funding_row(row: dict[str, Any]) -> list[Any]:
+def funding_row(row: dict[str, Any], currency: str = "") -> list[Any]:
     program = f"{row['budget_program']} {row['program_label']}".strip()
     executed = row["program_executed"]
     return [
         row["title"],
         row["status"],
         "" if row["progress"] is None else f"{row['progress']} %",
-        money(row["estimated_cost"]),
+        money(row["estimated_cost"], currency),
         row["year"],
         program,
-        money(row["program_approved"]) if row["program_approved"] is not None else "",
-        money(executed) if executed is not None else "not published",
+        money(row["program_approved"], currency) if row["program_approved"] is not None else "",
+        money(executed, currency) if executed is not None else "not published",
     ]
 
 

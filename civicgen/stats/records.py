@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..model import Record
+from ..model import Record, Resource
 from .tables import Column, DerivedTable
 
 FUNDED = ("selected", "in-progress", "completed")
 
 
-def proposal_summary(records: list[Record]) -> DerivedTable:
+def proposal_summary(records: list[Record], currency: str = "") -> DerivedTable:
     """Proposals, votes and estimated cost by status, district, category and funded or not."""
     table = DerivedTable(
         "summary",
@@ -22,7 +22,7 @@ def proposal_summary(records: list[Record]) -> DerivedTable:
             Column("value"),
             Column("proposals", "integer"),
             Column("votes", "integer"),
-            Column("estimated_cost", "number", unit="EUR"),
+            Column("estimated_cost", "number", unit=currency),
         ],
     )
     for dimension in ("status", "district", "category", "funded"):
@@ -46,8 +46,9 @@ def dimension_value(record: Record, dimension: str) -> str:
 
 def funding_table(
     records: list[Record],
-    program_amounts: dict[tuple[str, str], float],
+    program_amounts: dict[tuple[str, str, str], float],
     program_labels: dict[str, str],
+    currency: str = "",
 ) -> DerivedTable:
     """The accountability chain: vote → selected → budget program → what the budget says."""
     table = DerivedTable(
@@ -61,12 +62,12 @@ def funding_table(
             Column("status"),
             Column("progress", "integer"),
             Column("votes", "integer"),
-            Column("estimated_cost", "number", unit="EUR"),
+            Column("estimated_cost", "number", unit=currency),
             Column("year", "year"),
             Column("budget_program"),
             Column("program_label"),
-            Column("program_approved", "number", unit="EUR"),
-            Column("program_executed", "number", unit="EUR"),
+            Column("program_approved", "number", unit=currency),
+            Column("program_executed", "number", unit=currency),
         ],
     )
     for record in sorted(records, key=lambda r: str(r.values.get("id"))):
@@ -90,6 +91,28 @@ def funding_table(
             ]
         )
     return table
+
+
+def program_figures(
+    resource: Resource, derived: dict[str, list[DerivedTable]]
+) -> tuple[dict[tuple[str, str, str], float], dict[str, str], str]:
+    """(year, code, phase) → amount, code → label, and the currency, of the budget level
+    a collection's foreign key points to (its declared reference fields)."""
+    amounts: dict[tuple[str, str, str], float] = {}
+    labels: dict[str, str] = {}
+    currency = ""
+    for fk in resource.schema.get("foreignKeys") or []:
+        reference = fk.get("reference") or {}
+        target_fields = reference.get("fields")
+        level = target_fields if isinstance(target_fields, str) else (target_fields or [""])[0]
+        for table in derived.get(str(reference.get("package")), []):
+            if table.name != "classifications":
+                continue
+            currency = currency or table.unit_of("amount")
+            for row in table.where(level=level):
+                amounts[(str(row["year"]), row["code"], row["phase"])] = row["amount"]
+                labels[row["code"]] = row["label"]
+    return amounts, labels, currency
 
 
 def osi_approved(licence: str) -> bool | None:

@@ -36,6 +36,9 @@ class DerivedTable:
         names = [c.name for c in self.columns]
         return [dict(zip(names, row, strict=True)) for row in self.rows]
 
+    def unit_of(self, name: str) -> str:
+        return next((c.unit for c in self.columns if c.name == name), "")
+
     def where(self, **equal: Any) -> list[dict[str, Any]]:
         return [r for r in self.records() if all(r.get(k) == v for k, v in equal.items())]
 

@@ -1,0 +1,194 @@
+"""civicgen's own profiles, registered like anyone's through the `civicgen.profiles`
+entry point group (see pyproject.toml and civicgen.registry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Resource
+from .registry import Profile
+from .stats import budget, records, sensor
+from .stats.tables import DerivedTable
+
+TEXT, WHOLE, NUMBER = str, int, (int, float)
+
+
+def field_names(resource: Resource) -> list[str]:
+    return [str(f.get("name")) for f in resource.fields]
+
+
+def units_of(resource: Resource) -> dict[str, str]:
+    return {str(f.get("name")): str(f.get("unit", "")) for f in resource.fields}
+
+
+def options_under(key: str) -> Any:
+    """A reader for civicgen.<key> in the descriptor (an empty dict when absent)."""
+
+    def read(descriptor: dict[str, Any]) -> dict[str, Any]:
+        found = (descriptor.get("civicgen") or {}).get(key)
+        return found if isinstance(found, dict) else {}
+
+    return read
+
+
+# --- budget ------------------------------------------------------------------------------
+
+
+def budget_aggregates(config: budget.BudgetConfig | None, resource: Resource) -> Any:
+    if config is None or config.amount not in field_names(resource):
+        return None
+    return budget.group_bys(config, field_names(resource))
+
+
+def budget_tables(config: budget.BudgetConfig, scanned: Any, derived: Any) -> list[DerivedTable]:
+    if scanned.is_collection:
+        return []
+    return budget.derive(config, scanned.result.aggregates)
+
+
+def budget_check(budget: dict[str, Any], fields: set[str]) -> list[str]:
+    """Budget options that name a field no table of the package has."""
+    named = [budget.get(k) for k in ("amount", "year", "phaseField", "directionField")]
+    named += [f for group in (budget.get("classifications") or {}).values() for f in group]
+    for mapping in (budget.get("levels") or {}, budget.get("labels") or {}):
+        named += list(mapping)
+    named += list((budget.get("labels") or {}).values())
+    missing = sorted({str(n) for n in named if n and n not in fields})
+    levels = [n for ns in (budget.get("levels") or {}).values() for n in ns if n < 1]
+    problems = [f'"civicgen.budget" names fields that no table has: {", ".join(missing)}']
+    return problems[: bool(missing)] + (
+        ['"civicgen.budget.levels" must be prefix lengths of 1 or more'] if levels else []
+    )
+
+
+BUDGET = Profile(
+    name="budget",
+    description="A budget (Fiscal Data Package): totals and classification rollups by year.",
+    option_shape={
+        "amount": TEXT,
+        "year": TEXT,
+        "currency": TEXT,
+        "phase": TEXT,
+        "phaseField": TEXT,
+        "direction": TEXT,
+        "directionField": TEXT,
+        "classifications": {TEXT: [TEXT]},
+        "levels": {TEXT: [WHOLE]},
+        "labels": {TEXT: TEXT},
+        "codeLabels": {TEXT: {TEXT: TEXT}},
+        "population": {TEXT: WHOLE},
+        "populationSource": TEXT,
+    },  # fmt: skip
+    required=("amount", "year"),
+    check=budget_check,
+    read_options=budget.budget_config,
+    aggregates=budget_aggregates,
+    derive=budget_tables,
+    template="stats-budget.html",
+    diff_tables=("totals", "classifications", "execution"),
+    scaffold="budget",
+    order=0,
+)
+
+
+# --- sensor ------------------------------------------------------------------------------
+
+
+def sensor_aggregates(config: sensor.SensorConfig | None, resource: Resource) -> Any:
+    names = field_names(resource)
+    if config is None or config.station not in names or config.timestamp not in names:
+        return None
+    return sensor.group_bys(config, names)
+
+
+def sensor_keys(config: sensor.SensorConfig | None, resource: Resource) -> list[list[str]]:
+    if config is None or sensor_aggregates(config, resource) is None:
+        return []
+    return [[config.station, config.timestamp]]
+
+
+def sensor_tables(config: sensor.SensorConfig, scanned: Any, derived: Any) -> list[DerivedTable]:
+    if scanned.is_collection:
+        return []
+    resource = scanned.resource
+    order = sensor.reading_order(config, scanned.plan, scanned.result)
+    return sensor.derive(
+        config, scanned.result.aggregates, units_of(resource), field_names(resource), order
+    )
+
+
+SENSOR = Profile(
+    name="sensor",
+    description="Sensor readings: hourly and daily series, coverage and days above guidelines.",
+    option_shape={
+        "station": TEXT,
+        "timestamp": TEXT,
+        "timezone": TEXT,
+        "stations": TEXT,
+        "quantities": [TEXT],
+        "intervalMinutes": WHOLE,
+        "thresholds": {TEXT: NUMBER},
+        "pseudonymSalt": TEXT,
+    },  # fmt: skip
+    read_options=sensor.sensor_config,
+    aggregates=sensor_aggregates,
+    key_sets=sensor_keys,
+    derive=sensor_tables,
+    template="stats-sensor.html",
+    diff_tables=("coverage", "exceedances"),
+)
+
+
+# --- proposals and the tool catalog (one file per record) ---------------------------------
+
+
+def proposal_tables(options: dict[str, Any], scanned: Any, derived: Any) -> list[DerivedTable]:
+    amounts, labels, currency = records.program_figures(scanned.resource, derived)
+    currency = str(options.get("currency") or currency)
+    return [
+        records.proposal_summary(scanned.records, currency),
+        records.funding_table(scanned.records, amounts, labels, currency),
+    ]
+
+
+def proposal_pages(env: Any, validation: Any, derived: Any) -> list[Any]:
+    from .site.pages import proposal_pages as pages
+
+    return pages(env, validation, derived)
+
+
+PROPOSALS = Profile(
+    name="proposals",
+    description="Participatory-budgeting proposals, one file each, from vote to budget line.",
+    option_shape={"currency": TEXT},
+    read_options=options_under("proposals"),
+    derive=proposal_tables,
+    pages=proposal_pages,
+    diff_tables=("summary", "funding"),
+    scaffold="proposals",
+    order=10,
+)
+
+
+def catalog_tables(options: Any, scanned: Any, derived: Any) -> list[DerivedTable]:
+    return records.catalog_tables(scanned.records)
+
+
+def tool_pages(env: Any, validation: Any, derived: Any) -> list[Any]:
+    from .site.pages import tool_pages as pages
+
+    return pages(env, validation, derived)
+
+
+CATALOG = Profile(
+    name="catalog",
+    description="A catalog of open-source tools for open government, one file per tool.",
+    derive=catalog_tables,
+    pages=tool_pages,
+    diff_tables=("counts",),
+)
+
+GENERIC = Profile(
+    name="generic",
+    description="Any tabular data package: a profile of each column.",
+)
