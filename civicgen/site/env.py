@@ -161,12 +161,22 @@ def sandboxed(env: Environment) -> Environment:
     return box
 
 
+def profile_template_packages() -> list[str]:
+    """The packages of installed profiles that ship their own templates."""
+    from ..registry import registered
+
+    return sorted({p.templates_package for p in registered().values() if p.templates_package})
+
+
 def make_env(theme_dir: Path | None = None) -> Environment:
     """Templates from theme_dir/civicgen first, then civicgen's own ("default:" reaches those)."""
     own = PackageLoader("civicgen", "templates")
     loaders: list[BaseLoader] = [ThemeLoader(theme_dir / "civicgen")] if theme_dir else []
+    profiles = [PackageLoader(name, "templates") for name in profile_template_packages()]
     env = PortalSandbox(
-        loader=ChoiceLoader([*loaders, PrefixLoader({"default": own}, delimiter=":"), own]),
+        loader=ChoiceLoader(
+            [*loaders, PrefixLoader({"default": own}, delimiter=":"), own, *profiles]
+        ),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -17,7 +17,7 @@ from ..privacy import protect_derived
 from ..repo import Source
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
-from ..registry import registered
+from ..registry import profile_or_generic, registered
 from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
@@ -168,6 +168,7 @@ def dataset_pages(
                 package=package,
                 tables=tables,
                 stats={t.name: t for t in derived.get(name, [])},
+                stats_template=profile_or_generic(package.profile).template,
                 history=dataset_history(validation.source.root, package.folder),
                 station_map=station_map(validation, package)
                 if package.profile == "sensor"
