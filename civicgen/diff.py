@@ -3,8 +3,6 @@ schema changes, and how the derived statistics move. Read from git through pygit
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from .collection import record_cells
@@ -13,6 +11,7 @@ from .repo import Source
 from .review import ReviewNote, review_notes
 from .scan.plan import as_names
 from .stats.tables import DerivedTable
+from .tablerows import data_rows
 from .validation import TableScan, Validation
 
 Key = tuple[str, ...]
@@ -79,10 +78,7 @@ def table_rows(scanned: TableScan, source: Source) -> tuple[list[str], dict[Key,
     if scanned.is_collection:
         rows = [record_cells(r, names) for r in scanned.records]
     else:
-        data = source.read(scanned.resource.path)
-        text = data.decode(scanned.plan.dialect.encoding, "replace").lstrip("\ufeff")
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=scanned.plan.dialect.delimiter)
-        rows = [row for number, row in enumerate(reader, 1) if number > header_count(scanned)]
+        rows = data_rows(source, scanned)
     key_fields = as_names(scanned.resource.schema.get("primaryKey")) or names
     positions = [names.index(k) for k in key_fields if k in names]
     keyed: dict[Key, dict[str, str]] = {}
@@ -90,10 +86,6 @@ def table_rows(scanned: TableScan, source: Source) -> tuple[list[str], dict[Key,
         cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
         keyed[tuple(cells[names[i]] for i in positions)] = cells
     return key_fields, keyed
-
-
-def header_count(scanned: TableScan) -> int:
-    return max(scanned.plan.dialect.header_rows, default=0)
 
 
 def filled(cells: dict[str, str], before: bool) -> list[tuple[str, str, str]]:

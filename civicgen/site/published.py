@@ -18,6 +18,7 @@ from ..model import Package
 from ..privacy import HomeStations, home_stations, sensor_settings
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
+from ..tablerows import stored_rows
 from ..textcheck import TEXT_TYPES, is_formula, neutralise
 from ..textscan import may_hold_formula, scanned_values
 from ..validation import TableScan, Validation
@@ -34,26 +35,13 @@ class Published:
     neutralised: int = 0
 
 
-def raw_rows(validation: Validation, scanned: TableScan) -> list[list[str]]:
-    """Every row of a CSV table, header included, read through its dialect and encoding."""
-    try:
-        data = validation.source.read(scanned.resource.path)
-    except OSError:
-        return []
-    text, problem = decode(data, scanned.plan.dialect.encoding)
-    try:
-        return [] if problem else [cells for _, cells in csv_rows(text, scanned.plan.dialect)]
-    except csv.Error:
-        return []
-
-
 def station_rows(validation: Validation, package: Package) -> list[dict[str, str]]:
     """The stations table of a sensor package as dicts, as stored in the repository."""
     name = str(sensor_settings(package.descriptor).get("stations", "stations"))
     scanned = validation.tables.get((package.name, name))
     if scanned is None or scanned.is_collection:
         return []
-    rows = raw_rows(validation, scanned)
+    rows = stored_rows(validation.source, scanned)
     return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]] if rows else []
 
 
