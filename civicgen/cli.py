@@ -216,7 +216,7 @@ def diff_command(
 @click.option("--city", required=True, help="The city's name, as the portal shows it.")
 @click.option("--lang", default="en", show_default=True, help="The portal's language (ISO 639).")
 @click.option(
-    "--currency", default="EUR", show_default=True, help="The budget's currency (ISO 4217)."
+    "--currency", required=True, help="The budget's currency (ISO 4217 code, e.g. USD)."
 )
 @handle_errors
 def new_command(folder: str, city: str, lang: str, currency: str) -> None:

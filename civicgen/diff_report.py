@@ -10,10 +10,10 @@ from dataclasses import asdict
 
 from .diff import PortalDiff, StatChange, TableDiff
 from .errors import preview
+from .registry import registered
 from .report import md_cell
 from .review import MESSAGE, ReviewNote
 
-HEADLINE_TABLES = ("totals", "summary", "coverage", "counts")
 SHOWN_PATHS = 50
 
 
@@ -85,14 +85,20 @@ def percent_change(change: StatChange) -> str:
     return f"{pct:+.{digits}f} %"
 
 
+def headline_tables() -> set[str]:
+    """The derived tables each profile puts first in a review."""
+    return {table for profile in registered().values() for table in profile.diff_tables}
+
+
 def ordered_stats(diff: PortalDiff, limit: int) -> list[StatChange]:
     """Headline tables first; within a table the largest relative moves; `limit` per table."""
     by_table: dict[tuple[str, str], list[StatChange]] = {}
     for change in diff.stats:
         by_table.setdefault((change.package, change.table), []).append(change)
     chosen = []
+    headlines = headline_tables()
     for _, changes in sorted(
-        by_table.items(), key=lambda item: (item[0][1] not in HEADLINE_TABLES, item[0])
+        by_table.items(), key=lambda item: (item[0][1] not in headlines, item[0])
     ):
         changes.sort(key=lambda c: -abs(c.relative or 0) if c.relative is not None else 0)
         chosen.extend(changes[:limit])

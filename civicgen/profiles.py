@@ -85,7 +85,7 @@ BUDGET = Profile(
     aggregates=budget_aggregates,
     derive=budget_tables,
     template="stats-budget.html",
-    diff_tables=("totals", "classifications", "execution"),
+    diff_tables=("totals",),
     scaffold="budget",
     order=0,
 )
@@ -135,7 +135,7 @@ SENSOR = Profile(
     key_sets=sensor_keys,
     derive=sensor_tables,
     template="stats-sensor.html",
-    diff_tables=("coverage", "exceedances"),
+    diff_tables=("coverage",),
 )
 
 
@@ -164,7 +164,7 @@ PROPOSALS = Profile(
     read_options=options_under("proposals"),
     derive=proposal_tables,
     pages=proposal_pages,
-    diff_tables=("summary", "funding"),
+    diff_tables=("summary",),
     scaffold="proposals",
     order=10,
 )
