@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -43,9 +45,22 @@ class DerivedTable:
         return [r for r in self.records() if all(r.get(k) == v for k, v in equal.items())]
 
 
+SIGNIFICANT = 15  # digits of a sum or mean that are data, not floating-point noise
+
+
 def rounded(value: float | None, digits: int = 4) -> float | None:
-    """Round derived figures so published files are stable across platforms."""
-    return None if value is None else round(value, digits)
+    """Round a derived figure so that it is the same in any row order and on any platform.
+
+    A float sum carries noise in its last bits that depends on the order of the rows; the
+    figure is first cut to 15 significant digits (the noise goes, the data stays), then
+    rounded half away from zero: 40.42649999999999 and 40.42650000000001 both give 40.4265.
+    """
+    if value is None or not math.isfinite(value):
+        return value
+    clean = Decimal(f"{value:.{SIGNIFICANT}g}")
+    if clean.adjusted() >= SIGNIFICANT:  # no digit after the point is data
+        return float(clean)
+    return float(clean.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def change(current: float | None, previous: float | None) -> tuple[float | None, float | None]:
