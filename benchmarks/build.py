@@ -62,11 +62,12 @@ def plain_site(portal: Path, built: Path, target: Path) -> Path:
     """The same pages as ordinary Markdown/HTML files for MkDocs without the plugin."""
     from civicgen import validate
     from civicgen.site.env import make_env
+    from civicgen.site.inputs import gather
     from civicgen.site.pages import render_site
 
     docs = target / "docs"
     shutil.copytree(portal / "content", docs)
-    for output in render_site(make_env(portal / "theme"), validate([str(portal)])):
+    for output in render_site(make_env(portal / "theme"), gather(validate([str(portal)]))):
         path = docs / output.uri
         path.parent.mkdir(parents=True, exist_ok=True)
         content = output.content

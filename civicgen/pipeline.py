@@ -167,8 +167,7 @@ def diff(
 ) -> Any:
     """The data changes from revision base to head (default: the work tree)."""
     from .diff import diff_portals
-    from .site.pages import protected_stats
-    from .stats.profiles import derive_all
+    from .site.inputs import shown_statistics
 
     settings = settings or Settings()
     before = validate([start], settings, base)
@@ -178,6 +177,6 @@ def diff(
         after,
         base,
         head or "work tree",
-        protected_stats(before, derive_all(before)),  # home sensors as the portal shows them
-        protected_stats(after, derive_all(after)),
+        shown_statistics(before),  # home sensors as the portal shows them
+        shown_statistics(after),
     )

@@ -18,6 +18,7 @@ from .config import CivicgenConfig, settings_from
 from .exceptions import CivicgenException
 from .pipeline import validate
 from .site.env import make_env, sandboxed
+from .site.inputs import gather
 from .site.pages import render_site
 from .textcheck import visible
 from .validation import Validation
@@ -64,7 +65,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
         try:
-            outputs = render_site(env, self.validation, self.config.preview_rows)
+            outputs = render_site(env, gather(self.validation), self.config.preview_rows)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:

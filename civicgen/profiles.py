@@ -151,10 +151,10 @@ def proposal_tables(options: dict[str, Any], scanned: Any, derived: Any) -> list
     ]
 
 
-def proposal_pages(env: Any, validation: Any, derived: Any) -> list[Any]:
+def proposal_pages(env: Any, inputs: Any) -> list[Any]:
     from .site.pages import proposal_pages as pages
 
-    return pages(env, validation, derived)
+    return pages(env, inputs)
 
 
 PROPOSALS = Profile(
@@ -174,10 +174,10 @@ def catalog_tables(options: Any, scanned: Any, derived: Any) -> list[DerivedTabl
     return records.catalog_tables(scanned.records)
 
 
-def tool_pages(env: Any, validation: Any, derived: Any) -> list[Any]:
+def tool_pages(env: Any, inputs: Any) -> list[Any]:
     from .site.pages import tool_pages as pages
 
-    return pages(env, validation, derived)
+    return pages(env, inputs)
 
 
 CATALOG = Profile(

@@ -6,17 +6,8 @@ import math
 from typing import Any
 
 from ..errors import preview
-from ..validation import Validation
-from . import published
 
 WIDTH, HEIGHT, MARGIN, LABEL_ROOM = 640, 400, 30, 150
-
-
-def station_rows(validation: Validation, package: Any) -> list[dict[str, str]]:
-    """The stations as published: home stations pseudonymised, on their coarse grid."""
-    rows = published.station_rows(validation, package)
-    homes = published.homes_of(validation, package)
-    return [published.protect_station(row, homes) for row in rows] if homes else rows
 
 
 def project(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -35,9 +26,9 @@ def project(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     ]
 
 
-def station_map(validation: Validation, package: Any) -> dict[str, Any] | None:
-    """Points to draw for a sensor package's stations, or None without coordinates."""
-    rows = station_rows(validation, package)
+def station_map(rows: list[dict[str, str]]) -> dict[str, Any] | None:
+    """Points to draw for a sensor package's stations (as published), or None without
+    coordinates."""
     located = []
     for row in rows:
         try:

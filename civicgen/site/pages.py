@@ -11,19 +11,16 @@ from typing import Any
 
 from jinja2 import Environment
 
-from ..history import dataset_history
 from ..model import Package, Record, Resource
-from ..privacy import protect_derived
-from ..repo import Source
+from ..registry import profile_or_generic, registered
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
-from ..registry import profile_or_generic, registered
-from ..stats.profiles import derive_all
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
+from .inputs import SiteInputs
 from .maps import station_map
-from .published import Published, homes_of, published_table
+from .published import Published
 
 Derived = dict[str, list[DerivedTable]]
 
@@ -110,11 +107,6 @@ def stats_downloads(validation: Validation, derived: Derived) -> list[Output]:
     ]
 
 
-def published_tables(validation: Validation) -> dict[tuple[str, str], Published]:
-    """Every table's published bytes, computed once for the downloads and the previews."""
-    return {key: published_table(validation, scanned) for key, scanned in validation.tables.items()}
-
-
 def downloads(validation: Validation, published: dict[tuple[str, str], Published]) -> list[Output]:
     """Every package's descriptor and data files, collections written out as CSV."""
     outputs = []
@@ -135,15 +127,9 @@ def page(
     return Output(uri, render(env, templates, **context), edit_path)
 
 
-def dataset_pages(
-    env: Environment,
-    validation: Validation,
-    limit: int,
-    derived: Derived,
-    published: dict[tuple[str, str], Published],
-) -> list[Output]:
+def dataset_pages(env: Environment, inputs: SiteInputs, limit: int) -> list[Output]:
     packages: dict[str, list[TableScan]] = {}
-    for scanned in validation.tables.values():
+    for scanned in inputs.validation.tables.values():
         packages.setdefault(scanned.package.name, []).append(scanned)
     outputs = [
         page(
@@ -157,7 +143,7 @@ def dataset_pages(
     ]
     for name, tables in packages.items():
         package = tables[0].package
-        shown = {t.resource.name: published[(name, t.resource.name)] for t in tables}
+        shown = {t.resource.name: inputs.published[(name, t.resource.name)] for t in tables}
         previews = {t.resource.name: preview_rows(t, shown[t.resource.name], limit) for t in tables}
         outputs.append(
             page(
@@ -167,15 +153,13 @@ def dataset_pages(
                 package.descriptor_path,
                 package=package,
                 tables=tables,
-                stats={t.name: t for t in derived.get(name, [])},
+                stats={t.name: t for t in inputs.derived.get(name, [])},
                 stats_template=profile_or_generic(package.profile).template,
-                history=dataset_history(validation.source.root, package.folder),
-                station_map=station_map(validation, package)
-                if package.profile == "sensor"
-                else None,
+                history=inputs.histories.get(name, []),
+                station_map=station_map(inputs.stations.get(name, [])),
                 previews=previews,
                 neutralised={r: p.neutralised for r, p in shown.items() if p.neutralised},
-                home_grid=home_grid_of(validation, package),
+                home_grid=home_grid_of(inputs, name),
                 files={
                     t.resource.name: posixpath.relpath(
                         published_path(package, t.resource), package_uri(package)
@@ -215,12 +199,12 @@ def record_page(
     return page(env, f"{section}/{key}.md", templates, record.path, record=record, **context)
 
 
-def proposal_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
-    scanned = collection_of(validation, "proposals")
+def proposal_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
+    scanned = collection_of(inputs.validation, "proposals")
     if scanned is None:
         return []
     records = sorted(scanned.records, key=lambda r: (-(r.values.get("votes") or 0), r.path))
-    stats = package_stats(validation, derived, "proposals")
+    stats = package_stats(inputs, "proposals")
     labels = funding_labels(stats)
     summary = stats.get("summary")
     currency = summary.unit_of("estimated_cost") if summary else ""
@@ -234,12 +218,12 @@ def proposal_pages(env: Environment, validation: Validation, derived: Derived) -
     ]
 
 
-def tool_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
-    scanned = collection_of(validation, "catalog")
+def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
+    scanned = collection_of(inputs.validation, "catalog")
     if scanned is None:
         return []
     records = sorted(scanned.records, key=lambda r: str(r.values.get("name", "")).lower())
-    stats = package_stats(validation, derived, "catalog")
+    stats = package_stats(inputs, "catalog")
     osi = {row["id"]: row["osi_approved"] for row in stats["licences"].records()} if stats else {}
     outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, stats=stats)]
     return outputs + [
@@ -247,49 +231,36 @@ def tool_pages(env: Environment, validation: Validation, derived: Derived) -> li
     ]
 
 
-def render_site(env: Environment, validation: Validation, preview_limit: int = 10) -> list[Output]:
-    """Every generated page and download of the portal."""
-    derived = protected_stats(validation, derive_all(validation))
-    published = published_tables(validation)
+def render_site(env: Environment, inputs: SiteInputs, preview_limit: int = 10) -> list[Output]:
+    """Every generated page and download of the portal, from what was gathered."""
     return [
-        *dataset_pages(env, validation, preview_limit, derived, published),
-        *profile_pages(env, validation, derived),
-        *downloads(validation, published),
-        *stats_downloads(validation, derived),
+        *dataset_pages(env, inputs, preview_limit),
+        *profile_pages(env, inputs),
+        *downloads(inputs.validation, inputs.published),
+        *stats_downloads(inputs.validation, inputs.derived),
     ]
 
 
-def profile_pages(env: Environment, validation: Validation, derived: Derived) -> list[Output]:
+def profile_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
     """The pages of each profile that has its own (proposals, tools, a city's own)."""
-    used = {scanned.package.profile for scanned in validation.tables.values()}
+    used = {package.profile for package in inputs.packages.values()}
     return [
         output
         for name, profile in sorted(registered().items())
         if profile.pages is not None and name in used
-        for output in profile.pages(env, validation, derived)
+        for output in profile.pages(env, inputs)
     ]
 
 
-def protected_stats(validation: Validation, derived: Derived) -> Derived:
-    """The derived tables with home stations under their pseudonyms."""
-    packages = {scanned.package.name: scanned.package for scanned in validation.tables.values()}
-    return {
-        name: protect_derived(tables, homes_of(validation, packages[name]), packages[name])
-        if name in packages
-        else tables
-        for name, tables in derived.items()
-    }
-
-
-def home_grid_of(validation: Validation, package: Package) -> str | None:
+def home_grid_of(inputs: SiteInputs, name: str) -> str | None:
     """The grid home stations are shown on, when the package has any."""
-    homes = homes_of(validation, package)
+    homes = inputs.homes.get(name)
     return str(homes.grid) if homes else None
 
 
-def package_stats(validation: Validation, derived: Derived, profile: str) -> dict[str, Any]:
+def package_stats(inputs: SiteInputs, profile: str) -> dict[str, Any]:
     """The derived tables of the first package with this profile, by table name."""
-    for scanned in validation.tables.values():
-        if scanned.package.profile == profile:
-            return {t.name: t for t in derived.get(scanned.package.name, [])}
+    for name, package in inputs.packages.items():
+        if package.profile == profile:
+            return {t.name: t for t in inputs.derived.get(name, [])}
     return {}

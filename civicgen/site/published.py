@@ -127,14 +127,16 @@ def rewritten(
     return Published(bom + write_rows(rows, dialect, newline).encode(dialect.encoding), neutralised)
 
 
-def published_table(validation: Validation, scanned: TableScan) -> Published:
+def published_table(
+    validation: Validation, scanned: TableScan, homes: HomeStations | None
+) -> Published:
     """What the site publishes for one table (a collection is written out as CSV)."""
     resource = scanned.resource
     if scanned.is_collection:
         count = formula_cells(resource, scanned.records)
         return Published(to_csv(resource, scanned.records), count)
     data = validation.source.read(resource.path)
-    privacy = privacy_rewrite(scanned, homes_of(validation, scanned.package))
+    privacy = privacy_rewrite(scanned, homes)
     formulas = formula_columns(scanned, data)
     if privacy is None and not formulas:
         return Published(data)

@@ -1,0 +1,82 @@
+"""Everything the pages show, read once before any page is rendered.
+
+The render stage (pages.py, maps.py, the templates) reads nothing from disk or git: it is
+given the validation, the derived statistics, each table's published bytes, each package's
+history and its stations as published (home stations protected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..history import HistoryEntry, dataset_history
+from ..model import Package
+from ..privacy import HomeStations, protect_derived
+from ..stats.profiles import derive_all
+from ..stats.tables import DerivedTable
+from ..validation import Validation
+from .published import Published, homes_of, protect_station, published_table, station_rows
+
+Derived = dict[str, list[DerivedTable]]
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """What the portal shows, gathered from the validated repository."""
+
+    validation: Validation
+    derived: Derived  # home stations already under their pseudonyms
+    published: dict[tuple[str, str], Published]  # (package, resource) -> bytes as published
+    histories: dict[str, list[HistoryEntry]]  # package name -> latest changes
+    stations: dict[str, list[dict[str, str]]]  # package name -> stations as published
+    homes: dict[str, HomeStations | None]  # package name -> its home stations, if any
+
+    @property
+    def packages(self) -> dict[str, Package]:
+        return {s.package.name: s.package for s in self.validation.tables.values()}
+
+
+def gather(validation: Validation) -> SiteInputs:
+    """Read and compute, once, everything the pages will show."""
+    packages = {s.package.name: s.package for s in validation.tables.values()}
+    homes = {name: homes_of(validation, package) for name, package in packages.items()}
+    return SiteInputs(
+        validation=validation,
+        derived=protected_stats(derive_all(validation), packages, homes),
+        published={
+            key: published_table(validation, s, homes[key[0]])
+            for key, s in validation.tables.items()
+        },
+        histories={
+            name: dataset_history(validation.source.root, package.folder)
+            for name, package in packages.items()
+        },
+        stations={
+            name: published_stations(station_rows(validation, package), homes[name])
+            for name, package in packages.items()
+        },
+        homes=homes,
+    )
+
+
+def shown_statistics(validation: Validation) -> Derived:
+    """The derived tables as the portal shows them (home stations protected)."""
+    packages = {s.package.name: s.package for s in validation.tables.values()}
+    homes = {name: homes_of(validation, package) for name, package in packages.items()}
+    return protected_stats(derive_all(validation), packages, homes)
+
+
+def published_stations(
+    rows: list[dict[str, str]], homes: HomeStations | None
+) -> list[dict[str, str]]:
+    return [protect_station(row, homes) for row in rows] if homes else rows
+
+
+def protected_stats(
+    derived: Derived, packages: dict[str, Package], homes: dict[str, HomeStations | None]
+) -> Derived:
+    """The derived tables with home stations under their pseudonyms."""
+    return {
+        name: protect_derived(tables, homes[name], packages[name]) if name in packages else tables
+        for name, tables in derived.items()
+    }
