@@ -15,13 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from .engine import compiled as _kernel  # None in a pure-Python install: chunks are never scanned
 from .plan import TablePlan
 from .reference import ScanResult
-
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: chunks are never scanned
-    _kernel = None
 
 QUOTED = "quoted"  # a worker's answer for a chunk that holds a quote before the last cut
 PARCEL = "parcel"  # a worker's answer: (PARCEL, path of the file that holds its result)

@@ -13,10 +13,7 @@ from .reference import RawError, ScanResult
 if TYPE_CHECKING:
     from .parallel import Chunked
 
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: nothing to merge
-    _kernel = None
+from .engine import compiled as _kernel  # None in a pure-Python install: nothing to merge
 
 ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
 

@@ -27,14 +27,10 @@ from typing import Any
 
 from . import reference
 from .chunks import QUOTED, merge_parts, remove_keys, scan_chunk, sharing, unwrap
+from .engine import compiled as _kernel  # None in a pure-Python install: one process, the reference
 from .merge import GroupMerge, Merge, renumbered, union_moves, until_format_error
 from .plan import TablePlan
 from .reference import ScanResult
-
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: one process, the reference
-    _kernel = None
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
@@ -46,7 +42,7 @@ def scan_file_parallel(
     path: str | os.PathLike[str], plan: TablePlan, workers: int | None = None
 ) -> ScanResult:
     """scan_file on several processes: the workers share one memory map of the file."""
-    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+    if _kernel is None:
         return reference.scan_file(path, plan)
     with open(path, "rb") as source:
         if os.fstat(source.fileno()).st_size == 0:
@@ -67,7 +63,7 @@ def scan_csv_parallel(
     data: bytes, plan: TablePlan, workers: int | None = None, chunk_size: int | None = None
 ) -> ScanResult:
     """Scan a CSV file on `workers` processes (default: one per core); same result as scan_csv."""
-    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+    if _kernel is None:
         return reference.scan_csv(data, plan)
     workers = workers or cores()
     if chunk_size is None:
