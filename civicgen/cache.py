@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -115,7 +116,7 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot cache {type(value).__name__}")
 
 
-DECODERS = {
+DECODERS: dict[str, Callable[[str], Any]] = {
     "$f": float, "$dec": Decimal, "$dt": dt.datetime.fromisoformat,
     "$date": dt.date.fromisoformat, "$time": dt.time.fromisoformat,
 }  # fmt: skip
