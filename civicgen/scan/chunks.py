@@ -51,7 +51,7 @@ def scan_chunk(
     release: bool = False,
     key_parts: int = 1,
     quote: bytes | None = None,
-) -> tuple[ScanResult, Any, list[Any], bool] | str | None:
+) -> tuple[ScanResult, Any, list[Any], bool] | tuple[str, str] | str | None:
     """In a worker: scan one chunk; return its result and its keys, compactly (None if
     the chunk is not UTF-8; QUOTED, at once, if quote is given and found in it).
 

@@ -121,8 +121,8 @@ class Merge:
         ]
         for index in range(1, len(self.parts)):
             part = self.parts[index]
-            for keys, dump, field in zip(uniques, part[2], unique_fields, strict=True):
-                moved = keys.merge_later(_kernel.KeySet.loads(*dump))
+            for key_set, dump, field in zip(uniques, part[2], unique_fields, strict=True):
+                moved = key_set.merge_later(_kernel.KeySet.loads(*dump))
                 if moved:
                     moves[index][field + 1] = moved
                     cells = self.cells(index, sorted(moved))

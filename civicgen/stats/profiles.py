@@ -83,9 +83,12 @@ def package_tables(
                 generic.profile_table(resource.name, resource.fields, aggregates, missing)
             )
         elif package.profile == "budget":
-            result.extend(budget.derive(budget.budget_config(package.descriptor), aggregates))
+            budget_config = budget.budget_config(package.descriptor)
+            assert budget_config is not None  # is_domain_table: budget_aggregates found it
+            result.extend(budget.derive(budget_config, aggregates))
         else:
             config = sensor.sensor_config(package.descriptor)
+            assert config is not None  # is_domain_table: sensor_aggregates found it
             order = sensor.reading_order(config, scanned.plan, scanned.result)
             derived_tables = sensor.derive(
                 config, aggregates, units_of(resource), field_names(resource), order

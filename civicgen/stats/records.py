@@ -46,7 +46,7 @@ def dimension_value(record: Record, dimension: str) -> str:
 
 def funding_table(
     records: list[Record],
-    program_amounts: dict[tuple[str, str], float],
+    program_amounts: dict[tuple[str, str, str], float],
     program_labels: dict[str, str],
 ) -> DerivedTable:
     """The accountability chain: vote → selected → budget program → what the budget says."""
