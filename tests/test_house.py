@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -190,3 +191,35 @@ print(json.dumps([kernel.__name__, engine.compiled is None, engine.why_not_compi
         2,
         [[3, 1, "type-error"]],
     ]
+
+
+# --- lint and types run in CI ----------------------------------------------------------
+
+
+def ci_commands() -> list[str]:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_ci_lints_and_type_checks_before_the_test_command() -> None:
+    commands = ci_commands()
+    test_command = commands.index("pip install -e '.[test]' && python -m pytest")
+    for check in ("ruff check civicgen tests", "ruff format --check civicgen tests", "mypy"):
+        assert commands.index(check) < test_command, check
+    assert "pip install -e '.[test]' && python -m pytest" in (ROOT / "README.md").read_text()
+
+
+def test_the_test_extra_installs_mypy_and_the_stubs_it_reads() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = {
+        re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower()
+        for r in project["project"]["optional-dependencies"]["test"]
+    }
+    assert {"mypy", "ruff", "types-pyyaml", "types-markdown"} <= extra
+    mypy = project["tool"]["mypy"]
+    assert mypy["files"] == ["civicgen"]
+    assert mypy["python_version"] == project["project"]["requires-python"].removeprefix(">=")
+    assert (
+        mypy["disallow_untyped_defs"] and mypy["check_untyped_defs"] and mypy["warn_unused_ignores"]
+    )
