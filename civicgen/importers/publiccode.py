@@ -140,7 +140,7 @@ def load(path: Path) -> Source:
         note = f"this is not valid YAML ({getattr(exc, 'problem', exc)}"
         context = getattr(exc, "context_mark", None)
         if context is not None and mark is not None and context.line != mark.line:
-            note += f", {exc.context} that starts on line {context.line + 1}"  # type: ignore[attr-defined]
+            note += f", {getattr(exc, 'context', '')} that starts on line {context.line + 1}"
         note += "); check quotes, colons and indentation"
         position = {"line": mark.line, "column": mark.column} if mark else {}
         raise ImportProblem([FormatError(note=note, path=shown, **position)]) from exc
