@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
@@ -94,9 +95,10 @@ def exclusive(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-def try_lock(fcntl: object, descriptor: int) -> bool:
+def try_lock(fcntl: ModuleType, descriptor: int) -> bool:
+    """Lock descriptor with fcntl (passed in: Windows has none) if no other process holds it."""
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True

@@ -1,5 +1,9 @@
 """Scan results cached by git blob id + plan hash + engine version.
 
+The engine version is civicgen's version and a digest of the kernel's source (the
+reference, its checkers, the Cython kernel and the partial states they fill), so that
+any change to either gives new keys.
+
 A rebuild after one file changed rescans that file alone. The cache lives outside the
 repository (the user's cache folder, or a folder given by option), so a pull request
 cannot bring its own results; every entry names the key it was written for and is used
@@ -9,19 +13,49 @@ only under that key. It is JSON with type tags, never pickle.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 
-ENGINE = "civicgen-scan-2"
+KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what they call
+    ("civicgen.scan", "reference.py"),
+    ("civicgen.scan", "checkers.py"),
+    ("civicgen.scan", "_kernel.pyx"),
+    ("civicgen.stats", "partials.py"),
+)
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
+
+
+def engine_version(version: str, sources: list[bytes]) -> str:
+    """A short name of this civicgen and kernel source: another version or source, another name."""
+    digest = hashlib.sha256(version.encode())
+    for source in sources:
+        digest.update(b"\0%d\0" % len(source))
+        digest.update(source)
+    return f"{version}+{digest.hexdigest()[:16]}"
+
+
+def kernel_sources() -> list[bytes]:
+    """The kernel's source files as installed (an absent file counts as empty)."""
+    files = [resources.files(package).joinpath(name) for package, name in KERNEL_SOURCES]
+    return [file.read_bytes() if file.is_file() else b"" for file in files]
+
+
+@functools.cache
+def engine() -> str:
+    """This installation's engine version (read once per process)."""
+    return engine_version(__version__, kernel_sources())
 
 
 def user_cache_dir() -> Path:
@@ -51,8 +85,10 @@ def blob_id(data: bytes) -> str:
 
 
 def cache_key(data: bytes, plan: TablePlan, kernel: str) -> str:
+    """The key of a scan: these bytes, this plan, this engine version and kernel."""
     plan_hash = hashlib.sha256(repr(plan).encode()).hexdigest()[:16]
-    return f"{blob_id(data)}-{plan_hash}-{hashlib.sha256(f'{ENGINE}:{kernel}'.encode()).hexdigest()[:8]}"
+    engine_hash = hashlib.sha256(f"{engine()}:{kernel}".encode()).hexdigest()[:8]
+    return f"{blob_id(data)}-{plan_hash}-{engine_hash}"
 
 
 def encode(value: Any) -> Any:
@@ -80,7 +116,7 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot cache {type(value).__name__}")
 
 
-DECODERS = {
+DECODERS: dict[str, Callable[[str], Any]] = {
     "$f": float, "$dec": Decimal, "$dt": dt.datetime.fromisoformat,
     "$date": dt.date.fromisoformat, "$time": dt.time.fromisoformat,
 }  # fmt: skip

@@ -215,9 +215,7 @@ def diff_command(
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--city", required=True, help="The city's name, as the portal shows it.")
 @click.option("--lang", default="en", show_default=True, help="The portal's language (ISO 639).")
-@click.option(
-    "--currency", required=True, help="The budget's currency (ISO 4217 code, e.g. USD)."
-)
+@click.option("--currency", required=True, help="The budget's currency (ISO 4217 code, e.g. USD).")
 @handle_errors
 def new_command(folder: str, city: str, lang: str, currency: str) -> None:
     """Start a portal for another city in FOLDER: configuration, pages, a budget package,

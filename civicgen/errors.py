@@ -288,7 +288,7 @@ class TableError(CivicError):
     description = "A table as a whole has a problem."
     example = "datasets/budget/data/budget.csv: the table has a problem"
     fix = "Edit the CSV file named in the message."
-    tags = ("#table",)
+    tags: ClassVar[tuple[str, ...]] = ("#table",)
 
 
 class LabelError(TableError):
@@ -348,7 +348,7 @@ class RowError(TableError):
     description = "A row has a problem."
     example = "datasets/budget/data/budget.csv, row 12: the row has a problem"
     fix = "Edit the row named in the message."
-    tags = ("#table", "#row")
+    tags: ClassVar[tuple[str, ...]] = ("#table", "#row")
 
 
 class BlankRowError(RowError):

@@ -54,9 +54,7 @@ class Profile:
     aggregates: Callable[[Any, Any], Any] = not_a_domain_table  # (options, Resource) -> GroupBys
     key_sets: Callable[[Any, Any], list[list[str]]] = no_key_sets  # keys kept beyond the FKs
     derive: Callable[[Any, Any, dict[str, Any]], list[Any]] = no_tables  # (options, scan, derived)
-    pages: Callable[[Any, Any, dict[str, Any]], list[Any]] | None = (
-        None  # (env, validation, derived)
-    )
+    pages: Callable[[Any, Any], list[Any]] | None = None  # (env, SiteInputs) -> pages
     template: str = ""  # the statistics section of the dataset page
     templates_package: str = ""  # an importable package whose templates/ folder holds them
     diff_tables: tuple[str, ...] = ()  # derived tables a reviewer sees first

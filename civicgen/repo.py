@@ -300,7 +300,7 @@ def changed_paths(
     parent = (
         commit.parents[0].tree if commit.parents else repository[repository.TreeBuilder().write()]
     )
-    patch = repository.diff(parent, commit.tree)
+    patch = repository.diff(parent, commit.tree)  # type: ignore[call-overload]  # pygit2 stub omits Tree
     paths = {d.new_file.path for d in patch.deltas} | {d.old_file.path for d in patch.deltas}
     return tuple(sorted(p for p in paths if p.startswith(folder + "/")))
 

@@ -32,7 +32,7 @@ PACKAGING = (
 CODE_SUFFIXES = (".py", ".pyx", ".pxd", ".pyi", ".sh", ".js", ".so", ".pth", ".c", ".h")
 CODE_FOLDERS = ("civicgen/", "scripts/", "tests/", "benchmarks/", "hooks/")
 CACHE_DIR = ".civicgen-cache"  # caches lived here before 0.2; one committed now is listed
-MODES = {
+MODES: dict[int, str] = {
     pygit2.enums.FileMode.BLOB_EXECUTABLE: "executable file",
     pygit2.enums.FileMode.LINK: "symbolic link",
     pygit2.enums.FileMode.COMMIT: "submodule",
@@ -75,7 +75,7 @@ def read_layout(source: Source) -> Layout:
     if not isinstance(config, dict):
         return Layout()
     plugin = civicgen_options(config.get("plugins"))
-    theme = config.get("theme") if isinstance(config.get("theme"), dict) else {}
+    theme = config["theme"] if isinstance(config.get("theme"), dict) else {}
     return Layout(
         data=(
             folder(plugin.get("datasets_dir"), "datasets"),
@@ -108,7 +108,7 @@ def folder(value: Any, default: str) -> str:
 def changed_entries(base: Revision, head: Source) -> list[tuple[str, int]]:
     """(path, mode) of every file added, removed, changed or re-moded from base to head."""
     if isinstance(head, Revision):
-        patch = base.repository.diff(base.commit.tree, head.commit.tree)
+        patch = base.repository.diff(base.commit.tree, head.commit.tree)  # type: ignore[call-overload]  # pygit2 stub omits Tree
     else:
         flags = (
             pygit2.enums.DiffOption.INCLUDE_UNTRACKED

@@ -6,14 +6,17 @@ import datetime as dt
 import json
 import re
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 from jinja2 import Environment, StrictUndefined
 
 from . import __version__
 from .exceptions import CivicgenException
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.abc import Traversable
 
 # copied as they are: they hold Jinja or Actions syntax
 VERBATIM = ("theme/", "github/", "forgejo/", "gitlab-ci.yml")

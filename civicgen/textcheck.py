@@ -91,7 +91,7 @@ def code_point(char: str) -> str:
     if "\ud800" <= char <= "\udfff":
         name = "lone surrogate"
     else:
-        name = CONTROL_NAMES.get(char) or unicodedata.name(char, "control character")
+        name = CONTROL_NAMES.get(char, "") or unicodedata.name(char, "control character")
     return f"U+{ord(char):04X} ({name})"
 
 

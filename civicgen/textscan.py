@@ -16,7 +16,8 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .collection import cell_text
 from .errors import CivicError, FormulaCellError
@@ -34,7 +35,8 @@ MEMO_LIMIT = 1 << 16  # distinct values remembered per column before the memo st
 BAD_LIMIT = 1000  # distinct bad values reported per table
 
 
-class Column(NamedTuple):
+@dataclass(frozen=True)
+class Column:
     """A text column of a table and how strictly its cells are checked."""
 
     index: int
@@ -111,7 +113,7 @@ def columns_of(scanned: TableScan) -> list[Column]:
         constraints = field.get("constraints") or {}
         if field.get("type", "string") not in TEXT_TYPES or "enum" in constraints:
             continue
-        extra = field.get("civicgen") if isinstance(field.get("civicgen"), dict) else {}
+        extra = field["civicgen"] if isinstance(field.get("civicgen"), dict) else {}
         name = str(field.get("name", ""))
         free = name == body or extra.get("freeText") is True
         columns.append(Column(index, name, FREE if free else CELL, declares_personal(field)))
@@ -259,14 +261,18 @@ def cells_errors(
                     seen[1] += 1
                 elif len(bad) < BAD_LIMIT:
                     bad[(column.index, value)] = [number, 0, found, column]
-    return [e for entry in bad.values() for e in bad_value_errors(*entry, path, resource)]
+    return [
+        e
+        for row, more, found, column in bad.values()
+        for e in bad_value_errors(row, more, found, column, path, resource)
+    ]
 
 
 def bad_value_errors(
     row: int, more: int, found: list[Finding], column: Column, path: str, resource: str
 ) -> list[CivicError]:
     also = f" (the same value is in {more} more row(s); fix them all)" if more else ""
-    position = {
+    position: dict[str, Any] = {
         "path": path,
         "resource": resource,
         "row": row,

@@ -79,7 +79,15 @@ def test_config_file_option_on_validate_stats_and_diff(tmp_path: Path) -> None:
     code, output = run_cli(city, "validate", "-f", "portal.yml")
     assert code == 0, output
     code, output = run_cli(
-        city, "stats", "town", "--config-file", "portal.yml", "--format", "csv", "--table", "columns-trees"
+        city,
+        "stats",
+        "town",
+        "--config-file",
+        "portal.yml",
+        "--format",
+        "csv",
+        "--table",
+        "columns-trees",
     )
     assert code == 0, output
     assert "height" in output

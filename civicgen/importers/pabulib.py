@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,7 +219,7 @@ def read_projects(section: Section, path: str, errors: list[CivicError]) -> list
                 f'project "{project_id}" has the same id ({key}) as the project on line '
                 f"{seen[key] + 1}; give each project its own project_id"
             )
-            position = {"line": number, "column": row["project_id"][0]}
+            position: dict[str, Any] = {"line": number, "column": row["project_id"][0]}
             errors.append(
                 PrimaryKeyError(note=note, path=path, field_name="project_id", **position)
             )
@@ -229,7 +230,7 @@ def read_projects(section: Section, path: str, errors: list[CivicError]) -> list
 
 def project_errors(row: dict[str, tuple[int, str]], number: int, path: str) -> list[CivicError]:
     errors: list[CivicError] = []
-    checks = [
+    checks: list[tuple[str, Callable[[str], object], str]] = [
         ("project_id", lambda v: bool(v), "the project has no id; give it a project_id"),
         ("cost", NUMBER.fullmatch, "is not a cost; write it in digits with no separators"),
         ("votes", lambda v: v == "" or v.isdigit(), "is not a number of votes; use digits"),
@@ -241,7 +242,7 @@ def project_errors(row: dict[str, tuple[int, str]], number: int, path: str) -> l
         value = row[name][1]
         note = problem if name == "project_id" else f'"{preview(value)}" {problem}'
         error_class = TypeError_ if name in ("cost", "votes") else ConstraintError
-        position = {"line": number, "column": row[name][0], "field_name": name}
+        position: dict[str, Any] = {"line": number, "column": row[name][0], "field_name": name}
         errors.append(error_class(note=note, path=path, cell=value, **position))
     return errors
 
@@ -257,7 +258,11 @@ def count_votes(
         voter = row.get("voter_id", (0, ""))[1]
         if voter in voters:
             note = f'voter "{voter}" also voted on line {voters[voter] + 1}; keep one ballot'
-            position = {"line": number, "column": row["voter_id"][0], "field_name": "voter_id"}
+            position: dict[str, Any] = {
+                "line": number,
+                "column": row["voter_id"][0],
+                "field_name": "voter_id",
+            }
             errors.append(PrimaryKeyError(note=note, path=path, **position))
         voters.setdefault(voter, number)
         offset, ballot = row.get("vote", (0, ""))
@@ -398,7 +403,7 @@ def schema_fields(meta: dict[str, str], fronts: list[dict[str, Any]]) -> list[di
     """The fields of datasets/proposals, with districts and categories taken from the file."""
     districts = sorted({f["district"] for f in fronts})
     categories = sorted({f["category"] for f in fronts if "category" in f})
-    category_enum = {"enum": categories} if categories else {}
+    category_enum: dict[str, Any] = {"enum": categories} if categories else {}
     currency = meta.get("currency", "").strip()
     cost = f"Estimated cost ({currency})" if currency else "Estimated cost"
     f = schema_field

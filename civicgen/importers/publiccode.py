@@ -140,7 +140,7 @@ def load(path: Path) -> Source:
         note = f"this is not valid YAML ({getattr(exc, 'problem', exc)}"
         context = getattr(exc, "context_mark", None)
         if context is not None and mark is not None and context.line != mark.line:
-            note += f", {exc.context} that starts on line {context.line + 1}"  # type: ignore[attr-defined]
+            note += f", {getattr(exc, 'context', '')} that starts on line {context.line + 1}"
         note += "); check quotes, colons and indentation"
         position = {"line": mark.line, "column": mark.column} if mark else {}
         raise ImportProblem([FormatError(note=note, path=shown, **position)]) from exc
@@ -159,12 +159,14 @@ def walk(node: Any, key: Key, keys: dict, values: dict) -> None:
     values[key] = (node.start_mark.line, node.start_mark.column)
     if isinstance(node, yaml.MappingNode):
         for name, child in node.value:
-            keys[(*key, str(name.value))] = (name.start_mark.line, name.start_mark.column)
-            walk(child, (*key, str(name.value)), keys, values)
+            named: Key = (*key, str(name.value))
+            keys[named] = (name.start_mark.line, name.start_mark.column)
+            walk(child, named, keys, values)
     elif isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
-            keys[(*key, index)] = (child.start_mark.line, child.start_mark.column)
-            walk(child, (*key, index), keys, values)
+            indexed: Key = (*key, index)
+            keys[indexed] = (child.start_mark.line, child.start_mark.column)
+            walk(child, indexed, keys, values)
 
 
 def get(data: Any, key: Key) -> Any:
@@ -207,9 +209,9 @@ def from_publiccode(source: Source) -> dict[str, Any]:
     if status and status not in STATUSES:
         source.error(("developmentStatus",), f'"{status}" is not one of {", ".join(STATUSES)}')
     description = publiccode_description(source)
-    given = data.get("categories") if isinstance(data.get("categories"), list) else []
+    given = data["categories"] if isinstance(data.get("categories"), list) else []
     known = [PUBLICCODE_CATEGORIES[c] for c in given if c in PUBLICCODE_CATEGORIES]
-    used_by = data.get("usedBy") if isinstance(data.get("usedBy"), list) else []
+    used_by = data["usedBy"] if isinstance(data.get("usedBy"), list) else []
     return entry(
         source,
         name=text_at(source, ("name",), "the name"),
@@ -244,7 +246,7 @@ def publiccode_description(source: Source) -> str:
 def from_dpg(source: Source) -> dict[str, Any]:
     """Catalog fields from a Digital Public Goods registry entry."""
     data = source.data
-    repos = data.get("repositories") if isinstance(data.get("repositories"), list) else []
+    repos = data["repositories"] if isinstance(data.get("repositories"), list) else []
     names = [str(r.get("name", "")).lower() if isinstance(r, dict) else "" for r in repos]
     main = names.index("main") if "main" in names else 0
     repository = url_at(source, ("repositories", main, "url"), "the repository address")
@@ -252,11 +254,11 @@ def from_dpg(source: Source) -> dict[str, Any]:
     description = shortened(
         source, ("description",), text_at(source, ("description",), "the description")
     )
-    sectors = data.get("sectors") if isinstance(data.get("sectors"), list) else []
-    types = data.get("type") if isinstance(data.get("type"), list) else []
+    sectors = data["sectors"] if isinstance(data.get("sectors"), list) else []
+    types = data["type"] if isinstance(data.get("type"), list) else []
     known = [DPG_SECTORS[s] for s in sectors if s in DPG_SECTORS]
     known += [DPG_TYPES[t] for t in types if t in DPG_TYPES]
-    orgs = data.get("organizations") if isinstance(data.get("organizations"), list) else []
+    orgs = data["organizations"] if isinstance(data.get("organizations"), list) else []
     return entry(
         source,
         name=text_at(source, ("name",), "the name"),

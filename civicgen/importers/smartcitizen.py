@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import (
@@ -280,7 +281,11 @@ def check_header(labels: list[list[tuple[int, str]]], parsed: Parsed, path: str)
             )
         elif not column.unit:
             note = "no unit is given for this column; the package shows it without a unit"
-            position = {"line": 0, "column": labels[0][index][0], "field_name": column.label}
+            position: dict[str, Any] = {
+                "line": 0,
+                "column": labels[0][index][0],
+                "field_name": column.label,
+            }
             parsed.warnings.append(LabelError(note=note, path=path, warning=True, **position))
 
 

@@ -259,7 +259,7 @@ def fold_function(
             for i, transform, argument in group_by.keys
         )
 
-    scope = {
+    scope: dict[str, Any] = {
         "groups": groups,
         "new_group": new_group,
         "quantiles": group_by.quantiles,

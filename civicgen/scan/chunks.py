@@ -15,13 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from .engine import compiled as _kernel  # None in a pure-Python install: chunks are never scanned
 from .plan import TablePlan
 from .reference import ScanResult
-
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: chunks are never scanned
-    _kernel = None
 
 QUOTED = "quoted"  # a worker's answer for a chunk that holds a quote before the last cut
 PARCEL = "parcel"  # a worker's answer: (PARCEL, path of the file that holds its result)
@@ -55,7 +51,7 @@ def scan_chunk(
     release: bool = False,
     key_parts: int = 1,
     quote: bytes | None = None,
-) -> tuple[ScanResult, Any, list[Any], bool] | str | None:
+) -> tuple[ScanResult, Any, list[Any], bool] | tuple[str, str] | str | None:
     """In a worker: scan one chunk; return its result and its keys, compactly (None if
     the chunk is not UTF-8; QUOTED, at once, if quote is given and found in it).
 

@@ -13,10 +13,7 @@ from .reference import RawError, ScanResult
 if TYPE_CHECKING:
     from .parallel import Chunked
 
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: nothing to merge
-    _kernel = None
+from .engine import compiled as _kernel  # None in a pure-Python install: nothing to merge
 
 ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
 
@@ -124,8 +121,8 @@ class Merge:
         ]
         for index in range(1, len(self.parts)):
             part = self.parts[index]
-            for keys, dump, field in zip(uniques, part[2], unique_fields, strict=True):
-                moved = keys.merge_later(_kernel.KeySet.loads(*dump))
+            for key_set, dump, field in zip(uniques, part[2], unique_fields, strict=True):
+                moved = key_set.merge_later(_kernel.KeySet.loads(*dump))
                 if moved:
                     moves[index][field + 1] = moved
                     cells = self.cells(index, sorted(moved))

@@ -27,14 +27,10 @@ from typing import Any
 
 from . import reference
 from .chunks import QUOTED, merge_parts, remove_keys, scan_chunk, sharing, unwrap
+from .engine import compiled as _kernel  # None in a pure-Python install: one process, the reference
 from .merge import GroupMerge, Merge, renumbered, union_moves, until_format_error
 from .plan import TablePlan
 from .reference import ScanResult
-
-try:
-    from . import _kernel  # type: ignore[attr-defined]
-except ImportError:  # pure-Python install: one process, the reference
-    _kernel = None
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
@@ -46,7 +42,7 @@ def scan_file_parallel(
     path: str | os.PathLike[str], plan: TablePlan, workers: int | None = None
 ) -> ScanResult:
     """scan_file on several processes: the workers share one memory map of the file."""
-    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+    if _kernel is None:
         return reference.scan_file(path, plan)
     with open(path, "rb") as source:
         if os.fstat(source.fileno()).st_size == 0:
@@ -67,7 +63,7 @@ def scan_csv_parallel(
     data: bytes, plan: TablePlan, workers: int | None = None, chunk_size: int | None = None
 ) -> ScanResult:
     """Scan a CSV file on `workers` processes (default: one per core); same result as scan_csv."""
-    if _kernel is None or os.environ.get("CIVICGEN_NO_EXTENSIONS"):
+    if _kernel is None:
         return reference.scan_csv(data, plan)
     workers = workers or cores()
     if chunk_size is None:
@@ -84,7 +80,7 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def splittable(data: bytes, plan: TablePlan) -> bool:
+def splittable(data: bytes | mmap.mmap, plan: TablePlan) -> bool:
     """Plans the chunked scan handles: the kernel's own, with header rows 1..k.
 
     UTF-8 is checked by the workers, each on its chunk (and the header here): if a byte is
@@ -97,7 +93,9 @@ def splittable(data: bytes, plan: TablePlan) -> bool:
 class Chunked:
     """One chunked scan: the header in this process, the data rows in worker processes."""
 
-    def __init__(self, data: bytes, plan: TablePlan, chunk_size: int, workers: int) -> None:
+    def __init__(
+        self, data: bytes | mmap.mmap, plan: TablePlan, chunk_size: int, workers: int
+    ) -> None:
         self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
         self.start = len(BOM) if data[: len(BOM)] == BOM else 0
         self.mapped = isinstance(data, mmap.mmap)
@@ -153,7 +151,7 @@ class Chunked:
         targets = list(range(body + self.chunk_size, len(self.data), self.chunk_size))
         quote = self.plan.dialect.quote_char.encode()
         quoted = self.data.find(quote, body) >= 0
-        if self.mapped:
+        if isinstance(self.data, mmap.mmap):
             self.data.madvise(mmap.MADV_DONTNEED)  # the search read every page: give them back
         if not quoted:
             points = self.line_points(body, first_row, targets)
@@ -219,7 +217,8 @@ class Chunked:
         """The chunks' results in file order, their rows renumbered from the rows before
         them and their groups merged as they come in; None if a chunk before the last cut
         is QUOTED (the scan is then cut where the kernel finds record starts)."""
-        merged, parts, true_ranges = GroupMerge(self.plan), [], []
+        parts: list[Any] = []  # each chunk's result, in file order (None: not UTF-8)
+        merged, true_ranges = GroupMerge(self.plan), []
         row = ranges[0][2]
         for (lo, hi, numbered_from), future in zip(ranges, futures, strict=True):
             if quoted_before(future, futures):

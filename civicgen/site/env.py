@@ -102,7 +102,7 @@ class PortalSandbox(ImmutableSandboxedEnvironment):
             return False
         return super().is_safe_attribute(obj, attr, value)
 
-    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:  # type: ignore[override]
+    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
         raise SecurityError(
             f'the template reads "{attribute}" of a {type(obj).__name__} value, which '
             "a template may not do"

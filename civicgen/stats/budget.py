@@ -49,7 +49,7 @@ def levels_of(
     classifications: dict[str, list[str]], prefixes: dict[str, list[int]]
 ) -> tuple[Level, ...]:
     """Levels from the coarsest to the finest: declared prefixes of a field come before it."""
-    levels = []
+    levels: list[Level] = []
     for name, fields in classifications.items():
         for code_field in fields:
             levels.extend(Level(name, code_field, n) for n in prefixes.get(code_field, []))
