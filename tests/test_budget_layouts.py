@@ -414,3 +414,156 @@ def test_duplicate_lines_without_a_primary_key_all_count(tmp_path: Path) -> None
     tables = derived_of(folder)["both"]
     [spent] = tables["totals"].where(year=2023, direction="expenditure")
     assert spent["amount"] == 100 + 2 * 60
+
+
+# --- hostile cases: one change each to the second city --------------------------------------
+
+DESCRIPTOR = f"{PACKAGE}/datapackage.json"
+
+
+def edit_descriptor(folder: Path, change: Any) -> None:
+    path = folder / DESCRIPTOR
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def set_cell(folder: Path, row: int, field: int, value: bytes) -> None:
+    """Replace one cell of the latin-1 ';' table (row and field 1-based, header is row 1)."""
+    path = folder / TABLE
+    lines = path.read_bytes().split(b"\r\n")
+    cells = lines[row - 1].split(b";")
+    cells[field - 1] = value
+    lines[row - 1] = b";".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+
+
+def refused(folder: Path) -> list[tuple[Any, ...]]:
+    """Validate (exit 1) and build (refused, no site): the errors as (row, field, code).
+
+    `civicgen build` exits 2 on invalid data today (cli.py), where validate exits 1."""
+    commit_all(folder, "A hostile change", when=1_700_086_400)
+    code, output = run_cli(folder, "build")
+    assert code != 0 and "nothing was published" in output and not (folder / "site").exists()
+    code, output = run_cli(folder, "validate", "--format", "json")
+    assert code == 1
+    return [(e["row"], e["field_number"], e["code"]) for e in json.loads(output)["errors"]]
+
+
+def built_page(folder: Path, package: str = "orcamento-despesas") -> str:
+    commit_all(folder, "A hostile change", when=1_700_086_400)
+    return (build_site(folder / "mkdocs.yml") / f"datasets/{package}/index.html").read_text()
+
+
+def test_hostile_latin1_export_declared_utf8(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(folder, lambda d: d["resources"][0].pop("encoding"))
+    assert refused(folder) == [(2, None, "encoding-error")]
+
+
+def test_hostile_semicolon_export_without_its_dialect(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(folder, lambda d: d["resources"][0].pop("dialect"))
+    assert refused(folder)[0] == (1, 1, "incorrect-label")
+
+
+def test_hostile_broken_decimal_comma_amount(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    set_cell(folder, 5, 13, b"12,34,56")
+    assert refused(folder) == [(5, 13, "type-error")]
+    _, output = run_cli(folder, "validate")
+    assert 'write digits with "," as decimal separator and "." between thousands' in output
+
+
+def test_hostile_amounts_without_decimal_char_declared(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(
+        folder, lambda d: d["resources"][0]["schema"]["fields"][12].pop("decimalChar")
+    )
+    errors = refused(folder)
+    assert {code for *_, code in errors} == {"type-error"} and errors[0] == (2, 13, "type-error")
+
+
+def test_hostile_nan_amount_gives_no_figure_rather_than_nan(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    set_cell(folder, 2, 13, b"NaN")  # Table Schema reads it as a number: the data is valid
+    code, output = run_cli(folder, "stats", "orcamento-despesas", "--format", "json")
+    strict = json.loads(output, parse_constant=lambda c: pytest.fail(f"{c} in the statistics"))
+    totals = next(t for t in strict["tables"] if t["name"] == "totals")["rows"]
+    assert code == 0 and {(r["year"], r["phase"]) for r in totals} == {
+        (2023, "approved"), (2023, "adjusted"), (2024, "approved"), (2024, "adjusted"),
+        (2024, "executed"),
+    }  # fmt: skip
+    section = text_of(budget_section(built_page(folder)))
+    assert "nan" not in section.lower() and "Execution rate" in section
+
+
+def test_hostile_markup_in_a_dimension_title(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    title = '<script>alert("budget")</script>Funções'
+    edit_descriptor(folder, lambda d: d["mapping"]["dimensions"]["funcional"].update(title=title))
+    html = built_page(folder)
+    assert "<script>alert" not in html
+    assert "<h3>&lt;script&gt;alert(&#34;budget&#34;)&lt;/script&gt;Funções</h3>" in html
+
+
+def test_hostile_markup_in_a_currency(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    currency = "<img src=x onerror=alert(1)>"
+    edit_descriptor(
+        folder,
+        lambda d: d["mapping"]["measures"]["orcado"].update(currency=currency),
+    )
+    html = built_page(folder)
+    assert "<img src=x" not in html and "Approved (&lt;img src=x onerror=alert(1)&gt;)" in html
+
+
+def test_hostile_markup_in_a_direction_value(tmp_path: Path) -> None:
+    portal = tmp_path / "city"
+    shutil.copytree(SECOND_CITY, portal, ignore=shutil.ignore_patterns("datasets"))
+    folder = directed_package(portal / "datasets/both", "fdp")
+    lines = (folder / "lines.csv").read_text().replace("revenue", '"<b onclick=x()>in</b>"')
+    (folder / "lines.csv").write_text(lines)
+    pygit2.init_repository(str(portal))
+    html = built_page(portal, "both")
+    assert "<b onclick" not in html
+    assert '<h2 id="budget-b-onclick-x-in-b">&lt;b onclick=x()&gt;in&lt;/b&gt;</h2>' in html
+
+
+def test_hostile_formula_in_a_latin1_label_is_neutralised_in_downloads(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    formula = '=HYPERLINK("http://example.org","Saúde")'
+    set_cell(folder, 99, 3, formula.encode("latin-1"))  # the last row: a 2024 label, published
+    commit_all(folder, "A hostile label")
+    site = build_site(folder / "mkdocs.yml")
+    stats = (site / "datasets/orcamento-despesas/stats/classifications.csv").read_text("utf-8")
+    assert "'=HYPERLINK" in stats and "\n=HYPERLINK" not in stats and ",=HYPERLINK" not in stats
+    data = (site / "datasets/orcamento-despesas/data/despesas-2023-2024.csv").read_bytes()
+    assert "'=HYPERLINK".encode("latin-1") in data and b";=HYPERLINK" not in data
+
+
+def test_hostile_parent_cycle_in_the_mapping(tmp_path: Path) -> None:
+    """Two attributes that are each other's parent: read in declared order, no hang."""
+    folder = second_city(tmp_path / "city")
+
+    def cycle(d: dict[str, Any]) -> None:
+        attributes = d["mapping"]["dimensions"]["funcional"]["attributes"]
+        attributes["funcao"]["parent"] = "subfuncao"
+
+    edit_descriptor(folder, cycle)
+    tables = derived_of(folder / PACKAGE)["orcamento-despesas"]
+    levels = {r["level"] for r in tables["classifications"].where(classification="funcional")}
+    assert levels == {"Cd_Funcao", "Cd_SubFuncao"}
+
+
+def test_hostile_label_for_an_unknown_attribute(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(
+        folder,
+        lambda d: d["mapping"]["dimensions"]["economica"]["attributes"]["natureza_nome"].update(
+            labelfor="nowhere"
+        ),
+    )
+    tables = derived_of(folder / PACKAGE)["orcamento-despesas"]
+    rows = tables["classifications"].where(level="Cd_Despesa")
+    assert rows and {r["label"] for r in rows} == {""}

@@ -10,6 +10,7 @@ codes with several labels are listed in the `label_conflicts` table.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..scan.plan import GroupBy
@@ -84,7 +85,8 @@ def split_key(config: BudgetConfig, key: tuple[str, ...]) -> tuple[str, str, str
 
 def amounts_of(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> Amounts:
     """Each measure's sum under its phase and direction (a column's value first), to the
-    cent, so that the row order cannot move a figure; a measure with no value is left out."""
+    cent, so that the row order cannot move a figure; a measure with no value, or with a
+    NaN or infinite one among its rows, is left out (no figure rather than a wrong one)."""
     amounts: Amounts = {}
     for key, group in groups.items():
         year, phase, direction, codes = split_key(config, key)
@@ -92,7 +94,7 @@ def amounts_of(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> Am
             if state[0]:
                 point = (year, phase or measure.phase, direction or measure.direction, *codes)
                 amounts[point] = amounts.get(point, 0.0) + state[1]
-    return {point: round(amount, 2) for point, amount in amounts.items()}
+    return {point: round(amount, 2) for point, amount in amounts.items() if math.isfinite(amount)}
 
 
 def year_value(year: str) -> int | str:
