@@ -15,6 +15,7 @@ from .errors import (
     ProfileError,
     RemoteReferenceError,
 )
+from .stats.budget_config import mapping_problems
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -213,6 +214,8 @@ def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicEr
         if isinstance(f, dict)
     }
     problems.extend(unknown_fields(options.get("budget"), fields))
+    if not any(problems):  # the mapping's shape is right: can the budget be read from it?
+        problems.extend(mapping_problems(descriptor))
     return [ProfileError(note=f"{p}; fix it in datapackage.json", path=path) for p in problems if p]
 
 

@@ -567,3 +567,39 @@ def test_hostile_label_for_an_unknown_attribute(tmp_path: Path) -> None:
     tables = derived_of(folder / PACKAGE)["orcamento-despesas"]
     rows = tables["classifications"].where(level="Cd_Despesa")
     assert rows and {r["label"] for r in rows} == {""}
+
+
+def profile_errors(folder: Path) -> list[str]:
+    """The profile-error messages of a refused package (validate and build both refuse)."""
+    commit_all(folder, "A hostile change", when=1_700_086_400)
+    code, output = run_cli(folder, "build")
+    assert code != 0 and "nothing was published" in output and not (folder / "site").exists()
+    code, output = run_cli(folder, "validate", "--format", "json")
+    errors = json.loads(output)["errors"]
+    assert code == 1 and {e["code"] for e in errors} == {"profile-error"}
+    return [e["message"] for e in errors]
+
+
+def test_hostile_measure_on_a_field_no_table_has(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(
+        folder, lambda d: d["mapping"]["measures"]["liquidado"].update(source="Vl_Liquidad0")
+    )
+    [message] = profile_errors(folder)
+    assert '"mapping.measures.liquidado.source" is "Vl_Liquidad0", which is not a field' in message
+
+
+def test_hostile_phase_that_is_not_an_fdp_keyword(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(
+        folder, lambda d: d["mapping"]["measures"]["liquidado"].update(phase="liquidado")
+    )
+    [message] = profile_errors(folder)
+    assert '"mapping.measures.liquidado.phase" is "liquidado"; use one of proposed,' in message
+
+
+def test_hostile_mapping_without_a_fiscal_year(tmp_path: Path) -> None:
+    folder = second_city(tmp_path / "city")
+    edit_descriptor(folder, lambda d: d["mapping"]["dimensions"].pop("date"))
+    [message] = profile_errors(folder)
+    assert 'has no "date" dimension with a "year" attribute' in message

@@ -235,3 +235,57 @@ def budget_config(descriptor: dict[str, Any]) -> BudgetConfig | None:
     if declared:
         return from_civicgen(declared, descriptor)
     return from_fdp_mapping(descriptor.get("mapping") or {}, descriptor)
+
+
+# --- what a budget's FDP mapping gets wrong, in words for its author -------------------------
+
+DIRECTIONS = ("expenditure", "revenue")
+
+
+def keyword_problems(mapping: dict[str, Any]) -> list[str]:
+    """Measures whose phase or direction is not an FDP keyword."""
+    problems = []
+    for name, measure in (mapping.get("measures") or {}).items():
+        for key, allowed in (("phase", PHASES), ("direction", DIRECTIONS)):
+            value = measure.get(key) if isinstance(measure, dict) else None
+            if value is not None and value not in allowed:
+                problems.append(
+                    f'"mapping.measures.{name}.{key}" is "{value}"; use one of {", ".join(allowed)}'
+                )
+    return problems
+
+
+def mapping_sources(mapping: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, field) of every measure and attribute source."""
+    found = [
+        (f"mapping.measures.{n}.source", str(m["source"]))
+        for n, m in (mapping.get("measures") or {}).items()
+        if isinstance(m, dict) and m.get("source")
+    ]
+    for name, dimension in (mapping.get("dimensions") or {}).items():
+        attributes = dimension.get("attributes") if isinstance(dimension, dict) else None
+        for key, attribute in (attributes or {}).items():
+            if isinstance(attribute, dict) and attribute.get("source"):
+                where = f"mapping.dimensions.{name}.attributes.{key}.source"
+                found.append((where, str(attribute["source"])))
+    return found
+
+
+def mapping_problems(descriptor: dict[str, Any]) -> list[str]:
+    """Why a budget package's FDP mapping cannot be read as written ([] if it can): a source
+    that names no field, a phase or direction that is not an FDP keyword, no fiscal year.
+    Only for a package of the budget profile; shapes are checked before (descriptor.py)."""
+    options = descriptor.get("civicgen") or {}
+    mapping = descriptor.get("mapping")
+    if options.get("profile") != "budget" or not isinstance(mapping, dict):
+        return []
+    fields = {str(f.get("name")) for f in schema_fields(descriptor)}
+    problems = [
+        f'"{where}" is "{source}", which is not a field of any table'
+        for where, source in mapping_sources(mapping)
+        if source not in fields
+    ]
+    problems += keyword_problems(mapping)
+    if not options.get("budget") and not year_source(mapping.get("dimensions") or {}):
+        problems.append('"mapping.dimensions" has no "date" dimension with a "year" attribute')
+    return problems
