@@ -30,7 +30,11 @@ SECOND_CITY = FIXTURES / "second-city"
 PACKAGE = "datasets/orcamento-despesas"
 TABLE = f"{PACKAGE}/data/despesas-2023-2024.csv"
 MADRID = "datasets/madrid-budget/data/gastos-2014-2015.csv"
-PHASES = {"Vl_Orcado_Ano": "approved", "Vl_Orcado_Atualizado": "adjusted", "Vl_Liquidado": "executed"}
+PHASES = {
+    "Vl_Orcado_Ano": "approved",
+    "Vl_Orcado_Atualizado": "adjusted",
+    "Vl_Liquidado": "executed",
+}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -136,7 +140,9 @@ def test_classifications_per_phase_equal_an_independent_sum(
         key: cents(value) for key, value in expected.items()
     }
     for r in rows:
-        share = expected[(str(r["year"]), r["phase"], r["code"])] / totals[(str(r["year"]), r["phase"])]
+        share = (
+            expected[(str(r["year"]), r["phase"], r["code"])] / totals[(str(r["year"]), r["phase"])]
+        )
         assert r["share"] == round(float(share), 4)
 
 
@@ -205,7 +211,9 @@ def test_madrid_page_shows_its_three_breakdowns(portal: Path) -> None:
         assert caption in text
     assert "Preferential public goods (health, education, culture, sport)" in text
     assert "Approved (EUR)" in text and "Per inhabitant (EUR)" in text
-    assert "Finer levels (Program, first 2 characters; Program, first 3 characters; Program)" in text
+    assert (
+        "Finer levels (Program, first 2 characters; Program, first 3 characters; Program)" in text
+    )
     assert "6 code(s) appear with different labels" in text
 
 
@@ -356,7 +364,9 @@ def test_directions_are_kept_apart(tmp_path: Path, layout: str) -> None:
     for r in tables["classifications"].records():
         year, direction = str(r["year"]), r["direction"]
         assert r["amount"] == sums[(year, direction, r["code"])]
-        assert r["share"] == round(sums[(year, direction, r["code"])] / sums[(year, direction, "")], 4)
+        assert r["share"] == round(
+            sums[(year, direction, r["code"])] / sums[(year, direction, "")], 4
+        )
     [area_one] = tables["classifications"].where(code="1", year=2024, direction="revenue")
     assert area_one["change"] == 10 and area_one["share"] == round(100 / 150, 4)
 
@@ -386,7 +396,9 @@ def test_measures_of_each_direction_side_by_side(tmp_path: Path) -> None:
         ("expenditure", 10.0),
         ("revenue", 45.0),
     ]
-    spending = {r["code"]: r["share"] for r in tables["classifications"].where(direction="expenditure")}
+    spending = {
+        r["code"]: r["share"] for r in tables["classifications"].where(direction="expenditure")
+    }
     assert spending == {"1": 1.0}  # area 2 spent nothing: an empty cell is no figure
 
 
@@ -401,7 +413,11 @@ def test_page_has_a_section_per_direction(tmp_path: Path) -> None:
     assert '<h2 id="where-the-money-goes">Where the money goes</h2>' in section
     assert '<h2 id="where-the-money-comes-from">Where the money comes from</h2>' in section
     revenue = text_of(section[section.index("where-the-money-comes-from") :])
-    assert "Total revenue by year" in revenue and "150" in revenue and "Total expenditure" not in revenue
+    assert (
+        "Total revenue by year" in revenue
+        and "150" in revenue
+        and "Total expenditure" not in revenue
+    )
 
 
 # --- 6: no primary key, exact duplicate lines ------------------------------------------------
@@ -477,9 +493,7 @@ def test_hostile_broken_decimal_comma_amount(tmp_path: Path) -> None:
 
 def test_hostile_amounts_without_decimal_char_declared(tmp_path: Path) -> None:
     folder = second_city(tmp_path / "city")
-    edit_descriptor(
-        folder, lambda d: d["resources"][0]["schema"]["fields"][12].pop("decimalChar")
-    )
+    edit_descriptor(folder, lambda d: d["resources"][0]["schema"]["fields"][12].pop("decimalChar"))
     errors = refused(folder)
     assert {code for *_, code in errors} == {"type-error"} and errors[0] == (2, 13, "type-error")
 
@@ -603,3 +617,15 @@ def test_hostile_mapping_without_a_fiscal_year(tmp_path: Path) -> None:
     edit_descriptor(folder, lambda d: d["mapping"]["dimensions"].pop("date"))
     [message] = profile_errors(folder)
     assert 'has no "date" dimension with a "year" attribute' in message
+
+
+def test_frictionless_agrees_the_second_city_is_valid() -> None:
+    from frictionless import Package
+
+    from civicgen.descriptor import without_profiles
+
+    descriptor = json.loads((SECOND_CITY / DESCRIPTOR).read_text(encoding="utf-8"))
+    package = Package(without_profiles(descriptor), basepath=str(SECOND_CITY / PACKAGE))
+    report = package.validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldNumber", "type"])
+    assert report.tasks[0].stats["rows"] == 98

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .budget_view import amount_text, budget_view, signed_percent
@@ -58,7 +59,7 @@ def count_row(row: dict[str, Any]) -> list[Any]:
     return [row["value"], row["tools"]]
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (budget_total_row, budget_node_row, coverage_row, summary_row, funding_row, count_row)
 }

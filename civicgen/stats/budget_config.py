@@ -66,7 +66,7 @@ def levels_of(
     classifications: dict[str, list[str]], prefixes: dict[str, list[int]]
 ) -> tuple[Level, ...]:
     """Levels from the coarsest to the finest: declared prefixes of a field come before it."""
-    levels = []
+    levels: list[Level] = []
     for name, fields in classifications.items():
         for code_field in fields:
             levels.extend(Level(name, code_field, n) for n in prefixes.get(code_field, []))
@@ -76,7 +76,7 @@ def levels_of(
 
 def schema_fields(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
     """Every field object of every resource's schema (malformed parts skipped)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for resource in descriptor.get("resources") or []:
         schema = resource.get("schema") if isinstance(resource, dict) else None
         if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
