@@ -17,6 +17,7 @@ from .errors import (
     RemoteReferenceError,
 )
 from .registry import Profile, known_names, profile_named, registered
+from .stats.budget_config import mapping_problems
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -201,6 +202,8 @@ def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicEr
             problems.extend(option_problems(profile, options[profile.name], fields))
     if "mapping" in descriptor:
         problems.append(shape_problem(descriptor["mapping"], FDP_MAPPING, "mapping"))
+    if not any(problems):  # the mapping's shape is right: can the budget be read from it?
+        problems.extend(mapping_problems(descriptor))
     return [ProfileError(note=f"{p}; fix it in datapackage.json", path=path) for p in problems if p]
 
 

@@ -36,8 +36,22 @@ STRUCTURE = {
 }
 
 
+def number_hint(field: FieldPlan) -> str:
+    """How this number field writes numbers: its decimalChar and groupChar (Table Schema)."""
+    if field.decimal_char == "." and not field.group_char:
+        return TYPE_HINTS["number"][1]
+    example = (
+        f"1{field.group_char}234{field.decimal_char}5"
+        if field.group_char
+        else f"12{field.decimal_char}5"
+    )
+    grouped = f' and "{field.group_char}" between thousands' if field.group_char else ""
+    return f'write digits with "{field.decimal_char}" as decimal separator{grouped}, like {example}'
+
+
 def type_note(field: FieldPlan, cell: str) -> str:
     what, fix = TYPE_HINTS.get(field.type, ("valid", "check the value"))
+    fix = number_hint(field) if field.type == "number" else fix
     date_format = (
         "YYYY-MM-DD, like 2025-03-31"
         if field.format in ("default", "any")

@@ -37,7 +37,7 @@ def options_under(key: str) -> Any:
 def budget_aggregates(config: budget.BudgetConfig | None, resource: Resource) -> Any:
     if config is None or config.amount not in field_names(resource):
         return None
-    return budget.group_bys(config, field_names(resource))
+    return budget.group_bys(config, field_names(resource)) or None  # (): a field is missing
 
 
 def budget_tables(config: budget.BudgetConfig, scanned: Any, derived: Any) -> list[DerivedTable]:

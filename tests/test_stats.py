@@ -133,6 +133,7 @@ def test_execution_rate_when_executed_phase_exists(tmp_path: Path) -> None:
         for r in tables["execution"].records()
     }
     assert rates == {
+        ("total", ""): (0.78, ""),
         ("functional", "1"): (0.75, ""),
         ("functional", "2"): (0.9, ""),
         ("economic", "A"): (1.1667, "above"),
@@ -308,6 +309,7 @@ def test_stats_command_formats(portal: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert [t["name"] for t in as_json["tables"]] == [
         "totals",
         "classifications",
+        "label_conflicts",
         "columns-programas",
     ]
     as_csv = runner.invoke(

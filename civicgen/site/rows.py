@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from .budget_view import amount_text, budget_view, signed_percent
 from .env import money, percent
-
-
-def signed_percent(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{float(value) * 100:+.1f} %"
 
 
 def budget_total_row(row: list[Any], currency: str = "") -> list[Any]:
     year, phase, direction, amount, per_inhabitant, _, change_pct = row
-    per_head = money(per_inhabitant, currency) if per_inhabitant is not None else ""
-    return [year, phase, direction, money(amount, currency), per_head, signed_percent(change_pct)]
+    per_head = amount_text(per_inhabitant, currency)
+    return [
+        year,
+        phase,
+        direction,
+        amount_text(amount, currency),
+        per_head,
+        signed_percent(change_pct),
+    ]
 
 
 def budget_node_row(row: dict[str, Any], currency: str = "") -> list[Any]:
     return [
         row["code"],
         row["label"],
-        money(row["amount"], currency),
+        amount_text(row["amount"], currency),
         row["share"],
         signed_percent(row["change_pct"]),
     ]
@@ -56,7 +59,8 @@ def count_row(row: dict[str, Any]) -> list[Any]:
     return [row["value"], row["tools"]]
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (budget_total_row, budget_node_row, coverage_row, summary_row, funding_row, count_row)
 }
+FILTERS["budget_view"] = budget_view

@@ -1,113 +1,31 @@
 """Budget statistics (Fiscal Data Package conventions): totals and classification rollups.
 
-By fiscal year × every level of every classification: amount, share of the year's total,
-change against the previous year; per inhabitant where the package declares a population;
-execution rate where approved and executed phases are both present.
+By fiscal year × phase × direction × every level of every classification: amount, share of
+the same phase and direction's total, change against the previous year; per inhabitant
+where the package declares a population; execution rate where an executed phase is present.
+Several amount columns (one per phase, as most municipal exports are) are summed in the
+same pass. A code's label is the one of its latest fiscal year, whatever the row order;
+codes with several labels are listed in the `label_conflicts` table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
 from typing import Any
 
 from ..scan.plan import GroupBy
+from .budget_config import PHASES, BudgetConfig, Level, Measure, budget_config
 from .partials import Group
 from .tables import Column, DerivedTable, change, rounded
 
+__all__ = ["BudgetConfig", "Level", "Measure", "budget_config", "derive", "group_bys"]
+
 OVER_EXECUTED, UNDER_EXECUTED = 1.0, 0.5
+Aggregates = list[dict[tuple[str, ...], Group]]
+Amounts = dict[tuple[str, ...], float]  # (year, phase, direction, *codes) → amount
 
 
-@dataclass(frozen=True)
-class Level:
-    """One level of a classification: a whole code field, or the first `prefix` characters."""
-
-    classification: str
-    field: str
-    prefix: int = 0  # 0: the whole value
-
-    @property
-    def name(self) -> str:
-        return f"{self.field}:{self.prefix}" if self.prefix else self.field
-
-
-@dataclass(frozen=True)
-class BudgetConfig:
-    amount: str
-    year: str
-    currency: str = ""
-    phase: str = "approved"  # constant, unless phase_field is set
-    phase_field: str = ""
-    direction: str = "expenditure"
-    direction_field: str = ""
-    levels: tuple[Level, ...] = ()
-    labels: dict[str, str] = field(default_factory=dict)
-    code_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    population: dict[str, int] = field(default_factory=dict)
-
-
-def levels_of(
-    classifications: dict[str, list[str]], prefixes: dict[str, list[int]]
-) -> tuple[Level, ...]:
-    """Levels from the coarsest to the finest: declared prefixes of a field come before it."""
-    levels: list[Level] = []
-    for name, fields in classifications.items():
-        for code_field in fields:
-            levels.extend(Level(name, code_field, n) for n in prefixes.get(code_field, []))
-            levels.append(Level(name, code_field))
-    return tuple(levels)
-
-
-def from_civicgen(budget: dict[str, Any]) -> BudgetConfig:
-    return BudgetConfig(
-        amount=budget["amount"],
-        year=budget["year"],
-        currency=budget.get("currency", ""),
-        phase=budget.get("phase", "approved"),
-        phase_field=budget.get("phaseField", ""),
-        direction=budget.get("direction", "expenditure"),
-        direction_field=budget.get("directionField", ""),
-        levels=levels_of(budget.get("classifications", {}), budget.get("levels", {})),
-        labels=budget.get("labels", {}),
-        code_labels=budget.get("codeLabels", {}),
-        population={str(k): int(v) for k, v in (budget.get("population") or {}).items()},
-    )
-
-
-def from_fdp_mapping(mapping: dict[str, Any]) -> BudgetConfig | None:
-    """Read a Fiscal Data Package v0.3 `mapping` (as in the Madrid sample)."""
-    measure = next(iter((mapping.get("measures") or {}).values()), None)
-    year = ((mapping.get("dimensions") or {}).get("date") or {}).get("attributes", {}).get("year")
-    if not measure or not year:
-        return None
-    classifications: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    for name, dimension in (mapping.get("dimensions") or {}).items():
-        if name == "date":
-            continue
-        for attribute in (dimension.get("attributes") or {}).values():
-            if attribute.get("labelfor"):
-                labels[dimension["attributes"][attribute["labelfor"]]["source"]] = attribute[
-                    "source"
-                ]
-            else:
-                classifications.setdefault(name, []).append(attribute["source"])
-    return BudgetConfig(
-        amount=measure["source"],
-        year=year["source"],
-        currency=measure.get("currency", ""),
-        phase=measure.get("phase", "approved"),
-        direction=measure.get("direction", "expenditure"),
-        levels=levels_of(classifications, {}),
-        labels=labels,
-    )
-
-
-def budget_config(descriptor: dict[str, Any]) -> BudgetConfig | None:
-    """The budget's configuration: civicgen.budget first, else the FDP v0.3 mapping."""
-    declared = (descriptor.get("civicgen") or {}).get("budget")
-    if declared:
-        return from_civicgen(declared)
-    return from_fdp_mapping(descriptor.get("mapping") or {})
+# --- what the scan computes ---------------------------------------------------------------
 
 
 def base_keys(config: BudgetConfig, index: dict[str, int]) -> tuple[tuple[int, str, int], ...]:
@@ -118,24 +36,34 @@ def base_keys(config: BudgetConfig, index: dict[str, int]) -> tuple[tuple[int, s
     return tuple(keys)
 
 
+def is_budget_table(config: BudgetConfig, index: dict[str, int]) -> bool:
+    """A table with the fiscal year, every measure and every field the options name."""
+    named = [config.year, config.phase_field, config.direction_field]
+    named += [m.field for m in config.measures] + [level.field for level in config.levels]
+    named += [*config.labels, *config.labels.values()]
+    return all(name in index for name in named if name)
+
+
 def group_bys(config: BudgetConfig, names: list[str]) -> tuple[GroupBy, ...]:
-    """The aggregations the scan computes: the total, then one per classification level."""
+    """The aggregations the scan computes, every measure summed in each: the total, one per
+    classification level, (year, code, label) per label field, then budget lines when
+    there are several phases."""
     index = {name: i for i, name in enumerate(names)}
-    if config.amount not in index or config.year not in index:
+    if not is_budget_table(config, index):
         return ()
-    base, amount = base_keys(config, index), (index[config.amount],)
-    plans = [GroupBy(base, amount)]
+    base = base_keys(config, index)
+    amounts = tuple(index[m.field] for m in config.measures)
+    plans = [GroupBy(base, amounts)]
     for level in config.levels:
         transform = "prefix" if level.prefix else "value"
-        plans.append(GroupBy((*base, (index[level.field], transform, level.prefix)), amount))
+        plans.append(GroupBy((*base, (index[level.field], transform, level.prefix)), amounts))
+    year = (index[config.year], "value", 0)
     for code_field, label_field in config.labels.items():
-        plans.append(
-            GroupBy(((index[code_field], "value", 0), (index[label_field], "value", 0)), ())
-        )
-    if config.phase_field:  # several phases: execution is compared line by line too
-        plans.append(
-            GroupBy((*base, *((index[f], "value", 0) for f in line_fields(config))), amount)
-        )
+        keys = (year, (index[code_field], "value", 0), (index[label_field], "value", 0))
+        plans.append(GroupBy(keys, ()))
+    if config.several_phases:  # execution is compared line by line too
+        lines = tuple((index[f], "value", 0) for f in line_fields(config))
+        plans.append(GroupBy((*base, *lines), amounts))
     return tuple(plans)
 
 
@@ -144,50 +72,123 @@ def line_fields(config: BudgetConfig) -> list[str]:
     return list(dict.fromkeys(level.field for level in config.levels if not level.prefix))
 
 
-def line_records(
-    config: BudgetConfig, groups: dict[tuple[str, ...], Group]
-) -> list[dict[str, Any]]:
-    """Budget lines in the shape of classification rows, for the execution table."""
-    level = "+".join(line_fields(config))
-    records = []
-    for key, group in groups.items():
-        year, phase, direction, codes = split_key(config, key)
-        records.append(
-            {
-                "classification": "line",
-                "level": level,
-                "code": "/".join(codes),
-                "label": "",
-                "year": int(year) if year.isdigit() else year,
-                "phase": phase,
-                "direction": direction,
-                "amount": group[1][0][1],
-            }
-        )
-    return records
+# --- sums per phase and direction --------------------------------------------------------
 
 
 def split_key(config: BudgetConfig, key: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
-    """(year, phase, direction, rest) of a group key."""
+    """(year, phase, direction, codes) of a group key; "" where the key has no column."""
     year, rest = key[0], list(key[1:])
-    phase = rest.pop(0) if config.phase_field else config.phase
-    direction = rest.pop(0) if config.direction_field else config.direction
+    phase = rest.pop(0) if config.phase_field else ""
+    direction = rest.pop(0) if config.direction_field else ""
     return year, phase, direction, tuple(rest)
 
 
-def label_map(
-    config: BudgetConfig, aggregates: list[dict[tuple[str, ...], Group]]
-) -> dict[str, dict[str, str]]:
-    """field → code → label (the label of the latest rows seen wins)."""
-    labels: dict[str, dict[str, str]] = {}
-    label_plans = aggregates[1 + len(config.levels) : 1 + len(config.levels) + len(config.labels)]
-    for code_field, groups in zip(config.labels, label_plans, strict=True):
-        for code, label in groups:
-            labels.setdefault(code_field, {})[code] = label
-    return labels
+def amounts_of(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> Amounts:
+    """Each measure's sum under its phase and direction (a column's value first), to the
+    cent, so that the row order cannot move a figure; a measure with no value, or with a
+    NaN or infinite one among its rows, is left out (no figure rather than a wrong one)."""
+    amounts: Amounts = {}
+    for key, group in groups.items():
+        year, phase, direction, codes = split_key(config, key)
+        for measure, state in zip(config.measures, group[1], strict=True):
+            if state[0]:
+                point = (year, phase or measure.phase, direction or measure.direction, *codes)
+                amounts[point] = amounts.get(point, 0.0) + state[1]
+    return {point: round(amount, 2) for point, amount in amounts.items() if math.isfinite(amount)}
 
 
-def totals_table(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> DerivedTable:
+def year_value(year: str) -> int | str:
+    return int(year) if year.isdigit() else year
+
+
+def previous_year(year: str) -> str | None:
+    return str(int(year) - 1) if year.isdigit() else None
+
+
+def in_order(amounts: Amounts) -> list[tuple[tuple[str, ...], float]]:
+    """Points by year (as numbers), phase in budget order, direction, code."""
+
+    def order(point: tuple[str, ...]) -> tuple[Any, ...]:
+        year, phase, *rest = point
+        rank = PHASES.index(phase) if phase in PHASES else len(PHASES)
+        return (year.isdigit(), year_value(year) if year.isdigit() else year, rank, phase, *rest)
+
+    return sorted(amounts.items(), key=lambda item: order(item[0]))
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def label_years(
+    config: BudgetConfig, aggregates: Aggregates
+) -> dict[str, dict[str, dict[str, set[str]]]]:
+    """field → code → label → the years it was used in."""
+    start = 1 + len(config.levels)
+    found: dict[str, dict[str, dict[str, set[str]]]] = {}
+    plans = aggregates[start : start + len(config.labels)]
+    for code_field, groups in zip(config.labels, plans, strict=True):
+        for year, code, label in groups:
+            found.setdefault(code_field, {}).setdefault(code, {}).setdefault(label, set()).add(year)
+    return found
+
+
+def latest(years: set[str]) -> tuple[bool, Any]:
+    """Sort key of a label's latest year: numeric years after any other text, as numbers."""
+    numeric = [int(y) for y in years if y.isdigit()]
+    return (True, max(numeric)) if numeric else (False, max(years))
+
+
+def chosen_label(labels: dict[str, set[str]]) -> str:
+    """The label of the latest fiscal year; between labels of that year, the smallest."""
+    newest = max(latest(years) for years in labels.values())
+    return min(label for label, years in labels.items() if latest(years) == newest)
+
+
+def label_map(config: BudgetConfig, aggregates: Aggregates) -> dict[str, dict[str, str]]:
+    """field → code → label, independent of row order (see chosen_label)."""
+    return {
+        code_field: {code: chosen_label(labels) for code, labels in codes.items()}
+        for code_field, codes in label_years(config, aggregates).items()
+    }
+
+
+def sorted_years(years: set[str]) -> list[str]:
+    return sorted(years, key=lambda y: (y.isdigit(), year_value(y) if y.isdigit() else y))
+
+
+def conflicts_table(config: BudgetConfig, aggregates: Aggregates) -> DerivedTable | None:
+    """Codes published with several labels: each label, its years, and the one shown."""
+    found = label_years(config, aggregates)
+    table = DerivedTable(
+        "label_conflicts",
+        "Codes with several labels",
+        "Codes whose label differs between rows (usually between fiscal years): each label "
+        "with the years it appears in; the published label is the one of the latest year "
+        "(the alphabetically first, if that year has several).",
+        [
+            Column("field"),
+            Column("code"),
+            Column("label"),
+            Column("years"),
+            Column("published", "boolean"),
+        ],
+    )
+    for code_field in sorted(found):
+        for code, labels in sorted(found[code_field].items()):
+            if len(labels) < 2:
+                continue
+            shown = chosen_label(labels)
+            for label in sorted(labels):
+                years = ", ".join(sorted_years(labels[label]))
+                table.rows.append([code_field, code, label, years, label == shown])
+    return table if table.rows else None
+
+
+# --- derived tables -----------------------------------------------------------------------
+
+
+def totals_table(config: BudgetConfig, amounts: Amounts) -> DerivedTable:
+    unit = config.currency
     table = DerivedTable(
         "totals",
         "Totals by year",
@@ -196,22 +197,22 @@ def totals_table(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> 
             Column("year", "year"),
             Column("phase"),
             Column("direction"),
-            Column("amount", "number", unit=config.currency),
-            Column("per_inhabitant", "number", unit=config.currency),
-            Column("change", "number", unit=config.currency),
+            Column("amount", "number", unit=unit),
+            Column("per_inhabitant", "number", unit=unit),
+            Column("change", "number", unit=unit),
             Column("change_pct", "number"),
         ],
     )
-    amounts = {split_key(config, k)[:3]: g[1][0][1] for k, g in groups.items()}
-    for (year, phase, direction), amount in sorted(amounts.items()):
-        previous = amounts.get((str(int(year) - 1), phase, direction)) if year.isdigit() else None
+    for (year, phase, direction), amount in in_order(amounts):
+        earlier = previous_year(year)
+        previous = amounts.get((earlier, phase, direction)) if earlier else None
         people = config.population.get(year)
         table.rows.append(
             [
-                int(year) if year.isdigit() else year,
+                year_value(year),
                 phase,
                 direction,
-                rounded(amount, 2),
+                amount,
                 rounded(amount / people, 2) if people else None,
                 *change(amount, previous),
             ]
@@ -227,15 +228,15 @@ def level_label(
     return labels.get(level.field, {}).get(code, "")
 
 
-def nodes_table(
-    config: BudgetConfig, aggregates: list[dict[tuple[str, ...], Group]]
-) -> DerivedTable:
+def nodes_table(config: BudgetConfig, aggregates: Aggregates, totals: Amounts) -> DerivedTable:
     """Every classification node at every level, with its share and year-over-year change."""
+    unit = config.currency
     table = DerivedTable(
         "classifications",
         "Totals by classification",
-        "Amount per fiscal year for each node of each classification, at every level, "
-        "with its share of the year's total and its change against the previous year.",
+        "Amount per fiscal year, phase and direction for each node of each classification, "
+        "at every level, with its share of the same year, phase and direction's total and "
+        "its change against the previous year.",
         [
             Column("classification"),
             Column("level"),
@@ -244,36 +245,29 @@ def nodes_table(
             Column("year", "year"),
             Column("phase"),
             Column("direction"),
-            Column("amount", "number", unit=config.currency),
+            Column("amount", "number", unit=unit),
             Column("share", "number"),
-            Column("change", "number", unit=config.currency),
+            Column("change", "number", unit=unit),
             Column("change_pct", "number"),
         ],
     )
-    totals = {split_key(config, k)[:3]: g[1][0][1] for k, g in aggregates[0].items()}
     labels = label_map(config, aggregates)
     for level, groups in zip(config.levels, aggregates[1:], strict=False):
-        amounts = {
-            split_key(config, k)[:3] + split_key(config, k)[3]: g[1][0][1]
-            for k, g in groups.items()
-        }
-        for (year, phase, direction, code), amount in sorted(amounts.items()):
+        amounts = amounts_of(config, groups)
+        for (year, phase, direction, code), amount in in_order(amounts):
             total = totals.get((year, phase, direction)) or 0
-            previous = (
-                amounts.get((str(int(year) - 1), phase, direction, code))
-                if year.isdigit()
-                else None
-            )
+            earlier = previous_year(year)
+            previous = amounts.get((earlier, phase, direction, code)) if earlier else None
             table.rows.append(
                 [
                     level.classification,
                     level.name,
                     code,
                     level_label(config, level, code, labels),
-                    int(year) if year.isdigit() else year,
+                    year_value(year),
                     phase,
                     direction,
-                    rounded(amount, 2),
+                    amount,
                     rounded(amount / total) if total else None,
                     *change(amount, previous),
                 ]
@@ -281,26 +275,59 @@ def nodes_table(
     return table
 
 
+def total_records(totals: Amounts) -> list[dict[str, Any]]:
+    """The year totals in the shape of classification rows, for the execution table."""
+    return [
+        {"classification": "total", "level": "", "code": "", "label": "", "year": year_value(y),
+         "phase": phase, "direction": direction, "amount": amount}
+        for (y, phase, direction), amount in totals.items()
+    ]  # fmt: skip
+
+
+def line_records(
+    config: BudgetConfig, groups: dict[tuple[str, ...], Group]
+) -> list[dict[str, Any]]:
+    """Budget lines in the shape of classification rows, for the execution table."""
+    level = "+".join(line_fields(config))
+    return [
+        {"classification": "line", "level": level, "code": "/".join(codes), "label": "",
+         "year": year_value(year), "phase": phase, "direction": direction, "amount": amount}
+        for (year, phase, direction, *codes), amount in amounts_of(config, groups).items()
+    ]  # fmt: skip
+
+
+def execution_rate(phases: dict[str, float]) -> tuple[float | None, float | None, str]:
+    """(planned, rate, flag): executed over adjusted, else over approved."""
+    planned = phases.get("adjusted", phases.get("approved"))
+    executed = phases.get("executed")
+    rate = rounded(executed / planned) if planned and executed is not None else None
+    if rate is None:
+        return planned, None, ""
+    return (
+        planned,
+        rate,
+        "above" if rate > OVER_EXECUTED else "far below" if rate < UNDER_EXECUTED else "",
+    )
+
+
 def execution_table(config: BudgetConfig, rows: list[dict[str, Any]]) -> DerivedTable | None:
-    """Executed against approved per node, with lines far above or below flagged."""
+    """Executed against adjusted (else approved) per year, node and line, with lines far
+    above or below flagged."""
     by_phase: dict[tuple[Any, ...], dict[str, float]] = {}
     for row in rows:
-        key = (
-            row["classification"],
-            row["level"],
-            row["code"],
-            row["label"],
-            row["year"],
-            row["direction"],
+        key = tuple(
+            row[k] for k in ("classification", "level", "code", "label", "year", "direction")
         )
         by_phase.setdefault(key, {})[row["phase"]] = row["amount"]
     if not any("executed" in phases for phases in by_phase.values()):
         return None
+    unit = config.currency
     table = DerivedTable(
         "execution",
         "Execution rate",
-        "Executed amount as a share of the approved (or adjusted) amount, per classification "
-        "node and per budget line; above 100 % or below 50 % is flagged.",
+        "Executed amount as a share of the adjusted amount (or of the approved amount where "
+        "no adjusted one is published), per year, classification node and budget line; "
+        "above 100 % or below 50 % is flagged.",
         [
             Column("classification"),
             Column("level"),
@@ -308,29 +335,28 @@ def execution_table(config: BudgetConfig, rows: list[dict[str, Any]]) -> Derived
             Column("label"),
             Column("year", "year"),
             Column("direction"),
-            Column("approved", "number", unit=config.currency),
-            Column("executed", "number", unit=config.currency),
+            Column("approved", "number", unit=unit),
+            Column("adjusted", "number", unit=unit),
+            Column("executed", "number", unit=unit),
             Column("rate", "number"),
             Column("flag"),
         ],
     )
     for key, phases in sorted(by_phase.items(), key=lambda item: tuple(map(str, item[0]))):
-        planned = phases.get("adjusted", phases.get("approved"))
-        executed = phases.get("executed")
-        rate = rounded(executed / planned) if planned and executed is not None else None
-        flag = (
-            ""
-            if rate is None
-            else ("above" if rate > OVER_EXECUTED else "far below" if rate < UNDER_EXECUTED else "")
-        )
-        table.rows.append([*key, planned, executed, rate, flag])
+        _, rate, flag = execution_rate(phases)
+        amounts = [phases.get(p) for p in ("approved", "adjusted", "executed")]
+        table.rows.append([*key, *amounts, rate, flag])
     return table
 
 
-def derive(
-    config: BudgetConfig, aggregates: list[dict[tuple[str, ...], Group]]
-) -> list[DerivedTable]:
-    nodes = nodes_table(config, aggregates)
-    lines = line_records(config, aggregates[-1]) if config.phase_field else []
-    execution = execution_table(config, nodes.records() + lines)
-    return [totals_table(config, aggregates[0]), nodes, *([execution] if execution else [])]
+def derive(config: BudgetConfig, aggregates: Aggregates) -> list[DerivedTable]:
+    """Totals, classifications, execution (if executed amounts exist), label conflicts."""
+    if not aggregates:
+        return []
+    totals = {point[:3]: amount for point, amount in amounts_of(config, aggregates[0]).items()}
+    nodes = nodes_table(config, aggregates, totals)
+    lines = line_records(config, aggregates[-1]) if config.several_phases else []
+    execution = execution_table(config, total_records(totals) + nodes.records() + lines)
+    conflicts = conflicts_table(config, aggregates)
+    extra = [t for t in (execution, conflicts) if t is not None]
+    return [totals_table(config, totals), nodes, *extra]

@@ -109,7 +109,7 @@ def program_figures(
             if table.name != "classifications":
                 continue
             currency = currency or table.unit_of("amount")
-            for row in table.where(level=level):
+            for row in table.where(level=level, direction="expenditure"):
                 amounts[(str(row["year"]), row["code"], row["phase"])] = row["amount"]
                 labels[row["code"]] = row["label"]
     return amounts, labels, currency
