@@ -24,10 +24,6 @@ DEFERRED: dict[frozenset[str], str] = {
         "move CASTERS, NOT_CAST, RawError, bound, broken_constraint, decimal_of, group_key, "
         "iso_datetime to a module of their own (scan/ is being edited by another engineer)"
     ),
-    frozenset({"civicgen.site.env", "civicgen.site.rows"}): (
-        "env.make_env imports rows.FILTERS; rows imports env.money and env.percent: move the "
-        "number formats to a module of their own (site/ is being edited by another engineer)"
-    ),
 }
 
 

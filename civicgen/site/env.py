@@ -31,6 +31,8 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from .formats import money, percent
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
     "a", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "del", "sup", "sub",
@@ -59,22 +61,6 @@ def safe_url(value: Any) -> str:
     """A link target from data: kept only if it is http(s) or mailto."""
     text = str(value or "").strip()
     return text if text.lower().startswith(SAFE_SCHEMES) else ""
-
-
-def money(value: Any, currency: str = "") -> str:
-    """1234567.5, "EUR" -> '1,234,568 EUR' (no currency declared: the number alone)."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{amount:,.0f} {currency}".rstrip()
-
-
-def percent(value: Any, digits: int = 1) -> str:
-    try:
-        return f"{float(value) * 100:.{digits}f} %"
-    except (TypeError, ValueError):
-        return ""
 
 
 def cell(value: Any) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .budget_view import amount_text, budget_view, signed_percent
-from .env import money, percent
+from .formats import money, percent
 
 
 def budget_total_row(row: list[Any], currency: str = "") -> list[Any]:
