@@ -28,7 +28,8 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from .config import check_config_file
-from .exceptions import BuildFault, CivicgenException, SiteConfigError
+from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
+from .plugin import REFUSED, InvalidDataError
 from .repo import last_commit_time
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
@@ -210,8 +211,19 @@ def disk_fault(exc: OSError, target: Path) -> BuildFault:
     return BuildFault(f"the build stopped: {reason} ({name})")
 
 
+def chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """The exception and those it was raised from or during (at most 10)."""
+    for _ in range(10):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def config_fault(exc: Exception, collector: ErrorCollector, config_file: Path) -> BuildFault:
     """ConfigurationError, PluginError or Abort: MkDocs' own reason, on one line."""
+    if any(isinstance(e, InvalidDataError) for e in chain(exc)):
+        return InvalidDataRefused(REFUSED)
     reasons = [m.strip().splitlines()[0] for m in collector.messages if m.strip()]
     first = "; ".join(reasons[:3]) or str(exc)
     if isinstance(exc, ConfigurationError) or "configuration" in str(exc):

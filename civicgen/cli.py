@@ -30,7 +30,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except CivicgenException as exc:
-            fail(str(exc))
+            fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a fault civicgen did not foresee: still one line, exit 2
@@ -43,12 +43,12 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def fail(message: str) -> None:
-    """Print one line on stderr (and the traceback with --debug); exit 2."""
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print one line on stderr (and the traceback with --debug); exit 2 (1: invalid data)."""
     if click.get_current_context().find_root().params.get("debug"):
         traceback.print_exc()
     click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

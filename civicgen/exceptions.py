@@ -70,3 +70,13 @@ class SiteConfigError(BuildFault):
     fix = "Remove the tag, fix the YAML, or name a plugin and theme folder that exist."
 
     code = "site-config"
+
+
+class InvalidDataRefused(BuildFault):
+    """The data is not valid, so the build published nothing (exit 1, like validate)."""
+
+    code = "invalid-data"
+    title = "Invalid data"
+    example = "civicgen: the data is not valid, so nothing was published."
+    fix = "Fix the errors listed above (civicgen validate lists them all), then build again."
+    exit_code: ClassVar[int] = 1

@@ -25,7 +25,12 @@ from .validation import Validation
 
 log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
+REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
+
+
+class InvalidDataError(PluginError):
+    """The plugin refuses to build invalid data (civicgen build exits 1 on it)."""
 
 
 class CivicgenPlugin(BasePlugin[CivicgenConfig]):
@@ -51,7 +56,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             raise PluginError(str(exc)) from exc
         report = self.validation.report
         if not report.valid:
-            raise PluginError(refusal(report.to_text().splitlines()[:-1], report.summary()))
+            raise InvalidDataError(refusal(report.to_text().splitlines()[:-1], report.summary()))
         for warning in (e for e in report.errors if e.warning):
             log.warning(visible(warning.message))
         return config
@@ -124,7 +129,7 @@ def refusal(lines: list[str], summary: str) -> str:
     tail = [f"…and {more} more"] if more else []
     return "\n".join(
         [
-            "civicgen: the data is not valid, so nothing was published.",
+            REFUSED,
             *shown,
             *tail,
             summary,

@@ -70,9 +70,10 @@ def cli_build(
     )
 
 
-def assert_refused(done: subprocess.CompletedProcess[str], *words: str) -> str:
-    """Exit 2, one `Error:` line naming the problem, no traceback; return that line."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
+def assert_refused(done: subprocess.CompletedProcess[str], *words: str, code: int = 2) -> str:
+    """Exit 2 (1: invalid data), one `Error:` line naming the problem, no traceback; return
+    that line."""
+    assert done.returncode == code, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     [line] = [x for x in done.stderr.splitlines() if x.startswith("Error: ")]
     for word in words:
@@ -430,7 +431,7 @@ def test_hostile_invalid_data_leaves_no_staging_folder(
 ) -> None:
     site, before = old_site
     replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
-    assert_refused(cli_build(portal), "not valid, so nothing was published")
+    assert_refused(cli_build(portal), "not valid, so nothing was published", code=1)
     assert_untouched(site, before)
 
 
@@ -502,4 +503,5 @@ def test_build_faults_carry_stable_codes() -> None:
         "site-not-writable",
         "disk-full",
         "build-busy",
+        "invalid-data",
     }

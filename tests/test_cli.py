@@ -104,7 +104,7 @@ def test_build_refuses_invalid_data_and_keeps_the_old_site(run, portal: Path) ->
     before = (portal / "site/index.html").read_bytes()
     replace_in(portal / "datasets/air-quality/data/stations.csv", "40.4234", "north")
     result = run("build")
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # invalid data: 1, as validate says
     assert "not valid, so nothing was published" in result.output
     assert (portal / "site/index.html").read_bytes() == before
     assert sorted(p.name for p in portal.iterdir() if p.name.startswith(".site")) == []
