@@ -20,7 +20,7 @@ from typing import Any
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 
-ENGINE = "civicgen-scan-2"
+ENGINE = "civicgen-scan-3"  # 3: NaN breaks bounds; primary keys as frictionless; inferred schemas
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
 
 

@@ -68,6 +68,9 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
             f"{shown} is not one of the allowed values{suggestion(cell, options)}; "
             f"use one of: {listed}"
         )
+    if name in BOUNDS and cell.strip().lstrip("+-").lower() == "nan":
+        return f"{shown} (not a number) is in no range, so it breaks the {name} {rule}; "
+        "write the number, or leave the cell empty if it is unknown"
     notes = {
         "minimum": f"{shown} is below the minimum {rule}; use a value of at least {rule}",
         "maximum": f"{shown} is above the maximum {rule}; use a value of at most {rule}",
@@ -78,6 +81,9 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
         "pattern": f"{shown} does not have the expected form; it must match {rule}",
     }
     return notes.get(name, f"{shown} breaks the {name} constraint")
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
@@ -94,6 +100,8 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
             f"this row has more cells than the header (extra value {shown}); remove it, "
             'or put quotes around a value that contains a comma, like "12,5"'
         )
+    if code == "primary-key" and not detail:
+        return "this row has no key (its key cells are empty or not valid); fill them in"
     if code == "primary-key":
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):

@@ -1287,7 +1287,7 @@ cdef class Scan:
             s = &self.specs[i]
             constraints = dict(field.constraints)
             s.kind = field_kind(field)
-            s.required = bool(constraints.get("required")) or i in plan.primary_key
+            s.required = bool(constraints.get("required"))
             s.keyed = i in plan.primary_key
             s.empty_missing = tuple(field.missing_values) == ("",)
             s.unique = -1
@@ -1706,11 +1706,17 @@ cdef class Scan:
         return at + 10 + nd
 
     cdef Py_ssize_t composite(self, int* indexes, Py_ssize_t count) except -2:
-        """Length-prefixed canonical bytes of several cells, or -1 if one is NaN."""
+        """Length-prefixed canonical bytes of several cells, or -1 if one is NaN; a cell
+        with no value (a primary key's) is the length -1 alone."""
         cdef Py_ssize_t at = 0, end, i
         cdef int32_t length
         for i in range(count):
             self.reserve_key(at + 4)
+            if self.vstat[indexes[i]] == V_NONE:
+                length = -1
+                memcpy(self.key + at, &length, 4)
+                at += 4
+                continue
             end = self.canon_key(indexes[i], at + 4)
             if end < 0:
                 return -1
@@ -1725,7 +1731,7 @@ cdef class Scan:
         cdef Py_ssize_t klen
         cdef int64_t first
         cdef uint64_t tag = 0
-        cdef bint blank = True
+        cdef bint blank = True, keyless
         self.rows += 1
         for i in range(ncells):
             if nfields == 0:
@@ -1748,9 +1754,13 @@ cdef class Scan:
             self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
         klen = -1
         if self.npk:
+            keyless = True
             for i in range(self.npk):
-                if self.vstat[self.pk[i]] == V_NONE:
+                if self.vstat[self.pk[i]] != V_NONE:
+                    keyless = False
                     break
+            if keyless:  # every key cell empty or not of its type: the row has no key
+                self.errors.append((row, 0, "primary-key", "", ""))
             else:
                 klen = self.composite(self.pk, self.npk)
                 if klen >= 0 and self.key_parts:  # another process looks the key up
@@ -1873,14 +1883,15 @@ cdef class Scan:
             skip -= 1
         for i in range(self.npk):
             index = self.pk[i]
-            if index >= self.ncells:
-                return -1
-            if self.specs[index].kind != K_SLOW and self.fast(index, self.cell_ptr[index], self.cell_len[index]):
+            if index >= self.ncells or self.is_missing(index, self.cell_ptr[index], self.cell_len[index]):
+                self.vstat[index] = V_NONE
+            elif self.specs[index].kind != K_SLOW and self.fast(index, self.cell_ptr[index], self.cell_len[index]):
                 self.vstat[index] = V_C
             else:
                 value = cast(self.field_objs[index], self.text(index))
                 if value is NOT_CAST:
-                    return -1
+                    self.vstat[index] = V_NONE
+                    continue
                 self.values[index] = value
                 self.vstat[index] = V_PY
         return self.composite(self.pk, self.npk)

@@ -246,6 +246,10 @@ def broken_constraint(field: FieldPlan, cell: str, value: Any) -> str | None:
 
 
 def breaks_bound(name: str, value: Any, limit: Any) -> bool:
+    """Whether a value breaks a bound; NaN breaks every bound (it is in no range), as in
+    frictionless; infinities compare as numbers."""
+    if value != value:
+        return True
     try:
         if name == "minimum":
             return bool(value < limit)
@@ -256,7 +260,7 @@ def breaks_bound(name: str, value: Any, limit: Any) -> bool:
         if name == "exclusiveMaximum":
             return bool(value >= limit)
     except (TypeError, InvalidOperation):
-        return False  # incomparable (NaN, a bound of another type): no verdict
+        return False  # incomparable (a bound of another type): no verdict
     return False
 
 
@@ -394,7 +398,7 @@ class Scanner:
             field_checker(
                 field,
                 index + 1,
-                bool(dict(field.constraints).get("required")) or index in plan.primary_key,
+                bool(dict(field.constraints).get("required")),
                 self.errors,
                 self.unique_seen.get(index),
                 hashable if json_valued(field, text_cells) else None,
@@ -453,17 +457,17 @@ class Scanner:
                     self.shape(row, cells, values)
                 if primary:
                     if tuple_of is None:
-                        key = self.key_of(values, primary, primary_json)
+                        key = self.primary_key_of(values, primary, primary_json)
                     else:
                         key = tuple_of(values)
-                        for value in key:
-                            if value is None:
-                                key = None
-                                break
-                    if key is not None:
-                        first = seen.setdefault(key, row)
-                        if first != row:
-                            errors.append((row, 0, "primary-key", "", str(first)))
+                    for value in key:
+                        if value is not None:
+                            first = seen.setdefault(key, row)
+                            if first != row:
+                                errors.append((row, 0, "primary-key", "", str(first)))
+                            break
+                    else:  # every key cell empty or not of its type: the row has no key
+                        errors.append((row, 0, "primary-key", "", ""))
                 if collect:
                     self.collect(row, values)
                 for fold in folds:
@@ -500,6 +504,12 @@ class Scanner:
             if value is None:
                 return None
         return key
+
+    @staticmethod
+    def primary_key_of(values: list[Any], group: tuple[int, ...], json_fields: list[int]) -> Any:
+        """The primary key tuple of a row, None for an empty or uncastable cell: as in
+        frictionless, a key with some cells None is compared like any other."""
+        return tuple([values[i] if i not in json_fields else hashable(values[i]) for i in group])
 
     def result(self, labels: list[str]) -> ScanResult:
         return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups)
