@@ -561,6 +561,20 @@ class PersonalDataError(TextError):
     fix = 'Remove the personal data; a maintainer may declare a field "civicgen": {"personal": "public-by-consent"}.'
 
 
+# --- packages from elsewhere read as frictionless reads them (issue 9) -------------------
+
+
+class SourceError(TableError):
+    code = "source-error"
+    title = "Empty file"
+    description = (
+        "A CSV file has neither a header nor data rows (it is empty, or holds only a line "
+        "break), as frictionless reports it; put the table in it, or remove the resource."
+    )
+    example = "datasets/air-quality/data/readings.csv: the file is empty"
+    fix = "Save the table into the file again, or remove the resource from datapackage.json."
+
+
 def subclasses_of(root: type[T]) -> list[type[T]]:
     """root and every class below it, breadth first: a stable order for the catalogue."""
     found: list[type[T]] = []

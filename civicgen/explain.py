@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from .errors import ERRORS, CivicError, preview
@@ -83,6 +84,19 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
     return notes.get(name, f"{shown} breaks the {name} constraint")
 
 
+def delimiter_hint(label: str) -> str:
+    """A label holding a common delimiter: the file may use it, undeclared (frictionless
+    would guess it; civicgen reads the dialect declared, "," by default)."""
+    for name, char in (("semicolon", ";"), ("tab", "\t"), ("vertical bar", "|")):
+        if char in label:
+            shown = json.dumps(char)
+            return (
+                f"; if the file separates values with a {name}, declare it in datapackage.json: "
+                f'"dialect": {{"delimiter": {shown}}}'
+            )
+    return ""
+
+
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
@@ -106,9 +120,12 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):
         expected = f'; the schema expects "{field.name}" here' if field else ""
-        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}"
+        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}{delimiter_hint(cell)}"
     if code == "encoding-error":
-        return f"the file is not valid {detail} text (bytes {cell}); save it as UTF-8"
+        return (
+            f"the file is not valid {detail} text (bytes {cell}); save it as UTF-8, or declare "
+            'its encoding in datapackage.json, like "encoding": "latin-1"'
+        )
     if code == "format-error":
         return f"the file is not well-formed ({detail}); check for a quote that is never closed"
     return STRUCTURE.get(code, detail or code)

@@ -1125,7 +1125,7 @@ DEF PREVIEW_BYTES = 320  # enough UTF-8 for the PREVIEW characters an oversized 
 cdef class Scan:
     """The state of one scan over a byte range of a CSV file."""
 
-    cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
+    cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields, above
     cdef object key_groups, field_objs
     cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows, memos
     cdef object data
@@ -1253,9 +1253,12 @@ cdef class Scan:
         self.scanner = reference.Scanner(plan)  # its labels() check and error list
         self.errors = self.scanner.errors
         self.labels = []
+        self.above = {}  # the header cell last added at each place (add_header_row)
         self.nfields = len(plan.fields)
         self.width = self.nfields if width is None else width
         self.compile_fields(plan)
+        if any(index >= self.width for index in plan.primary_key):
+            self.npk = 0  # a key field with no label: no key (Scanner.labels)
         self.key_groups = [KeyRows(group, plan.fields) for group in plan.key_sets]
         self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
@@ -1750,6 +1753,8 @@ cdef class Scan:
                 self.vstat[i] = V_NONE
                 continue
             self.cell(row, i)
+        for i in range(max(nfields, ncells), self.width):  # past the fields, up to the header
+            self.errors.append((row, i + 1, "missing-cell", "", ""))
         for i in range(max(nfields, self.width), ncells):
             self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
         klen = -1
@@ -2111,14 +2116,12 @@ cdef class Scan:
             self.released = hi
 
     cdef header(self, int64_t number):
-        cells = self.texts()
-        if not self.labels:
-            self.labels = cells
-        else:
-            self.labels = [f"{a} {b}" for a, b in zip(self.labels, cells)]
+        self.labels = reference.add_header_row(self.labels, self.above, self.texts())
         if number == self.max_header:
             self.scanner.labels(self.labels)
             self.width = self.scanner.width
+            if not self.scanner.key_plans[0][0]:
+                self.npk = 0  # a key field with no label: no key
 
     cdef report_format_error(self, Py_ssize_t start, int64_t number):
         """The complaint Python's csv module makes of this record (strict mode)."""

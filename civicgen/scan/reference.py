@@ -415,7 +415,10 @@ class Scanner:
         ]
 
     def labels(self, labels: list[str]) -> None:
-        """Check the header row against the schema's field names."""
+        """Check the header row against the schema's field names. An empty line has no
+        labels: there is no header to check, as in frictionless."""
+        if not labels:
+            return
         self.width = len(labels)
         seen: set[str] = set()
         for number, label in enumerate(labels, start=1):
@@ -430,6 +433,8 @@ class Scanner:
             self.errors.append((1, number, "missing-label", "", ""))
         for number in range(len(self.plan.fields) + 1, len(labels) + 1):
             self.errors.append((1, number, "extra-label", labels[number - 1], ""))
+        if any(index >= len(labels) for index in self.plan.primary_key):
+            self.key_plans[0] = ((), [])  # a key field with no label: no key (frictionless)
 
     def row(self, row: int, cells: list[Any]) -> None:
         """Check one data row and collect its keys."""
@@ -439,6 +444,7 @@ class Scanner:
         """Check data rows and collect their keys (the state in local names, for speed)."""
         errors, checkers, missing = self.errors, self.checkers, self.missing
         fields, folds, collect = len(checkers), self.folds, bool(self.key_sets)
+        width = self.width  # the header's: a row shorter than it misses cells
         (primary, primary_json), seen = self.key_plans[0], self.primary_seen
         # a key of several typed fields: operator.itemgetter makes the tuple key_of makes
         tuple_of = operator.itemgetter(*primary) if len(primary) > 1 and not primary_json else None
@@ -453,7 +459,7 @@ class Scanner:
                     errors.append((row, 0, "blank-row", "", ""))
                     continue
                 values = [check(row, cell) for check, cell in zip(checkers, cells, strict=False)]
-                if len(cells) != fields:
+                if len(cells) != fields or len(cells) < width:
                     self.shape(row, cells, values)
                 if primary:
                     if tuple_of is None:
@@ -476,12 +482,14 @@ class Scanner:
             self.rows += count
 
     def shape(self, row: int, cells: list[Any], values: list[Any]) -> None:
-        """Missing cells (their values None) and extra cells of a row."""
+        """Missing cells (their values None) and extra cells of a row; a cell is missing
+        up to the header's width, even past the schema's fields (frictionless)."""
         count, fields = len(cells), len(self.checkers)
-        for index in range(count, fields):
+        for index in range(count, max(fields, self.width)):
             if index < self.width:
                 self.errors.append((row, index + 1, "missing-cell", "", ""))
-            values.append(None)
+            if index < fields:
+                values.append(None)
         for number in range(max(fields, self.width) + 1, count + 1):
             self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
 
@@ -526,6 +534,22 @@ def group_key(cell: str, transform: str, argument: int) -> str:
     return cell
 
 
+def add_header_row(labels: list[str], above: dict[int, str], cells: list[str]) -> list[str]:
+    """The labels after one more header row, as frictionless joins header rows: each cell
+    is added after a space, unless it repeats the cell last added at its place (kept in
+    `above`); a row longer than those before it adds labels."""
+    joined = list(labels)
+    for index, cell in enumerate(cells):
+        if above.get(index) == cell:
+            continue
+        above[index] = cell
+        if index < len(joined):
+            joined[index] = f"{joined[index]} {cell}"
+        else:
+            joined.append(cell)
+    return joined
+
+
 def scan_rows(rows: Iterable[tuple[int, list[str]]], plan: TablePlan) -> ScanResult:
     """Scan rows that are already split (record collections, tests)."""
     scanner = Scanner(plan)
@@ -550,17 +574,14 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
         scanner.errors.append(problem)
         return scanner.result([])
     labels: list[str] = []
+    above: dict[int, str] = {}
     headers, last_header = plan.dialect.header_rows, max(plan.dialect.header_rows, default=0)
     rows = within_limits(csv_rows(text, plan.dialect), plan, scanner)
     number, before = 0, None
     try:
         for number, cells in rows:
             if number in headers:
-                labels = (
-                    cells
-                    if not labels
-                    else [f"{a} {b}" for a, b in zip(labels, cells, strict=False)]
-                )
+                labels = add_header_row(labels, above, cells)
                 if number == last_header:
                     scanner.labels(labels)
             else:
