@@ -1125,7 +1125,7 @@ DEF PREVIEW_BYTES = 320  # enough UTF-8 for the PREVIEW characters an oversized 
 cdef class Scan:
     """The state of one scan over a byte range of a CSV file."""
 
-    cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields, above
+    cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
     cdef object key_groups, field_objs
     cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows, memos
     cdef object data
@@ -1186,6 +1186,7 @@ cdef class Scan:
     cdef Py_ssize_t* part_cap
     cdef char* pending_keys
     cdef Py_ssize_t pending_keys_len, pending_keys_cap
+    cdef object above  # the header cell last added at each place (add_header_row)
 
     def __cinit__(self):
         self.cells_cap = 64
@@ -1734,7 +1735,7 @@ cdef class Scan:
         cdef Py_ssize_t klen
         cdef int64_t first
         cdef uint64_t tag = 0
-        cdef bint blank = True, keyless
+        cdef bint blank = True
         self.rows += 1
         for i in range(ncells):
             if nfields == 0:
@@ -1753,28 +1754,26 @@ cdef class Scan:
                 self.vstat[i] = V_NONE
                 continue
             self.cell(row, i)
-        for i in range(max(nfields, ncells), self.width):  # past the fields, up to the header
-            self.errors.append((row, i + 1, "missing-cell", "", ""))
-        for i in range(max(nfields, self.width), ncells):
-            self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
+        if ncells != nfields or ncells < self.width:
+            for i in range(max(nfields, ncells), self.width):  # past the fields, to the header
+                self.errors.append((row, i + 1, "missing-cell", "", ""))
+            for i in range(max(nfields, self.width), ncells):
+                self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
         klen = -1
         if self.npk:
-            keyless = True
             for i in range(self.npk):
                 if self.vstat[self.pk[i]] != V_NONE:
-                    keyless = False
+                    klen = self.composite(self.pk, self.npk)
                     break
-            if keyless:  # every key cell empty or not of its type: the row has no key
+            else:  # every key cell empty or not of its type: the row has no key
                 self.errors.append((row, 0, "primary-key", "", ""))
-            else:
-                klen = self.composite(self.pk, self.npk)
-                if klen >= 0 and self.key_parts:  # another process looks the key up
-                    self.defer_key(hash_bytes(self.key, klen) >> 32, row)
-                    klen = -1
-                elif klen >= 0:  # fetch the key's slot now, look it up a few rows later
-                    tag = hash_bytes(self.key, klen) >> 32
-                    prefetch(&self.primary.slots[tag & self.primary.mask])
-                    self.keep_key(tag, row, klen)
+            if klen >= 0 and self.key_parts:  # another process looks the key up
+                self.defer_key(hash_bytes(self.key, klen) >> 32, row)
+                klen = -1
+            elif klen >= 0:  # fetch the key's slot now, look it up a few rows later
+                tag = hash_bytes(self.key, klen) >> 32
+                prefetch(&self.primary.slots[tag & self.primary.mask])
+                self.keep_key(tag, row, klen)
         if self.key_groups:
             self.collect(row)
         if self.groups:

@@ -96,11 +96,11 @@ def constraint_test(field: FieldPlan, name: str, rule: Any) -> Callable[[Any, An
 
 def bound_test(compare: Callable[[Any, Any], Any], limit: Any) -> Callable[[Any, Any], bool]:
     def broken(cell: Any, value: Any) -> bool:
-        if value != value:
-            return True  # NaN breaks every bound (reference.breaks_bound)
         try:
             return bool(compare(value, limit))
-        except (TypeError, InvalidOperation):
+        except InvalidOperation:  # a NaN value breaks every bound (reference.breaks_bound)
+            return value != value
+        except TypeError:
             return False  # incomparable (a bound of another type): no verdict
 
     return broken

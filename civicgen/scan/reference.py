@@ -246,10 +246,8 @@ def broken_constraint(field: FieldPlan, cell: str, value: Any) -> str | None:
 
 
 def breaks_bound(name: str, value: Any, limit: Any) -> bool:
-    """Whether a value breaks a bound; NaN breaks every bound (it is in no range), as in
+    """Whether a value breaks a bound. NaN breaks every bound (it is in no range), as in
     frictionless; infinities compare as numbers."""
-    if value != value:
-        return True
     try:
         if name == "minimum":
             return bool(value < limit)
@@ -259,7 +257,9 @@ def breaks_bound(name: str, value: Any, limit: Any) -> bool:
             return bool(value <= limit)
         if name == "exclusiveMaximum":
             return bool(value >= limit)
-    except (TypeError, InvalidOperation):
+    except InvalidOperation:  # a Decimal NaN does not compare: the value's breaks the bound
+        return value != value
+    except TypeError:
         return False  # incomparable (a bound of another type): no verdict
     return False
 
