@@ -433,7 +433,10 @@ class TypeError_(CellError):
     description = (
         "A value does not match its field's type and format. A resource with no schema is "
         "checked, as frictionless checks it, against the types inferred from its first 100 "
-        'rows. "sNaN" (a signalling NaN) is not a number here; frictionless reads it as one.'
+        'rows. "sNaN" (a signalling NaN) is not a number here; frictionless reads it as one. '
+        "A geojson value need only be a JSON object here (frictionless also checks it against "
+        "the GeoJSON schema), a wkt string is not parsed, and a duration in the alternative "
+        "form P0003-06-04T12:30:05 is not read."
     )
     example = 'datasets/budget/data/budget.csv, row 2, field "IMPORTE" (12): "12,5x" is not a whole number'
     fix = "Write the value as its type asks: digits only, a dot as decimal separator, dates as 2025-01-31."
@@ -494,7 +497,10 @@ class DialectError(DescriptorError):
         "A resource's CSV dialect cannot be read, for example a delimiter of two characters "
         '("::"); write one character, like ";". commentChar, escapeChar and nullSequence '
         "are not read: frictionless skips a comment line and unescapes a delimiter, civicgen "
-        "reads them as plain CSV (and reports what they break)."
+        "reads them as plain CSV (and reports what they break). civicgen never guesses a "
+        "dialect the descriptor leaves out: frictionless takes as header the first row about "
+        "as wide as the others (a title line above the header passes there); here the header "
+        'is row 1 unless "headerRows" says otherwise.'
     )
     example = 'datasets/air-quality/datapackage.json: the dialect of resource "readings" cannot be read: a delimiter must be one character'
     fix = 'Write a one-character delimiter and quote character, like ";" and \'"\'.'

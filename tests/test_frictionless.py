@@ -117,6 +117,13 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, dict[str, Any]]] = {
     "extra-label-short-row": ([f("a")], "a,b\n1\n1,2,3\n", {}),
     "empty-header-line": ([f("a", "integer")], "\n1\nx\n", {}),
     "empty-file": ([f("a")], "", {}),
+    "time-forms": (
+        [f("t", "time")],
+        "t\n10:30\n10:30:00\n10:30:00Z\n10:30:00+01:00\n10:30:00.5\n1030:00\n",
+        {},
+    ),
+    "duration-forms": ([f("d", "duration")], "d\nPT\nP1DT\nP1,5D\n-P1D\nP\nP1X\n", {}),
+    "binary": ([f("b", format="binary")], "b\naGVsbG8=\nnot base64!\naGVsbG8\n", {}),
 }
 VALID = {"valid", "quoted"}
 
@@ -345,6 +352,13 @@ DIFFERENCES: dict[str, Difference] = {
         [],
         [[2, 1, "type-error"]],
     ),
+    "geojson-schema": Difference(
+        "type-error",
+        "A geojson value need only be a JSON object here",
+        table([f("g", "geojson")], 'g\n"{""type"": ""Point"", ""coordinates"": [1, 2]}"\n"{}"\n'),
+        [[3, 1, "type-error"]],
+        [],
+    ),
     "comment-and-escape": Difference(
         "dialect-error",
         "commentChar, escapeChar and nullSequence are not read",
@@ -355,6 +369,13 @@ DIFFERENCES: dict[str, Difference] = {
         ),
         [],
         [[2, 1, "type-error"], [2, 2, "missing-cell"], [3, 3, "extra-cell"]],
+    ),
+    "undeclared-header-row": Difference(
+        "dialect-error",
+        "civicgen never guesses a dialect the descriptor leaves out",
+        table([f(c) for c in "abcde"], "Budget 2024\na,b,c,d,e\n1,2,3,4,5\n6,7,8,9,10\n"),
+        [],
+        [[1, 1, "incorrect-label"]] + [[1, n, "missing-label"] for n in range(2, 6)],
     ),
     "unterminated-quote": Difference(
         "format-error",

@@ -789,7 +789,7 @@ def supported(plan) -> bool:
 def field_kind(field) -> int:
     t, fmt = field.type, field.format
     if t == "string":
-        return K_STR if fmt not in ("email", "uri", "uuid") else K_SLOW
+        return K_STR if fmt not in reference.CHECKED_FORMATS else K_SLOW
     if t == "integer":
         return K_INT if field.bare_number else K_SLOW
     if t == "number":

@@ -21,6 +21,7 @@ from ..stats.partials import Group, bucket, collapse, new_group
 from .plan import FieldPlan, GroupBy
 from .reference import (
     CASTERS,
+    CHECKED_FORMATS,
     NOT_CAST,
     RawError,
     bound,
@@ -45,7 +46,7 @@ BOUND_TESTS = {
 def caster(field: FieldPlan) -> Callable[[Any], Any] | None:
     """cast(field, ·) without the dispatch; None when the value is the cell itself."""
     kind = field.type
-    if kind == "string" and field.format not in ("email", "uri", "uuid") or kind == "any":
+    if kind == "string" and field.format not in CHECKED_FORMATS or kind == "any":
         return None
     if kind not in CASTERS:
         return None  # cast() treats an unknown type as "any"

@@ -11,6 +11,7 @@ patterns, a memo of verdicts) and is tested against them cell by cell.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -32,10 +33,12 @@ NOT_CAST = object()
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$")
-DURATION = re.compile(
-    r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
-    r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
+DURATION = re.compile(  # isodate's, which frictionless reads durations with
+    r"^[+-]?P(?!\b)([0-9]+([,.][0-9]+)?Y)?([0-9]+([,.][0-9]+)?M)?([0-9]+([,.][0-9]+)?W)?"
+    r"([0-9]+([,.][0-9]+)?D)?(T([0-9]+([,.][0-9]+)?H)?([0-9]+([,.][0-9]+)?M)?"
+    r"([0-9]+([,.][0-9]+)?S)?)?$"
 )
+CHECKED_FORMATS = ("email", "uri", "uuid", "binary")  # string formats whose cells are read
 NON_BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
 PREVIEW = 80  # characters of an oversized cell kept in its error
 
@@ -104,6 +107,11 @@ def cast_string(field: FieldPlan, cell: str) -> Any:
             uuid.UUID(cell)
         except ValueError:
             return NOT_CAST
+    if field.format == "binary":
+        try:
+            base64.b64decode(cell)  # as frictionless: other characters are skipped
+        except ValueError:
+            return NOT_CAST
     return cell
 
 
@@ -123,6 +131,8 @@ def cast_time(field: FieldPlan, cell: str) -> Any:
     if field.format not in ("default", "any"):
         parsed = strptime(cell, field.format)
         return NOT_CAST if parsed is None else parsed.time()
+    if field.format == "default" and (len(cell) < 8 or cell[5] != ":"):
+        return NOT_CAST  # the default format has seconds, as frictionless reads it
     try:
         return dt.time.fromisoformat(cell)
     except ValueError:
