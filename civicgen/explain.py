@@ -70,8 +70,10 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
             f"use one of: {listed}"
         )
     if name in BOUNDS and cell.strip().lstrip("+-").lower() == "nan":
-        return f"{shown} (not a number) is in no range, so it breaks the {name} {rule}; "
-        "write the number, or leave the cell empty if it is unknown"
+        return (
+            f"{shown} (not a number) is in no range, so it breaks the {name} {rule}; "
+            "write the number, or leave the cell empty if it is unknown"
+        )
     notes = {
         "minimum": f"{shown} is below the minimum {rule}; use a value of at least {rule}",
         "maximum": f"{shown} is above the maximum {rule}; use a value of at most {rule}",
@@ -120,7 +122,8 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):
         expected = f'; the schema expects "{field.name}" here' if field else ""
-        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}{delimiter_hint(cell)}"
+        hint = delimiter_hint(cell)
+        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}{hint}"
     if code == "encoding-error":
         return (
             f"the file is not valid {detail} text (bytes {cell}); save it as UTF-8, or declare "

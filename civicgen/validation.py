@@ -172,15 +172,22 @@ def scan_resource(
     if replan is not None and inferred:
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
     result = cached_scan(data, plan, cache)
-    explained = [
+    explained = table_errors(resource, plan, result)
+    report.extend([inferred_note(e) for e in explained] if inferred else explained)
+    return TableScan(package, resource, plan, result)
+
+
+def table_errors(resource: Resource, plan: TablePlan, result: ScanResult) -> list[CivicError]:
+    """The scan's errors in words; a file with no header and no rows is empty (source-error,
+    as frictionless says)."""
+    errors = [
         explain(raw, plan.fields, path=resource.path, resource=resource.name)
         for raw in result.errors
     ]
     if not (result.labels or result.rows or result.errors):
         note = "the file is empty (no header, no rows); save the table into it again"
-        explained.append(SourceError(note=note, path=resource.path, resource=resource.name))
-    report.extend([inferred_note(e) for e in explained] if inferred else explained)
-    return TableScan(package, resource, plan, result)
+        errors.append(SourceError(note=note, path=resource.path, resource=resource.name))
+    return errors
 
 
 INFERRED = (

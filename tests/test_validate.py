@@ -202,7 +202,10 @@ def test_hostile_nan_reading_breaks_its_minimum(portal: Path) -> None:
     replace_in(portal / READINGS, FIRST_READING, FIRST_READING.replace(",3.7,", ",NaN,"))
     assert refused(portal) == [[READINGS, 2, "pm25", "constraint-error"]]
     [error] = validate([str(portal)]).report.errors
-    assert '"NaN" (not a number) is in no range' in error.message
+    assert (
+        '"NaN" (not a number) is in no range' in error.message
+        and "write the number" in error.message
+    )
 
 
 def test_hostile_infinite_humidity_breaks_its_maximum(portal: Path) -> None:
