@@ -680,3 +680,30 @@ def test_scan_file_parallel_equals_single(
         path.write_bytes(variant)
         single = compiled.scan_csv(variant, plan)
         assert_same_scan(parallel.scan_file_parallel(path, plan, workers=2), single)
+
+
+# --- the schema frictionless would infer, for a resource with none ----------------------
+
+
+def test_inference_never_reads_a_record_cut_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicgen.scan import infer
+    from civicgen.scan.plan import Dialect
+
+    data = b"a,b\n2020-01-01,1\n2020-01-02,2\n"
+    assert infer.infer_schema(data, Dialect())["fields"] == [
+        {"name": "a", "type": "date"},
+        {"name": "b", "type": "integer"},
+    ]
+    monkeypatch.setattr(infer, "SAMPLE_BYTES", len(data) - 8)  # "2020-01-02,2" cut to "20"
+    assert [f["type"] for f in infer.infer_schema(data, Dialect())["fields"]] == ["date", "integer"]
+
+
+def test_inference_names_like_frictionless() -> None:
+    from civicgen.scan.infer import infer_schema
+    from civicgen.scan.plan import Dialect
+
+    fields = infer_schema(b"a,a,,a\n1,x,,\n", Dialect())["fields"]
+    assert [f["name"] for f in fields] == ["a", "a2", "field3", "a3"]
+    assert [f["type"] for f in fields] == ["integer", "string", "any", "any"]
+    headless = infer_schema(b"1,x\n2,y\n", Dialect(header_rows=()))["fields"]
+    assert headless == [{"name": "field1", "type": "integer"}, {"name": "field2", "type": "string"}]

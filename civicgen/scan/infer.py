@@ -61,7 +61,7 @@ def sample_rows(data: bytes, dialect: Dialect) -> list[list[str]]:
                 break
     except csv.Error:
         pass  # the scan reports where the file stops being CSV
-    if len(head) < len(data) - 3 and len(rows) <= SAMPLE_ROWS:
+    if len(data) > SAMPLE_BYTES and len(rows) <= SAMPLE_ROWS:
         rows = rows[:-1]  # the last record read may be cut short by SAMPLE_BYTES
     return rows[:SAMPLE_ROWS]
 
