@@ -32,6 +32,7 @@ KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what 
     ("civicgen.scan", "reference.py"),
     ("civicgen.scan", "checkers.py"),
     ("civicgen.scan", "_kernel.pyx"),
+    ("civicgen.scan", "infer.py"),
     ("civicgen.stats", "partials.py"),
 )
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2

@@ -193,7 +193,11 @@ class CompressionError(FileError):
 class EncodingError(FileError):
     code = "encoding-error"
     title = "Encoding error"
-    description = "The file is not in the declared text encoding (UTF-8 by default)."
+    description = (
+        "The file is not in the declared text encoding (UTF-8 by default). Unlike "
+        "frictionless, civicgen does not guess an undeclared encoding: a latin-1 file with "
+        'no "encoding" passes frictionless (which detects it) and fails here; declare it.'
+    )
     example = "datasets/budget/data/budget.csv, row 7: the bytes are not UTF-8"
     fix = "Save the file as UTF-8 (in a spreadsheet: CSV UTF-8), or declare its encoding."
 
@@ -201,7 +205,10 @@ class EncodingError(FileError):
 class FormatError(FileError):
     code = "format-error"
     title = "Format error"
-    description = "The file is not well-formed CSV, YAML, JSON or front matter."
+    description = (
+        "The file is not well-formed CSV, YAML, JSON or front matter. A quote never closed "
+        "is a format error here; frictionless reads on to the end of the file instead."
+    )
     example = "tools-catalog/ckan.yaml, line 3: this is not valid YAML (mapping values are not allowed here); check indentation and colons"
     fix = "Fix the syntax at the line given: quotes, colons, commas, brackets."
 
@@ -319,7 +326,12 @@ class DuplicateLabelError(LabelError):
 class IncorrectLabelError(LabelError):
     code = "incorrect-label"
     title = "Incorrect label"
-    description = "A header label does not match the schema's field name at that position."
+    description = (
+        "A header label does not match the schema's field name at that position. civicgen "
+        'reads the delimiter the dialect declares ("," by default); frictionless guesses an '
+        'undeclared one from the file, so a ";"-separated file with no "dialect" passes there '
+        "and fails here with this error: declare the delimiter."
+    )
     example = (
         'datasets/budget/data/budget.csv, row 1, field "amount" (2): the header says "importe"'
     )
@@ -354,7 +366,10 @@ class RowError(TableError):
 class BlankRowError(RowError):
     code = "blank-row"
     title = "Blank row"
-    description = "A row is completely empty."
+    description = (
+        "A row is completely empty. It is reported once: frictionless also reports a "
+        "primary-key error for it (its key cells are all empty)."
+    )
     example = "datasets/budget/data/budget.csv, row 40: this row is empty"
     fix = "Delete the empty line."
 
@@ -362,7 +377,12 @@ class BlankRowError(RowError):
 class PrimaryKeyError(RowError):
     code = "primary-key"
     title = "Primary key error"
-    description = "Two rows share the same primary key, or a key cell is empty."
+    description = (
+        "Two rows share the same primary key, or a row has no key (its key cells are all "
+        "empty or not of their type), as frictionless reports them. A key with only some "
+        "cells empty is compared with the others like any key, and a key field missing from "
+        "the header is not checked, as in frictionless."
+    )
     example = "datasets/budget/data/budget.csv, row 9: the key 2015, 001 is already used by row 4"
     fix = "Make each row's key unique, or merge the two rows."
 
@@ -370,7 +390,11 @@ class PrimaryKeyError(RowError):
 class ForeignKeyError(RowError):
     code = "foreign-key"
     title = "Foreign key error"
-    description = "A value refers to a row that does not exist in the referenced table."
+    description = (
+        "A value refers to a row that does not exist in the referenced table. A foreign key "
+        "is checked here only when all its cells have a value; frictionless also checks one "
+        "with some cells empty (and gives no field number)."
+    )
     example = 'datasets/proposals/records/pb-1.md, line 6, field "program": "999" does not exist in madrid-budget/programas'
     fix = "Use a value that appears in the referenced table, or add it there first."
 
@@ -395,7 +419,10 @@ class ExtraCellError(CellError):
 class MissingCellError(CellError):
     code = "missing-cell"
     title = "Missing cell"
-    description = "A row has fewer cells than the header."
+    description = (
+        "A row has fewer cells than the header. It is reported once: frictionless also "
+        "reports a constraint-error for a missing cell of a required field."
+    )
     example = "datasets/budget/data/budget.csv, row 2: this row has 11 cells but the header has 12"
     fix = "Add the missing cells (empty ones are fine: two commas in a row)."
 
@@ -403,7 +430,14 @@ class MissingCellError(CellError):
 class TypeError_(CellError):
     code = "type-error"
     title = "Type error"
-    description = "A value does not match its field's type and format."
+    description = (
+        "A value does not match its field's type and format. A resource with no schema is "
+        "checked, as frictionless checks it, against the types inferred from its first 100 "
+        'rows. "sNaN" (a signalling NaN) is not a number here; frictionless reads it as one. '
+        "A geojson value need only be a JSON object here (frictionless also checks it against "
+        "the GeoJSON schema), a wkt string is not parsed, and a duration in the alternative "
+        "form P0003-06-04T12:30:05 is not read."
+    )
     example = 'datasets/budget/data/budget.csv, row 2, field "IMPORTE" (12): "12,5x" is not a whole number'
     fix = "Write the value as its type asks: digits only, a dot as decimal separator, dates as 2025-01-31."
 
@@ -411,7 +445,11 @@ class TypeError_(CellError):
 class ConstraintError(CellError):
     code = "constraint-error"
     title = "Constraint error"
-    description = "A value breaks one of its field's constraints (required, minimum, enum…)."
+    description = (
+        "A value breaks one of its field's constraints (required, minimum, enum…). NaN "
+        "breaks every minimum and maximum, as in frictionless. A cell that breaks several "
+        "constraints is reported once, for the first (frictionless reports each)."
+    )
     example = (
         'datasets/proposals/records/pb-1.md, field "title": this field is required but is empty'
     )
@@ -435,7 +473,7 @@ class CellTooLargeError(CellError):
     description = (
         "A CSV cell holds more bytes than the limit (1 MiB unless configured), for example a "
         "whole document pasted into one cell or a quote that is never closed; shorten it, or "
-        "publish long text as a file of its own."
+        "publish long text as a file of its own. frictionless has no such limit."
     )
     example = 'datasets/air-quality/data/readings.csv, row 3, field "station" (1): this cell holds 2.0 MiB, more than the 1 MiB civicgen reads'
     fix = "Shorten the cell, close a quote left open, or publish long text as a file of its own."
@@ -457,7 +495,12 @@ class DialectError(DescriptorError):
     title = "Dialect error"
     description = (
         "A resource's CSV dialect cannot be read, for example a delimiter of two characters "
-        '("::"); write one character, like ";".'
+        '("::"); write one character, like ";". commentChar, escapeChar and nullSequence '
+        "are not read: frictionless skips a comment line and unescapes a delimiter, civicgen "
+        "reads them as plain CSV (and reports what they break). civicgen never guesses a "
+        "dialect the descriptor leaves out: frictionless takes as header the first row about "
+        "as wide as the others (a title line above the header passes there); here the header "
+        'is row 1 unless "headerRows" says otherwise.'
     )
     example = 'datasets/air-quality/datapackage.json: the dialect of resource "readings" cannot be read: a delimiter must be one character'
     fix = 'Write a one-character delimiter and quote character, like ";" and \'"\'.'
@@ -559,6 +602,20 @@ class PersonalDataError(TextError):
     )
     example = 'datasets/proposals/records/pb-2015-001.md, field "description": it holds a national id number (1234****Z)'
     fix = 'Remove the personal data; a maintainer may declare a field "civicgen": {"personal": "public-by-consent"}.'
+
+
+# --- packages from elsewhere read as frictionless reads them (issue 9) -------------------
+
+
+class SourceError(TableError):
+    code = "source-error"
+    title = "Empty file"
+    description = (
+        "A CSV file has neither a header nor data rows (it is empty, or holds only a line "
+        "break), as frictionless reports it; put the table in it, or remove the resource."
+    )
+    example = "datasets/air-quality/data/readings.csv: the file is empty"
+    fix = "Save the table into the file again, or remove the resource from datapackage.json."
 
 
 def subclasses_of(root: type[T]) -> list[type[T]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from .errors import ERRORS, CivicError, preview
@@ -82,6 +83,11 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
             f"{shown} is not one of the allowed values{suggestion(cell, options)}; "
             f"use one of: {listed}"
         )
+    if name in BOUNDS and cell.strip().lstrip("+-").lower() == "nan":
+        return (
+            f"{shown} (not a number) is in no range, so it breaks the {name} {rule}; "
+            "write the number, or leave the cell empty if it is unknown"
+        )
     notes = {
         "minimum": f"{shown} is below the minimum {rule}; use a value of at least {rule}",
         "maximum": f"{shown} is above the maximum {rule}; use a value of at most {rule}",
@@ -92,6 +98,22 @@ def constraint_note(field: FieldPlan, cell: str, name: str) -> str:
         "pattern": f"{shown} does not have the expected form; it must match {rule}",
     }
     return notes.get(name, f"{shown} breaks the {name} constraint")
+
+
+def delimiter_hint(label: str) -> str:
+    """A label holding a common delimiter: the file may use it, undeclared (frictionless
+    would guess it; civicgen reads the dialect declared, "," by default)."""
+    for name, char in (("semicolon", ";"), ("tab", "\t"), ("vertical bar", "|")):
+        if char in label:
+            shown = json.dumps(char)
+            return (
+                f"; if the file separates values with a {name}, declare it in datapackage.json: "
+                f'"dialect": {{"delimiter": {shown}}}'
+            )
+    return ""
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
@@ -108,13 +130,19 @@ def note_for(code: str, field: FieldPlan | None, cell: str, detail: str) -> str:
             f"this row has more cells than the header (extra value {shown}); remove it, "
             'or put quotes around a value that contains a comma, like "12,5"'
         )
+    if code == "primary-key" and not detail:
+        return "this row has no key (its key cells are empty or not valid); fill them in"
     if code == "primary-key":
         return f"this row has the same key as row {detail}; change the key or remove one row"
     if code in ("duplicate-label", "incorrect-label", "extra-label"):
         expected = f'; the schema expects "{field.name}" here' if field else ""
-        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}"
+        hint = delimiter_hint(cell)
+        return f"the header {shown} is wrong ({code.replace('-', ' ')}){expected}{hint}"
     if code == "encoding-error":
-        return f"the file is not valid {detail} text (bytes {cell}); save it as UTF-8"
+        return (
+            f"the file is not valid {detail} text (bytes {cell}); save it as UTF-8, or declare "
+            'its encoding in datapackage.json, like "encoding": "latin-1"'
+        )
     if code == "format-error":
         return f"the file is not well-formed ({detail}); check for a quote that is never closed"
     return STRUCTURE.get(code, detail or code)

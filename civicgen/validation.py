@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from .cache import ScanCache, cache_key
 from .checks import column_type_errors, licence_errors, unknown_keys
 from .collection import record_cells
-from .errors import CivicError, ForeignKeyError
+from .errors import CivicError, ForeignKeyError, SourceError
 from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
@@ -16,6 +18,7 @@ from .package import DEFAULT_LIMITS, load_records, read_file
 from .repo import Source
 from .report import Report
 from .scan import kernel
+from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets
@@ -95,15 +98,16 @@ def validate_portal(
         for resource in package.resources:
             key = (package.name, resource.name)
             key_sets = groups.get(key, []) + extra_key_sets(package, resource)
-            plan = compile_plan(
-                resource.descriptor,
-                key_sets,
-                aggregates_for(package, resource),
+            replan = partial(
+                compile_plan,
+                key_sets=key_sets,
+                aggregates=aggregates_for(package, resource),
                 max_cell_bytes=limits.cell_bytes,
                 max_row_bytes=limits.row_bytes,
                 max_cells=limits.row_cells,
             )
-            scanned = scan_resource(source, package, resource, plan, report, cache, limits)
+            plan = replan(resource.descriptor)
+            scanned = scan_resource(source, package, resource, plan, report, cache, limits, replan)
             if scanned is not None:
                 tables[key] = scanned
                 report.tables += 1
@@ -152,7 +156,10 @@ def scan_resource(
     report: Report,
     cache: ScanCache | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    replan: Callable[[dict[str, Any]], TablePlan] | None = None,
 ) -> TableScan | None:
+    """Scan one resource. replan: the plan of a descriptor; with it, a CSV resource with
+    no schema is scanned against the schema frictionless would infer (scan/infer.py)."""
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report, limits)
     data, errors = read_file(
@@ -161,14 +168,37 @@ def scan_resource(
     report.extend(errors)
     if data is None:
         return None
+    inferred = replan is not None and resource.descriptor.get("schema") is None
+    if replan is not None and inferred:
+        plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
     result = cached_scan(data, plan, cache)
-    report.extend(
-        [
-            explain(raw, plan.fields, path=resource.path, resource=resource.name)
-            for raw in result.errors
-        ]
-    )
+    explained = table_errors(resource, plan, result)
+    report.extend([inferred_note(e) for e in explained] if inferred else explained)
     return TableScan(package, resource, plan, result)
+
+
+def table_errors(resource: Resource, plan: TablePlan, result: ScanResult) -> list[CivicError]:
+    """The scan's errors in words; a file with no header and no rows is empty (source-error,
+    as frictionless says)."""
+    errors = [
+        explain(raw, plan.fields, path=resource.path, resource=resource.name)
+        for raw in result.errors
+    ]
+    if not (result.labels or result.rows or result.errors):
+        note = "the file is empty (no header, no rows); save the table into it again"
+        errors.append(SourceError(note=note, path=resource.path, resource=resource.name))
+    return errors
+
+
+INFERRED = (
+    " (this resource has no schema, so the column's type was guessed from its first rows, "
+    'as frictionless does; if the value is right, add a "schema" to datapackage.json)'
+)
+
+
+def inferred_note(error: CivicError) -> CivicError:
+    """A type error in a column whose type was inferred says so, and how to declare it."""
+    return replace(error, note=error.note + INFERRED) if error.code == "type-error" else error
 
 
 def scan_collection(

@@ -442,6 +442,53 @@ def test_parallel_with_quotes_keys_and_errors(compiled: ModuleType, tmp_path: Pa
         assert_same_scan(scan_csv_parallel(data, plan, workers=3, chunk_size=chunk_size), single)
 
 
+def key_holes() -> bytes:
+    """Composite keys (a integer, b) with cells empty, missing or not integers, repeated
+    across the file: as frictionless, such a key is compared with None in it, and a row
+    whose key cells are all None has no key."""
+    holes = ["{i},k{k}", ",k{k}", "x{i},k{k}", "{i},", ",", "NA,k{k}", "{i}"]
+    rows = [holes[i % 7].format(i=i % 50, k=i % 11) for i in range(4000)]
+    return ("a,b,c\n" + "\n".join(f"{row},z" for row in rows) + "\n").encode()
+
+
+def test_primary_key_with_empty_or_uncastable_cells(kernel: ModuleType) -> None:
+    plan = plan_of([f("a", "integer"), f("b"), f("c")], {"primaryKey": ["a", "b"]})
+    result = scan_both(kernel, b"a,b,c\nx,k,1\ny,k,2\n,k,3\n,,4\nz,,5\n1,k,6\n", plan)
+    assert codes(result) == [
+        (2, 1, "type-error"),
+        (3, 1, "type-error"),
+        (3, 0, "primary-key"),  # (None, "k") again
+        (4, 0, "primary-key"),
+        (5, 0, "primary-key"),  # no key at all
+        (6, 1, "type-error"),
+        (6, 0, "primary-key"),
+    ]
+    assert [detail for _, _, code, _, detail in result.errors if code == "primary-key"] == [
+        "2",
+        "2",
+        "",
+        "",
+    ]
+
+
+def test_parallel_primary_key_with_holes(compiled: ModuleType) -> None:
+    from civicgen.scan.parallel import scan_csv_parallel
+
+    plan = plan_of(
+        [f("a", "integer"), f("b"), f("c")], {"primaryKey": ["a", "b"], "missingValues": ["", "NA"]}
+    )
+    data = key_holes()
+    single = compiled.scan_csv(data, plan)
+    assert normal(single) == normal(reference.scan_csv(data, plan))
+    assert {code for _, _, code, _, _ in single.errors} == {
+        "type-error",
+        "primary-key",
+        "missing-cell",
+    }
+    for chunk_size in (3_000, 20_000):
+        assert_same_scan(scan_csv_parallel(data, plan, workers=2, chunk_size=chunk_size), single)
+
+
 @pytest.mark.parametrize("where", ["header", "first", "last"])
 def test_parallel_not_utf8(compiled: ModuleType, where: str) -> None:
     """A chunk (or the header) that is not UTF-8: the one error the one-process scan gives."""
@@ -556,8 +603,8 @@ def test_selected_kernel(request: pytest.FixtureRequest) -> None:
 ODD = {
     "nan-with-bounds": (
         [{"name": "n", "type": "number", "constraints": {"minimum": 0}}],
-        "n\nNaN\n-1\n",
-        [(3, 1, "constraint-error")],
+        "n\nNaN\n-1\nInfinity\n-NaN\n",
+        [(2, 1, "constraint-error"), (3, 1, "constraint-error"), (5, 1, "constraint-error")],
     ),
     "signalling-nan": (
         [{"name": "n", "type": "number", "constraints": {"unique": True}}],
@@ -633,3 +680,30 @@ def test_scan_file_parallel_equals_single(
         path.write_bytes(variant)
         single = compiled.scan_csv(variant, plan)
         assert_same_scan(parallel.scan_file_parallel(path, plan, workers=2), single)
+
+
+# --- the schema frictionless would infer, for a resource with none ----------------------
+
+
+def test_inference_never_reads_a_record_cut_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicgen.scan import infer
+    from civicgen.scan.plan import Dialect
+
+    data = b"a,b\n2020-01-01,1\n2020-01-02,2\n"
+    assert infer.infer_schema(data, Dialect())["fields"] == [
+        {"name": "a", "type": "date"},
+        {"name": "b", "type": "integer"},
+    ]
+    monkeypatch.setattr(infer, "SAMPLE_BYTES", len(data) - 8)  # "2020-01-02,2" cut to "20"
+    assert [f["type"] for f in infer.infer_schema(data, Dialect())["fields"]] == ["date", "integer"]
+
+
+def test_inference_names_like_frictionless() -> None:
+    from civicgen.scan.infer import infer_schema
+    from civicgen.scan.plan import Dialect
+
+    fields = infer_schema(b"a,a,,a\n1,x,,\n", Dialect())["fields"]
+    assert [f["name"] for f in fields] == ["a", "a2", "field3", "a3"]
+    assert [f["type"] for f in fields] == ["integer", "string", "any", "any"]
+    headless = infer_schema(b"1,x\n2,y\n", Dialect(header_rows=()))["fields"]
+    assert headless == [{"name": "field1", "type": "integer"}, {"name": "field2", "type": "string"}]

@@ -163,3 +163,145 @@ def test_large_files_are_scanned_on_every_core(portal: Path, monkeypatch) -> Non
     assert (portal / BUDGET).stat().st_size > 4 * parallel.MIN_CHUNK  # several chunks
     chunked = validate([str(portal)], Settings(cache_dir=None)).report.flatten(KEYS + ["message"])
     assert chunked == one_pass
+
+
+# --- hostile: packages from elsewhere, read as frictionless reads them (issue 9) ----------
+
+AIR = "datasets/air-quality"
+READINGS = f"{AIR}/data/readings.csv"
+STATIONS = f"{AIR}/data/stations.csv"
+FIRST_READING = "sck-plaza-espana,2025-10-01T00:00:00Z,10.6,75.8,50.0,2.2,3.7,7.2"
+
+
+def refused(portal: Path) -> list[list[object]]:
+    """The errors validation reports, after checking that the build publishes nothing."""
+    import pytest
+
+    from civicgen.build import build_site
+    from civicgen.exceptions import CivicgenException
+
+    with pytest.raises(CivicgenException):
+        build_site(portal / "mkdocs.yml")
+    assert not (portal / "site").exists()
+    return validate([str(portal)]).report.flatten(KEYS)
+
+
+def drop_schema(portal: Path, resource: str) -> None:
+    """The resource as many published packages give it: with no schema at all."""
+    import json
+
+    descriptor = portal / AIR / "datapackage.json"
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    for found in package["resources"]:
+        if found["name"] == resource:
+            del found["schema"]
+    descriptor.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+
+
+def test_hostile_nan_reading_breaks_its_minimum(portal: Path) -> None:
+    replace_in(portal / READINGS, FIRST_READING, FIRST_READING.replace(",3.7,", ",NaN,"))
+    assert refused(portal) == [[READINGS, 2, "pm25", "constraint-error"]]
+    [error] = validate([str(portal)]).report.errors
+    assert (
+        '"NaN" (not a number) is in no range' in error.message
+        and "write the number" in error.message
+    )
+
+
+def test_hostile_infinite_humidity_breaks_its_maximum(portal: Path) -> None:
+    replace_in(portal / READINGS, FIRST_READING, FIRST_READING.replace(",75.8,", ",Infinity,"))
+    assert refused(portal) == [[READINGS, 2, "humidity", "constraint-error"]]
+
+
+def test_hostile_unreadable_timestamps_share_a_key(portal: Path) -> None:
+    """Two readings of one station whose timestamps do not read: the key (station, none)
+    repeats, as frictionless finds it."""
+    replace_in(portal / READINGS, ",2025-10-01T00:00:00Z,", ",yesterday,")
+    replace_in(portal / READINGS, ",2025-10-01T01:00:00Z,", ",today,")
+    assert refused(portal) == [
+        [READINGS, 2, "timestamp", "type-error"],
+        [READINGS, 3, "", "primary-key"],
+        [READINGS, 3, "timestamp", "type-error"],
+    ]
+
+
+def test_hostile_reading_with_no_key(portal: Path) -> None:
+    replace_in(portal / READINGS, FIRST_READING, ",," + FIRST_READING.split(",", 2)[2])
+    flat = refused(portal)
+    assert flat == [
+        [READINGS, 2, "", "primary-key"],
+        [READINGS, 2, "station", "constraint-error"],
+        [READINGS, 2, "timestamp", "constraint-error"],
+    ]
+    messages = [e.message for e in validate([str(portal)]).report.sorted_errors()]
+    assert "this row has no key" in messages[0]
+
+
+def test_hostile_schema_left_out_is_not_every_label_wrong(portal: Path) -> None:
+    """A resource with no schema: its header is not reported label by label, and the
+    foreign key into it is checked against the fields inferred from its header."""
+    drop_schema(portal, "stations")
+    assert validate([str(portal)]).report.flatten(KEYS) == []
+    replace_in(portal / READINGS, "\nsck-retiro,", "\nsck-retir0,")
+    assert refused(portal) == [[READINGS, 671, "station", "foreign-key"]]
+
+
+def test_hostile_schema_left_out_and_a_row_cut_short(portal: Path) -> None:
+    drop_schema(portal, "readings")
+    replace_in(portal / READINGS, FIRST_READING, FIRST_READING.rsplit(",", 2)[0])
+    assert refused(portal) == [
+        [READINGS, 2, "pm25", "missing-cell"],
+        [READINGS, 2, "pm10", "missing-cell"],
+    ]
+
+
+def test_hostile_schema_left_out_and_a_word_among_numbers(portal: Path) -> None:
+    """Past the rows the type is inferred from, a cell that is not a number."""
+    drop_schema(portal, "readings")
+    lines = (portal / READINGS).read_text(encoding="utf-8").split("\n")
+    replace_in(portal / READINGS, lines[500], lines[500].rsplit(",", 1)[0] + ",n/a")
+    assert refused(portal) == [[READINGS, 501, "pm10", "type-error"]]
+    [error] = validate([str(portal)]).report.errors
+    assert "no schema" in error.message and '"schema"' in error.message
+
+
+def test_hostile_semicolons_with_no_dialect(portal: Path) -> None:
+    text = (portal / STATIONS).read_text(encoding="utf-8")
+    (portal / STATIONS).write_text(text.replace(",", ";"), encoding="utf-8")
+    report = validate([str(portal)]).report
+    first = next(e for e in report.sorted_errors() if e.path == STATIONS)
+    assert (first.path, first.row, first.code) == (STATIONS, 1, "incorrect-label")
+    assert '"dialect": {"delimiter": ";"}' in first.message
+    assert {"incorrect-label", "missing-label"} <= {code for *_, code in refused(portal)}
+
+
+def test_hostile_latin1_file_with_no_encoding(portal: Path) -> None:
+    text = (portal / STATIONS).read_text(encoding="utf-8")
+    (portal / STATIONS).write_bytes(text.encode("latin-1"))
+    assert [STATIONS, 2, "", "encoding-error"] in refused(portal)
+    error = next(e for e in validate([str(portal)]).report.errors if e.code == "encoding-error")
+    assert '"encoding": "latin-1"' in error.message
+
+
+def test_hostile_emptied_file(portal: Path) -> None:
+    (portal / STATIONS).write_bytes(b"")
+    flat = refused(portal)
+    assert [STATIONS, None, "", "source-error"] in flat
+
+
+def test_hostile_empty_line_above_the_header(portal: Path) -> None:
+    """An empty first line is no header (as in frictionless): the labels become a data row."""
+    text = (portal / STATIONS).read_text(encoding="utf-8")
+    (portal / STATIONS).write_text("\n" + text, encoding="utf-8")
+    assert refused(portal) == [
+        [STATIONS, 2, "latitude", "type-error"],
+        [STATIONS, 2, "longitude", "type-error"],
+    ]
+
+
+def test_hostile_extra_label_and_short_rows(portal: Path) -> None:
+    """A label the schema lacks: every row is one cell short of the header."""
+    replace_in(portal / STATIONS, "latitude,longitude\n", "latitude,longitude,notes\n")
+    flat = refused(portal)
+    assert flat[0] == [STATIONS, 1, "", "extra-label"]
+    assert flat[1:] == [[STATIONS, row, "", "missing-cell"] for row in range(2, len(flat) + 1)]

@@ -789,7 +789,7 @@ def supported(plan) -> bool:
 def field_kind(field) -> int:
     t, fmt = field.type, field.format
     if t == "string":
-        return K_STR if fmt not in ("email", "uri", "uuid") else K_SLOW
+        return K_STR if fmt not in reference.CHECKED_FORMATS else K_SLOW
     if t == "integer":
         return K_INT if field.bare_number else K_SLOW
     if t == "number":
@@ -1186,6 +1186,7 @@ cdef class Scan:
     cdef Py_ssize_t* part_cap
     cdef char* pending_keys
     cdef Py_ssize_t pending_keys_len, pending_keys_cap
+    cdef object above  # the header cell last added at each place (add_header_row)
 
     def __cinit__(self):
         self.cells_cap = 64
@@ -1253,9 +1254,12 @@ cdef class Scan:
         self.scanner = reference.Scanner(plan)  # its labels() check and error list
         self.errors = self.scanner.errors
         self.labels = []
+        self.above = {}  # the header cell last added at each place (add_header_row)
         self.nfields = len(plan.fields)
         self.width = self.nfields if width is None else width
         self.compile_fields(plan)
+        if any(index >= self.width for index in plan.primary_key):
+            self.npk = 0  # a key field with no label: no key (Scanner.labels)
         self.key_groups = [KeyRows(group, plan.fields) for group in plan.key_sets]
         self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
@@ -1287,7 +1291,7 @@ cdef class Scan:
             s = &self.specs[i]
             constraints = dict(field.constraints)
             s.kind = field_kind(field)
-            s.required = bool(constraints.get("required")) or i in plan.primary_key
+            s.required = bool(constraints.get("required"))
             s.keyed = i in plan.primary_key
             s.empty_missing = tuple(field.missing_values) == ("",)
             s.unique = -1
@@ -1706,11 +1710,17 @@ cdef class Scan:
         return at + 10 + nd
 
     cdef Py_ssize_t composite(self, int* indexes, Py_ssize_t count) except -2:
-        """Length-prefixed canonical bytes of several cells, or -1 if one is NaN."""
+        """Length-prefixed canonical bytes of several cells, or -1 if one is NaN; a cell
+        with no value (a primary key's) is the length -1 alone."""
         cdef Py_ssize_t at = 0, end, i
         cdef int32_t length
         for i in range(count):
             self.reserve_key(at + 4)
+            if self.vstat[indexes[i]] == V_NONE:
+                length = -1
+                memcpy(self.key + at, &length, 4)
+                at += 4
+                continue
             end = self.canon_key(indexes[i], at + 4)
             if end < 0:
                 return -1
@@ -1744,22 +1754,26 @@ cdef class Scan:
                 self.vstat[i] = V_NONE
                 continue
             self.cell(row, i)
-        for i in range(max(nfields, self.width), ncells):
-            self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
+        if ncells != nfields or ncells < self.width:
+            for i in range(max(nfields, ncells), self.width):  # past the fields, to the header
+                self.errors.append((row, i + 1, "missing-cell", "", ""))
+            for i in range(max(nfields, self.width), ncells):
+                self.errors.append((row, i + 1, "extra-cell", self.text(i), ""))
         klen = -1
         if self.npk:
             for i in range(self.npk):
-                if self.vstat[self.pk[i]] == V_NONE:
+                if self.vstat[self.pk[i]] != V_NONE:
+                    klen = self.composite(self.pk, self.npk)
                     break
-            else:
-                klen = self.composite(self.pk, self.npk)
-                if klen >= 0 and self.key_parts:  # another process looks the key up
-                    self.defer_key(hash_bytes(self.key, klen) >> 32, row)
-                    klen = -1
-                elif klen >= 0:  # fetch the key's slot now, look it up a few rows later
-                    tag = hash_bytes(self.key, klen) >> 32
-                    prefetch(&self.primary.slots[tag & self.primary.mask])
-                    self.keep_key(tag, row, klen)
+            else:  # every key cell empty or not of its type: the row has no key
+                self.errors.append((row, 0, "primary-key", "", ""))
+            if klen >= 0 and self.key_parts:  # another process looks the key up
+                self.defer_key(hash_bytes(self.key, klen) >> 32, row)
+                klen = -1
+            elif klen >= 0:  # fetch the key's slot now, look it up a few rows later
+                tag = hash_bytes(self.key, klen) >> 32
+                prefetch(&self.primary.slots[tag & self.primary.mask])
+                self.keep_key(tag, row, klen)
         if self.key_groups:
             self.collect(row)
         if self.groups:
@@ -1873,14 +1887,15 @@ cdef class Scan:
             skip -= 1
         for i in range(self.npk):
             index = self.pk[i]
-            if index >= self.ncells:
-                return -1
-            if self.specs[index].kind != K_SLOW and self.fast(index, self.cell_ptr[index], self.cell_len[index]):
+            if index >= self.ncells or self.is_missing(index, self.cell_ptr[index], self.cell_len[index]):
+                self.vstat[index] = V_NONE
+            elif self.specs[index].kind != K_SLOW and self.fast(index, self.cell_ptr[index], self.cell_len[index]):
                 self.vstat[index] = V_C
             else:
                 value = cast(self.field_objs[index], self.text(index))
                 if value is NOT_CAST:
-                    return -1
+                    self.vstat[index] = V_NONE
+                    continue
                 self.values[index] = value
                 self.vstat[index] = V_PY
         return self.composite(self.pk, self.npk)
@@ -2100,14 +2115,12 @@ cdef class Scan:
             self.released = hi
 
     cdef header(self, int64_t number):
-        cells = self.texts()
-        if not self.labels:
-            self.labels = cells
-        else:
-            self.labels = [f"{a} {b}" for a, b in zip(self.labels, cells)]
+        self.labels = reference.add_header_row(self.labels, self.above, self.texts())
         if number == self.max_header:
             self.scanner.labels(self.labels)
             self.width = self.scanner.width
+            if not self.scanner.key_plans[0][0]:
+                self.npk = 0  # a key field with no label: no key
 
     cdef report_format_error(self, Py_ssize_t start, int64_t number):
         """The complaint Python's csv module makes of this record (strict mode)."""

@@ -21,6 +21,7 @@ from ..stats.partials import Group, bucket, collapse, new_group
 from .plan import FieldPlan, GroupBy
 from .reference import (
     CASTERS,
+    CHECKED_FORMATS,
     NOT_CAST,
     RawError,
     bound,
@@ -45,7 +46,7 @@ BOUND_TESTS = {
 def caster(field: FieldPlan) -> Callable[[Any], Any] | None:
     """cast(field, ·) without the dispatch; None when the value is the cell itself."""
     kind = field.type
-    if kind == "string" and field.format not in ("email", "uri", "uuid") or kind == "any":
+    if kind == "string" and field.format not in CHECKED_FORMATS or kind == "any":
         return None
     if kind not in CASTERS:
         return None  # cast() treats an unknown type as "any"
@@ -98,8 +99,10 @@ def bound_test(compare: Callable[[Any, Any], Any], limit: Any) -> Callable[[Any,
     def broken(cell: Any, value: Any) -> bool:
         try:
             return bool(compare(value, limit))
-        except (TypeError, InvalidOperation):
-            return False  # incomparable (NaN, a bound of another type): no verdict
+        except InvalidOperation:  # a NaN value breaks every bound (reference.breaks_bound)
+            return value != value
+        except TypeError:
+            return False  # incomparable (a bound of another type): no verdict
 
     return broken
 

@@ -22,7 +22,7 @@ def renumbered(part: Any, shift: int) -> Any:
     """A chunk's result with its rows moved by shift (it numbered them from a guess)."""
     result, primary, uniques, format_error = part
     errors = [
-        (row + shift, field, code, cell, str(int(detail) + shift) if code in ROW_DETAIL else detail)
+        (row + shift, field, code, cell, shifted(code, detail, shift))
         for row, field, code, cell, detail in result.errors
     ]
     key_rows = [
@@ -34,6 +34,12 @@ def renumbered(part: Any, shift: int) -> Any:
         primary = (path, layout, checkpoints, first_row + shift, lo, hi, moved + shift)
     uniques = [_kernel.shifted_rows(arena, entries, shift) for arena, entries in uniques]
     return result._replace(errors=errors, key_rows=key_rows), primary, uniques, format_error
+
+
+def shifted(code: str, detail: str, shift: int) -> str:
+    """An error's detail with the first row it names moved by shift (a row with no
+    primary key names none)."""
+    return str(int(detail) + shift) if code in ROW_DETAIL and detail else detail
 
 
 def until_format_error(parts: list[Any]) -> list[Any]:
@@ -145,7 +151,7 @@ class Merge:
             row, field, code, cell, detail = error
             field_key = 0 if code == "primary-key" else field if code == "unique-error" else None
             moved = moves.get(field_key) if field_key is not None else None
-            if moved and int(detail) in moved:
+            if moved and detail and int(detail) in moved:
                 error = (row, field, code, cell, str(moved[int(detail)]))
             out.append(error)
         return out

@@ -11,6 +11,7 @@ patterns, a memo of verdicts) and is tested against them cell by cell.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -32,10 +33,12 @@ NOT_CAST = object()
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$")
-DURATION = re.compile(
-    r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
-    r"(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$"
+DURATION = re.compile(  # isodate's, which frictionless reads durations with
+    r"^[+-]?P(?!\b)([0-9]+([,.][0-9]+)?Y)?([0-9]+([,.][0-9]+)?M)?([0-9]+([,.][0-9]+)?W)?"
+    r"([0-9]+([,.][0-9]+)?D)?(T([0-9]+([,.][0-9]+)?H)?([0-9]+([,.][0-9]+)?M)?"
+    r"([0-9]+([,.][0-9]+)?S)?)?$"
 )
+CHECKED_FORMATS = ("email", "uri", "uuid", "binary")  # string formats whose cells are read
 NON_BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
 PREVIEW = 80  # characters of an oversized cell kept in its error
 
@@ -104,6 +107,11 @@ def cast_string(field: FieldPlan, cell: str) -> Any:
             uuid.UUID(cell)
         except ValueError:
             return NOT_CAST
+    if field.format == "binary":
+        try:
+            base64.b64decode(cell)  # as frictionless: other characters are skipped
+        except ValueError:
+            return NOT_CAST
     return cell
 
 
@@ -123,6 +131,8 @@ def cast_time(field: FieldPlan, cell: str) -> Any:
     if field.format not in ("default", "any"):
         parsed = strptime(cell, field.format)
         return NOT_CAST if parsed is None else parsed.time()
+    if field.format == "default" and (len(cell) < 8 or cell[5] != ":"):
+        return NOT_CAST  # the default format has seconds, as frictionless reads it
     try:
         return dt.time.fromisoformat(cell)
     except ValueError:
@@ -246,6 +256,8 @@ def broken_constraint(field: FieldPlan, cell: str, value: Any) -> str | None:
 
 
 def breaks_bound(name: str, value: Any, limit: Any) -> bool:
+    """Whether a value breaks a bound. NaN breaks every bound (it is in no range), as in
+    frictionless; infinities compare as numbers."""
     try:
         if name == "minimum":
             return bool(value < limit)
@@ -255,8 +267,10 @@ def breaks_bound(name: str, value: Any, limit: Any) -> bool:
             return bool(value <= limit)
         if name == "exclusiveMaximum":
             return bool(value >= limit)
-    except (TypeError, InvalidOperation):
-        return False  # incomparable (NaN, a bound of another type): no verdict
+    except InvalidOperation:  # a Decimal NaN does not compare: the value's breaks the bound
+        return value != value
+    except TypeError:
+        return False  # incomparable (a bound of another type): no verdict
     return False
 
 
@@ -394,7 +408,7 @@ class Scanner:
             field_checker(
                 field,
                 index + 1,
-                bool(dict(field.constraints).get("required")) or index in plan.primary_key,
+                bool(dict(field.constraints).get("required")),
                 self.errors,
                 self.unique_seen.get(index),
                 hashable if json_valued(field, text_cells) else None,
@@ -411,7 +425,10 @@ class Scanner:
         ]
 
     def labels(self, labels: list[str]) -> None:
-        """Check the header row against the schema's field names."""
+        """Check the header row against the schema's field names. An empty line has no
+        labels: there is no header to check, as in frictionless."""
+        if not labels:
+            return
         self.width = len(labels)
         seen: set[str] = set()
         for number, label in enumerate(labels, start=1):
@@ -426,6 +443,8 @@ class Scanner:
             self.errors.append((1, number, "missing-label", "", ""))
         for number in range(len(self.plan.fields) + 1, len(labels) + 1):
             self.errors.append((1, number, "extra-label", labels[number - 1], ""))
+        if any(index >= len(labels) for index in self.plan.primary_key):
+            self.key_plans[0] = ((), [])  # a key field with no label: no key (frictionless)
 
     def row(self, row: int, cells: list[Any]) -> None:
         """Check one data row and collect its keys."""
@@ -435,6 +454,7 @@ class Scanner:
         """Check data rows and collect their keys (the state in local names, for speed)."""
         errors, checkers, missing = self.errors, self.checkers, self.missing
         fields, folds, collect = len(checkers), self.folds, bool(self.key_sets)
+        width = self.width  # the header's: a row shorter than it misses cells
         (primary, primary_json), seen = self.key_plans[0], self.primary_seen
         # a key of several typed fields: operator.itemgetter makes the tuple key_of makes
         tuple_of = operator.itemgetter(*primary) if len(primary) > 1 and not primary_json else None
@@ -449,21 +469,21 @@ class Scanner:
                     errors.append((row, 0, "blank-row", "", ""))
                     continue
                 values = [check(row, cell) for check, cell in zip(checkers, cells, strict=False)]
-                if len(cells) != fields:
+                if len(cells) != fields or len(cells) < width:
                     self.shape(row, cells, values)
                 if primary:
                     if tuple_of is None:
-                        key = self.key_of(values, primary, primary_json)
+                        key = self.primary_key_of(values, primary, primary_json)
                     else:
                         key = tuple_of(values)
-                        for value in key:
-                            if value is None:
-                                key = None
-                                break
-                    if key is not None:
-                        first = seen.setdefault(key, row)
-                        if first != row:
-                            errors.append((row, 0, "primary-key", "", str(first)))
+                    for value in key:
+                        if value is not None:
+                            first = seen.setdefault(key, row)
+                            if first != row:
+                                errors.append((row, 0, "primary-key", "", str(first)))
+                            break
+                    else:  # every key cell empty or not of its type: the row has no key
+                        errors.append((row, 0, "primary-key", "", ""))
                 if collect:
                     self.collect(row, values)
                 for fold in folds:
@@ -472,12 +492,14 @@ class Scanner:
             self.rows += count
 
     def shape(self, row: int, cells: list[Any], values: list[Any]) -> None:
-        """Missing cells (their values None) and extra cells of a row."""
+        """Missing cells (their values None) and extra cells of a row; a cell is missing
+        up to the header's width, even past the schema's fields (frictionless)."""
         count, fields = len(cells), len(self.checkers)
-        for index in range(count, fields):
+        for index in range(count, max(fields, self.width)):
             if index < self.width:
                 self.errors.append((row, index + 1, "missing-cell", "", ""))
-            values.append(None)
+            if index < fields:
+                values.append(None)
         for number in range(max(fields, self.width) + 1, count + 1):
             self.errors.append((row, number, "extra-cell", cells[number - 1], ""))
 
@@ -501,6 +523,12 @@ class Scanner:
                 return None
         return key
 
+    @staticmethod
+    def primary_key_of(values: list[Any], group: tuple[int, ...], json_fields: list[int]) -> Any:
+        """The primary key tuple of a row, None for an empty or uncastable cell: as in
+        frictionless, a key with some cells None is compared like any other."""
+        return tuple([values[i] if i not in json_fields else hashable(values[i]) for i in group])
+
     def result(self, labels: list[str]) -> ScanResult:
         return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups)
 
@@ -514,6 +542,22 @@ def group_key(cell: str, transform: str, argument: int) -> str:
     if transform == "hour":
         return cell[:13]
     return cell
+
+
+def add_header_row(labels: list[str], above: dict[int, str], cells: list[str]) -> list[str]:
+    """The labels after one more header row, as frictionless joins header rows: each cell
+    is added after a space, unless it repeats the cell last added at its place (kept in
+    `above`); a row longer than those before it adds labels."""
+    joined = list(labels)
+    for index, cell in enumerate(cells):
+        if above.get(index) == cell:
+            continue
+        above[index] = cell
+        if index < len(joined):
+            joined[index] = f"{joined[index]} {cell}"
+        else:
+            joined.append(cell)
+    return joined
 
 
 def scan_rows(rows: Iterable[tuple[int, list[str]]], plan: TablePlan) -> ScanResult:
@@ -540,17 +584,14 @@ def scan_csv(data: bytes, plan: TablePlan) -> ScanResult:
         scanner.errors.append(problem)
         return scanner.result([])
     labels: list[str] = []
+    above: dict[int, str] = {}
     headers, last_header = plan.dialect.header_rows, max(plan.dialect.header_rows, default=0)
     rows = within_limits(csv_rows(text, plan.dialect), plan, scanner)
     number, before = 0, None
     try:
         for number, cells in rows:
             if number in headers:
-                labels = (
-                    cells
-                    if not labels
-                    else [f"{a} {b}" for a, b in zip(labels, cells, strict=False)]
-                )
+                labels = add_header_row(labels, above, cells)
                 if number == last_header:
                     scanner.labels(labels)
             else:
