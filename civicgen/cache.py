@@ -30,6 +30,7 @@ from .scan.reference import ScanResult
 
 KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what they call
     ("civicgen.scan", "reference.py"),
+    ("civicgen.scan", "cast.py"),
     ("civicgen.scan", "checkers.py"),
     ("civicgen.scan", "_kernel.pyx"),
     ("civicgen.scan", "infer.py"),

@@ -18,8 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..stats.partials import Group, bucket, collapse, new_group
-from .plan import FieldPlan, GroupBy
-from .reference import (
+from .cast import (
     CASTERS,
     CHECKED_FORMATS,
     NOT_CAST,
@@ -30,6 +29,7 @@ from .reference import (
     group_key,
     iso_datetime,
 )
+from .plan import FieldPlan, GroupBy
 
 Checker = Callable[[int, Any], Any]  # (row, cell) -> value or None; errors go to the list
 # values of these types are never lists or dicts, so they are their own key (hashable)
