@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import material
@@ -12,7 +16,7 @@ import pygit2
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import replace_in
+from conftest import ROOT, replace_in
 
 import civicgen
 from civicgen import __version__, validate
@@ -243,13 +247,18 @@ def test_new_city_budget_page_shows_its_breakdowns_in_its_currency(springfield_s
     """This year's approved totals of one node per classification: sums no CSV row holds."""
     page = (springfield_site / "datasets/budget/index.html").read_text()
     breakdowns = {
-        "administrative, Example: Public works": "9,200,000 USD",
-        "functional, Example: Social care": "4,750,000 USD",
-        "economic, Example: Staff": "8,650,000 USD",
+        "Example: Public works": "9,200,000",  # administrative
+        "Example: Social care": "4,750,000",  # functional
+        "Example: Staff": "8,650,000",  # economic
     }
-    assert {node: total in page for node, total in breakdowns.items()} == dict.fromkeys(
-        breakdowns, True
-    )
+    shown = {node: in_one_table(page, node, total, "USD") for node, total in breakdowns.items()}
+    assert shown == dict.fromkeys(breakdowns, True)
+
+
+def in_one_table(page: str, *texts: str) -> bool:
+    """Whether one table of the page holds every one of texts (escaped as HTML)."""
+    tables = re.findall(r"<table.*?</table>", page, flags=re.S)
+    return any(all(html.escape(text) in table for text in texts) for table in tables)
 
 
 # --- the configuration: its name, and the data folder it names --------------------------------
@@ -308,3 +317,56 @@ def test_new_city_with_its_data_in_another_folder(
     assert CliRunner().invoke(main, ["validate"]).exit_code == 0
     assert CliRunner().invoke(main, ["build", "--strict"]).exit_code == 0
     assert "Springfield budget" in (city / "site/datasets/budget/index.html").read_text()
+
+
+SECOND_CITY_BUDGET = ROOT / "tests/fixtures/second-city/datasets/orcamento-despesas"
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="the issue's 'done when': needs the budget branch (tests/fixtures/second-city, "
+    "phases as columns, the budget page by classification), every command reading mkdocs.yml, "
+    "and no EUR default; remove this mark once all three are merged",
+)
+def test_new_usd_city_with_a_budget_in_another_layout_in_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city = tmp_path / "springfield"
+    new_portal(city, "Springfield", "en", "USD")
+    move_the_data(city, "open-data")
+    shutil.rmtree(city / "open-data/budget")
+    shutil.copytree(SECOND_CITY_BUDGET, city / "open-data/budget")
+    replace_in(city / "open-data/budget/datapackage.json", '"BRL"', '"USD"', count=-1)
+    data = city / "open-data/budget/data/despesas-2023-2024.csv"
+    monkeypatch.chdir(city)
+    with broken_cell(data, "277.694.905,62"):
+        result = CliRunner().invoke(main, ["validate", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["path"] == "open-data/budget/data/despesas-2023-2024.csv"
+    assert (error["row"], error["field"]) == (2, "Vl_Orcado_Ano")
+    assert CliRunner().invoke(main, ["build", "--strict"]).exit_code == 0
+    page = (city / "site/datasets/budget/index.html").read_text()
+    total = approved_total(data, year="2023", department="16")
+    assert in_one_table(page, "Secretaria Municipal de Educação", f"{total:,.0f}", "USD")
+    for page in (city / "site").rglob("*.html"):
+        assert not TRACES_OF_MADRID.search(page.read_text()), page
+
+
+@contextmanager
+def broken_cell(data: Path, value: str) -> Iterator[None]:
+    """data with value replaced by a word, then restored."""
+    before = data.read_bytes()
+    data.write_bytes(before.replace(value.encode("latin-1"), b"lots", 1))
+    yield
+    data.write_bytes(before)
+
+
+def approved_total(data: Path, year: str, department: str) -> float:
+    """An independent sum of the approved amounts (decimal commas, latin-1, ';')."""
+    with data.open(encoding="latin-1", newline="") as rows:
+        return sum(
+            float(row["Vl_Orcado_Ano"].replace(".", "").replace(",", "."))
+            for row in csv.DictReader(rows, delimiter=";")
+            if row["Cd_Exercicio"] == year and row["Cd_Orgao"] == department
+        )
