@@ -11,14 +11,17 @@ import datetime as dt
 import json
 import re
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 from jinja2 import Environment, StrictUndefined
 
 from . import __version__
 from .exceptions import CivicgenException
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.abc import Traversable
 
 DEFAULT_CONFIG = "mkdocs.yml"
 # copied as they are (they hold Jinja or Actions syntax), but for CONFIG_TOKEN
