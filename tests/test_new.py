@@ -225,8 +225,8 @@ def test_new_city_example_budget_is_illustrative(springfield: Path) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="until the engine knows no currency: stats/records.py and site/rows.py default to EUR "
-    "(the proposals pages say '10,000 EUR'); remove this mark once that fix is merged",
+    reason="until the engine knows no currency (here the proposals pages say '10,000 EUR'): "
+    "passes once main (d810fe7..8431a7b) and the budget branch are merged; then remove this mark",
 )
 def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
     hits = {}
@@ -241,7 +241,8 @@ def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
 @pytest.mark.xfail(
     strict=False,
     reason="until templates/stats-budget.html shows the package's own classification levels "
-    "(it hard-codes Madrid's PROGRAMA:1, CAPITULO, CENTRO); remove this mark once that fix is merged",
+    "(here it hard-codes Madrid's PROGRAMA:1, CAPITULO, CENTRO): passes once the budget branch "
+    "is merged; then remove this mark",
 )
 def test_new_city_budget_page_shows_its_breakdowns_in_its_currency(springfield_site: Path) -> None:
     """This year's approved totals of one node per classification: sums no CSV row holds."""
@@ -298,8 +299,8 @@ def move_the_data(city: Path, folder: str) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="until every command reads mkdocs.yml (civicgen validate still looks in datasets/); "
-    "remove this mark once that change is merged",
+    reason="until every command reads mkdocs.yml (here civicgen validate looks in datasets/ only): "
+    "passes once main (d810fe7) is merged; then remove this mark",
 )
 def test_new_city_with_its_data_in_another_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -325,8 +326,8 @@ SECOND_CITY_BUDGET = ROOT / "tests/fixtures/second-city/datasets/orcamento-despe
 @pytest.mark.xfail(
     strict=False,
     reason="the issue's 'done when': needs the budget branch (tests/fixtures/second-city, "
-    "phases as columns, the budget page by classification), every command reading mkdocs.yml, "
-    "and no EUR default; remove this mark once all three are merged",
+    "phases as columns, the budget page by classification) and main's d810fe7 (every command "
+    "reads mkdocs.yml): passes once both are merged; then remove this mark",
 )
 def test_new_usd_city_with_a_budget_in_another_layout_in_another_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -346,7 +347,7 @@ def test_new_usd_city_with_a_budget_in_another_layout_in_another_folder(
     assert error["path"] == "open-data/budget/data/despesas-2023-2024.csv"
     assert (error["row"], error["field"]) == (2, "Vl_Orcado_Ano")
     assert CliRunner().invoke(main, ["build", "--strict"]).exit_code == 0
-    page = (city / "site/datasets/budget/index.html").read_text()
+    page = (city / "site/datasets/orcamento-despesas/index.html").read_text()  # by its name
     total = approved_total(data, year="2023", department="16")
     assert in_one_table(page, "Secretaria Municipal de Educação", f"{total:,.0f}", "USD")
     for page in (city / "site").rglob("*.html"):
