@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -447,8 +448,6 @@ def civicgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def dependencies_without_civicgen(folder: Path) -> Path:
     """A site folder with this Python's installed packages but civicgen (installed here
     in development mode, which pip would take as satisfying the pin)."""
-    import sysconfig
-
     site = Path(sysconfig.get_paths()["purelib"])
     folder.mkdir()
     for entry in site.iterdir():
@@ -705,6 +704,7 @@ def test_city_pull_request_workflows_run_as_written(forge: Forge) -> None:
     ]
     assert installed_from_the_wheel(forge)
     assert "valid" in report and "6,500,000" in report, report
+    assert CALL_OUT not in report  # a data-only change needs no maintainer's call-out
     assert (forge.root / "artifacts/civicgen-report/pr-number.txt").read_text() == "7\n"
     posted = run_comment_workflow(forge, head)
     assert posted.startswith("**validate: success**") and "6,500,000" in posted
@@ -785,3 +785,50 @@ def test_city_with_another_configuration_file_runs_its_ci(
     assert "6,500,000" in report_of(job) and "civicgen diff failed" not in report_of(job)
     done = run_gitlab_job(forge, "validate", GITLAB_MERGE_REQUEST)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def pull_request_ci(forge: Forge, which: str) -> str:
+    """One forge's pull-request pipeline, which must succeed; the report it wrote."""
+    if which == "gitlab":
+        done = run_gitlab_job(forge, "validate", GITLAB_MERGE_REQUEST)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return (forge.work / "report.md").read_text()
+    workflow = f".{which}/workflows/validate.yml"
+    return report_of(run_job(forge, workflow, "validate", PULL_REQUEST))
+
+
+def pin_another_release(work: Path) -> None:
+    """A pull request naming a civicgen release that does not exist: installing it fails."""
+    (work / "requirements.txt").write_text("civicgen==99.0\n")
+
+
+def add_packaging_code(work: Path) -> None:
+    """A pull request adding code that runs if anything ever installs the city itself."""
+    trap = "import os, pathlib; pathlib.Path(os.environ['FORGE'], 'pwned').write_text('ran')\n"
+    (work / "setup.py").write_text(trap + "from setuptools import setup\nsetup()\n")
+    (work / "pyproject.toml").write_text('[project]\nname = "city"\nversion = "1"\n')
+
+
+FORGES = ["github", "forgejo", "gitlab"]
+
+
+@pytest.mark.parametrize("which", FORGES)
+def test_hostile_pull_request_cannot_choose_the_civicgen_its_ci_installs(
+    tmp_path: Path, civicgen_wheel: Path, which: str
+) -> None:
+    forge = city_on_a_forge(tmp_path, civicgen_wheel)
+    forge.pull_request(7, pin_another_release)
+    report = pull_request_ci(forge, which)  # civicgen==99.0 would not install: the base's pin did
+    assert installed_from_the_wheel(forge)
+    assert report.count(CALL_OUT) == 1 and "`requirements.txt`" in report, report
+
+
+@pytest.mark.parametrize("which", FORGES)
+def test_hostile_pull_request_packaging_code_never_runs_in_ci(
+    tmp_path: Path, civicgen_wheel: Path, which: str
+) -> None:
+    forge = city_on_a_forge(tmp_path, civicgen_wheel)
+    forge.pull_request(7, add_packaging_code)
+    report = pull_request_ci(forge, which)
+    assert not (forge.root / "pwned").exists()
+    assert "`setup.py`" in report and "`pyproject.toml`" in report, report
