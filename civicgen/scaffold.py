@@ -35,6 +35,7 @@ RENAMED = {
 }
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
+UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f<>\u202a-\u202e\u2066-\u2069]")
 CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}\.ya?ml$")
 
 
@@ -80,10 +81,17 @@ def check_target(target: Path) -> None:
         raise CivicgenException(f"{target} is not empty; give a new folder (nothing was written)")
 
 
+def check_city(city: str) -> None:
+    """A name the portal shows as text everywhere (the theme prints site_name unescaped)."""
+    if not city.strip() or UNSHOWABLE.search(city):
+        raise CivicgenException(
+            "give the city's name with --city, on one line, with no control character, < or >"
+        )
+
+
 def check_options(target: Path, city: str, currency: str, config_file: str) -> None:
     check_target(target)
-    if not city.strip() or "\n" in city:
-        raise CivicgenException("give the city's name with --city, on one line")
+    check_city(city)
     if not CURRENCY.match(currency):
         raise CivicgenException(f'"{currency}" is not an ISO 4217 currency code; use one like EUR')
     if not CONFIG_NAME.match(config_file) or config_file.startswith(".gitlab-ci."):

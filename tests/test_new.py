@@ -371,3 +371,32 @@ def approved_total(data: Path, year: str, department: str) -> float:
             for row in csv.DictReader(rows, delimiter=";")
             if row["Cd_Exercicio"] == year and row["Cd_Orgao"] == department
         )
+
+
+@pytest.mark.parametrize(
+    "city",
+    [
+        "Springfield<script>alert(1)</script>",  # the theme prints site_name as it is
+        "Springfield\u202e",  # a right-to-left override turns the text shown around
+        "Spring\tfield",
+        "   ",
+    ],
+)
+def test_hostile_city_name_refused(tmp_path: Path, city: str) -> None:
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "city"), "--city", city])
+    assert result.exit_code == 2 and "--city" in result.output
+    assert not (tmp_path / "city").exists()
+
+
+def test_hostile_city_name_with_template_syntax_stays_text(tmp_path: Path) -> None:
+    city = "{{ 7*7 }} {% raw %}: # Town & Country's"
+    new_portal(tmp_path / "city", city, "en", "USD")
+    config = yaml.safe_load((tmp_path / "city/mkdocs.yml").read_text())
+    assert config["site_name"] == f"{city} open data"
+    site = build_site(tmp_path / "city/mkdocs.yml")
+    home, budget = (
+        (site / "index.html").read_text(),
+        (site / "datasets/budget/index.html").read_text(),
+    )
+    assert f"<title>{city} open data</title>" in home
+    assert "<h1>{{ 7*7 }} {% raw %}: # Town &amp; Country&#39;s budget</h1>" in budget
