@@ -23,16 +23,16 @@ from .exceptions import CivicgenException
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.abc import Traversable
 
-DEFAULT_CONFIG = "mkdocs.yml"
-# copied as they are (they hold Jinja or Actions syntax), but for CONFIG_TOKEN
+# copied as they are: they hold Jinja or Actions syntax
 VERBATIM = ("theme/", "github/", "forgejo/", "gitlab-ci.yml")
-CONFIG_TOKEN = "@config_option@"  # in CI files: where a command names a non-default config
 RENAMED = {
     "github/": ".github/",
     "forgejo/": ".forgejo/",
     "gitlab-ci.yml": ".gitlab-ci.yml",
     "gitignore": ".gitignore",
 }
+DEFAULT_CONFIG = "mkdocs.yml"
+CONFIG_TOKEN = "@config_option@"  # in the VERBATIM files: where a command names the config
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f<>\u202a-\u202e\u2066-\u2069]")
