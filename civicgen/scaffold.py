@@ -92,6 +92,8 @@ def check_city(city: str) -> None:
 def check_options(target: Path, city: str, currency: str, config_file: str) -> None:
     check_target(target)
     check_city(city)
+    if not currency:
+        raise CivicgenException("give the budget's currency with --currency, like USD or EUR")
     if not CURRENCY.match(currency):
         raise CivicgenException(f'"{currency}" is not an ISO 4217 currency code; use one like EUR')
     if not CONFIG_NAME.match(config_file) or config_file.startswith(".gitlab-ci."):
@@ -126,12 +128,13 @@ def new_portal(
     target: Path,
     city: str,
     lang: str = "en",
-    currency: str = "EUR",
+    currency: str = "",
     config_file: str = DEFAULT_CONFIG,
 ) -> list[Path]:
     """Write the portal into target, commit it with pygit2, and return the files written.
 
-    config_file names the configuration file in the new repository; its CI passes it to
+    currency (ISO 4217) has no default: the engine assumes no city's. config_file names
+    the configuration file in the new repository; its CI passes it to
     every civicgen command when it is not mkdocs.yml. Nothing is written when an option
     is refused or target is not an empty folder.
     """

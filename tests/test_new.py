@@ -51,23 +51,18 @@ def test_new_city_validates_and_builds(tmp_path: Path) -> None:
 
 
 def test_new_refuses_bad_options(tmp_path: Path) -> None:
-    runner = CliRunner()
+    def new(folder: str, *options: str) -> str:
+        result = CliRunner().invoke(main, ["new", str(tmp_path / folder), "--city", "X", *options])
+        assert result.exit_code == 2
+        return result.output
+
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken/file.txt").write_text("mine")
-    assert runner.invoke(main, ["new", str(tmp_path / "taken"), "--city", "X"]).exit_code == 2
-    assert (
-        runner.invoke(
-            main, ["new", str(tmp_path / "a"), "--city", "X", "--currency", "euro"]
-        ).exit_code
-        == 2
-    )
-    assert (
-        runner.invoke(
-            main, ["new", str(tmp_path / "b"), "--city", "X", "--lang", "English"]
-        ).exit_code
-        == 2
-    )
-    assert not (tmp_path / "a").exists() and (tmp_path / "taken/file.txt").read_text() == "mine"
+    assert "is not empty" in new("taken", "--currency", "USD")
+    assert "ISO 4217" in new("a", "--currency", "euro")
+    assert "not a language code" in new("b", "--lang", "English", "--currency", "USD")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert (tmp_path / "taken/file.txt").read_text() == "mine"
 
 
 # --- the city's files and the engine stay apart ---------------------------------------------
@@ -161,7 +156,7 @@ def test_building_writes_nothing_into_the_city(springfield: Path, tmp_path: Path
 def test_hostile_second_new_into_a_city_writes_nothing(springfield: Path) -> None:
     before = city_files(springfield)
     head = pygit2.Repository(str(springfield)).head.target
-    options = ["--city", "Shelbyville", "--currency", "EUR"]
+    options = ["--city", "Shelbyville", "--currency", "CAD"]
     result = CliRunner().invoke(main, ["new", str(springfield), *options])
     assert result.exit_code == 2 and "is not empty" in result.output
     assert city_files(springfield) == before
@@ -171,7 +166,7 @@ def test_hostile_second_new_into_a_city_writes_nothing(springfield: Path) -> Non
 def test_hostile_new_onto_a_file_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "portal").write_text("mine")
     with pytest.raises(CivicgenException, match="not empty"):
-        new_portal(tmp_path / "portal", "X")
+        new_portal(tmp_path / "portal", "X", "en", "USD")
     assert (tmp_path / "portal").read_text() == "mine"
 
 
@@ -197,9 +192,16 @@ def theme_word(lang: str, key: str) -> str:
 
 
 def test_new_refuses_a_language_the_theme_cannot_show(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["new", str(tmp_path / "x"), "--city", "X", "--lang", "xx"])
+    options = ["--city", "X", "--lang", "xx", "--currency", "USD"]
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "x"), *options])
     assert result.exit_code == 2 and 'no translation for "xx"' in result.output
     assert "pt-BR" in result.output and not (tmp_path / "x").exists()
+
+
+def test_new_portal_assumes_no_currency(tmp_path: Path) -> None:
+    with pytest.raises(CivicgenException, match="--currency"):
+        new_portal(tmp_path / "city", "Springfield")
+    assert not (tmp_path / "city").exists()
 
 
 def test_new_city_language_spelt_as_the_theme_spells_it(tmp_path: Path) -> None:
@@ -286,7 +288,7 @@ COMMAND = re.compile(r"^\s*(- |run: |- run: )?civicgen (validate|diff|build)\b")
 )
 def test_hostile_configuration_file_name_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(CivicgenException, match="cannot name the configuration file"):
-        new_portal(tmp_path / "city", "Springfield", config_file=name)
+        new_portal(tmp_path / "city", "Springfield", "en", "USD", config_file=name)
     assert not (tmp_path / "city").exists()
 
 
@@ -383,7 +385,8 @@ def approved_total(data: Path, year: str, department: str) -> float:
     ],
 )
 def test_hostile_city_name_refused(tmp_path: Path, city: str) -> None:
-    result = CliRunner().invoke(main, ["new", str(tmp_path / "city"), "--city", city])
+    options = ["--city", city, "--currency", "USD"]
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "city"), *options])
     assert result.exit_code == 2 and "--city" in result.output
     assert not (tmp_path / "city").exists()
 

@@ -203,7 +203,7 @@ def zizmor_findings(*paths: Path) -> list[dict[str, Any]]:
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What `civicgen new` writes for another city."""
     folder = tmp_path_factory.mktemp("city") / "springfield"
-    new_portal(folder, "Springfield")
+    new_portal(folder, "Springfield", "en", "USD")
     return folder
 
 
