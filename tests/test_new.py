@@ -228,7 +228,7 @@ def test_new_city_example_budget_is_illustrative(springfield: Path) -> None:
 @pytest.mark.xfail(
     strict=False,
     reason="until the engine knows no currency (here the proposals pages say '10,000 EUR'): "
-    "passes once main (d810fe7..8431a7b) and the budget branch are merged; then remove this mark",
+    "passes once main (d810fe7..8431a7b) is merged; then remove this mark",
 )
 def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
     hits = {}
