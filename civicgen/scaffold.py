@@ -1,4 +1,9 @@
-"""civicgen new: a working portal for another city, in one command."""
+"""civicgen new: a working portal for another city, in one command.
+
+The city's repository holds its data, its pages, its configuration and its CI, and
+declares civicgen as a pinned dependency (requirements.txt): it holds no copy of the
+engine, so upgrading civicgen is a one-line change that touches no other file of the city.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,12 @@ RENAMED = {
     "gitlab-ci.yml": ".gitlab-ci.yml",
     "gitignore": ".gitignore",
 }
+DEFAULT_CONFIG = "mkdocs.yml"
+CONFIG_TOKEN = "@config_option@"  # in the VERBATIM files: where a command names the config
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
+UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f<>\u202a-\u202e\u2066-\u2069]")
+CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}\.ya?ml$")
 
 
 def template_files(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -39,22 +48,59 @@ def template_files(folder: Traversable, prefix: str = "") -> list[tuple[str, Tra
     return found
 
 
-def target_name(path: str) -> str:
+def target_name(path: str, config_file: str = DEFAULT_CONFIG) -> str:
+    """Where a template file goes in the new repository."""
+    if path == DEFAULT_CONFIG:
+        return config_file
     for old, new in RENAMED.items():
         if path.startswith(old):
             return new + path[len(old) :]
     return path
 
 
-def check_options(target: Path, city: str, lang: str, currency: str) -> None:
-    if target.exists() and any(target.iterdir()):
-        raise CivicgenException(f"{target} is not empty; give a new folder")
-    if not city.strip() or "\n" in city:
-        raise CivicgenException("give the city's name with --city, on one line")
-    if not LANGUAGE.match(lang):
+def theme_languages() -> list[str]:
+    """The languages mkdocs-material translates its interface into (theme.language)."""
+    folder = resources.files("material") / "templates" / "partials" / "languages"
+    return sorted(item.name.removesuffix(".html") for item in folder.iterdir())
+
+
+def theme_language(lang: str) -> str:
+    """lang as mkdocs-material spells it (pt-br → pt-BR); refused when it has no translation."""
+    if not LANGUAGE.match(lang.lower()):
         raise CivicgenException(f'"{lang}" is not a language code; use one like en, es, pt-BR')
+    known = {name.lower(): name for name in theme_languages()}
+    if lang.lower() not in known:
+        raise CivicgenException(
+            f'the theme has no translation for "{lang}"; use one of: {", ".join(known.values())}'
+        )
+    return known[lang.lower()]
+
+
+def check_target(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise CivicgenException(f"{target} is not empty; give a new folder (nothing was written)")
+
+
+def check_city(city: str) -> None:
+    """A name the portal shows as text everywhere (the theme prints site_name unescaped)."""
+    if not city.strip() or UNSHOWABLE.search(city):
+        raise CivicgenException(
+            "give the city's name with --city, on one line, with no control character, < or >"
+        )
+
+
+def check_options(target: Path, city: str, currency: str, config_file: str) -> None:
+    check_target(target)
+    check_city(city)
+    if not currency:
+        raise CivicgenException("give the budget's currency with --currency, like USD or EUR")
     if not CURRENCY.match(currency):
         raise CivicgenException(f'"{currency}" is not an ISO 4217 currency code; use one like EUR')
+    if not CONFIG_NAME.match(config_file) or config_file.startswith(".gitlab-ci."):
+        raise CivicgenException(
+            f'"{config_file}" cannot name the configuration file; use a file name '
+            "like mkdocs.yml, in the repository's top folder"
+        )
 
 
 def render(text: str, path: str, context: dict[str, str]) -> str:
@@ -66,26 +112,55 @@ def render(text: str, path: str, context: dict[str, str]) -> str:
     return rendered
 
 
-def new_portal(target: Path, city: str, lang: str = "en", currency: str = "EUR") -> list[Path]:
-    """Write the portal into target, commit it with pygit2, and return the files written."""
-    check_options(target, city, lang, currency)
+def config_option(config_file: str) -> str:
+    """What a civicgen command in CI adds to read config_file (nothing for the default)."""
+    return "" if config_file == DEFAULT_CONFIG else f" --config-file {config_file}"
+
+
+def file_text(path: str, source: Traversable, context: dict[str, str]) -> str:
+    text = source.read_text(encoding="utf-8")
+    if path.startswith(VERBATIM):
+        return text.replace(CONFIG_TOKEN, context["config_option"])
+    return render(text, path, context)
+
+
+def new_portal(
+    target: Path,
+    city: str,
+    lang: str = "en",
+    currency: str = "",
+    config_file: str = DEFAULT_CONFIG,
+) -> list[Path]:
+    """Write the portal into target, commit it with pygit2, and return the files written.
+
+    currency (ISO 4217) has no default: the engine assumes no city's. config_file names
+    the configuration file in the new repository; its CI passes it to
+    every civicgen command when it is not mkdocs.yml. Nothing is written when an option
+    is refused or target is not an empty folder.
+    """
+    check_options(target, city, currency, config_file)
+    year = dt.date.today().year
     context = {
         "city": city.strip(),
-        "lang": lang,
+        "lang": theme_language(lang),
         "currency": currency,
-        "year": str(dt.date.today().year),
+        "year": str(year),
+        "last_year": str(year - 1),
         "version": __version__,  # requirements.txt pins the release that wrote the portal
+        "config_file": config_file,
+        "config_option": config_option(config_file),
     }
-    written = []
-    for path, source in template_files(resources.files("civicgen") / "templates" / "new"):
-        text = source.read_text(encoding="utf-8")
-        out = target / target_name(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        verbatim = path.startswith(VERBATIM)
-        out.write_text(text if verbatim else render(text, path, context), encoding="utf-8")
-        written.append(out)
+    files = template_files(resources.files("civicgen") / "templates" / "new")
+    texts = [(target_name(path, config_file), file_text(path, f, context)) for path, f in files]
+    written = [write(target / name, text) for name, text in texts]
     first_commit(target, city)
     return written
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def first_commit(target: Path, city: str) -> None:
