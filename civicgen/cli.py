@@ -216,15 +216,23 @@ def diff_command(
 @click.option("--city", required=True, help="The city's name, as the portal shows it.")
 @click.option("--lang", default="en", show_default=True, help="The portal's language (ISO 639).")
 @click.option("--currency", required=True, help="The budget's currency (ISO 4217 code, e.g. USD).")
+@click.option(
+    "-f",
+    "--config-file",
+    default="mkdocs.yml",
+    show_default=True,
+    help="The name of the configuration file to write (its workflows pass it on).",
+)
 @handle_errors
-def new_command(folder: str, city: str, lang: str, currency: str) -> None:
+def new_command(folder: str, city: str, lang: str, currency: str, config_file: str) -> None:
     """Start a portal for another city in FOLDER: configuration, pages, a budget package,
     a proposals collection, the tool catalog, CI workflows, and a first git commit."""
     from .scaffold import new_portal
 
-    written = new_portal(Path(folder), city, lang, currency)
+    written = new_portal(Path(folder), city, lang, currency, config_file=config_file)
     click.echo(f"Wrote {len(written)} files in {folder} and made the first commit.")
-    click.echo(f"Next: cd {folder} && civicgen build")
+    option = "" if config_file == "mkdocs.yml" else f" -f {config_file}"
+    click.echo(f"Next: cd {folder} && pip install -r requirements.txt && civicgen build{option}")
 
 
 def run_import(action: Callable[[], Any]) -> None:

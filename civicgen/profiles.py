@@ -143,8 +143,11 @@ SENSOR = Profile(
 
 
 def proposal_tables(options: dict[str, Any], scanned: Any, derived: Any) -> list[DerivedTable]:
-    amounts, labels, currency = records.program_figures(scanned.resource, derived)
-    currency = str(options.get("currency") or currency)
+    """Proposals by status and the funding chain, priced in civicgen.proposals.currency, else
+    the estimated cost's unit, else the currency of the budget they are funded from."""
+    amounts, labels, budget_currency = records.program_figures(scanned.resource, derived)
+    unit = units_of(scanned.resource).get("estimated_cost")
+    currency = str(options.get("currency") or unit or budget_currency)
     return [
         records.proposal_summary(scanned.records, currency),
         records.funding_table(scanned.records, amounts, labels, currency),

@@ -19,6 +19,7 @@ from jinja2 import Environment, StrictUndefined
 
 from . import __version__
 from .exceptions import CivicgenException
+from .registry import registered
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.abc import Traversable
@@ -46,6 +47,22 @@ def template_files(folder: Traversable, prefix: str = "") -> list[tuple[str, Tra
         path = f"{prefix}{item.name}"
         found.extend(template_files(item, path + "/") if item.is_dir() else [(path, item)])
     return found
+
+
+def scaffold_files() -> list[tuple[str, Traversable]]:
+    """The portal's files, then the example package of each profile that scaffolds one
+    (Profile.scaffold, a folder of templates/new/datasets in its templates package)."""
+    base = [
+        item
+        for item in template_files(resources.files("civicgen") / "templates" / "new")
+        if not item[0].startswith("datasets/")
+    ]
+    for profile in sorted(registered().values(), key=lambda p: p.name):
+        if profile.scaffold:
+            package = resources.files(profile.templates_package or "civicgen")
+            folder = package / "templates" / "new" / "datasets" / profile.scaffold
+            base.extend(template_files(folder, f"datasets/{profile.scaffold}/"))
+    return base
 
 
 def target_name(path: str, config_file: str = DEFAULT_CONFIG) -> str:
@@ -150,7 +167,7 @@ def new_portal(
         "config_file": config_file,
         "config_option": config_option(config_file),
     }
-    files = template_files(resources.files("civicgen") / "templates" / "new")
+    files = scaffold_files()
     texts = [(target_name(path, config_file), file_text(path, f, context)) for path, f in files]
     written = [write(target / name, text) for name, text in texts]
     first_commit(target, city)

@@ -225,11 +225,6 @@ def test_new_city_example_budget_is_illustrative(springfield: Path) -> None:
     assert all(label.startswith("Example: ") for label in labels)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until the engine knows no currency (here the proposals pages say '10,000 EUR'): "
-    "passes once main (d810fe7..8431a7b) is merged; then remove this mark",
-)
 def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
     hits = {}
     for page in springfield_site.rglob("*"):
@@ -240,12 +235,6 @@ def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
     assert hits == {}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until templates/stats-budget.html shows the package's own classification levels "
-    "(here it hard-codes Madrid's PROGRAMA:1, CAPITULO, CENTRO): passes once the budget branch "
-    "is merged; then remove this mark",
-)
 def test_new_city_budget_page_shows_its_breakdowns_in_its_currency(springfield_site: Path) -> None:
     """This year's approved totals of one node per classification: sums no CSV row holds."""
     page = (springfield_site / "datasets/budget/index.html").read_text()
@@ -299,11 +288,6 @@ def move_the_data(city: Path, folder: str) -> None:
     replace_in(city / "mkdocs.yml", "  - datasets\n", f"  - {folder}\n")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until every command reads mkdocs.yml (here civicgen validate looks in datasets/ only): "
-    "passes once main (d810fe7) is merged; then remove this mark",
-)
 def test_new_city_with_its_data_in_another_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,12 +309,6 @@ def test_new_city_with_its_data_in_another_folder(
 SECOND_CITY_BUDGET = ROOT / "tests/fixtures/second-city/datasets/orcamento-despesas"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the issue's 'done when': needs the budget branch (tests/fixtures/second-city, "
-    "phases as columns, the budget page by classification) and main's d810fe7 (every command "
-    "reads mkdocs.yml): passes once both are merged; then remove this mark",
-)
 def test_new_usd_city_with_a_budget_in_another_layout_in_another_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,6 +60,7 @@ PROFILE = Profile(
     template="stats-contracts.html",
     templates_package="civicgen_contracts",
     diff_tables=("by_supplier",),
+    scaffold="awards",
 )
 '''
 
@@ -93,12 +94,19 @@ AWARDS = {
 }
 
 
+ROWS = "c1,Acme,100.5\nc2,Birch Ltd,20\nc3,Acme,50\n"
+
+
 def install_contracts(site: Path) -> None:
     """Write the distribution as pip would install it: package, templates, dist-info."""
     package = site / "civicgen_contracts"
     (package / "templates").mkdir(parents=True)
     (package / "__init__.py").write_text(textwrap.dedent(CONTRACTS_MODULE), encoding="utf-8")
     (package / "templates" / "stats-contracts.html").write_text(CONTRACTS_TEMPLATE, "utf-8")
+    example = package / "templates" / "new" / "datasets" / "awards"
+    example.mkdir(parents=True)
+    (example / "datapackage.json").write_text(json.dumps(AWARDS), encoding="utf-8")
+    (example / "awards.csv").write_text("id,supplier,amount\n" + ROWS, encoding="utf-8")
     info = site / "civicgen_contracts-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
@@ -137,9 +145,6 @@ def contracts_city(root: Path, rows: str, options: dict[str, str] | None = None)
     pygit2.init_repository(str(root))
     commit_all(root, "Awards")
     return root
-
-
-ROWS = "c1,Acme,100.5\nc2,Birch Ltd,20\nc3,Acme,50\n"
 
 
 def test_core_profiles_register_through_the_entry_point_group() -> None:
@@ -197,3 +202,16 @@ def test_hostile_misspelt_profile_suggests_the_close_one(portal: Path) -> None:
     code, output = run_cli(portal, "validate", "datasets/madrid-budget")
     assert code == 1
     assert 'did you mean "budget"' in output
+
+
+def test_civicgen_new_scaffolds_what_each_profile_declares(
+    tmp_path: Path, contracts_installed: None
+) -> None:
+    city = tmp_path / "town"
+    code, output = run_cli(tmp_path, "new", str(city), "--city", "Town", "--currency", "CAD")
+    assert code == 0, output
+    assert (city / "datasets/awards/awards.csv").read_text(encoding="utf-8").endswith(ROWS)
+    assert (city / "datasets/budget/datapackage.json").is_file()  # civicgen's own, the same way
+    code, output = run_cli(city, "stats", "awards", "--format", "csv", "--table", "by_supplier")
+    assert code == 0, output
+    assert "Acme,150.5" in output

@@ -771,11 +771,6 @@ def test_city_gitlab_pipelines_run_as_written(forge: Forge) -> None:
     assert (forge.work / "public/datasets/budget/index.html").is_file()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until civicgen validate and diff take --config-file: passes once main (d810fe7) is "
-    "merged; then remove this mark",
-)
 def test_city_with_another_configuration_file_runs_its_ci(
     tmp_path: Path, civicgen_wheel: Path
 ) -> None:
