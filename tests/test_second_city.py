@@ -32,6 +32,7 @@ def springfield(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(FIXTURE, export)
     descriptor = export / "datapackage.json"
     descriptor.write_text(descriptor.read_text("utf-8").replace('"BRL"', '"USD"'), "utf-8")
+    shutil.copy(ROOT / "tools-catalog/decidim.yaml", city / "tools-catalog/decidim.yaml")
     commit_all(city, "Our budget, as the finance office exports it")
     return city
 
@@ -80,3 +81,20 @@ def test_the_portal_shows_its_breakdowns_in_its_currency(springfield: Path) -> N
         text = (site / name).read_text("utf-8")
         assert [t for t in MADRID_TRACES if t in text] == [], name
     assert "USD" in (site / "proposals/index.html").read_text("utf-8")
+
+
+def test_every_page_type_shows_its_figures(springfield: Path) -> None:
+    site = springfield / "site"
+    if not site.exists():
+        assert run_cli(springfield, "build")[0] == 0
+    pages = {
+        "datasets/index.html": ["orcamento-despesas", "budget", "proposals", "tools-catalog"],
+        "proposals/index.html": ["1 proposals", "USD"],
+        "proposals/example-proposal/index.html": ["USD"],
+        "tools/index.html": ["1 tools", "Decidim"],
+        "tools/decidim/index.html": ["Decidim", "AGPL-3.0"],
+        "datasets/budget/index.html": ["USD", "Example:"],
+    }
+    for name, figures in pages.items():
+        text = (site / name).read_text("utf-8")
+        assert [f for f in figures if f not in text] == [], name
