@@ -3,10 +3,12 @@ schema changes, and how the derived statistics move. Read from git through pygit
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .collection import record_cells
-from .model import Resource
+from .model import Package, Resource
 from .repo import Source
 from .review import ReviewNote, review_notes
 from .scan.plan import as_names
@@ -55,6 +57,15 @@ class StatChange:
 
 
 @dataclass
+class PackageChange:
+    """A package added or removed, or what changed in its descriptor beyond the schemas."""
+
+    package: str
+    kind: str  # added | removed | changed
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PortalDiff:
     base: str
     head: str
@@ -62,6 +73,7 @@ class PortalDiff:
     stats: list[StatChange]
     head_validation: Validation
     review: list[ReviewNote] = field(default_factory=list)  # changed paths a maintainer checks
+    packages: list[PackageChange] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -160,6 +172,79 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
     return diff if diff.rows or diff.schema else None
 
 
+# --- descriptors -----------------------------------------------------------------------
+
+SHOWN_VALUE = 120  # characters of a changed descriptor value shown; the descriptor has it all
+
+
+def shown_value(value: Any, key: str = "") -> str:
+    """A descriptor value on one line; licences and sources by their names."""
+    if key in ("licenses", "sources") and isinstance(value, list):
+        value = ", ".join(
+            str(item.get("name") or item.get("title") or item.get("path") or "?")
+            if isinstance(item, dict)
+            else str(item)
+            for item in value
+        )
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
+
+
+def packages_of(validation: Validation) -> dict[str, Package]:
+    return {scanned.package.name: scanned.package for scanned in validation.tables.values()}
+
+
+def property_notes(old: dict[str, Any], new: dict[str, Any], where: str = "") -> list[str]:
+    """Each property (licence, title, sources, profile options…) whose value changed."""
+    notes = []
+    for key in sorted(old.keys() | new.keys()):
+        if key in ("resources", "schema") or old.get(key) == new.get(key):
+            continue
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            notes += property_notes(old[key], new[key], f"{where}{key}.")
+        elif key not in new:
+            notes.append(f"{where}{key} removed (was {shown_value(old[key], key)})")
+        elif key not in old:
+            notes.append(f"{where}{key} added: {shown_value(new[key], key)}")
+        else:
+            before, after = shown_value(old[key], key), shown_value(new[key], key)
+            notes.append(f"{where}{key}: {before} → {after}")
+    return notes
+
+
+def resources_by_name(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = descriptor.get("resources")
+    return (
+        {str(r.get("name")): r for r in found if isinstance(r, dict)}
+        if isinstance(found, list)
+        else {}
+    )
+
+
+def descriptor_notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed in a descriptor, the package's properties first, then each resource's
+    (its schema is compared with the rows, in the table's own section)."""
+    notes = property_notes(old, new)
+    before, after = resources_by_name(old), resources_by_name(new)
+    notes += [f'resource "{name}" removed' for name in sorted(before.keys() - after.keys())]
+    notes += [f'resource "{name}" added' for name in sorted(after.keys() - before.keys())]
+    for name in sorted(before.keys() & after.keys()):
+        notes += property_notes(before[name], after[name], f'resource "{name}": ')
+    return notes
+
+
+def package_changes(base: Validation, head: Validation) -> list[PackageChange]:
+    """Packages added, removed, or whose descriptor changed."""
+    old, new = packages_of(base), packages_of(head)
+    changes = [PackageChange(name, "removed") for name in sorted(old.keys() - new.keys())]
+    changes += [PackageChange(name, "added") for name in sorted(new.keys() - old.keys())]
+    for name in sorted(old.keys() & new.keys()):
+        notes = descriptor_notes(old[name].descriptor, new[name].descriptor)
+        if notes:
+            changes.append(PackageChange(name, "changed", notes))
+    return sorted(changes, key=lambda c: c.package)
+
+
 # --- statistics ------------------------------------------------------------------------
 
 
@@ -183,13 +268,14 @@ def stat_changes(
     changes = []
     for package in sorted(base.keys() | head.keys()):
         old_tables = {t.name: t for t in base.get(package, [])}
-        for table in head.get(package, []):
-            before = figures(old_tables[table.name]) if table.name in old_tables else {}
-            after = figures(table)
+        new_tables = {t.name: t for t in head.get(package, [])}
+        for name in [*new_tables, *(n for n in old_tables if n not in new_tables)]:
+            before = figures(old_tables[name]) if name in old_tables else {}
+            after = figures(new_tables[name]) if name in new_tables else {}
             for point in sorted(before.keys() | after.keys()):
                 old, new = before.get(point), after.get(point)
                 if old != new:
-                    changes.append(StatChange(package, table.name, point[0], point[1], old, new))
+                    changes.append(StatChange(package, name, point[0], point[1], old, new))
     return changes
 
 
@@ -209,4 +295,5 @@ def diff_portals(
         stat_changes(base_stats, head_stats),
         head,
         review_notes(base.source, head.source),
+        package_changes(base, head),
     )

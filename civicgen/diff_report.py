@@ -122,6 +122,19 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
     return lines
 
 
+def packages_markdown(diff: PortalDiff, limit: int) -> list[str]:
+    """Packages added, removed, or whose descriptor changed (licence, title, sources…)."""
+    if not diff.packages:
+        return []
+    lines = ["### Packages", ""]
+    for change in diff.packages:
+        lines.append(f"- **{md_cell(change.package)}**: {change.kind}")
+        lines += [f"  - {md_cell(preview(note))}" for note in change.notes[:limit]]
+        if len(change.notes) > limit:
+            lines.append(f"  - …and {len(change.notes) - limit} more")
+    return [*lines, ""]
+
+
 def table_markdown(table: TableDiff, limit: int) -> list[str]:
     counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
     where = md_cell(f"{table.package}/{table.resource}")
@@ -161,7 +174,8 @@ def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
     lines = review_markdown(diff.review)
     lines += [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
     lines += ["### How the figures move", "", *stats_markdown(diff, limit), ""]
-    if not diff.tables:
+    lines += packages_markdown(diff, limit)
+    if not diff.tables and not diff.packages:
         lines.append("No data changed.")
     for table in diff.tables:
         lines += [*table_markdown(table, limit), ""]
@@ -173,6 +187,9 @@ def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
 def to_text(diff: PortalDiff, limit: int = 20) -> str:
     lines = review_text(diff.review)
     lines.append(f"{diff.base} → {diff.head}: " + ("valid" if diff.valid else "INVALID"))
+    for package in diff.packages:
+        lines.append(f"package {package.package}: {package.kind}")
+        lines += [f"  {preview(note)}" for note in package.notes[:limit]]
     for table in diff.tables:
         lines.append(
             f"{table.path}: {table.count('added')} added, {table.count('removed')} removed, "
@@ -200,6 +217,7 @@ def to_json(diff: PortalDiff) -> str:
         "base": diff.base,
         "head": diff.head,
         "valid": diff.valid,
+        "packages": [asdict(p) for p in diff.packages],
         "tables": [asdict(t) for t in diff.tables],
         "stats": [{**asdict(c), "relative": c.relative} for c in diff.stats],
         "errors": [e.to_dict() for e in diff.head_validation.report.sorted_errors()],
