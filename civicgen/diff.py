@@ -287,12 +287,14 @@ def diff_portals(
     base_stats: dict[str, list[DerivedTable]],
     head_stats: dict[str, list[DerivedTable]],
 ) -> PortalDiff:
-    """Everything that changed from base to head."""
+    """Everything that changed from base to head; no figure moves when head is invalid
+    (the figures of invalid data are not figures: the report says so instead)."""
+    valid = head.report.valid
     return PortalDiff(
         base_name,
         head_name,
         table_diffs(base, head),
-        stat_changes(base_stats, head_stats),
+        stat_changes(base_stats, head_stats) if valid else [],
         head,
         review_notes(base.source, head.source),
         package_changes(base, head),

@@ -15,6 +15,10 @@ from .report import md_cell
 from .review import MESSAGE, ReviewNote
 
 SHOWN_PATHS = 50
+STATS_WITHHELD = (
+    "The figures are not compared: the data at the new revision is not valid, so its "
+    "totals would not mean anything. Fix the errors below and the figures will be shown."
+)
 
 
 # --- the call-out for maintainers, first in every format ----------------------------------
@@ -106,6 +110,8 @@ def ordered_stats(diff: PortalDiff, limit: int) -> list[StatChange]:
 
 
 def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
+    if not diff.valid:
+        return [STATS_WITHHELD]
     if not diff.stats:
         return ["No derived figure moved."]
     lines = [
@@ -201,6 +207,8 @@ def to_text(diff: PortalDiff, limit: int = 20) -> str:
             lines.append(
                 f"  {change.kind} {' · '.join(change.key)}{': ' + detail if detail else ''}"
             )
+    if not diff.valid:
+        lines.append(STATS_WITHHELD)
     for c in ordered_stats(diff, limit):
         lines.append(
             f"{c.package}/{c.table} {' · '.join(c.key)} {c.figure}: "

@@ -99,6 +99,9 @@ def test_invalid_head_exits_1_and_lists_errors(
     assert result.exit_code == 1
     assert "❌ The data is not valid" in result.output and "unknown-licence" in result.output
     assert "| changed | ckan | licence | AGPL-3.0-or-later | NOPE |" in result.output
+    assert "The figures are not compared" in result.output  # no totals of invalid data
+    payload = json.loads(CliRunner().invoke(main, ["diff", base, "--format", "json"]).output)
+    assert payload["valid"] is False and payload["stats"] == []
 
 
 def test_unchanged_revisions(portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
