@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from test_frictionless import frictionless_flat, sort_key, write_package
 from test_kernel import compiled, normal  # noqa: F401 (a fixture)
 
+from civicgen.scan import cast as casting
 from civicgen.scan import checkers, reference
 from civicgen.scan.plan import CsvLimits, compile_plan, field_plan
 
@@ -214,11 +215,11 @@ def test_field_checker_is_cast_and_constraints(
         if cell == "":
             if required:
                 expected_errors.append((row, 1, "constraint-error", cell, "required"))
-        elif (cast := reference.cast(plan, cell)) is reference.NOT_CAST:
+        elif (cast := casting.cast(plan, cell)) is casting.NOT_CAST:
             expected_errors.append((row, 1, "type-error", cell, plan.type))
         else:
             value = cast
-            broken = reference.broken_constraint(plan, cell, value)
+            broken = casting.broken_constraint(plan, cell, value)
             if broken:
                 expected_errors.append((row, 1, "constraint-error", cell, broken))
         expected.append(repr(value))

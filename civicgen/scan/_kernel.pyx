@@ -30,8 +30,9 @@ import struct
 from decimal import Decimal
 
 from ..stats import partials
-from . import reference
-from .reference import NOT_CAST, ScanResult, broken_constraint, cast, scan_rows
+from . import cast as casting, reference
+from .cast import NOT_CAST, broken_constraint, cast
+from .reference import ScanResult, scan_rows
 
 cdef extern from "<sys/mman.h>" nogil:
     int madvise(void* addr, size_t length, int advice)
@@ -789,7 +790,7 @@ def supported(plan) -> bool:
 def field_kind(field) -> int:
     t, fmt = field.type, field.format
     if t == "string":
-        return K_STR if fmt not in reference.CHECKED_FORMATS else K_SLOW
+        return K_STR if fmt not in casting.CHECKED_FORMATS else K_SLOW
     if t == "integer":
         return K_INT if field.bare_number else K_SLOW
     if t == "number":
@@ -803,7 +804,7 @@ def field_kind(field) -> int:
         return K_DATE if t == "date" else K_DTIME
     if t == "year":
         return K_YEAR
-    if t == "any" or t not in reference.CASTERS:
+    if t == "any" or t not in casting.CASTERS:
         return K_STR
     return K_SLOW
 
@@ -821,7 +822,7 @@ def check_plan(field, int kind, str name, rule):
     if name not in BOUND_NAMES:
         return None
     op = C_MIN + BOUND_NAMES.index(name)
-    limit = reference.bound(field, rule)
+    limit = casting.bound(field, rule)
     if kind in (K_INT, K_YEAR) and type(limit) in (int, bool) and -(1 << 62) < limit < (1 << 62):
         return (op, int(limit), 0.0)
     if kind == K_NUM and isinstance(limit, Decimal) and limit.is_finite():

@@ -2,7 +2,7 @@
 
 Each field becomes one closure (its cast and constraints, bounds and patterns prepared
 once, verdicts remembered per distinct text) and each GroupBy one generated function.
-They do exactly what reference.cast, broken_constraint, group_key and partials.add
+They do exactly what cast.cast, broken_constraint, group_key and partials.add
 define, so reference.Scanner stays the spec; tests/test_hypothesis.py checks the
 checkers against those functions cell by cell.
 """

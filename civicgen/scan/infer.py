@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from .cast import NOT_CAST, cast
 from .plan import Dialect, FieldPlan
-from .reference import NOT_CAST, add_header_row, cast, csv_rows
+from .reference import add_header_row, csv_rows
 
 SAMPLE_ROWS = 100  # frictionless' Detector.sample_size: rows read, the header's included
 SAMPLE_BYTES = 4 << 20  # the sample is read from the file's first bytes only

@@ -20,16 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from ..stats.partials import Group
-from .cast import (  # noqa: F401 (the compiled kernel and the tests read them here)
-    CASTERS,
-    CHECKED_FORMATS,
-    NOT_CAST,
-    RawError,
-    bound,
-    broken_constraint,
-    cast,
-    group_key,
-)
+from .cast import RawError
 from .checkers import field_checker, fold_function, json_valued
 from .plan import CsvLimits, Dialect, TablePlan
 
