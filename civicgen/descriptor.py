@@ -17,7 +17,6 @@ from .errors import (
     RemoteReferenceError,
 )
 from .registry import Profile, known_names, profile_named, registered
-from .stats.budget_config import mapping_problems
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -202,8 +201,9 @@ def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicEr
             problems.extend(option_problems(profile, options[profile.name], fields))
     if "mapping" in descriptor:
         problems.append(shape_problem(descriptor["mapping"], FDP_MAPPING, "mapping"))
-    if not any(problems):  # the mapping's shape is right: can the budget be read from it?
-        problems.extend(mapping_problems(descriptor))
+    declared = profile_named(str(options.get("profile") or "generic"))
+    if declared is not None and not any(problems):  # the shapes are right: can it be read?
+        problems.extend(declared.package_check(descriptor))
     return [ProfileError(note=f"{p}; fix it in datapackage.json", path=path) for p in problems if p]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from .model import Resource
 from .registry import Profile
 from .stats import budget, records, sensor
+from .stats.budget_config import mapping_problems
 from .stats.tables import DerivedTable
 
 TEXT, WHOLE, NUMBER = str, int, (int, float)
@@ -81,6 +82,7 @@ BUDGET = Profile(
     },  # fmt: skip
     required=("amount", "year"),
     check=budget_check,
+    package_check=mapping_problems,
     read_options=budget.budget_config,
     aggregates=budget_aggregates,
     derive=budget_tables,

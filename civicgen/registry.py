@@ -37,6 +37,10 @@ def no_check(options: dict[str, Any], fields: set[str]) -> list[str]:
     return []
 
 
+def no_package_problems(descriptor: dict[str, Any]) -> list[str]:
+    return []
+
+
 def no_tables(options: Any, scanned: Any, derived: dict[str, Any]) -> list[Any]:
     return []
 
@@ -50,6 +54,7 @@ class Profile:
     option_shape: dict[str, Any] = field(default_factory=dict)  # civicgen.<name>: {key: shape}
     required: tuple[str, ...] = ()  # keys of civicgen.<name> that must be there when it is
     check: Callable[[dict[str, Any], set[str]], list[str]] = no_check  # (options, field names)
+    package_check: Callable[[dict[str, Any]], list[str]] = no_package_problems  # descriptor
     read_options: Callable[[dict[str, Any]], Any] = no_options  # descriptor -> options, once
     aggregates: Callable[[Any, Any], Any] = not_a_domain_table  # (options, Resource) -> GroupBys
     key_sets: Callable[[Any, Any], list[list[str]]] = no_key_sets  # keys kept beyond the FKs

@@ -274,7 +274,7 @@ def mapping_sources(mapping: dict[str, Any]) -> list[tuple[str, str]]:
 def mapping_problems(descriptor: dict[str, Any]) -> list[str]:
     """Why a budget package's FDP mapping cannot be read as written ([] if it can): a source
     that names no field, a phase or direction that is not an FDP keyword, no fiscal year.
-    Only for a package of the budget profile; shapes are checked before (descriptor.py)."""
+    The budget profile's package_check; shapes are checked before (descriptor.py)."""
     options = descriptor.get("civicgen") or {}
     mapping = descriptor.get("mapping")
     if options.get("profile") != "budget" or not isinstance(mapping, dict):
