@@ -118,14 +118,23 @@ def stats_markdown(diff: PortalDiff, limit: int) -> list[str]:
         "| dataset | table | row | figure | before | after | change |",
         "|---|---|---|---|---|---|---|",
     ]
-    for c in ordered_stats(diff, limit):
+    shown = ordered_stats(diff, limit)
+    for c in shown:
         row = " · ".join(c.key)
         lines.append(
             f"| {md_cell(c.package)} | {md_cell(c.table)} | {md_cell(row)} | {md_cell(c.figure)} "
             f"| {number(c.old)} "
             f"| {number(c.new)} | {percent_change(c)} |"
         )
-    return lines
+    return lines + hidden_stats(diff, len(shown))
+
+
+def hidden_stats(diff: PortalDiff, shown: int) -> list[str]:
+    """Every moved figure is counted, also those not shown."""
+    hidden = len(diff.stats) - shown
+    return (
+        [f"\n…and {hidden:,} more figures moved (all of them in the JSON report)"] if hidden else []
+    )
 
 
 def packages_markdown(diff: PortalDiff, limit: int) -> list[str]:
@@ -209,11 +218,13 @@ def to_text(diff: PortalDiff, limit: int = 20) -> str:
             )
     if not diff.valid:
         lines.append(STATS_WITHHELD)
-    for c in ordered_stats(diff, limit):
+    shown = ordered_stats(diff, limit)
+    for c in shown:
         lines.append(
             f"{c.package}/{c.table} {' · '.join(c.key)} {c.figure}: "
             f"{number(c.old)} → {number(c.new)} {percent_change(c)}".rstrip()
         )
+    lines += [line.strip() for line in hidden_stats(diff, len(shown))]
     if not diff.valid:
         lines.append(diff.head_validation.report.to_text())
     return "\n".join(lines) + "\n"

@@ -56,6 +56,10 @@ def test_a_deleted_package_says_what_its_figures_were(portal: Path) -> None:
     removed = [s for s in changes["stats"] if s["package"] == "air-quality"]
     assert removed and all(s["new"] is None and s["old"] is not None for s in removed)
     assert {s["table"] for s in removed} >= {"coverage", "daily", "hourly"}
+    code, markdown = run_cli(portal, "diff", "HEAD~1", "HEAD", "--limit", "5")
+    shown = sum(line.startswith("| air-quality |") for line in markdown.splitlines())
+    hidden = len(changes["stats"]) - shown
+    assert shown and f"…and {hidden:,} more figures moved" in markdown
 
 
 def test_a_new_package_is_reported_as_added(portal: Path) -> None:
