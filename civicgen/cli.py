@@ -373,6 +373,9 @@ def serve_command(config_file: str, dev_addr: str) -> None:
     """Preview the portal on a local web server, rebuilding on change."""
     from mkdocs.commands.serve import serve
 
+    from .config import check_config_file
+
+    check_config_file(Path(config_file).resolve())  # no YAML tag runs code, as in build
     serve(config_file=config_file, dev_addr=dev_addr)
 
 

@@ -176,3 +176,14 @@ def test_a_configuration_that_is_not_a_mapping_is_refused(tmp_path: Path) -> Non
     (tmp_path / "mkdocs.yml").write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(CivicgenException, match="mapping"):
         read_settings(str(tmp_path / "mkdocs.yml"))
+
+
+def test_hostile_serve_refuses_a_configuration_that_would_run_code(tmp_path: Path) -> None:
+    city = small_city(tmp_path / "c", "data")
+    marker = tmp_path / "ran"
+    (city / "mkdocs.yml").write_text(
+        f"site_name: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8"
+    )
+    code, output = run_cli(city, "serve")
+    assert code == 2 and "would run code" in output
+    assert not marker.exists()
