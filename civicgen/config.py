@@ -96,9 +96,20 @@ def plugin_options(config: Any, path: Path, depth: int = 0) -> dict[str, Any]:
             return options if isinstance(options, dict) else {}
     parent = config.get("INHERIT")
     if isinstance(parent, str) and depth < 5:
-        inherited = (path.parent / parent).resolve()
+        inherited = inherited_path(path, parent)
         return plugin_options(read_config(inherited), inherited, depth + 1)
     return {}
+
+
+def inherited_path(path: Path, parent: str) -> Path:
+    """The file an INHERIT names, refused when it is outside the configuration's folder."""
+    inherited = (path.parent / parent).resolve()
+    if not inherited.is_relative_to(path.parent.resolve()):
+        raise SiteConfigError(
+            f'{path.name}: INHERIT: "{parent}" is outside the portal\'s folder, which '
+            "civicgen never reads; keep the inherited file beside mkdocs.yml"
+        )
+    return inherited
 
 
 def plugin_entry(entry: Any) -> tuple[str, Any]:
@@ -144,7 +155,7 @@ def check_config_file(path: Path, depth: int = 0) -> None:
     config = read_config(path)
     parent = config.get("INHERIT") if isinstance(config, dict) else None
     if isinstance(parent, str) and depth < 5:
-        check_config_file((path.parent / parent).resolve(), depth + 1)
+        check_config_file(inherited_path(path, parent), depth + 1)
 
 
 def read_config(path: Path) -> Any:

@@ -187,3 +187,14 @@ def test_hostile_serve_refuses_a_configuration_that_would_run_code(tmp_path: Pat
     code, output = run_cli(city, "serve")
     assert code == 2 and "would run code" in output
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_hostile_inherit_outside_the_portal_is_never_read(tmp_path: Path, command: str) -> None:
+    city = small_city(tmp_path / "c", "data")
+    outside = tmp_path / "secret.yml"
+    outside.write_text("plugins:\n  - civicgen:\n      datasets_dir: secret-folder\n", "utf-8")
+    (city / "mkdocs.yml").write_text("INHERIT: ../secret.yml\nsite_name: Town\n", "utf-8")
+    code, output = run_cli(city, command)
+    assert code == 2 and "outside the portal's folder" in output
+    assert "secret-folder" not in output
