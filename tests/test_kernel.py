@@ -388,14 +388,15 @@ def compiled(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     if reason:
         pytest.skip(reason)
     from civicgen.scan import _kernel
+    from civicgen.scan.chunks import SHARED_PREFIX  # this run's files, not another run's
 
     shared = Path("/dev/shm")
-    before = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
+    before = set(shared.glob(f"{SHARED_PREFIX}*")) if shared.is_dir() else set()
     yield _kernel
     for thread in threading.enumerate():
         if thread.name == "civicgen-cleanup":  # the chunked scan removes its files meanwhile
             thread.join()
-    after = set(shared.glob("civicgen-*")) if shared.is_dir() else set()
+    after = set(shared.glob(f"{SHARED_PREFIX}*")) if shared.is_dir() else set()
     assert after <= before, f"left behind: {sorted(after - before)}"
 
 

@@ -35,10 +35,14 @@ def sharing(data: Any) -> Iterator[None]:
         SHARED = None
 
 
+# the run's process group: a scan and its workers share it, so one run's files are told apart
+SHARED_PREFIX = f"civicgen-{os.getpgrp() if hasattr(os, 'getpgrp') else os.getpid()}-"
+
+
 def shared_file(kind: str) -> Any:
     """A new file for chunks to talk through: in shared memory where there is /dev/shm."""
     folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    return tempfile.NamedTemporaryFile(prefix=f"civicgen-{kind}-", dir=folder, delete=False)
+    return tempfile.NamedTemporaryFile(prefix=f"{SHARED_PREFIX}{kind}-", dir=folder, delete=False)
 
 
 def scan_chunk(
