@@ -4,6 +4,7 @@ schema changes, and how the derived statistics move. Read from git through pygit
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,19 +86,23 @@ class PortalDiff:
 
 def table_rows(scanned: TableScan, source: Source) -> tuple[list[str], dict[Key, dict[str, str]]]:
     """(field names, key → cells) of one table at one revision; the key is the primary key,
-    or the whole row when there is none."""
+    or the whole row when there is none, its repeats told apart ("copy 2"), so that the
+    rows of a keyless table are compared as a multiset: a removed duplicate counts."""
     names = [f.name for f in scanned.plan.fields]
     if scanned.is_collection:
         rows = [record_cells(r, names) for r in scanned.records]
     else:
         rows = data_rows(source, scanned)
-    key_fields = as_names(scanned.resource.schema.get("primaryKey")) or names
-    positions = [names.index(k) for k in key_fields if k in names]
+    declared = as_names(scanned.resource.schema.get("primaryKey"))
+    positions = [names.index(k) for k in declared or names if k in names]
     keyed: dict[Key, dict[str, str]] = {}
+    seen: Counter[Key] = Counter()
     for row in rows:
         cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
-        keyed[tuple(cells[names[i]] for i in positions)] = cells
-    return key_fields, keyed
+        key = tuple(cells[names[i]] for i in positions)
+        seen[key] += 1
+        keyed[key if declared or seen[key] == 1 else (*key, f"copy {seen[key]}")] = cells
+    return declared or names, keyed
 
 
 def filled(cells: dict[str, str], before: bool) -> list[tuple[str, str, str]]:

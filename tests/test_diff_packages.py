@@ -78,3 +78,30 @@ def test_hostile_markup_in_a_changed_title_stays_text(portal: Path) -> None:
     assert code == 0
     line = next(x for x in markdown.splitlines() if "title:" in x)
     assert "<img" not in line and "&lt;img src=x&gt; \\| y" in line
+
+
+def test_a_removed_duplicate_line_of_a_keyless_table_is_reported(tmp_path: Path) -> None:
+    import pygit2
+
+    root = tmp_path / "town"
+    folder = root / "datasets" / "spending"
+    folder.mkdir(parents=True)
+    descriptor = {
+        "name": "spending",
+        "licenses": [{"name": "CC0-1.0"}],
+        "resources": [
+            {
+                "name": "lines",
+                "path": "lines.csv",
+                "schema": {"fields": [{"name": "item"}, {"name": "amount", "type": "number"}]},
+            }
+        ],
+    }
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (folder / "lines.csv").write_text("item,amount\npens,10\npens,10\nink,5\n", encoding="utf-8")
+    pygit2.init_repository(str(root))
+    commit_all(root, "Spending, with a line exported twice")
+    (folder / "lines.csv").write_text("item,amount\npens,10\nink,5\n", encoding="utf-8")
+    commit_all(root, "Remove the repeated line")
+    [table] = diff_json(root)["tables"]
+    assert [(r["kind"], r["key"]) for r in table["rows"]] == [("removed", ["pens", "10", "copy 2"])]
