@@ -187,7 +187,10 @@ class Chunked:
             try:
                 return self.scan_in(pool, fork, body, first_row, width)
             finally:
-                pool.shutdown(wait=False, cancel_futures=True)  # no waiting for exits
+                # wait for the idle workers to exit: a pool left running at interpreter exit
+                # races CPython's own shutdown and prints "Exception ignored … Bad file
+                # descriptor" on stderr
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def scan_in(
         self, pool: ProcessPoolExecutor, fork: bool, body: int, first_row: int, width: int | None
