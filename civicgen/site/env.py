@@ -12,7 +12,6 @@ import html
 import json
 import os
 import types
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
