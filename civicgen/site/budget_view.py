@@ -8,12 +8,12 @@ the schema), amounts are in the package's currency (none declared: plain numbers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..stats.budget import execution_rate
-from ..stats.budget_config import PHASES, BudgetConfig, Level, budget_config
+from ..stats.budget_config import PHASES, BudgetConfig, Level
 from ..stats.tables import DerivedTable
+from .formats import money, signed_percent
 
 HEADINGS = {"expenditure": "Where the money goes", "revenue": "Where the money comes from"}
 
@@ -46,24 +46,12 @@ class Section:
 
 def amount_text(value: Any, currency: str = "") -> str:
     """1234567.5 -> '1,234,568 BRL'; with no currency declared, the plain number."""
-    if value is None:
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{amount:,.0f} {currency}".strip()
+    return "" if value is None else money(value, currency)
 
 
 def in_unit(config: BudgetConfig) -> str:
     """' (BRL)' after a column title, or nothing when no currency is declared."""
     return f" ({config.currency})" if config.currency else ""
-
-
-def signed_percent(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{float(value) * 100:+.1f} %"
 
 
 def phase_order(phases: set[str]) -> list[str]:
@@ -233,8 +221,8 @@ def section(config: BudgetConfig, stats: dict[str, DerivedTable], direction: str
 
 def budget_view(package: Any, stats: dict[str, DerivedTable]) -> dict[str, Any] | None:
     """Everything the budget page shows (None: no budget statistics)."""
-    config = budget_config(package.descriptor)
-    if config is None or "totals" not in stats:
+    config = package.options  # the budget profile's options, read once per package
+    if not isinstance(config, BudgetConfig) or "totals" not in stats:
         return None
     directions = direction_order({r["direction"] for r in stats["totals"].records()})
     conflicts = stats.get("label_conflicts")

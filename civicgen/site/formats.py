@@ -20,3 +20,10 @@ def percent(value: Any, digits: int = 1) -> str:
         return f"{float(value) * 100:.{digits}f} %"
     except (TypeError, ValueError):
         return ""
+
+
+def signed_percent(value: Any) -> str:
+    """0.04 -> '+4.0 %' (a change); nothing when there is no base."""
+    if value is None:
+        return ""
+    return f"{float(value) * 100:+.1f} %"

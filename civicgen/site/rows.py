@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .budget_view import amount_text, budget_view, signed_percent
-from .formats import money, percent
+from .budget_view import amount_text, budget_view
+from .formats import money, percent, signed_percent
 
 
 def budget_total_row(row: list[Any], currency: str = "") -> list[Any]:
