@@ -15,7 +15,7 @@ from ..privacy import HomeStations, protect_derived
 from ..stats.profiles import derive_all
 from ..stats.tables import DerivedTable
 from ..validation import Validation
-from .published import Published, homes_of, protect_station, published_table, station_rows
+from .published import Published, homes_in, protect_station, published_table, station_rows
 
 Derived = dict[str, list[DerivedTable]]
 
@@ -38,8 +38,7 @@ class SiteInputs:
 
 def gather(validation: Validation) -> SiteInputs:
     """Read and compute, once, everything the pages will show."""
-    packages = {s.package.name: s.package for s in validation.tables.values()}
-    homes = {name: homes_of(validation, package) for name, package in packages.items()}
+    packages, stations, homes = stations_and_homes(validation)
     return SiteInputs(
         validation=validation,
         derived=protected_stats(derive_all(validation), packages, homes),
@@ -51,18 +50,24 @@ def gather(validation: Validation) -> SiteInputs:
             name: dataset_history(validation.source.root, package.folder)
             for name, package in packages.items()
         },
-        stations={
-            name: published_stations(station_rows(validation, package), homes[name])
-            for name, package in packages.items()
-        },
+        stations={name: published_stations(stations[name], homes[name]) for name in packages},
         homes=homes,
     )
 
 
+def stations_and_homes(
+    validation: Validation,
+) -> tuple[dict[str, Package], dict[str, list[dict[str, str]]], dict[str, HomeStations | None]]:
+    """Each package, its stations table as stored (read once) and its home stations."""
+    packages = {s.package.name: s.package for s in validation.tables.values()}
+    stations = {name: station_rows(validation, package) for name, package in packages.items()}
+    homes = {name: homes_in(package, stations[name]) for name, package in packages.items()}
+    return packages, stations, homes
+
+
 def shown_statistics(validation: Validation) -> Derived:
     """The derived tables as the portal shows them (home stations protected)."""
-    packages = {s.package.name: s.package for s in validation.tables.values()}
-    homes = {name: homes_of(validation, package) for name, package in packages.items()}
+    packages, _, homes = stations_and_homes(validation)
     return protected_stats(derive_all(validation), packages, homes)
 
 

@@ -45,10 +45,11 @@ def station_rows(validation: Validation, package: Package) -> list[dict[str, str
     return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]] if rows else []
 
 
-def homes_of(validation: Validation, package: Package) -> HomeStations | None:
+def homes_in(package: Package, stations: list[dict[str, str]]) -> HomeStations | None:
+    """The home stations of a sensor package, from its stations table as stored."""
     if package.profile != "sensor":
         return None
-    return home_stations(package.descriptor, station_rows(validation, package))
+    return home_stations(package.descriptor, stations)
 
 
 def protect_station(row: dict[str, str], homes: HomeStations) -> dict[str, str]:
