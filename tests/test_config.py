@@ -92,9 +92,10 @@ def test_config_file_option_on_validate_stats_and_diff(tmp_path: Path) -> None:
     assert code == 0, output
     assert "height" in output
     (city / "data" / "town" / "trees.csv").write_text("id,height\n1,4.5\n2,8\n", encoding="utf-8")
-    code, output = run_cli(city, "diff", "HEAD", "-f", "portal.yml", "--format", "text")
+    code, output = run_cli(city, "diff", "HEAD", "-f", "portal.yml", "--format", "json")
     assert code == 0, output
-    assert "7" in output and "8" in output
+    [table] = json.loads(output)["tables"]
+    assert [(r["key"], r["cells"]) for r in table["rows"]] == [(["2"], [["height", "7", "8"]])]
 
 
 def test_nothing_found_names_the_configuration_file(tmp_path: Path) -> None:
