@@ -30,7 +30,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from .formats import money, percent
+from .formats import money, number, percent, signed_percent
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -166,12 +166,16 @@ def make_env(theme_dir: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         markdown=render_markdown,
         url=safe_url,
         money=money,
         percent=percent,
+        signed_percent=signed_percent,
+        number=number,
         cell=cell,
         frontmatter=frontmatter,
     )

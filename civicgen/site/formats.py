@@ -15,6 +15,14 @@ def money(value: Any, currency: str = "") -> str:
     return f"{amount:,.0f} {currency}".rstrip()
 
 
+def number(value: Any, digits: int = 0) -> str:
+    """1234567.891 -> '1,234,568' (digits after the point on request)."""
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def percent(value: Any, digits: int = 1) -> str:
     try:
         return f"{float(value) * 100:.{digits}f} %"
