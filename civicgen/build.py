@@ -27,9 +27,13 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
+from mkdocs.config.defaults import MkDocsConfig
+
+from . import __version__
+from . import manifest as site_manifest
 from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
-from .plugin import REFUSED, InvalidDataError
+from .plugin import REFUSED, CivicgenPlugin, InvalidDataError, mkdocs_inputs, sharing
 from .repo import last_commit_time
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
@@ -224,6 +228,9 @@ def config_fault(exc: Exception, collector: ErrorCollector, config_file: Path) -
     """ConfigurationError, PluginError or Abort: MkDocs' own reason, on one line."""
     if any(isinstance(e, InvalidDataError) for e in chain(exc)):
         return InvalidDataRefused(REFUSED)
+    fault = next((e for e in chain(exc) if isinstance(e, BuildFault)), None)
+    if fault is not None:  # civicgen's own reason (a translation catalogue, a language…)
+        return fault
     reasons = [m.strip().splitlines()[0] for m in collector.messages if m.strip()]
     first = "; ".join(reasons[:3]) or str(exc)
     if isinstance(exc, ConfigurationError) or "configuration" in str(exc):
@@ -277,18 +284,90 @@ def build_into(config_path: Path, target: Path, strict: bool) -> None:
     """Build in a staging folder beside target and swap it in; remove it whatever happens."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        with collect_errors() as collector, source_date_epoch(config_path.parent):
-            run_mkdocs(config_path, staging, strict, collector)
+        with collect_errors() as collector, source_date_epoch(config_path.parent), sharing():
+            default = build_languages(config_path, staging, strict, collector)
+            finish_site(staging)
+            seal(staging, default)
         replace_dir(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def run_mkdocs(config_path: Path, staging: Path, strict: bool, collector: ErrorCollector) -> None:
+# --- every language, one site -------------------------------------------------------------
+
+
+def build_languages(
+    config_path: Path, staging: Path, strict: bool, collector: ErrorCollector
+) -> MkDocsConfig:
+    """The default language at the site's root, then each other one in <site>/<lang>/ (the
+    data is read once: plugin.sharing); return the default language's configuration."""
+    default = run_mkdocs(config_path, staging, strict, collector, language=None)
+    plugin = civicgen_plugin(default)
+    if plugin is not None:
+        for language in plugin.languages[1:]:
+            docs = language_docs(Path(default.docs_dir), language)
+            run_mkdocs(config_path, staging / language, strict, collector, language, docs)
+    return default
+
+
+def language_docs(docs_dir: Path, language: str) -> Path:
+    """A language's content pages: <docs_dir>/<lang>/, else the default language's pages."""
+    folder = docs_dir / language
+    return folder if folder.is_dir() and not folder.is_symlink() else docs_dir
+
+
+def civicgen_plugin(config: MkDocsConfig) -> CivicgenPlugin | None:
+    plugin = config.plugins.get("civicgen")
+    if isinstance(plugin, CivicgenPlugin) and plugin.config.enabled:
+        return plugin
+    return None
+
+
+def finish_site(site_dir: Path) -> None:
+    """Steps over the whole finished site, every language built, before the manifest seals it.
+
+    A step that needs every page of every language runs here (the search index:
+    `civicgen.search.index_site(site_dir)`); the manifest written next covers its files.
+    """
+
+
+def seal(site_dir: Path, config: MkDocsConfig) -> None:
+    """civicgen-manifest.json, then SHA256SUMS over every file of the site (the manifest too)."""
+    plugin = civicgen_plugin(config)
+    if plugin is None or plugin.validation is None:
+        return
+    data_dirs = (plugin.config.datasets_dir, plugin.config.tools_dir)
+    inputs = (*mkdocs_inputs(config), locale_folder(plugin))
+    manifest = site_manifest.for_build(plugin.validation, data_dirs, inputs, site_dir, __version__)
+    (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
+    files = site_manifest.site_files(site_dir, skip=frozenset({site_manifest.SUMS}))
+    (site_dir / site_manifest.SUMS).write_text(site_manifest.sums_text(files), encoding="utf-8")
+
+
+def locale_folder(plugin: CivicgenPlugin) -> Path | None:
+    """The city's translations folder, when it has one (a source of the build)."""
+    folder = plugin.root / plugin.config.locale_dir
+    return folder if folder.is_dir() and not folder.is_symlink() else None
+
+
+def run_mkdocs(
+    config_path: Path,
+    site_dir: Path,
+    strict: bool,
+    collector: ErrorCollector,
+    language: str | None,
+    docs_dir: Path | None = None,
+) -> MkDocsConfig:
+    """One MkDocs build of one language (None: the default) into site_dir."""
     try:
-        config = load_config(str(config_path), site_dir=str(staging), strict=strict)
+        extra = {"docs_dir": str(docs_dir)} if docs_dir is not None else {}
+        config = load_config(str(config_path), site_dir=str(site_dir), strict=strict, **extra)
+        plugin = civicgen_plugin(config)
+        if plugin is not None:
+            plugin.language = language
         mkdocs_build(config)
+        return config
     except TemplateError as exc:
         raise template_fault(exc) from exc
     except UnicodeDecodeError as exc:

@@ -24,7 +24,8 @@ PLUGIN = "civicgen"
 
 
 class CivicgenConfig(base.Config):
-    """plugins: - civicgen: {datasets_dir, tools_dir, limit_errors, preview_rows, cache_dir, limits…}."""
+    """plugins: - civicgen: {datasets_dir, tools_dir, limit_errors, preview_rows, cache_dir, limits,
+    languages, locale_dir…}."""
 
     enabled = c.Type(bool, default=True)
     datasets_dir = c.Type(str, default="datasets")
@@ -34,6 +35,8 @@ class CivicgenConfig(base.Config):
     cache_dir = c.Type(str, default="")  # "": the user's cache folder; never inside the repo
     limits = c.Type(dict, default={})  # civicgen.limits.Limits, by name
     repository_url = c.Type(str, default="")
+    languages = c.ListOfItems(c.Type(str), default=[])  # the first at the root, the others at /<lang>/
+    locale_dir = c.Type(str, default="locale")  # the city's catalogues: <locale_dir>/<lang>/*.po
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Settings:
     cache_dir: str | None = ""  # "": the user's cache folder; a folder outside the repo; None: off
     limits: Limits = field(default_factory=Limits)
     config_file: str = ""  # where these came from ("" : the defaults, no mkdocs.yml)
+    languages: tuple[str, ...] = ()  # (): one language, theme.language
+    locale_dir: str = "locale"
 
 
 def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
@@ -57,6 +62,8 @@ def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
         cache_dir=config.cache_dir,
         limits=Limits.from_options(config.limits),
         config_file=config_file,
+        languages=tuple(config.languages),
+        locale_dir=config.locale_dir,
     )
 
 

@@ -29,6 +29,8 @@ class Limits:
     cell_bytes: int = 1 * MIB  # one CSV cell (a detailed district polygon fits)
     row_bytes: int = 8 * MIB  # one CSV row, all its cells
     row_cells: int = 16_384  # cells of one CSV row (a spreadsheet's most columns)
+    catalogue_bytes: int = 2 * MIB  # one translation catalogue (.po file)
+    catalogue_entries: int = 20_000  # messages in one translation catalogue
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Limits:

@@ -116,12 +116,16 @@ def relative_to(root: Path, path: Path) -> str:
     return Path(os.path.relpath(path.absolute(), root)).as_posix()
 
 
-def disk_sources(root: Path, config_file: Path, docs_dir: Path, theme_dir: Path | None) -> set[str]:
-    """mkdocs.yml, every page of docs_dir MkDocs reads, and every file of the theme folder."""
+def disk_sources(
+    root: Path, config_file: Path, docs_dir: Path, theme_dir: Path | None, *more: Path | None
+) -> set[str]:
+    """mkdocs.yml, every page of docs_dir MkDocs reads, and every file of the theme folder
+    (and of any more folders the build reads, e.g. the city's translations)."""
     paths = {relative_to(root, config_file)}
     paths.update(relative_to(root, p) for p in folder_files(docs_dir, skip_hidden=True))
-    if theme_dir is not None:
-        paths.update(relative_to(root, p) for p in folder_files(theme_dir, skip_hidden=False))
+    for folder in (theme_dir, *more):
+        if folder is not None:
+            paths.update(relative_to(root, p) for p in folder_files(folder, skip_hidden=False))
     return paths
 
 
@@ -220,12 +224,12 @@ def make_manifest(
 def for_build(
     validation: Validation,
     data_dirs: tuple[str, str],
-    mkdocs_paths: tuple[Path, Path, Path | None],
+    mkdocs_paths: tuple[Path | None, ...],
     site_dir: Path,
     version: str,
 ) -> dict[str, Any]:
     """The manifest of the site just built in site_dir: data_dirs are (datasets, tools);
-    mkdocs_paths are (mkdocs.yml, docs_dir, theme folder or None)."""
+    mkdocs_paths are (mkdocs.yml, docs_dir, theme folder or None, other folders read…)."""
     root = validation.source.root
     sources = package_blobs(validation.source, package_sources(validation, *data_dirs))
     sources.update(disk_blobs(root, disk_sources(root, *mkdocs_paths)))

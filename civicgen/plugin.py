@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
@@ -12,13 +18,15 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, csp
-from . import manifest as site_manifest
-from .config import CivicgenConfig, settings_from
+from . import csp
+from .config import CivicgenConfig, Settings, settings_from
 from .exceptions import CivicgenException
 from .pipeline import validate
+from .scaffold import theme_language
 from .site.env import make_env, sandboxed
-from .site.inputs import gather
+from .site.formats import formatting
+from .site.i18n import Catalogue, check_language, load_catalogue
+from .site.inputs import SiteInputs, gather
 from .site.pages import render_site
 from .textcheck import visible
 from .validation import Validation
@@ -33,13 +41,70 @@ class InvalidDataError(PluginError):
     """The plugin refuses to build invalid data (civicgen build exits 1 on it)."""
 
 
+# --- one gathering for every language of a build ------------------------------------------
+
+
+@dataclass
+class Gathered:
+    """The validation of a repository and, once asked for, everything its pages show."""
+
+    validation: Validation
+    inputs: SiteInputs | None = None
+
+    def site_inputs(self) -> SiteInputs:
+        if self.inputs is None:
+            self.inputs = gather(self.validation)
+        return self.inputs
+
+
+SHARED: dict[tuple[str, Settings], Gathered] | None = None  # set while `civicgen build` runs
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """While it lasts, each language's build reuses the first one's validation and gathering
+    (same repository, same settings): the data is read, checked and summed once."""
+    global SHARED
+    before, SHARED = SHARED, {}
+    try:
+        yield
+    finally:
+        SHARED = before
+
+
+def gathered(root: Path, settings: Settings) -> Gathered:
+    """The repository validated (once per build when sharing)."""
+    key = (str(root), settings)
+    if SHARED is not None and key in SHARED:
+        return SHARED[key]
+    found = Gathered(validate([str(root)], settings))
+    if SHARED is not None:
+        SHARED[key] = found
+    return found
+
+
+def languages_of(config: CivicgenConfig, theme_language: str) -> list[str]:
+    """The portal's languages, the default first (no `languages` option: the theme's)."""
+    return list(config.languages) or [theme_language or "en"]
+
+
 class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     """Validate the portal's packages on config; add their pages and downloads on files."""
 
     def __init__(self) -> None:
         self.validation: Validation | None = None
+        self.gathered: Gathered | None = None
         self.with_policy: set[str] = set()  # site paths of the pages given a policy on render
         self.serving = False
+        self.language: str | None = None  # set by `civicgen build` for each language
+        self.languages: list[str] = []
+        self.catalogue: Catalogue | None = None
+        self.root = Path(".")
+
+    @property
+    def current(self) -> str:
+        """The language being built: the one `civicgen build` set, else the default."""
+        return self.language or self.languages[0]
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # live reload injects an inline script: no policy
@@ -48,12 +113,14 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled:
             return config
         config.extra_css.append(STYLESHEET)
-        root = Path(config.config_file_path or ".").resolve().parent
+        self.root = root = Path(config.config_file_path or ".").resolve().parent
         try:
             settings = settings_from(self.config, str(config.config_file_path or ""))
-            self.validation = validate([str(root)], settings)
+            self.set_language(config, settings)
+            self.gathered = gathered(root, settings)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
+        self.validation = self.gathered.validation
         report = self.validation.report
         if not report.valid:
             raise InvalidDataError(refusal(report.to_text().splitlines()[:-1], report.summary()))
@@ -61,16 +128,61 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             log.warning(visible(warning.message))
         return config
 
+    def set_language(self, config: MkDocsConfig, settings: Settings) -> None:
+        """This build's language: its catalogue, the theme's language, translated nav titles
+        and description, and the other languages' roots (for the theme's language menu)."""
+        name = Path(config.config_file_path or "mkdocs.yml").name
+        self.languages = [
+            check_language(code, f'{name}, civicgen option "languages"')
+            for code in languages_of(self.config, config.theme["language"])
+        ]
+        self.catalogue = load_catalogue(
+            self.current, self.root, settings.locale_dir, settings.limits
+        )
+        if self.config.languages:
+            config.theme["language"] = theme_language(self.current)
+            config.extra["alternate"] = self.alternates("")
+        if config.nav is not None:
+            config.nav = translated_nav(config.nav, self.catalogue)
+        if config.site_description:
+            config.site_description = translated(config.site_description, self.catalogue)
+
+    def prefix(self, language: str) -> str:
+        """The path from this build's root to language's root ('', 'en/', '../', '../ca/')."""
+        up = "" if self.current == self.languages[0] else "../"
+        down = "" if language == self.languages[0] else f"{language}/"
+        return "" if language == self.current else up + down
+
+    def alternates(self, page_url: str) -> list[dict[str, Any]]:
+        """For the language menu and <link rel=alternate>: this page in every language.
+        link is for MkDocs' url filter (roots only); href is the page's own relative link."""
+        up = "../" * page_url.count("/")
+        return [
+            {
+                "name": language_name(code),
+                "lang": code,
+                "link": self.prefix(code) or "./",
+                "href": up + self.prefix(code) + page_url or "./",
+                "current": code == self.current,
+            }
+            for code in self.languages
+        ]
+
     @event_priority(-50)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled or self.validation is None:
             return files
-        env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
+        theme = Path(config.theme.custom_dir) if config.theme.custom_dir else None
+        env = make_env(theme, self.catalogue)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
+        env.globals["language"] = self.current
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
+        for file in other_languages(files, self.languages[1:]):
+            files.remove(file)  # content/<lang>/ is that language's build
         try:
-            outputs = render_site(env, gather(self.validation), self.config.preview_rows)
+            with formatting(self.current if self.catalogue else None):
+                outputs = render_site(env, self.site_inputs(), self.config.preview_rows)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
@@ -88,11 +200,25 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         """MkDocs' own theme templates (theme/main.html, partials…) run in the sandbox too."""
         return sandboxed(env) if self.config.enabled else env
 
+    def site_inputs(self) -> SiteInputs:
+        assert self.gathered is not None
+        return self.gathered.site_inputs()
+
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.with_policy = set()
 
+    def on_page_context(
+        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        """The language menu and <link rel=alternate> lead to this same page elsewhere."""
+        if self.config.enabled and self.config.languages:
+            config.extra["alternate"] = self.alternates(page.url)
+        return context
+
     @event_priority(-100)  # last: the policy hashes the page's final HTML
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        if self.config.enabled and self.config.languages:
+            output = alternate_links(output, self.alternates(page.url))
         if not self.config.enabled or self.serving:
             return output
         self.with_policy.add(page.file.dest_uri)
@@ -109,17 +235,12 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     @event_priority(-100)  # last: after search has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if not self.config.enabled:
-            return
-        site_dir = Path(config.site_dir)
-        if not self.serving:
-            protect_static_pages(site_dir, self.with_policy)
-        if self.validation is not None:
-            data_dirs = (self.config.datasets_dir, self.config.tools_dir)
-            manifest = site_manifest.for_build(
-                self.validation, data_dirs, mkdocs_inputs(config), site_dir, __version__
-            )
-            write_manifest(site_dir, manifest)
+        """Static pages get their policy; `civicgen build` writes the manifest once every
+        language is built (civicgen.build.seal)."""
+        if self.config.enabled and not self.serving:
+            protect_static_pages(Path(config.site_dir), self.with_policy)
+        if self.config.languages:
+            config.extra["alternate"] = self.alternates("")
 
 
 def refusal(lines: list[str], summary: str) -> str:
@@ -136,6 +257,56 @@ def refusal(lines: list[str], summary: str) -> str:
             "Run `civicgen validate` to see every error.",
         ]
     )
+
+
+ALTERNATE_LINK = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]*)">')
+
+
+def alternate_links(output: str, alternates: list[dict[str, Any]]) -> str:
+    """The theme's <link rel="alternate" hreflang> lead to the languages' roots: make each
+    lead to this same page in that language."""
+    hrefs = {alt["lang"]: alt["href"] for alt in alternates}
+
+    def same_page(match: re.Match[str]) -> str:
+        href = hrefs.get(html.unescape(match.group(1)))
+        if href is None:
+            return match.group(0)
+        return f'<link rel="alternate" href="{html.escape(href)}" hreflang="{match.group(1)}">'
+
+    return ALTERNATE_LINK.sub(same_page, output)
+
+
+def language_name(code: str) -> str:
+    """es -> 'español', en -> 'English': each language named in itself."""
+    from babel import Locale
+
+    name = Locale.parse(code.replace("-", "_")).get_display_name() or code
+    return name[:1].upper() + name[1:]
+
+
+def translated(text: str, catalogue: Catalogue) -> str:
+    """A title or description from mkdocs.yml in the build's language, escaped (the theme
+    prints them as they are, and a city's catalogue is untrusted)."""
+    translation = catalogue.text(text)
+    return text if translation == text else html.escape(translation)
+
+
+def translated_nav(nav: Any, catalogue: Catalogue) -> Any:
+    """mkdocs.yml's nav with each title in the build's language (pages keep their paths)."""
+    if isinstance(nav, list):
+        return [translated_nav(item, catalogue) for item in nav]
+    if isinstance(nav, dict):
+        return {
+            translated(str(title), catalogue): translated_nav(value, catalogue)
+            for title, value in nav.items()
+        }
+    return nav
+
+
+def other_languages(files: Files, others: list[str]) -> list[File]:
+    """The files of content/<lang>/ for each other language (built by that language)."""
+    tops = {f"{code}/" for code in others}
+    return [f for f in files if f.src_uri.startswith(tuple(tops)) and not f.generated_by]
 
 
 def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
@@ -156,9 +327,3 @@ def protect_static_pages(site_dir: Path, done: set[str]) -> None:
             page = csp.with_policy(page, body=page)
             path.write_text(page, encoding="utf-8", errors="surrogateescape")
 
-
-def write_manifest(site_dir: Path, manifest: dict[str, object]) -> None:
-    """civicgen-manifest.json, then SHA256SUMS over every file of the site (the manifest too)."""
-    (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
-    files = site_manifest.site_files(site_dir, skip=frozenset({site_manifest.SUMS}))
-    (site_dir / site_manifest.SUMS).write_text(site_manifest.sums_text(files), encoding="utf-8")

@@ -30,7 +30,8 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from .formats import money, number, percent, signed_percent
+from .formats import date, money, number, percent, signed_percent
+from .i18n import Catalogue
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -75,7 +76,8 @@ def cell(value: Any) -> str:
 
 def frontmatter(value: Any) -> Markup:
     """A YAML front-matter string: HTML-escaped (MkDocs themes print titles raw), JSON-quoted."""
-    return Markup(json.dumps(html.escape(cell(value).replace("\n", " ")), ensure_ascii=False))
+    text = value.unescape() if isinstance(value, Markup) else cell(value)  # escaped only once
+    return Markup(json.dumps(html.escape(text.replace("\n", " ")), ensure_ascii=False))
 
 
 class PortalSandbox(ImmutableSandboxedEnvironment):
@@ -153,8 +155,9 @@ def profile_template_packages() -> list[str]:
     return sorted({p.templates_package for p in registered().values() if p.templates_package})
 
 
-def make_env(theme_dir: Path | None = None) -> Environment:
-    """Templates from theme_dir/civicgen first, then civicgen's own ("default:" reaches those)."""
+def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) -> Environment:
+    """Templates from theme_dir/civicgen first, then civicgen's own ("default:" reaches those);
+    `_` and `ngettext` from catalogue (English without one), numbers in its language."""
     own = PackageLoader("civicgen", "templates")
     loaders: list[BaseLoader] = [ThemeLoader(theme_dir / "civicgen")] if theme_dir else []
     profiles = [PackageLoader(name, "templates") for name in profile_template_packages()]
@@ -168,18 +171,46 @@ def make_env(theme_dir: Path | None = None) -> Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(
-        markdown=render_markdown,
-        url=safe_url,
-        money=money,
-        percent=percent,
-        signed_percent=signed_percent,
-        number=number,
-        cell=cell,
-        frontmatter=frontmatter,
-    )
+    install_translations(env, catalogue)
+    env.filters.update(markdown=render_markdown, url=safe_url, cell=cell, frontmatter=frontmatter)
+    env.filters.update(number_filters(catalogue.language if catalogue else None))
     from .rows import FILTERS
 
     env.filters.update(FILTERS)
     return env
+
+
+def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
+    """Newstyle gettext whose translations are escaped text: a city's .po comes by pull
+    request, and Jinja would otherwise take a translation as trusted markup."""
+    catalogue = catalogue or Catalogue("en")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        catalogue.gettext, catalogue.ngettext, newstyle=True
+    )
+
+
+def number_filters(language: str | None) -> dict[str, Any]:
+    """money, number, percent, signed_percent and date, for language (None: locale-free)."""
+
+    def money_in(value: Any, currency: str = "") -> str:
+        return money(value, currency, language)
+
+    def number_in(value: Any, digits: int = 0) -> str:
+        return number(value, digits, language)
+
+    def percent_in(value: Any, digits: int = 1) -> str:
+        return percent(value, digits, language)
+
+    def signed_in(value: Any) -> str:
+        return signed_percent(value, language)
+
+    def date_in(value: Any, style: str = "long") -> str:
+        return date(value, style, language)
+
+    return {
+        "money": money_in,
+        "number": number_in,
+        "percent": percent_in,
+        "signed_percent": signed_in,
+        "date": date_in,
+    }

@@ -1,37 +1,138 @@
-"""Numbers as the pages print them (amounts and percentages); used by filters and rows."""
+"""Numbers, money, percentages and dates as the pages print them, in the page's language.
+
+The filters (money, number, percent, signed_percent, date) format with Babel for a locale:
+the one given, else the one being rendered (`formatting(locale)`, set by the plugin around
+a language's pages), else none: then a fixed, locale-free form ('1,234,568 EUR', '+4.0 %')
+that the command line's text keeps.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
 
-def money(value: Any, currency: str = "") -> str:
-    """1234567.5, "EUR" -> '1,234,568 EUR' (no currency declared: the number alone)."""
+CURRENT: ContextVar[str | None] = ContextVar("civicgen_locale", default=None)
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@contextmanager
+def formatting(locale: str | None) -> Iterator[None]:
+    """Format for locale (es, en, pt_BR…) while rendering one language's pages."""
+    token = CURRENT.set(locale.replace("-", "_") if locale else None)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)
+
+
+def active(locale: str | None) -> str | None:
+    return locale.replace("-", "_") if locale else CURRENT.get()
+
+
+@lru_cache(maxsize=64)
+def with_digits(pattern: str, digits: int) -> str:
+    """A Babel pattern with exactly `digits` digits after the decimal separator."""
+    fraction = "." + "0" * digits if digits > 0 else ""
+    return re.sub(r"[#0,]*0(\.[0#]+)?", lambda m: m.group(0).split(".")[0] + fraction, pattern, 1)
+
+
+@lru_cache(maxsize=16)
+def patterns(locale: str) -> tuple[str, str, str]:
+    """The locale's (currency, decimal, percent) patterns, positive part only."""
+    data = Locale.parse(locale)
+    return tuple(  # type: ignore[return-value]
+        p.pattern.split(";")[0]
+        for p in (
+            data.currency_formats["standard"],
+            data.decimal_formats[None],
+            data.percent_formats[None],
+        )
+    )
+
+
+def money(value: Any, currency: str = "", locale: str | None = None) -> str:
+    """4650000000, "EUR" -> '4.650.000.000 €' (es), '€4,650,000,000' (en), '4,650,000,000 EUR'
+    (no locale); no currency declared: the number alone."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{amount:,.0f} {currency}".rstrip()
+    if not amount.is_finite():
+        return str(value)
+    locale = active(locale)
+    if locale is None:
+        return f"{amount:,.0f} {currency}".rstrip()
+    if not CURRENCY.match(currency or ""):
+        return number(amount, 0, locale)
+    pattern = with_digits(patterns(locale)[0], 0)
+    return format_currency(round(amount), currency, pattern, locale, currency_digits=False)
 
 
-def number(value: Any, digits: int = 0) -> str:
-    """1234567.891 -> '1,234,568' (digits after the point on request)."""
+def number(value: Any, digits: int = 0, locale: str | None = None) -> str:
+    """1234567.891 -> '1.234.568' (es), '1,234,568' (en and no locale); digits on request."""
     try:
-        return f"{float(value):,.{digits}f}"
+        amount = float(value)
     except (TypeError, ValueError):
         return str(value)
+    locale = active(locale)
+    if locale is None or amount != amount or amount in (float("inf"), float("-inf")):
+        return f"{amount:,.{digits}f}"
+    pattern = with_digits(patterns(locale)[1], digits)
+    return format_decimal(Decimal(repr(amount)), pattern, locale)
 
 
-def percent(value: Any, digits: int = 1) -> str:
+def percent(value: Any, digits: int = 1, locale: str | None = None) -> str:
+    """0.123 -> '12,3 %' (es), '12.3%' (en), '12.3 %' (no locale); nothing for no number."""
     try:
-        return f"{float(value) * 100:.{digits}f} %"
+        share = float(value)
     except (TypeError, ValueError):
         return ""
+    locale = active(locale)
+    if locale is None:
+        return f"{share * 100:.{digits}f} %"
+    pattern = with_digits(patterns(locale)[2], digits)
+    return format_percent(Decimal(repr(share)), pattern, locale)
 
 
-def signed_percent(value: Any) -> str:
-    """0.04 -> '+4.0 %' (a change); nothing when there is no base."""
+def signed_percent(value: Any, locale: str | None = None) -> str:
+    """0.04 -> '+4,0 %' (es), '+4.0%' (en), '+4.0 %' (no locale); nothing without a base."""
     if value is None:
         return ""
-    return f"{float(value) * 100:+.1f} %"
+    locale = active(locale)
+    if locale is None:
+        return f"{float(value) * 100:+.1f} %"
+    pattern = with_digits(patterns(locale)[2], 1)
+    return format_percent(Decimal(repr(float(value))), f"+{pattern};-{pattern}", locale)
+
+
+def date(value: Any, style: str = "long", locale: str | None = None) -> str:
+    """2015-03-01 -> '1 de marzo de 2015' (es), 'March 1, 2015' (en), '2015-03-01' (no
+    locale); text that is no date is shown as it is."""
+    day = as_date(value)
+    if day is None:
+        return "" if value is None else str(value)
+    locale = active(locale)
+    if locale is None:
+        return day.isoformat()
+    return format_date(day, style if style in ("short", "medium", "long", "full") else "long", locale)
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
