@@ -25,9 +25,8 @@ from types import ModuleType
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
-from mkdocs.exceptions import Abort, ConfigurationError, PluginError
-
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from . import __version__
 from . import manifest as site_manifest

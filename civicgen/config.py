@@ -35,7 +35,9 @@ class CivicgenConfig(base.Config):
     cache_dir = c.Type(str, default="")  # "": the user's cache folder; never inside the repo
     limits = c.Type(dict, default={})  # civicgen.limits.Limits, by name
     repository_url = c.Type(str, default="")
-    languages = c.ListOfItems(c.Type(str), default=[])  # the first at the root, the others at /<lang>/
+    languages = c.ListOfItems(
+        c.Type(str), default=[]
+    )  # the first at the root, the others at /<lang>/
     locale_dir = c.Type(str, default="locale")  # the city's catalogues: <locale_dir>/<lang>/*.po
 
 

@@ -326,4 +326,3 @@ def protect_static_pages(site_dir: Path, done: set[str]) -> None:
             page = path.read_text(encoding="utf-8", errors="surrogateescape")
             page = csp.with_policy(page, body=page)
             path.write_text(page, encoding="utf-8", errors="surrogateescape")
-

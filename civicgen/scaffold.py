@@ -20,6 +20,7 @@ from jinja2 import Environment, StrictUndefined
 from . import __version__
 from .exceptions import CivicgenException
 from .registry import registered
+from .site.i18n import load_catalogue
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.abc import Traversable
@@ -63,6 +64,19 @@ def scaffold_files() -> list[tuple[str, Traversable]]:
             folder = package / "templates" / "new" / "datasets" / profile.scaffold
             base.extend(template_files(folder, f"datasets/{profile.scaffold}/"))
     return base
+
+
+def for_language(files: list[tuple[str, Traversable]], lang: str) -> list[tuple[str, Traversable]]:
+    """The content pages in lang (content.<lang>/, when civicgen has them) as content/;
+    the English ones otherwise."""
+    translated = f"content.{lang.lower()}/"
+    if not any(path.startswith(translated) for path, _ in files):
+        translated = "content/"
+    return [
+        ("content/" + path[len(translated) :] if path.startswith(translated) else path, item)
+        for path, item in files
+        if not path.startswith("content") or path.startswith(translated)
+    ]
 
 
 def target_name(path: str, config_file: str = DEFAULT_CONFIG) -> str:
@@ -123,6 +137,9 @@ def check_options(target: Path, city: str, currency: str, config_file: str) -> N
 def render(text: str, path: str, context: dict[str, str]) -> str:
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     env.filters["j"] = lambda value: json.dumps(str(value), ensure_ascii=False)[1:-1]
+    catalogue = load_catalogue(context["lang"])
+    env.filters["quoted"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    env.filters["t"] = lambda message, **values: catalogue.text(message) % values
     rendered = env.from_string(text).render(**context)
     if path.endswith(".json"):
         json.loads(rendered)  # a city name can never break the descriptor
@@ -167,7 +184,7 @@ def new_portal(
         "config_file": config_file,
         "config_option": config_option(config_file),
     }
-    files = scaffold_files()
+    files = for_language(scaffold_files(), context["lang"])
     texts = [(target_name(path, config_file), file_text(path, f, context)) for path, f in files]
     written = [write(target / name, text) for name, text in texts]
     first_commit(target, city)

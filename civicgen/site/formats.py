@@ -43,7 +43,9 @@ def active(locale: str | None) -> str | None:
 def with_digits(pattern: str, digits: int) -> str:
     """A Babel pattern with exactly `digits` digits after the decimal separator."""
     fraction = "." + "0" * digits if digits > 0 else ""
-    return re.sub(r"[#0,]*0(\.[0#]+)?", lambda m: m.group(0).split(".")[0] + fraction, pattern, 1)
+    return re.sub(
+        r"[#0,]*0(\.[0#]+)?", lambda m: m.group(0).split(".")[0] + fraction, pattern, count=1
+    )
 
 
 @lru_cache(maxsize=16)
@@ -124,7 +126,9 @@ def date(value: Any, style: str = "long", locale: str | None = None) -> str:
     locale = active(locale)
     if locale is None:
         return day.isoformat()
-    return format_date(day, style if style in ("short", "medium", "long", "full") else "long", locale)
+    return format_date(
+        day, style if style in ("short", "medium", "long", "full") else "long", locale
+    )
 
 
 def as_date(value: Any) -> dt.date | None:

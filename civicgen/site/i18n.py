@@ -198,7 +198,7 @@ def read_catalogue(name: str, data: bytes, language: str, limits: Limits) -> Cat
 def po_problem(exc: PoFileError) -> str:
     detail = str(exc).split(" on ")[0].strip() or "a line is not valid .po syntax"
     return (
-        f"{detail}; each entry is msgid \"English text\" then msgstr \"translation\", "
+        f'{detail}; each entry is msgid "English text" then msgstr "translation", '
         "every text in double quotes"
     )
 
@@ -246,7 +246,10 @@ def placeholder_problem(text: str, allowed: set[str]) -> str | None:
 
 
 def load_catalogue(
-    language: str, root: Path | None = None, locale_dir: str = "locale", limits: Limits | None = None
+    language: str,
+    root: Path | None = None,
+    locale_dir: str = "locale",
+    limits: Limits | None = None,
 ) -> Catalogue:
     """civicgen's catalogues for the language, then the city's (which win), merged."""
     limits = limits or Limits()
