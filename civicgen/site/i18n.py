@@ -175,9 +175,10 @@ def shown(root: Path, path: Path) -> str:
         return str(path)
 
 
-def read_catalogue(name: str, data: bytes, language: str, limits: Limits) -> Catalog:
-    """One .po file, parsed and checked; TranslationError says where and what is wrong."""
-    if len(data) > limits.catalogue_bytes:
+def read_catalogue(name: str, data: bytes, limits: Limits | None) -> Catalog:
+    """One .po file, parsed and checked (a city's against limits; civicgen's own: None);
+    TranslationError says where and what is wrong."""
+    if limits is not None and len(data) > limits.catalogue_bytes:
         note = size_note("translation file", len(data), limits.catalogue_bytes, "catalogue_bytes")
         raise TranslationError(f"{name}: {note}")
     try:
@@ -203,8 +204,8 @@ def po_problem(exc: PoFileError) -> str:
     )
 
 
-def check_entries(name: str, catalog: Catalog, limits: Limits) -> None:
-    if len(catalog) > limits.catalogue_entries:
+def check_entries(name: str, catalog: Catalog, limits: Limits | None) -> None:
+    if limits is not None and len(catalog) > limits.catalogue_entries:
         raise TranslationError(
             f"{name}: {len(catalog):,} entries, more than the {limits.catalogue_entries:,} "
             "civicgen reads; split it, or raise the limit `catalogue_entries` in mkdocs.yml"
@@ -254,20 +255,20 @@ def load_catalogue(
     """civicgen's catalogues for the language, then the city's (which win), merged."""
     limits = limits or Limits()
     catalogue = Catalogue(language, rule=plural_rule(language))
-    for name, data in catalogue_sources(language, root, locale_dir, limits):
-        catalogue.merge(read_catalogue(name, data, language, limits))
+    for name, data, trusted in catalogue_sources(language, root, locale_dir, limits):
+        catalogue.merge(read_catalogue(name, data, None if trusted else limits))
     return catalogue
 
 
 def catalogue_sources(
     language: str, root: Path | None, locale_dir: str, limits: Limits
-) -> Iterator[tuple[str, bytes]]:
-    """(name shown in errors, bytes) of every catalogue, civicgen's first."""
+) -> Iterator[tuple[str, bytes, bool]]:
+    """(name shown in errors, bytes, trusted) of every catalogue, civicgen's first."""
     for item in own_files(language):
-        yield f"civicgen/locale/{language}/{item.name}", item.read_bytes()
+        yield f"civicgen/locale/{language}/{item.name}", item.read_bytes(), True
     if root is not None:
         for path in city_files(root, locale_dir, language):
-            yield shown(root, path), read_bounded(root, path, limits.catalogue_bytes)
+            yield shown(root, path), read_bounded(root, path, limits.catalogue_bytes), False
 
 
 def read_bounded(root: Path, path: Path, limit: int) -> bytes:

@@ -1,0 +1,281 @@
+"""The portal in the city's languages: catalogues (civicgen's and the city's), numbers in the
+locale, one site with a folder per language, and a city's untrusted .po shown only as text."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from conftest import ROOT, commit_all, replace_in, run_cli
+
+import civicgen.plugin
+from civicgen.build import build_site
+from civicgen.scaffold import new_portal
+from civicgen.site.env import make_env
+from civicgen.site.formats import money, number, percent, signed_percent
+from civicgen.site.i18n import Catalogue, load_catalogue
+
+HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+NBSP = "\xa0"
+
+
+def city(tmp_path: Path, lang: str = "es") -> Path:
+    """A portal made with `civicgen new` (small and quick to build), committed."""
+    folder = tmp_path / "city"
+    new_portal(folder, "Villa", lang, "EUR")
+    return folder
+
+
+def add_catalogue(folder: Path, lang: str, name: str, entries: str) -> Path:
+    path = folder / "locale" / lang / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + entries, encoding="utf-8")
+    commit_all(folder, f"{lang} translations")
+    return path
+
+
+def languages(folder: Path, codes: str) -> None:
+    text = (folder / "mkdocs.yml").read_text(encoding="utf-8")
+    text = re.sub(r"languages: \[[^\]]*\]", f"languages: [{codes}]", text)
+    (folder / "mkdocs.yml").write_text(text, encoding="utf-8")
+    commit_all(folder, "languages")
+
+
+def page(site: Path, path: str) -> str:
+    return (site / path).read_text(encoding="utf-8")
+
+
+def refused(folder: Path) -> str:
+    """civicgen build in folder: exit 2, and no site (nor staging folder) left behind."""
+    code, output = run_cli(folder, "build")
+    assert code == 2, output
+    assert not (folder / "site").exists()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".site.")]
+    assert "Traceback" not in output
+    return output
+
+
+# --- numbers, money and dates in the locale ---------------------------------------------------
+
+
+def test_money_in_spanish_and_english() -> None:
+    assert money(4_650_000_000, "EUR", "es") == f"4.650.000.000{NBSP}€"
+    assert money(4_650_000_000, "EUR", "en") == "€4,650,000,000"
+    assert money(4_650_000_000, "EUR") == "4,650,000,000 EUR"  # no locale: the CLI's text
+
+
+def test_numbers_and_percentages_in_spanish_and_english() -> None:
+    assert number(1234567.891, 2, "es") == "1.234.567,89"
+    assert number(1234567.891, 2, "en") == "1,234,567.89"
+    assert percent(0.123, 1, "es") == f"12,3{NBSP}%"
+    assert percent(0.123, 1, "en") == "12.3%"
+    assert signed_percent(-0.0103, "es") == f"-1,0{NBSP}%"
+    assert signed_percent(0.04, "en") == "+4.0%"
+    assert signed_percent(0.04) == "+4.0 %"
+
+
+def test_date_filter_in_spanish_and_english() -> None:
+    env = make_env(None, load_catalogue("es"))
+    assert env.from_string("{{ '2015-03-01' | date }}").render() == "1 de marzo de 2015"
+    english = make_env(None, Catalogue("en"))
+    assert english.from_string("{{ '2015-03-01' | date }}").render() == "March 1, 2015"
+
+
+# --- catalogues -------------------------------------------------------------------------------
+
+
+def test_template_strings_in_spanish_with_placeholders_escaped() -> None:
+    env = make_env(None, load_catalogue("es"))
+    text = env.from_string(
+        '{{ _("Fields of %(title)s", title="<b>x</b>") }} · '
+        '{{ ngettext("%(num)s row", "%(num)s rows", 3, num=3000 | number) }}'
+    ).render()
+    assert text == "Campos de &lt;b&gt;x&lt;/b&gt; · 3.000 filas"
+
+
+def test_translation_with_markup_is_text() -> None:
+    catalogue = Catalogue("es", singular={"Datasets": "<script>alert(1)</script>"})
+    env = make_env(None, catalogue)
+    text = env.from_string('<h1>{{ _("Datasets") }}</h1>{% trans %}Datasets{% endtrans %}').render()
+    assert text == "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>" + (
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+
+
+def template_messages() -> set[str]:
+    """Every _()/ngettext msgid in civicgen's templates (the singular of a plural)."""
+    found = extract_from_dir(
+        str(ROOT / "civicgen/templates"),
+        method_map=[("**.html", "jinja2.ext:babel_extract")],
+        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+    )
+    return {msg[0] if isinstance(msg, tuple) else msg for _, _, msg, _, _ in found}
+
+
+def test_every_template_string_has_a_spanish_translation() -> None:
+    catalogue = load_catalogue("es")
+    messages = template_messages()
+    assert "Fields of %(title)s" in messages  # the extraction sees the templates
+    missing = sorted(m for m in messages if m not in catalogue.singular | catalogue.plural)
+    assert missing == [], f"{len(missing)} string(s) without Spanish: {missing[:10]}"
+
+
+def test_civicgen_spanish_catalogues_read_cleanly() -> None:
+    for path in sorted((ROOT / "civicgen/locale/es").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, abort_invalid=True)
+        assert len(catalog) > 0, path
+
+
+# --- one build, several languages -------------------------------------------------------------
+
+
+def test_city_adds_a_third_language_without_code(tmp_path: Path) -> None:
+    folder = city(tmp_path, "en")
+    add_catalogue(
+        folder,
+        "ca",
+        "portal.po",
+        'msgid "Datasets"\nmsgstr "Conjunts de dades"\n\n'
+        'msgid "Home"\nmsgstr "Inici"\n\n'
+        'msgid "%(num)s row"\nmsgid_plural "%(num)s rows"\n'
+        'msgstr[0] "%(num)s fila"\nmsgstr[1] "%(num)s files"\n',
+    )
+    (folder / "content/en").mkdir()
+    for name in ("index.md", "contributing.md"):
+        (folder / "content/en" / name).write_bytes((folder / "content" / name).read_bytes())
+    replace_in(folder / "content/index.md", "Welcome to", "Benvinguts al portal. Welcome to")
+    languages(folder, "ca, en")
+    site = build_site(folder / "mkdocs.yml")
+    catalan = page(site, "datasets/index.html")
+    assert '<html lang="ca"' in catalan and "<h1>Conjunts de dades</h1>" in catalan
+    assert re.search(r"\d+ files", catalan)
+    assert "Inici" in page(site, "index.html") and "Benvinguts" in page(site, "index.html")
+    english = page(site, "en/datasets/index.html")
+    assert '<html lang="en"' in english and "<h1>Datasets</h1>" in english
+    assert "Benvinguts" not in page(site, "en/index.html")
+    budget = page(site, "en/datasets/budget/index.html")
+    assert '<a href="../../../datasets/budget/" hreflang="ca" lang="ca"' in budget
+    assert '<link rel="alternate" href="../../../datasets/budget/" hreflang="ca">' in budget
+    assert (site / "SHA256SUMS").is_file() and not (site / "en/SHA256SUMS").exists()
+    assert "locale/ca/portal.po" in page(site, "civicgen-manifest.json")
+
+
+def test_city_catalogue_wins_over_civicgen(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(folder, "es", "site.po", 'msgid "Datasets"\nmsgstr "Datos publicados"\n')
+    site = build_site(folder / "mkdocs.yml")
+    assert "<h1>Datos publicados</h1>" in page(site, "datasets/index.html")
+
+
+def test_the_data_is_read_once_for_every_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = city(tmp_path)
+    (folder / "content/en").mkdir()
+    languages(folder, "es, en")
+    calls: list[object] = []
+    real_validate, real_gather = civicgen.plugin.validate, civicgen.plugin.gather
+    monkeypatch.setattr(
+        civicgen.plugin, "validate", lambda *a: calls.append(a) or real_validate(*a)
+    )
+    monkeypatch.setattr(civicgen.plugin, "gather", lambda *a: calls.append(a) or real_gather(*a))
+    site = build_site(folder / "mkdocs.yml")
+    assert len(calls) == 2  # one validation, one gathering, for two languages
+    assert (site / "en/datasets/budget/index.html").is_file()
+
+
+# --- a city's catalogue is untrusted ------------------------------------------------------------
+
+
+def test_hostile_catalogue_markup_is_shown_as_text(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(
+        folder,
+        "es",
+        "evil.po",
+        'msgid "Datasets"\nmsgstr "<script>alert(1)</script>Datos"\n\n'
+        'msgid "Home"\nmsgstr "<img src=x onerror=alert(2)>"\n',
+    )
+    site = build_site(folder / "mkdocs.yml")
+    datasets = page(site, "datasets/index.html")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Datos" in datasets
+    assert "<script>alert(1)" not in datasets
+    assert "&lt;img src=x onerror=alert(2)&gt;" in datasets  # the nav title too
+    assert "<img src=x" not in datasets
+
+
+def test_hostile_catalogue_syntax_error_stops_the_build(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(folder, "es", "broken.po", 'msgid "Datasets"\nmsgstr "Datos\nmsgid "x"\n')
+    output = refused(folder)
+    assert "locale/es/broken.po, line " in output
+    assert "msgstr" in output and "double quotes" in output
+
+
+def test_hostile_catalogue_placeholder_not_in_english(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(folder, "es", "x.po", 'msgid "Datasets"\nmsgstr "Datos %(secret)s"\n')
+    output = refused(folder)
+    assert "locale/es/x.po, line 5" in output and '"%(secret)s"' in output
+
+
+def test_hostile_catalogue_bare_percent_sign(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(folder, "es", "x.po", 'msgid "Datasets"\nmsgstr "100% datos"\n')
+    output = refused(folder)
+    assert "locale/es/x.po, line 5" in output and "write %% for a percent sign" in output
+
+
+def test_hostile_catalogue_too_large(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    add_catalogue(folder, "es", "big.po", "# padding\n" * 250_000)
+    output = refused(folder)
+    assert "locale/es/big.po" in output and "catalogue_bytes" in output
+
+
+def test_hostile_catalogue_too_many_entries(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    replace_in(
+        folder / "mkdocs.yml",
+        "      languages:",
+        "      limits: {catalogue_entries: 3}\n      languages:",
+    )
+    entries = "".join(f'msgid "m{i}"\nmsgstr "t{i}"\n\n' for i in range(5))
+    add_catalogue(folder, "es", "many.po", entries)
+    output = refused(folder)
+    assert "locale/es/many.po" in output and "catalogue_entries" in output
+
+
+def test_hostile_catalogue_folder_is_a_link_outside(tmp_path: Path) -> None:
+    outside = tmp_path / "outside/es"
+    outside.mkdir(parents=True)
+    (outside / "x.po").write_text(HEADER + 'msgid "Datasets"\nmsgstr "fuera"\n', encoding="utf-8")
+    folder = city(tmp_path)
+    os.symlink(tmp_path / "outside", folder / "locale")
+    commit_all(folder, "a link")
+    output = refused(folder)
+    assert "inside the repository" in output
+
+
+def test_hostile_locale_dir_leaves_the_repository(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    (tmp_path / "elsewhere/es").mkdir(parents=True)
+    replace_in(
+        folder / "mkdocs.yml",
+        "      languages:",
+        "      locale_dir: ../elsewhere\n      languages:",
+    )
+    commit_all(folder, "elsewhere")
+    assert "inside the repository" in refused(folder)
+
+
+def test_hostile_unknown_language(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    languages(folder, "es, zz")
+    output = refused(folder)
+    assert '"zz"' in output and "languages" in output
