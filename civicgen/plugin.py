@@ -129,8 +129,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         return config
 
     def set_language(self, config: MkDocsConfig, settings: Settings) -> None:
-        """This build's language: its catalogue, the theme's language, translated nav titles
-        and description, and the other languages' roots (for the theme's language menu)."""
+        """This build's language: its catalogue, the theme's language, translated nav titles,
+        site name and description, and the other languages' roots (for the theme's language menu)."""
         name = Path(config.config_file_path or "mkdocs.yml").name
         self.languages = [
             check_language(code, f'{name}, civicgen option "languages"')
@@ -144,6 +144,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             config.extra["alternate"] = self.alternates("")
         if config.nav is not None:
             config.nav = translated_nav(config.nav, self.catalogue)
+        config.site_name = translated(config.site_name, self.catalogue)
         if config.site_description:
             config.site_description = translated(config.site_description, self.catalogue)
 

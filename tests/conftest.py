@@ -12,7 +12,7 @@ import pygit2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTAL_PARTS = ("content", "datasets", "tools-catalog", "theme", "mkdocs.yml")
+PORTAL_PARTS = ("content", "datasets", "tools-catalog", "theme", "locale", "mkdocs.yml")
 
 
 def commit_all(path: Path, message: str, when: int = 1_700_000_000) -> str:
