@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import threading
 from collections.abc import Iterator
 
@@ -107,3 +108,47 @@ def test_proposals_table_on_a_phone(browser, served: str) -> None:  # type: igno
     assert width <= 390  # the wide table scrolls inside its own region, not the page
     assert tab.get_by_role("region", name="Proposals", exact=True).is_visible()
     context.close()
+
+
+# --- the city's languages: Spanish at the root, English at /en/ -------------------------------
+
+
+def test_spanish_page_in_spanish_with_spanish_numbers(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "datasets/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("h1").first.inner_text() == "Conjuntos de datos"
+    budget = page.locator(".civicgen-cards li", has_text="Madrid municipal budget")
+    assert re.search(r"\b\d{1,3}(\.\d{3})+ filas\b", budget.inner_text())  # 10.468 filas
+    page.goto(served + "en/datasets/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    budget = page.locator(".civicgen-cards li", has_text="Madrid municipal budget")
+    assert re.search(r"\b\d{1,3}(,\d{3})+ rows\b", budget.inner_text())  # 10,468 rows
+
+
+def switch_to(page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the header's language menu and choose lang, as a person does with a mouse."""
+    page.locator(".md-header__option .md-select").hover()
+    page.locator(f'.md-select__list a[hreflang="{lang}"]').click()
+    page.wait_for_load_state("load")
+
+
+def test_language_switch_stays_on_the_same_page(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "datasets/madrid-budget/", wait_until="networkidle")
+    switch_to(page, "en")
+    page.wait_for_url(served + "en/datasets/madrid-budget/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Downloads").is_visible()
+    switch_to(page, "es")
+    page.wait_for_url(served + "datasets/madrid-budget/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("heading", name="Descargas").is_visible()
+    assert page.elsewhere == []
+
+
+def test_language_switch_on_a_content_page(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "en/contributing/", wait_until="networkidle")
+    head = page.locator('head link[rel="alternate"][hreflang="es"]')
+    assert head.get_attribute("href") == "../../contributing/"
+    switch_to(page, "es")
+    page.wait_for_url(served + "contributing/")
+    assert page.locator("h1").first.inner_text() == "Cómo participar"
