@@ -224,12 +224,13 @@ def make_manifest(
 def for_build(
     validation: Validation,
     data_dirs: tuple[str, str],
-    mkdocs_paths: tuple[Path | None, ...],
+    mkdocs_paths: tuple[Path, Path, Path | None, Path | None],
     site_dir: Path,
     version: str,
 ) -> dict[str, Any]:
     """The manifest of the site just built in site_dir: data_dirs are (datasets, tools);
-    mkdocs_paths are (mkdocs.yml, docs_dir, theme folder or None, other folders read…)."""
+    mkdocs_paths are (mkdocs.yml, docs_dir, theme folder or None, translations folder or
+    None)."""
     root = validation.source.root
     sources = package_blobs(validation.source, package_sources(validation, *data_dirs))
     sources.update(disk_blobs(root, disk_sources(root, *mkdocs_paths)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 
 from . import csp
 from .config import CivicgenConfig, Settings, settings_from
@@ -35,6 +36,7 @@ log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
 REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
+THEME = Path(__file__).parent / "theme"  # civicgen's overrides of the theme's partials
 
 
 class InvalidDataError(PluginError):
@@ -81,6 +83,18 @@ def gathered(root: Path, settings: Settings) -> Gathered:
     if SHARED is not None:
         SHARED[key] = found
     return found
+
+
+@dataclass(frozen=True)
+class LanguageMenu:
+    """config.extra.alternate: the language menu's entries for the page being rendered.
+
+    Not a list on purpose: mkdocs-material writes a <link rel="alternate"> for each entry of
+    a list, and its script then fetches <link>/sitemap.xml and may send a click on the menu
+    to the other language's home page instead; civicgen's partial (partials/alternate.html)
+    reads `entries`, whose links already lead to the same page in each language."""
+
+    entries: list[dict[str, Any]]
 
 
 def languages_of(config: CivicgenConfig, theme_language: str) -> list[str]:
@@ -141,7 +155,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         )
         if self.config.languages:
             config.theme["language"] = theme_language(self.current)
-            config.extra["alternate"] = self.alternates("")
+            config.extra["alternate"] = LanguageMenu(self.alternates(""))
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         if config.nav is not None:
             config.nav = translated_nav(config.nav, self.catalogue)
         config.site_name = translated(config.site_name, self.catalogue)
@@ -155,7 +170,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         return "" if language == self.current else up + down
 
     def alternates(self, page_url: str) -> list[dict[str, Any]]:
-        """For the language menu and <link rel=alternate>: this page in every language.
+        """For the language menu: this page in every language.
         link is for MkDocs' url filter (roots only); href is the page's own relative link."""
         up = "../" * page_url.count("/")
         return [
@@ -209,17 +224,15 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         self.with_policy = set()
 
     def on_page_context(
-        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
-    ) -> dict[str, Any]:
-        """The language menu and <link rel=alternate> lead to this same page elsewhere."""
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        """The language menu leads to this same page in the other languages."""
         if self.config.enabled and self.config.languages:
-            config.extra["alternate"] = self.alternates(page.url)
+            config.extra["alternate"] = LanguageMenu(self.alternates(page.url))
         return context
 
     @event_priority(-100)  # last: the policy hashes the page's final HTML
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
-        if self.config.enabled and self.config.languages:
-            output = alternate_links(output, self.alternates(page.url))
         if not self.config.enabled or self.serving:
             return output
         self.with_policy.add(page.file.dest_uri)
@@ -241,7 +254,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if self.config.enabled and not self.serving:
             protect_static_pages(Path(config.site_dir), self.with_policy)
         if self.config.languages:
-            config.extra["alternate"] = self.alternates("")
+            config.extra["alternate"] = LanguageMenu(self.alternates(""))
 
 
 def refusal(lines: list[str], summary: str) -> str:
@@ -258,23 +271,6 @@ def refusal(lines: list[str], summary: str) -> str:
             "Run `civicgen validate` to see every error.",
         ]
     )
-
-
-ALTERNATE_LINK = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]*)">')
-
-
-def alternate_links(output: str, alternates: list[dict[str, Any]]) -> str:
-    """The theme's <link rel="alternate" hreflang> lead to the languages' roots: make each
-    lead to this same page in that language."""
-    hrefs = {alt["lang"]: alt["href"] for alt in alternates}
-
-    def same_page(match: re.Match[str]) -> str:
-        href = hrefs.get(html.unescape(match.group(1)))
-        if href is None:
-            return match.group(0)
-        return f'<link rel="alternate" href="{html.escape(href)}" hreflang="{match.group(1)}">'
-
-    return ALTERNATE_LINK.sub(same_page, output)
 
 
 def language_name(code: str) -> str:

@@ -72,9 +72,9 @@ def test_pages_render_and_call_no_other_host(page, served: str) -> None:  # type
 def test_budget_page_shows_schema_and_preview(page, served: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(served + "datasets/madrid-budget/")
     assert page.locator("h1").first.inner_text().startswith("Madrid municipal budget")
-    assert page.get_by_role("table", name="Fields of Expenditure budget lines").is_visible()
+    assert page.get_by_role("table", name="Campos de Expenditure budget lines").is_visible()
     first_row = (
-        page.get_by_role("table", name="First rows of Expenditure budget lines")
+        page.get_by_role("table", name="Primeras filas de Expenditure budget lines")
         .locator("tbody tr")
         .first
     )
@@ -147,8 +147,10 @@ def test_language_switch_stays_on_the_same_page(page, served: str) -> None:  # t
 
 def test_language_switch_on_a_content_page(page, served: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(served + "en/contributing/", wait_until="networkidle")
-    head = page.locator('head link[rel="alternate"][hreflang="es"]')
-    assert head.get_attribute("href") == "../../contributing/"
+    link = page.locator('.md-select__list a[hreflang="es"]')
+    assert (
+        link.get_attribute("href") == "../../contributing/" and link.get_attribute("lang") == "es"
+    )
     switch_to(page, "es")
     page.wait_for_url(served + "contributing/")
     assert page.locator("h1").first.inner_text() == "Cómo participar"

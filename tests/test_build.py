@@ -42,7 +42,9 @@ def test_a_page_for_every_dataset_proposal_and_tool(portal: Path, site: Path) ->
 
 def test_dataset_page_has_schema_preview_and_downloads(site: Path) -> None:
     html = (site / "datasets/madrid-budget/index.html").read_text()
-    assert "<caption>Fields of Expenditure budget lines</caption>" in html
+    assert "<caption>Campos de Expenditure budget lines</caption>" in html  # Spanish at the root
+    english = (site / "en/datasets/madrid-budget/index.html").read_text()
+    assert "<caption>Fields of Expenditure budget lines</caption>" in english
     assert "<td>SUELDOS DEL GRUPO A1</td>" in html  # the preview's first row
     assert 'href="data/gastos-2014-2015.csv"' in html and 'href="datapackage.json"' in html
     assert "Ayuntamiento de Madrid" in html  # attribution
@@ -155,10 +157,13 @@ def test_dataset_history_comes_from_git(portal: Path, tmp_path: Path) -> None:
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
     budget = (site / "datasets/madrid-budget/index.html").read_text()
     assert (
-        "<td>2027-01-15</td><td>Fix a budget line &lt;b&gt;(#12)&lt;/b&gt;</td><td>Citizen</td><td>#12</td><td>data/gastos-2014-2015.csv</td>"
+        '<td><time datetime="2027-01-15">15 ene 2027</time></td><td>Fix a budget line '
+        "&lt;b&gt;(#12)&lt;/b&gt;</td><td>Citizen</td><td>#12</td><td>data/gastos-2014-2015.csv</td>"
         in budget
     )
-    assert "<td>2023-11-14</td><td>Example city</td>" in budget
+    assert '<td><time datetime="2023-11-14">14 nov 2023</time></td><td>Example city</td>' in budget
+    english = (site / "en/datasets/madrid-budget/index.html").read_text()
+    assert '<td><time datetime="2027-01-15">Jan 15, 2027</time></td>' in english
     stations = (site / "datasets/air-quality/index.html").read_text()
     assert "Fix a budget line" not in stations and "<td>Example city</td>" in stations
 

@@ -179,7 +179,7 @@ def test_an_honest_mkdocs_theme_override_still_works(portal: Path) -> None:
         '<meta name="city" content="{{ config.site_name }}">{% endblock %}\n'
     )
     html = (build_site(portal / "mkdocs.yml") / "index.html").read_text()
-    assert '<meta name="city" content="Madrid (example city) · civicgen">' in html
+    assert '<meta name="city" content="Madrid (ciudad de ejemplo) · civicgen">' in html
 
 
 def test_hostile_ssti_stops_the_build_through_the_api(
@@ -201,7 +201,7 @@ def test_an_honest_override_still_extends_the_default(portal: Path) -> None:
         "<p>Reviewed by the city</p>{{ super() }}{% endblock %}\n"
     )
     html = (build_site(portal / "mkdocs.yml") / "datasets/madrid-budget/index.html").read_text()
-    assert "<p>Reviewed by the city</p>" in html and "Fields of Expenditure" in html
+    assert "<p>Reviewed by the city</p>" in html and "Campos de Expenditure" in html
 
 
 def test_hostile_template_that_mutates_data_is_refused(
@@ -504,4 +504,6 @@ def test_build_faults_carry_stable_codes() -> None:
         "disk-full",
         "build-busy",
         "invalid-data",
+        "translation-catalogue",
+        "unknown-language",
     }

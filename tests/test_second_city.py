@@ -80,7 +80,7 @@ def test_the_portal_shows_its_breakdowns_in_its_currency(springfield: Path) -> N
     for name in ("datasets/orcamento-despesas/index.html", "proposals/index.html", "index.html"):
         text = (site / name).read_text("utf-8")
         assert [t for t in MADRID_TRACES if t in text] == [], name
-    assert "USD" in (site / "proposals/index.html").read_text("utf-8")
+    assert "$10,000" in (site / "proposals/index.html").read_text("utf-8")  # USD, in English
 
 
 def test_every_page_type_shows_its_figures(springfield: Path) -> None:
@@ -89,8 +89,8 @@ def test_every_page_type_shows_its_figures(springfield: Path) -> None:
         assert run_cli(springfield, "build")[0] == 0
     pages = {
         "datasets/index.html": ["orcamento-despesas", "budget", "proposals", "tools-catalog"],
-        "proposals/index.html": ["1 proposals", "USD"],
-        "proposals/example-proposal/index.html": ["USD"],
+        "proposals/index.html": ["1 proposals", "$10,000"],
+        "proposals/example-proposal/index.html": ["$10,000"],
         "tools/index.html": ["1 tools", "Decidim"],
         "tools/decidim/index.html": ["Decidim", "AGPL-3.0"],
         "datasets/budget/index.html": ["USD", "Example:"],

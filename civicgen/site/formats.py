@@ -52,14 +52,15 @@ def with_digits(pattern: str, digits: int) -> str:
 def patterns(locale: str) -> tuple[str, str, str]:
     """The locale's (currency, decimal, percent) patterns, positive part only."""
     data = Locale.parse(locale)
-    return tuple(  # type: ignore[return-value]
-        p.pattern.split(";")[0]
+    currency, decimal, share = (
+        str(p.pattern).split(";")[0]
         for p in (
             data.currency_formats["standard"],
             data.decimal_formats[None],
             data.percent_formats[None],
         )
     )
+    return currency, decimal, share
 
 
 def money(value: Any, currency: str = "", locale: str | None = None) -> str:

@@ -97,8 +97,8 @@ class Catalogue:
                 forms = tuple(message.string or ())
                 if forms and all(forms):
                     self.plural[message.id[0]] = forms
-            elif message.string:
-                self.singular[message.id] = message.string
+            elif isinstance(message.string, str) and message.string:
+                self.singular[str(message.id)] = message.string
 
 
 def plural_rule(language: str) -> Callable[[int], int]:
