@@ -28,11 +28,9 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
-from . import __version__
-from . import manifest as site_manifest
 from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
-from .plugin import REFUSED, CivicgenPlugin, InvalidDataError, mkdocs_inputs, sharing
+from .plugin import REFUSED, InvalidDataError, civicgen_plugin, seal, sharing
 from .repo import last_commit_time
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
@@ -316,38 +314,12 @@ def language_docs(docs_dir: Path, language: str) -> Path:
     return folder if folder.is_dir() and not folder.is_symlink() else docs_dir
 
 
-def civicgen_plugin(config: MkDocsConfig) -> CivicgenPlugin | None:
-    plugin = config.plugins.get("civicgen")
-    if isinstance(plugin, CivicgenPlugin) and plugin.config.enabled:
-        return plugin
-    return None
-
-
 def finish_site(site_dir: Path) -> None:
     """Steps over the whole finished site, every language built, before the manifest seals it.
 
     A step that needs every page of every language runs here (the search index:
     `civicgen.search.index_site(site_dir)`); the manifest written next covers its files.
     """
-
-
-def seal(site_dir: Path, config: MkDocsConfig) -> None:
-    """civicgen-manifest.json, then SHA256SUMS over every file of the site (the manifest too)."""
-    plugin = civicgen_plugin(config)
-    if plugin is None or plugin.validation is None:
-        return
-    data_dirs = (plugin.config.datasets_dir, plugin.config.tools_dir)
-    inputs = (*mkdocs_inputs(config), locale_folder(plugin))
-    manifest = site_manifest.for_build(plugin.validation, data_dirs, inputs, site_dir, __version__)
-    (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
-    files = site_manifest.site_files(site_dir, skip=frozenset({site_manifest.SUMS}))
-    (site_dir / site_manifest.SUMS).write_text(site_manifest.sums_text(files), encoding="utf-8")
-
-
-def locale_folder(plugin: CivicgenPlugin) -> Path | None:
-    """The city's translations folder, when it has one (a source of the build)."""
-    folder = plugin.root / plugin.config.locale_dir
-    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 def run_mkdocs(

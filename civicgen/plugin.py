@@ -19,7 +19,8 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from . import csp
+from . import __version__, csp
+from . import manifest as site_manifest
 from .config import CivicgenConfig, Settings, settings_from
 from .exceptions import CivicgenException
 from .pipeline import validate
@@ -249,10 +250,12 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     @event_priority(-100)  # last: after search has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Static pages get their policy; `civicgen build` writes the manifest once every
-        language is built (civicgen.build.seal)."""
+        """Static pages get their policy. `civicgen build` seals the site (manifest and
+        SHA256SUMS) once every language is built; a plain `mkdocs build` (one language) here."""
         if self.config.enabled and not self.serving:
             protect_static_pages(Path(config.site_dir), self.with_policy)
+            if SHARED is None:
+                seal(Path(config.site_dir), config)
         if self.config.languages:
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
 
@@ -304,6 +307,33 @@ def other_languages(files: Files, others: list[str]) -> list[File]:
     """The files of content/<lang>/ for each other language (built by that language)."""
     tops = {f"{code}/" for code in others}
     return [f for f in files if f.src_uri.startswith(tuple(tops)) and not f.generated_by]
+
+
+def civicgen_plugin(config: MkDocsConfig) -> CivicgenPlugin | None:
+    """The configuration's civicgen plugin, when it is there and enabled."""
+    plugin = config.plugins.get("civicgen")
+    if isinstance(plugin, CivicgenPlugin) and plugin.config.enabled:
+        return plugin
+    return None
+
+
+def seal(site_dir: Path, config: MkDocsConfig) -> None:
+    """civicgen-manifest.json, then SHA256SUMS over every file of the site (the manifest too)."""
+    plugin = civicgen_plugin(config)
+    if plugin is None or plugin.validation is None:
+        return
+    data_dirs = (plugin.config.datasets_dir, plugin.config.tools_dir)
+    inputs = (*mkdocs_inputs(config), locale_folder(plugin))
+    manifest = site_manifest.for_build(plugin.validation, data_dirs, inputs, site_dir, __version__)
+    (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
+    files = site_manifest.site_files(site_dir, skip=frozenset({site_manifest.SUMS}))
+    (site_dir / site_manifest.SUMS).write_text(site_manifest.sums_text(files), encoding="utf-8")
+
+
+def locale_folder(plugin: CivicgenPlugin) -> Path | None:
+    """The city's translations folder, when it has one (a source of the build)."""
+    folder = plugin.root / plugin.config.locale_dir
+    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
