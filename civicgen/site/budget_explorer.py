@@ -59,6 +59,12 @@ class Node:
     label: str
     lines: list[int]
     uri: str = ""  # its page, when it has children
+    includes: list[str] = field(default_factory=list)  # unlabelled: its first labelled parts
+
+    @property
+    def name(self) -> str:
+        """Its label; unlabelled, its code (the template adds what it includes)."""
+        return self.label or self.code
 
 
 @dataclass
@@ -178,6 +184,24 @@ def add_nodes(explorer: Explorer) -> None:
                 nodes[code] = node
             taken.update(node_slug(code) for code in found)
             explorer.nodes[(name, depth)] = nodes
+        add_includes(explorer, name)
+
+
+INCLUDED = 3  # labels of its parts an unlabelled node is described by
+
+
+def add_includes(explorer: Explorer, name: str) -> None:
+    """Unlabelled nodes (a prefix level with no codeLabels) are described by the labels of
+    their parts at the nearest finer level that has labels, in code order."""
+    levels = explorer.levels[name]
+    for depth in range(len(levels) - 2, -1, -1):
+        finer = explorer.nodes[(name, depth + 1)]
+        for node in explorer.nodes[(name, depth)].values():
+            if node.label:
+                continue
+            parts = [finer[c] for c in group(explorer, node.lines, levels[depth + 1])]
+            labels = [p.label or inc for p in parts for inc in ([p.label] if p.label else p.includes)]
+            node.includes = list(dict.fromkeys(labels))[: INCLUDED + 1]
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -273,7 +297,8 @@ def child_rows(
         row = figures(frame, amounts)
         row.update(
             code=code,
-            label=node.label or code,
+            label=node.name,
+            includes=node.includes,
             href=relative(here, node.uri) if node.uri else "",
             share=ratio(row["amount"], total),
         )
@@ -420,13 +445,16 @@ def home_uri(package: str) -> str:
 def crumbs(explorer: Explorer, node: Node, here: str) -> list[dict[str, str]]:
     """The node's parents, coarsest first (where lines sit under several parents, the one
     with the largest share of them, then the smallest code)."""
-    found = [{"label": explorer.package.title, "href": relative(here, home_uri(explorer.package.name))}]
+    found = [
+        {"label": "", "href": relative(here, "budget/index.md")},
+        {"label": explorer.package.title, "href": relative(here, home_uri(explorer.package.name))},
+    ]
     levels = explorer.levels[node.classification]
     for depth in range(node.depth):
         parts = group(explorer, node.lines, levels[depth])
         code = min(parts, key=lambda c: (-len(parts[c]), c))
         parent = explorer.nodes[(node.classification, depth)][code]
-        found.append({"label": parent.label or parent.code, "code": parent.code,
+        found.append({"label": parent.name, "code": parent.code,
                       "href": relative(here, parent.uri)})  # fmt: skip
     return found
 

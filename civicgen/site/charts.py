@@ -76,6 +76,12 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], colour: int = 0
     )
 
 
+def chart_label(row: Any) -> str:
+    """The row's label; an unlabelled node's code with the first part it includes."""
+    includes = row.get("includes") or []
+    return f"{row['label']} – {includes[0]}" if includes else str(row["label"])
+
+
 def rows_chart(
     title: str, description: str, rows: Sequence[Any], texts: Sequence[str], colour: int = 0
 ) -> Markup:
@@ -83,7 +89,7 @@ def rows_chart(
     template (e.g. rows | map(attribute="amount") | map("money", currency)); rows with no
     amount are left out of the chart (the table shows them)."""
     bars = [
-        Bar(str(row["label"]), float(row["amount"]), str(text))
+        Bar(chart_label(row), float(row["amount"]), str(text))
         for row, text in zip(rows, texts, strict=True)
         if row.get("amount") is not None
     ]
