@@ -299,6 +299,7 @@ def child_rows(
             code=code,
             label=node.name,
             includes=node.includes,
+            title=f"{node.name} – {node.includes[0]}" if node.includes else node.name,
             href=relative(here, node.uri) if node.uri else "",
             share=ratio(row["amount"], total),
         )

@@ -76,20 +76,14 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], colour: int = 0
     )
 
 
-def chart_label(row: Any) -> str:
-    """The row's label; an unlabelled node's code with the first part it includes."""
-    includes = row.get("includes") or []
-    return f"{row['label']} – {includes[0]}" if includes else str(row["label"])
-
-
 def rows_chart(
     title: str, description: str, rows: Sequence[Any], texts: Sequence[str], colour: int = 0
 ) -> Markup:
-    """A bar chart of table rows (label and amount keys) with their figures as printed by the
+    """A bar chart of table rows (title or label, and amount keys) with their figures as printed by the
     template (e.g. rows | map(attribute="amount") | map("money", currency)); rows with no
     amount are left out of the chart (the table shows them)."""
     bars = [
-        Bar(chart_label(row), float(row["amount"]), str(text))
+        Bar(str(row.get("title") or row["label"]), float(row["amount"]), str(text))
         for row, text in zip(rows, texts, strict=True)
         if row.get("amount") is not None
     ]
