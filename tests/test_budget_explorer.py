@@ -376,3 +376,41 @@ def test_hostile_code_cannot_leave_the_budget_folder(tmp_path: Path) -> None:
         for p in pages
     }
     assert sums == {12, 1}
+
+
+# --- every sentence of the explorer has its Spanish translation --------------------------------
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "civicgen/templates"
+EXPLORER_TEMPLATES = ("_budget.html", "budget-node.html", "budget-home.html", "budget-index.html")
+
+
+def template_msgids() -> set[str]:
+    from jinja2.ext import babel_extract
+
+    found: set[str] = set()
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+    for name in EXPLORER_TEMPLATES:
+        with (TEMPLATES / name).open("rb") as source:
+            for _, _, message, _ in babel_extract(source, ("_", "ngettext"), [], options):
+                found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_explorer_string_has_a_spanish_translation() -> None:
+    from babel.messages.pofile import read_po
+
+    path = TEMPLATES.parent / "locale/es/budget.po"
+    with path.open("rb") as source:
+        catalog = read_po(source)
+    translated = {
+        (m.id if isinstance(m.id, str) else m.id[0]): m.string
+        for m in catalog
+        if m.id
+    }
+    wanted = template_msgids()
+    assert len(wanted) > 40 and wanted <= set(translated)
+    for msgid in wanted:
+        strings = translated[msgid] if isinstance(translated[msgid], tuple) else (translated[msgid],)
+        holes = sorted(re.findall(r"%\(\w+\)[sd]", msgid))
+        for string in strings:
+            assert string and sorted(re.findall(r"%\(\w+\)[sd]", string)) == holes, msgid
