@@ -197,7 +197,7 @@ def test_the_budget_index_and_navigation(madrid: tuple[Path, Path]) -> None:
     assert '<a href="madrid-budget/">Madrid municipal budget 2014-2015' in index
     home = page(site, "budget/madrid-budget/index.md")
     assert home.count("<h1") == 1
-    assert '<a href="functional/2/">Social protection and promotion</a>' in home
+    assert '<a href="functional/2/" style="text-decoration:underline">Social protection and promotion</a>' in home
     assert 'role="img"' in home and "<title id=" in home and "<desc id=" in home
 
 
