@@ -414,3 +414,61 @@ def test_every_explorer_string_has_a_spanish_translation() -> None:
         holes = sorted(re.findall(r"%\(\w+\)[sd]", msgid))
         for string in strings:
             assert string and sorted(re.findall(r"%\(\w+\)[sd]", string)) == holes, msgid
+
+
+# --- in a real browser, on a phone ----------------------------------------------------------
+
+THEME_RULES = ("color-contrast", "scrollable-region-focusable")  # theme/ (teal, table wrapper)
+
+
+@pytest.fixture(scope="module")
+def served(madrid: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(madrid[1]))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.mark.browser
+def test_a_person_on_a_phone_finds_a_programme_and_its_change(  # type: ignore[no-untyped-def]
+    browser, served: str, madrid: tuple[Path, Path]
+) -> None:
+    """From the Budget page to a programme's 2015 amount and change, at 375 px: every page
+    on the way has no sideways scroll and no axe violation of its own (WCAG 2.0/2.1 A, AA)."""
+    pytest.importorskip("axe_playwright_python")
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    tab = context.new_page()
+    tab.goto(served + "budget/")
+    tab.get_by_role("link", name="Madrid municipal budget 2014-2015").first.click()
+    tab.get_by_role("link", name="Preferential public goods (health, education, culture, sport)").click()
+    tab.get_by_role("link", name="33", exact=True).click()
+    tab.get_by_role("link", name="333", exact=True).click()
+    sums: dict[str, int] = defaultdict(int)
+    for r in madrid_rows(madrid[0]):
+        if r["PROGRAMA"] == "33301":
+            sums[r["AÑO"]] += int(r["IMPORTE"])
+    row = tab.get_by_role("table", name="Program in 333").get_by_role("row").filter(has_text="MUSEOS")
+    text = row.inner_text()
+    assert f"{sums['2015']:,}" in text and f"{sums['2015'] - sums['2014']:,}" in text
+    visited = tab.url
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "rules": {rule: {"enabled": False} for rule in THEME_RULES}}  # fmt: skip
+    axe = Axe()
+    for path in ("budget/", "budget/madrid-budget/", visited.removeprefix(served)):
+        tab.goto(served + path)
+        violations = axe.run(tab, options=options).response["violations"]
+        assert violations == [], (path, [v["id"] for v in violations])
+        assert tab.evaluate("document.documentElement.scrollWidth <= innerWidth"), path
+    context.close()
