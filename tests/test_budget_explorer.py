@@ -18,6 +18,7 @@ import pytest
 from conftest import commit_all, make_portal
 
 from civicgen.build import build_site
+from civicgen.site.budget_explorer import SHOWN_LINES
 from civicgen.site.budget_view import explorer_uri
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,7 +73,7 @@ def table_after(html: str, caption_start: str) -> str:
 
 def body_rows(table: str) -> list[list[str]]:
     body = table[table.index("<tbody>") : table.index("</tbody>")]
-    return [cells(r) for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return [cells(r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
 
 
 def foot_row(table: str) -> list[str]:
@@ -164,7 +165,9 @@ def test_the_summary_says_the_year_and_the_change(madrid: tuple[Path, Path]) -> 
     change = (totals["2015"] - totals["2014"]) / totals["2014"]
     assert round(change * 100, 1) == -1.0
     home = text_of(page(site, "budget/madrid-budget/index.md"))
-    sentence = re.search(r"For 2015, ([\d,]+) EUR of spending was approved, (.*?) than in (\d+)", home)
+    sentence = re.search(
+        r"For 2015, ([\d,]+) EUR of spending was approved, (.*?) than in (\d+)", home
+    )
     assert sentence is not None
     assert whole(sentence.group(1)) == totals["2015"] and sentence.group(3) == "2014"
     assert sentence.group(2) == f"1.0 % ({totals['2014'] - totals['2015']:,} EUR) less"
@@ -181,7 +184,7 @@ def test_the_lines_csv_of_a_node_sums_to_its_total(madrid: tuple[Path, Path]) ->
     assert len(lines) == len(expected)
     html = page(site, uri)
     assert f"{len(expected):,} budget lines" in text_of(html)
-    assert len(body_rows(table_after(html, "Budget lines in"))) == 50
+    assert len(body_rows(table_after(html, "Budget lines in"))) == SHOWN_LINES
     for year in ("2014", "2015"):
         csv_sum = sum(int(r["approved"]) for r in lines if r["AÑO"] == year)
         assert csv_sum == sum(int(r["IMPORTE"]) for r in expected if r["AÑO"] == year)
@@ -197,7 +200,10 @@ def test_the_budget_index_and_navigation(madrid: tuple[Path, Path]) -> None:
     assert '<a href="madrid-budget/">Madrid municipal budget 2014-2015' in index
     home = page(site, "budget/madrid-budget/index.md")
     assert home.count("<h1") == 1
-    assert '<a href="functional/2/" style="text-decoration:underline">Social protection and promotion</a>' in home
+    assert (
+        '<a href="functional/2/" style="text-decoration:underline">Social protection and promotion</a>'
+        in home
+    )
     assert 'role="img"' in home and "<title id=" in home and "<desc id=" in home
 
 
@@ -381,7 +387,9 @@ def test_hostile_code_cannot_leave_the_budget_folder(tmp_path: Path) -> None:
 # --- every sentence of the explorer has its Spanish translation --------------------------------
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "civicgen/templates"
-EXPLORER_TEMPLATES = ("_budget.html", "budget-node.html", "budget-home.html", "budget-index.html")
+EXPLORER_TEMPLATES = (
+    "_budget.html", "budget-node.html", "budget-home.html", "budget-index.html", "stats-budget.html"
+)  # fmt: skip
 
 
 def template_msgids() -> set[str]:
@@ -402,15 +410,13 @@ def test_every_explorer_string_has_a_spanish_translation() -> None:
     path = TEMPLATES.parent / "locale/es/budget.po"
     with path.open("rb") as source:
         catalog = read_po(source)
-    translated = {
-        (m.id if isinstance(m.id, str) else m.id[0]): m.string
-        for m in catalog
-        if m.id
-    }
+    translated = {(m.id if isinstance(m.id, str) else m.id[0]): m.string for m in catalog if m.id}
     wanted = template_msgids()
     assert len(wanted) > 40 and wanted <= set(translated)
     for msgid in wanted:
-        strings = translated[msgid] if isinstance(translated[msgid], tuple) else (translated[msgid],)
+        strings = (
+            translated[msgid] if isinstance(translated[msgid], tuple) else (translated[msgid],)
+        )
         holes = sorted(re.findall(r"%\(\w+\)[sd]", msgid))
         for string in strings:
             assert string and sorted(re.findall(r"%\(\w+\)[sd]", string)) == holes, msgid
@@ -452,14 +458,18 @@ def test_a_person_on_a_phone_finds_a_programme_and_its_change(  # type: ignore[n
     tab = context.new_page()
     tab.goto(served + "budget/")
     tab.get_by_role("link", name="Madrid municipal budget 2014-2015").first.click()
-    tab.get_by_role("link", name="Preferential public goods (health, education, culture, sport)").click()
+    tab.get_by_role(
+        "link", name="Preferential public goods (health, education, culture, sport)"
+    ).click()
     tab.get_by_role("link", name="33", exact=True).click()
     tab.get_by_role("link", name="333", exact=True).click()
     sums: dict[str, int] = defaultdict(int)
     for r in madrid_rows(madrid[0]):
         if r["PROGRAMA"] == "33301":
             sums[r["AÑO"]] += int(r["IMPORTE"])
-    row = tab.get_by_role("table", name="Program in 333").get_by_role("row").filter(has_text="MUSEOS")
+    row = (
+        tab.get_by_role("table", name="Program in 333").get_by_role("row").filter(has_text="MUSEOS")
+    )
     text = row.inner_text()
     assert f"{sums['2015']:,}" in text and f"{sums['2015'] - sums['2014']:,}" in text
     visited = tab.url
@@ -472,3 +482,21 @@ def test_a_person_on_a_phone_finds_a_programme_and_its_change(  # type: ignore[n
         assert violations == [], (path, [v["id"] for v in violations])
         assert tab.evaluate("document.documentElement.scrollWidth <= innerWidth"), path
     context.close()
+
+
+def test_other_pages_can_link_to_any_node(madrid: tuple[Path, Path]) -> None:
+    """node_link: a node's page, or its parent's page and the row of a finest-level node."""
+    from civicgen import validate
+    from civicgen.site.budget_explorer import node_link
+    from civicgen.site.inputs import gather
+
+    portal, site = madrid
+    inputs = gather(validate([str(portal / "datasets/madrid-budget")]))
+    group = "budget/madrid-budget/functional/333/index.md"
+    assert node_link(inputs, "madrid-budget", "functional", "333") == group
+    assert node_link(inputs, "madrid-budget", "functional", "33301") == group + "#functional-33301"
+    assert node_link(inputs, "madrid-budget", "functional", "99999") is None
+    assert node_link(inputs, "madrid-budget", "nowhere", "1") is None
+    assert '<tr id="functional-33301">' in page(site, group)
+    dataset = (site / "datasets/madrid-budget/index.html").read_text(encoding="utf-8")
+    assert '<a href="../../budget/madrid-budget/">Explore this budget' in dataset

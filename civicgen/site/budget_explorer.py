@@ -32,8 +32,8 @@ from .budget_view import (
     classification_title,
     classifications,
     direction_order,
-    explorer_uri,
     explorer_home,
+    explorer_uri,
     node_slug,
     phase_order,
 )
@@ -41,7 +41,7 @@ from .charts import rows_chart
 from .inputs import SiteInputs
 
 Point = tuple[str, str, str]  # (year, phase, direction)
-SHOWN_LINES = 50  # lines listed on a node's page; its CSV has all of them
+SHOWN_LINES = 25  # lines listed on a node's page (bounded weight and build time); its CSV has all
 
 
 @dataclass
@@ -199,7 +199,9 @@ def add_includes(explorer: Explorer, name: str) -> None:
             if node.label:
                 continue
             parts = [finer[c] for c in group(explorer, node.lines, levels[depth + 1])]
-            labels = [p.label or inc for p in parts for inc in ([p.label] if p.label else p.includes)]
+            labels = [
+                p.label or inc for p in parts for inc in ([p.label] if p.label else p.includes)
+            ]
             node.includes = list(dict.fromkeys(labels))[: INCLUDED + 1]
 
 
@@ -299,11 +301,17 @@ def child_rows(
             label=node.name,
             includes=node.includes,
             title=f"{node.name} – {node.includes[0]}" if node.includes else node.name,
+            anchor=anchor(node),
             href=relative(here, node.uri) if node.uri else "",
             share=ratio(row["amount"], total),
         )
         rows.append(row)
     return sorted(rows, key=lambda r: (-(r["amount"] or 0.0), r["code"]))
+
+
+def anchor(node: Node) -> str:
+    """The id of a node's row in its parent's table (unique on any page)."""
+    return f"{node_slug(node.classification)}-{node_slug(node.code)}"
 
 
 def relative(here: str, there: str) -> str:
@@ -410,7 +418,10 @@ def csv_cells(explorer: Explorer, cells: list[dict[str, str]]) -> list[str]:
 def csv_header(explorer: Explorer) -> str:
     header = [explorer.config.year, "direction"]
     for name in explorer.fields:
-        header += [name, *([explorer.config.labels[name]] if name in explorer.config.labels else [])]
+        header += [
+            name,
+            *([explorer.config.labels[name]] if name in explorer.config.labels else []),
+        ]
     return csv_line([neutralise(h) for h in [*header, *phases_known(explorer)]])
 
 
@@ -531,13 +542,45 @@ def population_source(package: Package) -> str:
     return str(budget.get("populationSource") or "") if isinstance(budget, dict) else ""
 
 
+LAST: list[tuple[SiteInputs, list[Explorer]]] = []  # the explorers of the build in progress
+
+
 def explorers(inputs: SiteInputs) -> list[Explorer]:
+    """Every budget package's explorer, computed once per build (other pages link to it)."""
+    if LAST and LAST[0][0] is inputs:
+        return LAST[0][1]
     found = [
         explorer_of(inputs, package)
         for name, package in sorted(inputs.packages.items())
         if package.profile == "budget"
     ]
-    return [e for e in found if e is not None]
+    LAST[:] = [(inputs, [e for e in found if e is not None])]
+    return LAST[0][1]
+
+
+def node_link(inputs: SiteInputs, package: str, classification: str, code: str) -> str | None:
+    """Where the explorer shows a node: its page (budget/…/index.md), or for a node of the
+    finest level, its parent's page and the row's anchor (…/index.md#<id>); None when the
+    package has no such node. For other pages to link to (e.g. a proposal's budget line)."""
+    explorer = next((e for e in explorers(inputs) if e.package.name == package), None)
+    levels = explorer.levels.get(classification, []) if explorer else []
+    for depth in range(len(levels) - 1, -1, -1):
+        node = explorer.nodes[(classification, depth)].get(code) if explorer else None
+        if node is not None and node.uri:
+            return node.uri
+        if node is not None:
+            return parent_uri(explorer, node) + "#" + anchor(node)
+    return None
+
+
+def parent_uri(explorer: Explorer, node: Node) -> str:
+    """The page that lists node: its parent's (the one holding most of its lines), or the
+    package's home for a node of the coarsest level."""
+    if node.depth == 0:
+        return home_uri(explorer.package.name)
+    parts = group(explorer, node.lines, explorer.levels[node.classification][node.depth - 1])
+    code = min(parts, key=lambda c: (-len(parts[c]), c))
+    return explorer.nodes[(node.classification, node.depth - 1)][code].uri
 
 
 def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
@@ -568,8 +611,5 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
 
 def page_nodes(explorer: Explorer) -> list[Node]:
     return [
-        node
-        for key in sorted(explorer.nodes)
-        for node in explorer.nodes[key].values()
-        if node.uri
+        node for key in sorted(explorer.nodes) for node in explorer.nodes[key].values() if node.uri
     ]

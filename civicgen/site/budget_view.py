@@ -254,6 +254,7 @@ def budget_view(package: Any, stats: dict[str, DerivedTable]) -> dict[str, Any] 
     directions = direction_order({r["direction"] for r in stats["totals"].records()})
     conflicts = stats.get("label_conflicts")
     return {
+        "explorer": "../../" + explorer_home(package).removesuffix("index.md"),
         "currency": config.currency,
         "sections": [section(config, stats, d) for d in directions],
         "conflicts": len({(r["field"], r["code"]) for r in conflicts.records()})

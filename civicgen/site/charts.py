@@ -9,7 +9,7 @@ shows the same numbers as a table beside it. Colours are from the Okabe–Ito pa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
