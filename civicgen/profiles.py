@@ -62,6 +62,12 @@ def budget_check(budget: dict[str, Any], fields: set[str]) -> list[str]:
     )
 
 
+def budget_pages(env: Any, inputs: Any) -> list[Any]:
+    from .site.budget_explorer import budget_pages as pages
+
+    return pages(env, inputs)
+
+
 BUDGET = Profile(
     name="budget",
     description="A budget (Fiscal Data Package): totals and classification rollups by year.",
@@ -86,6 +92,7 @@ BUDGET = Profile(
     read_options=budget.budget_config,
     aggregates=budget_aggregates,
     derive=budget_tables,
+    pages=budget_pages,
     template="stats-budget.html",
     diff_tables=("totals",),
     scaffold="budget",

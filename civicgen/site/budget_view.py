@@ -7,6 +7,8 @@ the schema), amounts are in the package's currency (none declared: plain numbers
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,31 @@ from ..stats.tables import DerivedTable
 from .formats import money, signed_percent
 
 HEADINGS = {"expenditure": "Where the money goes", "revenue": "Where the money comes from"}
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def node_slug(text: str) -> str:
+    """A URL path segment for a code or a name: itself when it is plain letters, digits, - and
+    _ (at most 64), else its letters and digits and a hash of it (no two texts share one)."""
+    if SAFE_SEGMENT.fullmatch(text):
+        return text
+    plain = "-".join(re.findall(r"[A-Za-z0-9]+", text))[:40] or "code"
+    return f"{plain}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def explorer_uri(package: Any, classification: str, code: str, level: str = "") -> str:
+    """The page of a classification node: budget/<package>/<classification>/<code>/index.md.
+
+    package is a package or its name; level is given only for a code that a coarser level of
+    the same classification also uses (the page is then <code>--<level>)."""
+    name = getattr(package, "name", package)
+    segment = node_slug(code) + (f"--{node_slug(level)}" if level else "")
+    return f"budget/{node_slug(str(name))}/{node_slug(classification)}/{segment}/index.md"
+
+
+def explorer_home(package: Any) -> str:
+    """The package's explorer home: budget/<package>/index.md."""
+    return f"budget/{node_slug(str(getattr(package, 'name', package)))}/index.md"
 
 
 @dataclass
@@ -227,6 +254,7 @@ def budget_view(package: Any, stats: dict[str, DerivedTable]) -> dict[str, Any] 
     directions = direction_order({r["direction"] for r in stats["totals"].records()})
     conflicts = stats.get("label_conflicts")
     return {
+        "explorer": "../../" + explorer_home(package).removesuffix("index.md"),
         "currency": config.currency,
         "sections": [section(config, stats, d) for d in directions],
         "conflicts": len({(r["field"], r["code"]) for r in conflicts.records()})

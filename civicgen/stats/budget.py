@@ -18,7 +18,9 @@ from .budget_config import PHASES, BudgetConfig, Level, Measure, budget_config
 from .partials import Group
 from .tables import Column, DerivedTable, change, rounded
 
-__all__ = ["BudgetConfig", "Level", "Measure", "budget_config", "derive", "group_bys"]
+__all__ = [
+    "BudgetConfig", "Level", "Measure", "budget_config", "derive", "group_bys", "line_amounts"
+]  # fmt: skip
 
 OVER_EXECUTED, UNDER_EXECUTED = 1.0, 0.5
 Aggregates = list[dict[tuple[str, ...], Group]]
@@ -61,9 +63,8 @@ def group_bys(config: BudgetConfig, names: list[str]) -> tuple[GroupBy, ...]:
     for code_field, label_field in config.labels.items():
         keys = (year, (index[code_field], "value", 0), (index[label_field], "value", 0))
         plans.append(GroupBy(keys, ()))
-    if config.several_phases:  # execution is compared line by line too
-        lines = tuple((index[f], "value", 0) for f in line_fields(config))
-        plans.append(GroupBy((*base, *lines), amounts))
+    lines = tuple((index[f], "value", 0) for f in line_fields(config))
+    plans.append(GroupBy((*base, *lines), amounts))  # budget lines: execution and the explorer
     return tuple(plans)
 
 
@@ -347,6 +348,13 @@ def execution_table(config: BudgetConfig, rows: list[dict[str, Any]]) -> Derived
         amounts = [phases.get(p) for p in ("approved", "adjusted", "executed")]
         table.rows.append([*key, *amounts, rate, flag])
     return table
+
+
+def line_amounts(config: BudgetConfig, aggregates: Aggregates) -> Amounts:
+    """(year, phase, direction, *line codes) → amount: every budget line (the codes of
+    line_fields), as the scan summed it (empty when the scan has no line aggregate)."""
+    expected = 1 + len(config.levels) + len(config.labels) + 1
+    return amounts_of(config, aggregates[-1]) if len(aggregates) == expected else {}
 
 
 def derive(config: BudgetConfig, aggregates: Aggregates) -> list[DerivedTable]:
