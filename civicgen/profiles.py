@@ -119,6 +119,12 @@ def sensor_tables(config: sensor.SensorConfig, scanned: Any, derived: Any) -> li
     )
 
 
+def air_pages(env: Any, inputs: Any) -> list[Any]:
+    from .site.air import air_pages as pages
+
+    return pages(env, inputs)
+
+
 SENSOR = Profile(
     name="sensor",
     description="Sensor readings: hourly and daily series, coverage and days above guidelines.",
@@ -131,11 +137,14 @@ SENSOR = Profile(
         "intervalMinutes": WHOLE,
         "thresholds": {TEXT: NUMBER},
         "pseudonymSalt": TEXT,
+        "baseLayer": TEXT,
+        "baseLayerSource": TEXT,
     },  # fmt: skip
     read_options=sensor.sensor_config,
     aggregates=sensor_aggregates,
     key_sets=sensor_keys,
     derive=sensor_tables,
+    pages=air_pages,
     template="stats-sensor.html",
     diff_tables=("coverage",),
 )
