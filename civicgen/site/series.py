@@ -169,7 +169,11 @@ def calendar(days: dict[date, float], guideline: float | None) -> list[dict[str,
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         months.append(
-            {"year": year, "month": month, "weeks": month_weeks(year, month, days, guideline)}
+            {
+                "year": year,
+                "month": month,
+                "weeks": month_weeks(year, month, days, guideline, (first, last)),
+            }
         )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
