@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, make_portal
+from conftest import ROOT, commit_all, make_portal
 from test_privacy import RAW_HOME, declare_home, pseudonym
 
 from civicgen.build import build_site
@@ -359,3 +359,58 @@ def test_two_builds_give_the_same_bytes(example: tuple[Path, Path], tmp_path: Pa
     portal, site = example
     again = build_site(portal / "mkdocs.yml", tmp_path / "again")
     assert digest(site / "air") == digest(again / "air")
+
+
+# --- translation ----------------------------------------------------------------------------------
+
+TEMPLATES = ("_air.html", "air-index.html", "air-home.html", "air-station.html")
+
+
+def spanish_env() -> object:
+    """civicgen's page environment with the Spanish catalogue of the sensor pages."""
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
+    from civicgen.site.env import make_env
+
+    catalog = read_po((ROOT / "civicgen/locale/es/sensors.po").open("rb"))
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    env = make_env()
+    env.install_gettext_translations(Translations(compiled), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def test_every_sensor_page_string_has_a_spanish_translation() -> None:
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+    from jinja2.ext import babel_extract
+
+    catalog = read_po((ROOT / "civicgen/locale/es/sensors.po").open("rb"))
+    options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+    for name in TEMPLATES:
+        path = ROOT / "civicgen/templates" / name
+        for _, message, _, _ in extract_from_file(babel_extract, str(path), options=options):
+            entry = catalog.get(message if isinstance(message, str) else message[0])
+            assert entry is not None and all(
+                entry.string if isinstance(entry.string, tuple) else [entry.string]
+            ), message
+
+
+def test_sensor_pages_render_in_spanish(example: tuple[Path, Path]) -> None:
+    from civicgen.pipeline import validate
+    from civicgen.site.air import air_pages
+    from civicgen.site.inputs import gather
+
+    portal, _ = example
+    outputs = {
+        o.uri: str(o.content) for o in air_pages(spanish_env(), gather(validate([str(portal)])))
+    }
+    page = outputs["air/air-quality/sck-retiro/pm25/index.md"]
+    assert "PM2,5 (partículas finas) en Parque del Retiro" in page
+    assert "Días por encima de la guía" in page and "octubre 2025" in page
+    assert "Tabla de ubicaciones" in outputs["air/air-quality/index.md"]
