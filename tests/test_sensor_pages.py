@@ -363,7 +363,13 @@ def test_two_builds_give_the_same_bytes(example: tuple[Path, Path], tmp_path: Pa
 
 # --- translation ----------------------------------------------------------------------------------
 
-TEMPLATES = ("_air.html", "air-index.html", "air-home.html", "air-station.html")
+TEMPLATES = (
+    "_air.html",
+    "air-index.html",
+    "air-home.html",
+    "air-station.html",
+    "stats-sensor.html",
+)
 
 
 def spanish_env() -> object:

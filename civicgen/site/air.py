@@ -154,7 +154,7 @@ def hourly_view(rows: list[dict[str, Any]], guideline: float | None) -> dict[str
         start = hours[-1][0] - timedelta(days=series.HOURLY_DAYS) + timedelta(hours=1)
         hours = [(h, r) for h, r in hours if h >= start]
     return {
-        "rows": [{**r, "when": h} for h, r in hours],
+        "rows": [{**r, "when": h, "label": h.strftime("%Y-%m-%d %H:00")} for h, r in hours],
         "chart": series.hourly_chart([(h, r["mean"]) for h, r in hours], guideline),
         "first": hours[0][0] if hours else None,
         "last": hours[-1][0] if hours else None,

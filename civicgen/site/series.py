@@ -101,8 +101,15 @@ def parse_day(text: str) -> date | None:
 
 
 def parse_hour(text: str) -> datetime | None:
+    """'2025-10-01T07' (an hourly key) as a datetime; None when it is not one."""
+    text = str(text)
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13]
+    if len(text) < 13 or text[4] + text[7] + text[10] != "--T" or not digits.isascii():
+        return None
+    if not digits.isdigit():
+        return None
     try:
-        return datetime.strptime(str(text)[:13], "%Y-%m-%dT%H")
+        return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]))
     except ValueError:
         return None
 
