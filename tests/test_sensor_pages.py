@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, commit_all, make_portal
 from test_privacy import RAW_HOME, declare_home, pseudonym
+from test_text_trust import assert_refused, found, report_of
 
 from civicgen.build import build_site
 from civicgen.exceptions import BuildFault
@@ -320,11 +321,25 @@ def test_base_layer_from_the_package_is_drawn(portal: Path, tmp_path: Path) -> N
     assert "Background: Test boundaries &lt;CC0&gt;." in content
 
 
-def test_hostile_base_layer_outside_the_repository_is_refused(portal: Path, tmp_path: Path) -> None:
-    use_base_layer(portal, "../../../../../etc/passwd", None)
-    with pytest.raises(BuildFault, match="baseLayer"):
+@pytest.mark.parametrize(
+    "name",
+    ["../../../../../etc/passwd.geojson", "/etc/districts.geojson", "https://x.org/a.geojson",
+     "layers/../../other/districts.geojson", "districts.kml", "a\x00.geojson"],
+)  # fmt: skip
+def test_hostile_base_layer_path_is_refused_by_validate(
+    portal: Path, tmp_path: Path, name: str
+) -> None:
+    use_base_layer(portal, name, None)
+    (error,) = found(report_of(portal), "profile-error")
+    assert error.path == AIR and "civicgen.sensor.baseLayer" in error.note
+    assert_refused(portal, tmp_path, "baseLayer")
+
+
+def test_hostile_base_layer_missing_file_stops_the_build(portal: Path, tmp_path: Path) -> None:
+    use_base_layer(portal, "no-such-file.geojson", None)
+    with pytest.raises(BuildFault, match="no-such-file.geojson.*cannot be read"):
         build_site(portal / "mkdocs.yml", tmp_path / "site")
-    assert not (tmp_path / "site" / "air").exists()
+    assert not (tmp_path / "site").exists()
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,21 @@ def refuse_layer(path: str, why: str) -> NoReturn:
     )
 
 
+def layer_path_problem(name: str) -> str | None:
+    """Why a base layer's path cannot name a file of the package (None: it can)."""
+    if not name:
+        return None
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith("/") or ":" in name or ".." in parts or any(ord(c) < 32 for c in name):
+        return (
+            f"is {preview(name)!r}: give a path inside the package folder, like "
+            '"boundaries/districts.geojson"'
+        )
+    if not name.lower().endswith((".geojson", ".json")):
+        return f"is {preview(name)!r}: name a GeoJSON file (.geojson or .json)"
+    return None
+
+
 def layer_path(folder: str, name: str) -> str:
     """The base layer's path in the repository, from the package folder."""
     return posixpath.normpath(posixpath.join(folder or ".", name))
