@@ -435,3 +435,52 @@ def test_sensor_pages_render_in_spanish(example: tuple[Path, Path]) -> None:
     assert "PM2,5 (partículas finas) en Parque del Retiro" in page
     assert "Días por encima de la guía" in page and "octubre 2025" in page
     assert "Tabla de ubicaciones" in outputs["air/air-quality/index.md"]
+
+
+# --- in a real browser ------------------------------------------------------------------------------
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def served(example: tuple[Path, Path]) -> Iterator[str]:
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(example[1]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "path",
+    ["air/", f"{PAGES}/", f"{PAGES}/sck-retiro/pm25/", f"{PAGES}/sck-barajas/temperature/"],
+)
+def test_air_pages_pass_axe_at_375_px(browser, served: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """No WCAG 2.1 A/AA violation in the section's content, nothing wider than a phone."""
+    pytest.importorskip("axe_playwright_python")
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    tab = context.new_page()
+    elsewhere: list[str] = []
+    tab.on("request", lambda r: None if r.url.startswith(served) else elsewhere.append(r.url))
+    tab.goto(served + path)
+    options = {"runOnly": {"type": "tag", "values": WCAG}}
+    results = Axe().run(tab, context={"include": [[".civicgen-air"]]}, options=options)
+    violations = [
+        (v["id"], [n["target"] for n in v["nodes"]]) for v in results.response["violations"]
+    ]
+    assert violations == []
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    assert tab.locator("svg[role=img]").count() >= (1 if path.count("/") > 3 else 0)
+    context.close()
+    assert elsewhere == []
