@@ -484,3 +484,26 @@ def test_air_pages_pass_axe_at_375_px(browser, served: str, path: str) -> None: 
     assert tab.locator("svg[role=img]").count() >= (1 if path.count("/") > 3 else 0)
     context.close()
     assert elsewhere == []
+
+
+def test_long_series_pages_stay_bounded(portal: Path, tmp_path: Path) -> None:
+    """800 days of hourly readings: the page shows the latest year of days and the latest
+    month of hours, says so, and stays far under 500 KB."""
+    from datetime import datetime, timedelta
+
+    start = datetime(2023, 1, 1)
+    lines = ["station,timestamp,temperature,humidity,noise,pm1,pm25,pm10"]
+    for hour in range(800 * 24):
+        when = (start + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:00:00Z")
+        pm25 = 30 if (hour // 24) % 50 == 0 else 5  # one day in fifty above the guideline
+        lines.append(f"sck-retiro,{when},15.0,50.0,45.0,3.0,{pm25},10.0")
+    (portal / READINGS).write_text("\n".join(lines) + "\n")
+    commit_all(portal, "A long series")
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    page = site / PAGES / "sck-retiro/pm25/index.html"
+    assert page.stat().st_size < 500_000
+    content = article(page)
+    assert content.count('<th scope="row">20') <= 366 + 31 * 24
+    assert "over all the readings, 16 of 800 days were above" in visible_text(content)
+    assert len(days_listed(page)) == len([d for d in range(434, 800) if d % 50 == 0])
+    assert "2025-03-10 23:00" in content and "2025-02-07 23:00" not in content
