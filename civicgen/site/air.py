@@ -41,6 +41,14 @@ def segment(text: str) -> str:
     return f"{letters}-{digest}" if letters else f"id-{digest}"
 
 
+def air_uri(package: str, station: str = "", quantity: str = "") -> str:
+    """The page of a sensor package (its home), or of one station and quantity; station is
+    the id as published (a home station's pseudonym), quantity the field name."""
+    if not station:
+        return f"{SECTION}/{package}/index.md"
+    return f"{SECTION}/{package}/{segment(station)}/{segment(quantity)}/index.md"
+
+
 @dataclass
 class Quantity:
     code: str
@@ -218,7 +226,7 @@ def package_pages(
     }
     home = page(
         env,
-        f"{SECTION}/{package.name}/index.md",
+        air_uri(package.name),
         [f"air-home-{package.name}.html", "air-home.html"],
         None,
         map=air_map(shown, base_layer(inputs, package, config)),
@@ -256,7 +264,7 @@ def quantity_page(
     key = (station.id, quantity.code)
     return page(
         env,
-        f"{SECTION}/{package.name}/{station.segment}/{quantity.segment}/index.md",
+        air_uri(package.name, station.id, quantity.code),
         ["air-station.html"],
         None,
         station=station,
