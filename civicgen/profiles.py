@@ -126,6 +126,21 @@ def sensor_tables(config: sensor.SensorConfig, scanned: Any, derived: Any) -> li
     )
 
 
+def sensor_package_check(descriptor: dict[str, Any]) -> list[str]:
+    """A base layer named by a plain relative path to a .geojson or .json file."""
+    from .site.maps import layer_path_problem
+
+    options = (descriptor.get("civicgen") or {}).get("sensor") or {}
+    problem = layer_path_problem(str(options.get("baseLayer") or ""))
+    return [f'"civicgen.sensor.baseLayer" {problem}'] if problem else []
+
+
+def air_pages(env: Any, inputs: Any) -> list[Any]:
+    from .site.air import air_pages as pages
+
+    return pages(env, inputs)
+
+
 SENSOR = Profile(
     name="sensor",
     description="Sensor readings: hourly and daily series, coverage and days above guidelines.",
@@ -138,11 +153,15 @@ SENSOR = Profile(
         "intervalMinutes": WHOLE,
         "thresholds": {TEXT: NUMBER},
         "pseudonymSalt": TEXT,
+        "baseLayer": TEXT,
+        "baseLayerSource": TEXT,
     },  # fmt: skip
+    package_check=sensor_package_check,
     read_options=sensor.sensor_config,
     aggregates=sensor_aggregates,
     key_sets=sensor_keys,
     derive=sensor_tables,
+    pages=air_pages,
     template="stats-sensor.html",
     diff_tables=("coverage",),
 )

@@ -28,6 +28,8 @@ class SensorConfig:
     interval_minutes: int = 60
     timezone: str = "UTC"
     thresholds: dict[str, float] = field(default_factory=dict)
+    base_layer: str = ""  # a GeoJSON file under the package folder, drawn under the station map
+    base_layer_source: str = ""  # where the base layer comes from and its licence, shown with it
 
 
 def sensor_config(descriptor: dict[str, Any]) -> SensorConfig | None:
@@ -41,6 +43,8 @@ def sensor_config(descriptor: dict[str, Any]) -> SensorConfig | None:
         interval_minutes=int(declared.get("intervalMinutes", 60)),
         timezone=declared.get("timezone", "UTC"),
         thresholds={**DEFAULT_THRESHOLDS, **(declared.get("thresholds") or {})},
+        base_layer=str(declared.get("baseLayer") or ""),
+        base_layer_source=str(declared.get("baseLayerSource") or ""),
     )
 
 
