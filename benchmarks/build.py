@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +261,9 @@ def add_programmes(folder: Path, descriptor: dict[str, Any], shape: BudgetShape,
     key = header.index(shape.reference[1])
     by_code = {row[key]: row for row in rows}
     for new, (old, mark) in sorted(programmes.items()):
-        row = [f"{cell} {mark}" if i != key and cell else cell for i, cell in enumerate(by_code[old])]
+        row = [
+            f"{cell} {mark}" if i != key and cell else cell for i, cell in enumerate(by_code[old])
+        ]
         row[key] = new
         rows.append(row)
     write_rows(path, header, rows)
@@ -282,7 +285,9 @@ def scale_stations(folder: Path, descriptor: dict[str, Any], k: int) -> tuple[in
     readings_path = folder / readings["path"]
     header, rows = read_rows(readings_path)
     at = header.index(station_field)
-    more = [[*row[:at], f"{row[at]}-x{copy}", *row[at + 1 :]] for copy in range(1, k) for row in rows]
+    more = [
+        [*row[:at], f"{row[at]}-x{copy}", *row[at + 1 :]] for copy in range(1, k) for row in rows
+    ]
     write_rows(readings_path, header, rows + more)
     return len(stations) + len(copies), len(rows) + len(more)
 
@@ -358,7 +363,9 @@ def check_valid(portal: Path, env: dict[str, str]) -> None:
     """`civicgen validate` on the scaled repository; SystemExit with its report if invalid."""
     done = subprocess.run(civicgen("validate"), cwd=portal, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"the scaled repository is not valid:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"the scaled repository is not valid:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"
+        )
 
 
 # --- timing and peak memory of a whole process tree ----------------------------------------
@@ -400,7 +407,9 @@ class Run:
 def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
     """Wall time of the command in its own process and the peak RSS of its process tree."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     peak, done = [0], threading.Event()
 
     def sample() -> None:
@@ -414,7 +423,9 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
     done.set()
     sampler.join()
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{(out + err).decode()[-3000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} failed ({process.returncode}):\n{(out + err).decode()[-3000:]}"
+        )
     return Run(seconds, peak[0] / 2**20)
 
 
@@ -424,6 +435,7 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
 def dump_pages(portal: Path, work: Path, env: dict[str, str]) -> Path:
     """Every page and file civicgen hands MkDocs, written out by a hook during one build."""
     dump, hook = work / "dump", work / "dump_hook.py"
+    work.mkdir(parents=True, exist_ok=True)
     hook.write_text(DUMP_HOOK, encoding="utf-8")
     config = portal / ".bench-dump.yml"
     text = (portal / "mkdocs.yml").read_text(encoding="utf-8")
@@ -516,7 +528,9 @@ def run_scale(k: int, rounds: int, tmp: Path, say: Callable[[str], None]) -> Sca
     check_valid(portal, env)
     plain = plain_project(portal, work, env)
     result.markdown_pages = sum(1 for _ in (plain / "docs").rglob("*.md"))
-    say(f"{k}x: generated, valid and dumped in {time.perf_counter() - started:.0f} s: {result.counts}")
+    say(
+        f"{k}x: generated, valid and dumped in {time.perf_counter() - started:.0f} s: {result.counts}"
+    )
     for round_ in range(rounds):
         one_round(portal, plain, work, result, round_)
         say(f"{k}x: round {round_ + 1}/{rounds}: " + ", ".join(
@@ -570,7 +584,7 @@ def table(results: list[dict[str, Any]]) -> list[str]:
 def marginal(results: list[dict[str, Any]]) -> list[str]:
     """Cost of each added page between consecutive scales: flat if the curve is linear."""
     lines = []
-    for low, high in zip(results, results[1:]):
+    for low, high in pairwise(results):
         added = high["html_pages"] - low["html_pages"]
         if added <= 0:
             continue
@@ -578,7 +592,10 @@ def marginal(results: list[dict[str, Any]]) -> list[str]:
             f"{name}: {1000 * (high['builds'][name]['seconds'] - low['builds'][name]['seconds']) / added:.1f} ms"
             for name in BUILDS
         ]
-        lines.append(f"- {low['scale']}× → {high['scale']}× ({added:+d} pages), per added page: " + "; ".join(parts))
+        lines.append(
+            f"- {low['scale']}× → {high['scale']}× ({added:+d} pages), per added page: "
+            + "; ".join(parts)
+        )
     return lines
 
 
