@@ -7,6 +7,7 @@ codes), k× tools and k× sensor stations (each with a copy of the readings), co
 real git repository (pygit2) and checked with `civicgen validate`. Then, in interleaved
 rounds, each as users run it (its own process, `python -m civicgen build`):
 
+- civicgen validate, cold: the data alone (no pages), for what the data costs;
 - civicgen build, cold: no cache, no site;
 - civicgen rebuild after one proposal file changed and was committed (the cache kept);
 - plain `mkdocs build` of the same pages: every page and file civicgen handed MkDocs
@@ -14,7 +15,7 @@ rounds, each as users run it (its own process, `python -m civicgen build`):
   without the civicgen plugin.
 
 Reported per build: median seconds (min–max), peak resident memory of the whole process
-tree (every descendant's RSS summed, sampled every 20 ms from /proc), the ratio to the
+tree (every descendant's RSS summed, sampled every 50 ms from /proc), the ratio to the
 plain build, and milliseconds per HTML page, so that linearity can be judged.
 
     python benchmarks/build.py [--scales 1 10 100] [--rounds 3] [--large-rounds 1]
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,7 +54,9 @@ from conftest import PORTAL_PARTS, commit_all  # noqa: E402
 LARGE = 100  # from this scale on, --large-rounds rounds
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 DUMP_HOOK = '''\
-"""Writes every page and file the civicgen plugin hands MkDocs, for the plain build."""
+"""Writes every page and file the civicgen plugin hands MkDocs, for the plain build: one
+folder per MkDocs build (civicgen builds each language in its own), with what the plugin set
+in the configuration (language, nav, site name, extra, stylesheets)."""
 import json
 import os
 from pathlib import Path
@@ -64,18 +68,27 @@ OUT = Path(os.environ["CIVICGEN_BENCH_DUMP"])
 
 @event_priority(-1000)
 def on_files(files, config):
+    OUT.mkdir(parents=True, exist_ok=True)
+    index = len(list(OUT.glob("build-*.json")))
     docs = os.path.realpath(config.docs_dir)
     for file in files:
         mine = file.src_dir is not None and os.path.realpath(file.src_dir) == docs
         if getattr(file, "generated_by", None) or mine:
-            target = OUT / "docs" / file.src_uri
+            target = OUT / f"docs-{index}" / file.src_uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.content_bytes)
-    extra = {
+    build = {
+        "docs_dir": f"docs-{index}",
+        "site_dir": os.path.realpath(config.site_dir),
+        "site_name": config.site_name,
+        "site_description": config.site_description,
+        "nav": config.nav,
+        "theme_language": config.theme["language"],
+        "extra": dict(config.extra),
         "extra_css": [str(item) for item in config.extra_css],
         "extra_javascript": [str(item) for item in config.extra_javascript],
     }
-    (OUT / "config.json").write_text(json.dumps(extra))
+    (OUT / f"build-{index}.json").write_text(json.dumps(build, default=str))
     return files
 '''
 
@@ -402,18 +415,25 @@ def tree_rss(root: int) -> int:
 class Run:
     seconds: float
     peak_mib: float
+    cpu_seconds: float  # user + system of the whole process tree
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    """Wall time of the command in its own process and the peak RSS of its process tree."""
-    start = time.perf_counter()
+    """Wall time and CPU time of the command in its own process, and the peak RSS of its
+    process tree."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     peak, done = [0], threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.02):
+        while not done.wait(0.05):
             peak[0] = max(peak[0], tree_rss(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -426,7 +446,7 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
         raise SystemExit(
             f"{' '.join(command)} failed ({process.returncode}):\n{(out + err).decode()[-3000:]}"
         )
-    return Run(seconds, peak[0] / 2**20)
+    return Run(seconds, peak[0] / 2**20, cpu_of_children() - cpu)
 
 
 # --- the plain MkDocs project of the same pages --------------------------------------------
@@ -442,11 +462,13 @@ def dump_pages(portal: Path, work: Path, env: dict[str, str]) -> Path:
     config.write_text(f"{text.rstrip()}\nhooks:\n  - {json.dumps(str(hook))}\n", encoding="utf-8")
     command = civicgen("build", "-f", config.name, "-d", str(work / "dump-site"))
     try:
-        subprocess.run(command, cwd=portal, env={**env, "CIVICGEN_BENCH_DUMP": str(dump)},
-                       check=True, capture_output=True)  # fmt: skip
+        done = subprocess.run(command, cwd=portal, env={**env, "CIVICGEN_BENCH_DUMP": str(dump)},
+                              capture_output=True, text=True)  # fmt: skip
     finally:
         config.unlink()
         shutil.rmtree(work / "dump-site", ignore_errors=True)
+    if done.returncode != 0:
+        raise SystemExit(f"civicgen build of the scaled repository failed:\n{done.stderr[-3000:]}")
     return dump
 
 
@@ -459,23 +481,65 @@ def without_civicgen(plugins: Any) -> list[Any]:
 
 
 def plain_project(portal: Path, work: Path, env: dict[str, str]) -> Path:
-    """A MkDocs project of the same pages: same theme, nav and extensions; no civicgen plugin."""
+    """A MkDocs project of the same pages: same theme, nav and extensions; no civicgen plugin.
+    One configuration per MkDocs build civicgen ran (one per language), in the same order."""
     dump = dump_pages(portal, work, env)
-    config = yaml.safe_load((portal / "mkdocs.yml").read_text(encoding="utf-8"))
-    extra = json.loads((dump / "config.json").read_text())
-    config.update(docs_dir="docs", plugins=without_civicgen(config.get("plugins")), **extra)
-    config.pop("watch", None)
-    theme = config.get("theme") or {}
-    if isinstance(theme, dict) and theme.get("custom_dir"):
-        theme["custom_dir"] = str(portal / theme["custom_dir"])
-    (dump / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    base = yaml.safe_load((portal / "mkdocs.yml").read_text(encoding="utf-8"))
+    builds = [json.loads(p.read_text()) for p in sorted(dump.glob("build-*.json"), key=number)]
+    if not builds:
+        raise SystemExit("the dump build handed MkDocs no files; is the civicgen plugin enabled?")
+    for index, build in enumerate(builds):
+        site = dump / "site" / os.path.relpath(build["site_dir"], builds[0]["site_dir"])
+        config = plain_config(base, build, portal, site.resolve())
+        text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+        (dump / f"mkdocs-{index}.yml").write_text(text, encoding="utf-8")
     return dump
+
+
+def number(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[1])
+
+
+def plain_config(base: dict[str, Any], build: dict[str, Any], portal: Path, site: Path) -> dict:
+    """mkdocs.yml minus civicgen, with what the plugin set for this build."""
+    config = dict(base, docs_dir=build["docs_dir"], site_dir=str(site))
+    config["plugins"] = without_civicgen(base.get("plugins"))
+    config.pop("watch", None)
+    for key in ("site_name", "site_description", "nav", "extra", "extra_css", "extra_javascript"):
+        if build.get(key) is not None:
+            config[key] = build[key]
+    theme = dict(config.get("theme") or {})
+    if theme.get("custom_dir"):
+        theme["custom_dir"] = str(portal / theme["custom_dir"])
+    if build.get("theme_language"):
+        theme["language"] = build["theme_language"]
+    config["theme"] = theme
+    return config
+
+
+PLAIN_DRIVER = """import subprocess, sys
+for config in sys.argv[1:]:
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", config], check=True)
+"""
+
+
+def plain_command(plain: Path) -> list[str]:
+    """`mkdocs build` of each language's configuration in turn (the default language first)."""
+    configs = [str(p) for p in sorted(plain.glob("mkdocs-*.yml"), key=number)]
+    if len(configs) == 1:
+        return [sys.executable, "-m", "mkdocs", "build", "-q", "-f", configs[0]]
+    return [sys.executable, "-c", PLAIN_DRIVER, *configs]
 
 
 # --- one scale -----------------------------------------------------------------------------
 
 
-BUILDS = ("civicgen build, cold", "civicgen rebuild, one file changed", "plain mkdocs build")
+VALIDATE, COLD, REBUILD, PLAIN = BUILDS = (
+    "civicgen validate, cold (the data alone)",
+    "civicgen build, cold",
+    "civicgen rebuild, one file changed",
+    "plain mkdocs build",
+)
 
 
 @dataclass
@@ -500,18 +564,28 @@ def edit_one_proposal(portal: Path, round_: int) -> None:
     commit_all(portal, f"Proposal {path.stem} updated")
 
 
-def one_round(portal: Path, plain: Path, work: Path, result: Scale, round_: int) -> None:
-    """Each build once: cold civicgen, one-file rebuild, plain MkDocs."""
+def one_round(portal: Path, plain: Path, work: Path, result: Scale, say: Callable) -> None:
+    """Each command once: cold validate (it must pass: the scaled repository is valid), cold
+    build, one-file rebuild, plain MkDocs."""
     cache, site = work / "cache", portal / "site"
     env = civicgen_env(cache)
+    round_ = len(result.runs[PLAIN])
+
+    def run(name: str, command: list[str], cwd: Path) -> None:
+        result.runs[name].append(measured(command, cwd, env))
+        last = result.runs[name][-1]
+        say(f"{result.scale}x round {round_ + 1}: {name}: {last.seconds:.1f} s wall, "
+            f"{last.cpu_seconds:.1f} s CPU, {last.peak_mib:.0f} MiB")  # fmt: skip
+
+    shutil.rmtree(cache, ignore_errors=True)
+    run(VALIDATE, civicgen("validate"), portal)
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(site, ignore_errors=True)
-    result.runs[BUILDS[0]].append(measured(civicgen("build"), portal, env))
+    run(COLD, civicgen("build"), portal)
     edit_one_proposal(portal, round_)
-    result.runs[BUILDS[1]].append(measured(civicgen("build"), portal, env))
+    run(REBUILD, civicgen("build"), portal)
     shutil.rmtree(plain / "site", ignore_errors=True)
-    command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(plain / "mkdocs.yml")]
-    result.runs[BUILDS[2]].append(measured(command, plain, env))
+    run(PLAIN, plain_command(plain), plain)
 
 
 def html_pages(site: Path) -> int:
@@ -524,17 +598,11 @@ def run_scale(k: int, rounds: int, tmp: Path, say: Callable[[str], None]) -> Sca
     portal = work / "city"
     started = time.perf_counter()
     result = Scale(k, scale_portal(portal, k))
-    env = civicgen_env(work / "cache")
-    check_valid(portal, env)
-    plain = plain_project(portal, work, env)
-    result.markdown_pages = sum(1 for _ in (plain / "docs").rglob("*.md"))
-    say(
-        f"{k}x: generated, valid and dumped in {time.perf_counter() - started:.0f} s: {result.counts}"
-    )
-    for round_ in range(rounds):
-        one_round(portal, plain, work, result, round_)
-        say(f"{k}x: round {round_ + 1}/{rounds}: " + ", ".join(
-            f"{runs[-1].seconds:.1f} s" for runs in result.runs.values()))  # fmt: skip
+    plain = plain_project(portal, work, civicgen_env(work / "cache"))
+    result.markdown_pages = sum(1 for _ in plain.glob("docs-*/**/*.md"))
+    say(f"{k}x: generated and dumped in {time.perf_counter() - started:.0f} s: {result.counts}")
+    for _ in range(rounds):
+        one_round(portal, plain, work, result, say)
     result.pages, result.plain_pages = html_pages(portal / "site"), html_pages(plain / "site")
     shutil.rmtree(work, ignore_errors=True)
     return result
@@ -548,18 +616,25 @@ def median(runs: list[Run], attribute: str) -> float:
 
 
 def summary(result: Scale) -> dict[str, Any]:
-    base = median(result.runs[BUILDS[2]], "seconds")
+    base = median(result.runs[PLAIN], "seconds")
+    base_cpu = median(result.runs[PLAIN], "cpu_seconds")
     builds = {}
     for name, runs in result.runs.items():
-        seconds = median(runs, "seconds")
+        seconds, cpu = median(runs, "seconds"), median(runs, "cpu_seconds")
         builds[name] = {
             "seconds": round(seconds, 3),
             "min": round(min(r.seconds for r in runs), 3),
             "max": round(max(r.seconds for r in runs), 3),
+            "cpu_seconds": round(cpu, 3),
             "peak_mib": round(median(runs, "peak_mib"), 1),
             "vs_plain": round(seconds / base, 2),
+            "cpu_vs_plain": round(cpu / base_cpu, 2) if base_cpu else None,
             "ms_per_page": round(1000 * seconds / max(result.pages, 1), 2),
+            "cpu_ms_per_page": round(1000 * cpu / max(result.pages, 1), 2),
             "rounds": len(runs),
+            "runs": [
+                [round(r.seconds, 3), round(r.cpu_seconds, 3), round(r.peak_mib, 1)] for r in runs
+            ],
         }
     return {"scale": result.scale, "counts": asdict(result.counts), "html_pages": result.pages,
             "plain_html_pages": result.plain_pages, "markdown_pages": result.markdown_pages,
@@ -568,30 +643,33 @@ def summary(result: Scale) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| scale | HTML pages | build | median s (min–max) | peak MiB | × plain | ms / page |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| scale | HTML pages | build | wall s, median (min–max) | CPU s | peak MiB "
+        "| × plain (wall) | × plain (CPU) | CPU ms / page |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for item in results:
         for name, b in item["builds"].items():
             spread = f" ({b['min']:.1f}–{b['max']:.1f})" if b["rounds"] > 1 else " (1 round)"
             lines.append(
                 f"| {item['scale']}× | {item['html_pages']} | {name} | {b['seconds']:.2f}{spread} "
-                f"| {b['peak_mib']:.0f} | {b['vs_plain']:.2f} | {b['ms_per_page']:.1f} |"
+                f"| {b['cpu_seconds']:.1f} | {b['peak_mib']:.0f} | {b['vs_plain']:.2f} "
+                f"| {b['cpu_vs_plain']:.2f} | {b['cpu_ms_per_page']:.1f} |"
             )
     return lines
 
 
+def added_cost(low: dict[str, Any], high: dict[str, Any], name: str) -> float:
+    return high["builds"][name]["cpu_seconds"] - low["builds"][name]["cpu_seconds"]
+
+
 def marginal(results: list[dict[str, Any]]) -> list[str]:
-    """Cost of each added page between consecutive scales: flat if the curve is linear."""
+    """CPU cost of each added page between consecutive scales: flat if the curve is linear."""
     lines = []
     for low, high in pairwise(results):
         added = high["html_pages"] - low["html_pages"]
         if added <= 0:
             continue
-        parts = [
-            f"{name}: {1000 * (high['builds'][name]['seconds'] - low['builds'][name]['seconds']) / added:.1f} ms"
-            for name in BUILDS
-        ]
+        parts = [f"{name}: {1000 * added_cost(low, high, name) / added:.1f} ms" for name in BUILDS]
         lines.append(
             f"- {low['scale']}× → {high['scale']}× ({added:+d} pages), per added page: "
             + "; ".join(parts)
@@ -603,12 +681,13 @@ def report(results: list[dict[str, Any]]) -> str:
     head = (
         f"`python benchmarks/build.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores; whole "
-        "processes (Python start-up included), median of interleaved rounds; peak = RSS of the "
-        "process tree."
+        "processes (Python start-up included), median of interleaved rounds; CPU = user + system "
+        "time of the process tree (less sensitive than wall time to a shared machine's load); "
+        "peak = RSS of the process tree."
     )
     counts = [f"- {r['scale']}×: {r['counts']}; {r['markdown_pages']} Markdown pages handed to "
               f"MkDocs; plain build wrote {r['plain_html_pages']} HTML pages" for r in results]  # fmt: skip
-    parts = ["# Build-cost curve", "", head, "", *table(results), "", "Marginal cost:", "",
+    parts = ["# Build-cost curve", "", head, "", *table(results), "", "Marginal CPU cost:", "",
              *marginal(results), "", "Repositories:", "", *counts]  # fmt: skip
     return "\n".join(parts) + "\n"
 
@@ -631,10 +710,13 @@ def main(argv: list[str] | None = None) -> None:
         for k in args.scales:
             rounds = args.large_rounds if k >= LARGE else args.rounds
             results.append(summary(run_scale(k, rounds, Path(tmp), say)))
-    text = report(results)
-    sys.stdout.write(text)
+            write(results, args)  # after each scale: a long run leaves what it measured
+    sys.stdout.write(report(results))
+
+
+def write(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if args.markdown:
-        args.markdown.write_text(text, encoding="utf-8")
+        args.markdown.write_text(report(results), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
