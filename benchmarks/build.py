@@ -565,8 +565,8 @@ def edit_one_proposal(portal: Path, round_: int) -> None:
 
 
 def one_round(portal: Path, plain: Path, work: Path, result: Scale, say: Callable) -> None:
-    """Each command once: cold validate (it must pass: the scaled repository is valid), cold
-    build, one-file rebuild, plain MkDocs."""
+    """Each command once: cold build, plain MkDocs, one-file rebuild, cold validate (it must
+    pass: the scaled repository is valid; the build before refuses invalid data too)."""
     cache, site = work / "cache", portal / "site"
     env = civicgen_env(cache)
     round_ = len(result.runs[PLAIN])
@@ -578,14 +578,14 @@ def one_round(portal: Path, plain: Path, work: Path, result: Scale, say: Callabl
             f"{last.cpu_seconds:.1f} s CPU, {last.peak_mib:.0f} MiB")  # fmt: skip
 
     shutil.rmtree(cache, ignore_errors=True)
-    run(VALIDATE, civicgen("validate"), portal)
-    shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(site, ignore_errors=True)
     run(COLD, civicgen("build"), portal)
-    edit_one_proposal(portal, round_)
-    run(REBUILD, civicgen("build"), portal)
     shutil.rmtree(plain / "site", ignore_errors=True)
     run(PLAIN, plain_command(plain), plain)
+    edit_one_proposal(portal, round_)
+    run(REBUILD, civicgen("build"), portal)  # the cold build's cache kept
+    shutil.rmtree(cache, ignore_errors=True)
+    run(VALIDATE, civicgen("validate"), portal)
 
 
 def html_pages(site: Path) -> int:
