@@ -124,6 +124,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # live reload injects an inline script: no policy
 
+    @event_priority(50)  # first: the theme's language is set before search reads it
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return config

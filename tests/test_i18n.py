@@ -281,3 +281,12 @@ def test_hostile_unknown_language(tmp_path: Path) -> None:
     languages(folder, "es, zz")
     output = refused(folder)
     assert '"zz"' in output and "languages" in output
+
+
+def test_hostile_uncommitted_translation_makes_the_build_unclean(tmp_path: Path) -> None:
+    folder = city(tmp_path)
+    path = add_catalogue(folder, "es", "site.po", 'msgid "Datasets"\nmsgstr "Datos"\n')
+    path.write_text(HEADER + 'msgid "Datasets"\nmsgstr "Datos cambiados"\n', encoding="utf-8")
+    site = build_site(folder / "mkdocs.yml")
+    manifest = page(site, "civicgen-manifest.json")
+    assert '"clean": false' in manifest and '"locale/es/site.po"' in manifest

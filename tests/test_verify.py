@@ -125,11 +125,11 @@ def test_hostile_file_name_cannot_add_a_line_to_sha256sums(tmp_path: Path) -> No
 
 
 def test_manifest_says_when_a_source_was_not_committed(portal: Path) -> None:
-    replace_in(portal / "content/about.md", "# About this portal", "# About us")
+    replace_in(portal / "content/en/about.md", "# About this portal", "# About us")
     manifest = manifest_of(build_site(portal / "mkdocs.yml"))
-    assert manifest["clean"] is False
-    assert manifest["sources"]["content/about.md"] == blob_id(
-        (portal / "content/about.md").read_bytes()
+    assert manifest["clean"] is False  # a page of the second language is a source too
+    assert manifest["sources"]["content/en/about.md"] == blob_id(
+        (portal / "content/en/about.md").read_bytes()
     )
 
 
@@ -176,12 +176,12 @@ def test_verify_trusts_no_cache(
 
 
 def test_a_site_built_from_uncommitted_sources_names_them(portal: Path, tmp_path: Path) -> None:
-    replace_in(portal / "content/about.md", "# About this portal", "# About us")
+    replace_in(portal / "content/en/about.md", "# About this portal", "# About us")
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
     code, report = verify_json(site, portal)
     assert code == 1 and report["clean"] is False
-    assert [s["path"] for s in report["sources"]] == ["content/about.md"]
-    assert ("about/index.html", "differs") in differences(report)
+    assert [s["path"] for s in report["sources"]] == ["content/en/about.md"]
+    assert ("en/about/index.html", "differs") in differences(report)
     assert any("not all committed" in note for note in report["notes"])
 
 
