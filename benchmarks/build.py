@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -452,24 +453,33 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
 # --- the plain MkDocs project of the same pages --------------------------------------------
 
 
-def dump_pages(portal: Path, work: Path, env: dict[str, str]) -> Path:
-    """Every page and file civicgen hands MkDocs, written out by a hook during one build."""
-    dump, hook = work / "dump", work / "dump_hook.py"
+@contextmanager
+def dumping(portal: Path, work: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A copy of mkdocs.yml with the dump hook, beside it, for the time of one build:
+    yields its name and the environment the hook needs."""
+    hook = work / "dump_hook.py"
     work.mkdir(parents=True, exist_ok=True)
     hook.write_text(DUMP_HOOK, encoding="utf-8")
     config = portal / ".bench-dump.yml"
     text = (portal / "mkdocs.yml").read_text(encoding="utf-8")
     config.write_text(f"{text.rstrip()}\nhooks:\n  - {json.dumps(str(hook))}\n", encoding="utf-8")
-    command = civicgen("build", "-f", config.name, "-d", str(work / "dump-site"))
     try:
-        done = subprocess.run(command, cwd=portal, env={**env, "CIVICGEN_BENCH_DUMP": str(dump)},
-                              capture_output=True, text=True)  # fmt: skip
+        yield config.name, {"CIVICGEN_BENCH_DUMP": str(work / "dump")}
     finally:
         config.unlink()
-        shutil.rmtree(work / "dump-site", ignore_errors=True)
+
+
+def dump_pages(portal: Path, work: Path, env: dict[str, str]) -> Path:
+    """Every page and file civicgen hands MkDocs, written out by a hook during one build."""
+    with dumping(portal, work) as (config, extra):
+        command = civicgen("build", "-f", config, "-d", str(work / "dump-site"))
+        done = subprocess.run(
+            command, cwd=portal, env={**env, **extra}, capture_output=True, text=True
+        )
+    shutil.rmtree(work / "dump-site", ignore_errors=True)
     if done.returncode != 0:
         raise SystemExit(f"civicgen build of the scaled repository failed:\n{done.stderr[-3000:]}")
-    return dump
+    return work / "dump"
 
 
 def without_civicgen(plugins: Any) -> list[Any]:
@@ -480,10 +490,11 @@ def without_civicgen(plugins: Any) -> list[Any]:
     return [e for e in entries if (e if isinstance(e, str) else next(iter(e))) != "civicgen"]
 
 
-def plain_project(portal: Path, work: Path, env: dict[str, str]) -> Path:
+def plain_project(portal: Path, work: Path, env: dict[str, str], dumped: bool = False) -> Path:
     """A MkDocs project of the same pages: same theme, nav and extensions; no civicgen plugin.
-    One configuration per MkDocs build civicgen ran (one per language), in the same order."""
-    dump = dump_pages(portal, work, env)
+    One configuration per MkDocs build civicgen ran (one per language), in the same order.
+    dumped: a build already wrote the pages (see dumping), else one is run."""
+    dump = work / "dump" if dumped else dump_pages(portal, work, env)
     base = yaml.safe_load((portal / "mkdocs.yml").read_text(encoding="utf-8"))
     builds = [json.loads(p.read_text()) for p in sorted(dump.glob("build-*.json"), key=number)]
     if not builds:
@@ -564,46 +575,58 @@ def edit_one_proposal(portal: Path, round_: int) -> None:
     commit_all(portal, f"Proposal {path.stem} updated")
 
 
-def one_round(portal: Path, plain: Path, work: Path, result: Scale, say: Callable) -> None:
+def one_round(portal: Path, work: Path, result: Scale, say: Callable, quick: bool) -> Path:
     """Each command once: cold build, plain MkDocs, one-file rebuild, cold validate (it must
-    pass: the scaled repository is valid; the build before refuses invalid data too)."""
+    pass: the scaled repository is valid; the build before refuses invalid data too).
+    quick (a large scale): the first cold build also writes the pages for the plain build,
+    and validate is not timed. Returns the plain project."""
     cache, site = work / "cache", portal / "site"
     env = civicgen_env(cache)
     round_ = len(result.runs[PLAIN])
 
-    def run(name: str, command: list[str], cwd: Path) -> None:
-        result.runs[name].append(measured(command, cwd, env))
+    def run(name: str, command: list[str], cwd: Path, extra: dict[str, str] | None = None) -> None:
+        result.runs[name].append(measured(command, cwd, {**env, **(extra or {})}))
         last = result.runs[name][-1]
         say(f"{result.scale}x round {round_ + 1}: {name}: {last.seconds:.1f} s wall, "
             f"{last.cpu_seconds:.1f} s CPU, {last.peak_mib:.0f} MiB")  # fmt: skip
 
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(site, ignore_errors=True)
-    run(COLD, civicgen("build"), portal)
+    dumped = (work / "dump").is_dir()
+    if quick and not dumped:
+        with dumping(portal, work) as (config, extra):
+            run(COLD, civicgen("build", "-f", config), portal, extra)
+    else:
+        run(COLD, civicgen("build"), portal)
+    plain = plain_project(portal, work, env, dumped=quick or dumped)
+    result.markdown_pages = sum(1 for _ in plain.glob("docs-*/**/*.md"))
     shutil.rmtree(plain / "site", ignore_errors=True)
     run(PLAIN, plain_command(plain), plain)
     edit_one_proposal(portal, round_)
     run(REBUILD, civicgen("build"), portal)  # the cold build's cache kept
-    shutil.rmtree(cache, ignore_errors=True)
-    run(VALIDATE, civicgen("validate"), portal)
+    if not quick:
+        shutil.rmtree(cache, ignore_errors=True)
+        run(VALIDATE, civicgen("validate"), portal)
+    return plain
 
 
 def html_pages(site: Path) -> int:
     return sum(1 for _ in site.rglob("*.html"))
 
 
-def run_scale(k: int, rounds: int, tmp: Path, say: Callable[[str], None]) -> Scale:
+def run_scale(k: int, rounds: int, tmp: Path, say: Callable[[str], None], quick: bool) -> Scale:
     work = tmp / f"x{k}"
     work.mkdir()
     portal = work / "city"
     started = time.perf_counter()
     result = Scale(k, scale_portal(portal, k))
-    plain = plain_project(portal, work, civicgen_env(work / "cache"))
-    result.markdown_pages = sum(1 for _ in plain.glob("docs-*/**/*.md"))
-    say(f"{k}x: generated and dumped in {time.perf_counter() - started:.0f} s: {result.counts}")
+    if not quick:
+        plain_project(portal, work, civicgen_env(work / "cache"))
+    say(f"{k}x: ready in {time.perf_counter() - started:.0f} s: {result.counts}")
     for _ in range(rounds):
-        one_round(portal, plain, work, result, say)
+        plain = one_round(portal, work, result, say, quick)
     result.pages, result.plain_pages = html_pages(portal / "site"), html_pages(plain / "site")
+    result.runs = {name: runs for name, runs in result.runs.items() if runs}
     shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -669,7 +692,8 @@ def marginal(results: list[dict[str, Any]]) -> list[str]:
         added = high["html_pages"] - low["html_pages"]
         if added <= 0:
             continue
-        parts = [f"{name}: {1000 * added_cost(low, high, name) / added:.1f} ms" for name in BUILDS]
+        names = [name for name in BUILDS if name in low["builds"] and name in high["builds"]]
+        parts = [f"{name}: {1000 * added_cost(low, high, name) / added:.1f} ms" for name in names]
         lines.append(
             f"- {low['scale']}× → {high['scale']}× ({added:+d} pages), per added page: "
             + "; ".join(parts)
@@ -697,6 +721,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--rounds", type=int, default=3, help="rounds below 100x")
     parser.add_argument("--large-rounds", type=int, default=1, help="rounds at 100x and over")
+    parser.add_argument(
+        "--quick-large",
+        action="store_true",
+        help="at 100x and over: the cold build also writes the pages for the plain build "
+        "(no separate build for them) and validate is not timed",
+    )
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the report (Markdown) here")
     return parser.parse_args(argv)
@@ -709,7 +739,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="civicgen-bench-") as tmp:
         for k in args.scales:
             rounds = args.large_rounds if k >= LARGE else args.rounds
-            results.append(summary(run_scale(k, rounds, Path(tmp), say)))
+            quick = args.quick_large and k >= LARGE
+            results.append(summary(run_scale(k, rounds, Path(tmp), say, quick)))
             write(results, args)  # after each scale: a long run leaves what it measured
     sys.stdout.write(report(results))
 
