@@ -27,6 +27,7 @@ log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
 REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
+FILTERS = "assets/javascripts/civicgen-filters.js"  # narrows the proposal and tool lists
 
 
 class InvalidDataError(PluginError):
@@ -48,6 +49,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled:
             return config
         config.extra_css.append(STYLESHEET)
+        config.extra_javascript.append(FILTERS)
         root = Path(config.config_file_path or ".").resolve().parent
         try:
             settings = settings_from(self.config, str(config.config_file_path or ""))
@@ -67,10 +69,15 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return files
         env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
+        env.globals["directory_urls"] = config.use_directory_urls  # how pages link each other
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
+        script = resources.files("civicgen").joinpath("assets/filters.js").read_text("utf-8")
+        files.append(File.generated(config, FILTERS, content=script))
         try:
-            outputs = render_site(env, gather(self.validation), self.config.preview_rows)
+            home = files.get_file_from_path("index.md")  # the city's text, kept on the home
+            intro = home.content_string if home is not None else None
+            outputs = render_site(env, gather(self.validation), self.config.preview_rows, intro)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
