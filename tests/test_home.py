@@ -141,7 +141,7 @@ def test_the_example_home_in_a_real_build(portal: Path) -> None:
     assert html.count("<h1") == 1
     assert "Welcome to the transparency portal" in html  # the city's own words, kept
     assert "In figures" in html and "What changed recently" in html
-    assert "4,650,554,218 EUR" in html and "1.0 % less than in 2014" in html
+    assert money(4650554218.0, "EUR") in html and f"{percent(0.0104)} less than in 2014" in html
     assert 'href="proposals/"' in html and 'href="tools/"' in html
 
 
@@ -166,3 +166,76 @@ def test_hostile_label_of_a_quantity_is_escaped(portal: Path) -> None:
     descriptor.write_text(json.dumps(data, indent=2))
     home, _ = home_of(portal)
     assert "<b onmouseover" not in home and "PM2.5 &lt;b onmouseover=alert(3)&gt;" in home
+
+
+# --- in Spanish, from civicgen/locale/es/records.po -----------------------------------------
+
+TEMPLATES = (
+    "proposals",
+    "proposal",
+    "tools",
+    "tool",
+    "tool-category",
+    "home",
+    "_records",
+    "_tools",
+)
+
+
+def records_catalog():  # type: ignore[no-untyped-def]
+    from babel.messages.pofile import read_po
+
+    with open(ROOT / "civicgen/locale/es/records.po", "rb") as po:
+        return read_po(po)
+
+
+def template_messages() -> set[object]:
+    from babel.messages.extract import extract_from_file
+    from jinja2.ext import babel_extract
+
+    options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+    return {
+        message
+        for name in TEMPLATES
+        for _, message, _, _ in extract_from_file(
+            babel_extract, ROOT / f"civicgen/templates/{name}.html", options=options
+        )
+    }
+
+
+def test_every_string_of_these_pages_has_a_spanish_translation() -> None:
+    catalog = records_catalog()
+    missing = [
+        m
+        for m in template_messages()
+        if not (catalog.get(m if isinstance(m, str) else m[0]) or None)
+    ]
+    assert missing == []
+    untranslated = [
+        m.id
+        for m in catalog
+        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
+    assert untranslated == []
+
+
+def test_pages_render_in_spanish_from_the_catalogue(portal: Path) -> None:
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    buffer = io.BytesIO()
+    write_mo(buffer, records_catalog())
+    buffer.seek(0)
+    env = make_env()
+    env.install_gettext_translations(Translations(buffer), newstyle=True)  # type: ignore[attr-defined]
+    pages = {o.uri: str(o.content) for o in render_site(env, gather(validate([str(portal)])))}
+    sentence = pages["index.md"].split("El presupuesto de gastos aprobado para 2015, un ")[1]
+    assert " menos que en 2014. Son " in sentence.split("</p>")[0]
+    assert "De 18 propuestas hechas por los vecinos, se financiaron 11" in pages["index.md"]
+    assert "<h1>Propuestas de presupuestos participativos</h1>" in pages["proposals/index.md"]
+    assert "Se muestran {shown} de 18 propuestas." in pages["proposals/index.md"]
+    assert (
+        "si ofreces a otros una versión modificada a través de una red" in pages["tools/decidim.md"]
+    )
