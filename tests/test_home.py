@@ -43,6 +43,14 @@ def test_budget_figure_is_the_latest_total_and_its_change(portal: Path) -> None:
     direction = "less" if latest["change_pct"] < 0 else "more"
     assert f"{change} {direction} than in {previous['year']}." in home
     assert f"That is {money(latest['per_inhabitant'], 'EUR')} per inhabitant." in home
+    nodes = [
+        r
+        for r in table(inputs, "madrid-budget", "classifications")
+        if (r["classification"], r["level"], r["year"])
+        == ("functional", "PROGRAMA:1", latest["year"])
+    ]
+    top = max(nodes, key=lambda r: r["amount"])
+    assert f"The largest part, {percent(top['share'], 0)}, went to {top['label']}." in home
 
 
 def test_proposal_and_tool_figures_are_the_summary_tables(portal: Path) -> None:

@@ -56,7 +56,26 @@ def budget_figure(inputs: SiteInputs) -> dict[str, Any] | None:
         "per_inhabitant": latest["per_inhabitant"],
         "change_pct": latest["change_pct"] if previous is not None else None,
         "previous": previous,
+        "largest": largest_node(package, stats, latest),
     }
+
+
+def largest_node(package: Package, stats: Stats, total: dict[str, Any]) -> dict[str, Any] | None:
+    """The node that gets the largest share of the year's total at the coarsest level of the
+    functional classification (the first one declared when there is no functional one)."""
+    levels = getattr(package.options, "levels", ()) or ()
+    names = list(dict.fromkeys(level.classification for level in levels))
+    table = stats.get("classifications")
+    if not names or table is None:
+        return None
+    chosen = "functional" if "functional" in names else names[0]
+    level = next(lv for lv in levels if lv.classification == chosen)
+    rows = table.where(
+        classification=chosen, level=level.name, year=total["year"],
+        phase=total["phase"], direction=total["direction"],
+    )  # fmt: skip
+    top = max(rows, key=lambda r: r["amount"], default=None)
+    return {"label": top["label"] or top["code"], "share": top["share"]} if top else None
 
 
 def execution_figure(inputs: SiteInputs) -> dict[str, Any] | None:
