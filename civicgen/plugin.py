@@ -75,8 +75,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         script = resources.files("civicgen").joinpath("assets/filters.js").read_text("utf-8")
         files.append(File.generated(config, FILTERS, content=script))
         try:
-            home = files.get_file_from_path("index.md")  # the city's text, kept on the home
-            intro = home.content_string if home is not None else None
+            intro = city_intro(files)  # the city's own home page text, kept on the home
             outputs = render_site(env, gather(self.validation), self.config.preview_rows, intro)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
@@ -127,6 +126,15 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
                 self.validation, data_dirs, mkdocs_inputs(config), site_dir, __version__
             )
             write_manifest(site_dir, manifest)
+
+
+def city_intro(files: Files) -> str | None:
+    """The Markdown of the city's own index.md, which the generated home page shows."""
+    home = files.get_file_from_path("index.md")
+    try:
+        return home.content_string if home is not None else None
+    except UnicodeDecodeError as exc:
+        raise PluginError(f"Error reading page 'index.md': {exc}; save the file as UTF-8") from exc
 
 
 def refusal(lines: list[str], summary: str) -> str:

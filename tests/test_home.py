@@ -247,3 +247,11 @@ def test_pages_render_in_spanish_from_the_catalogue(portal: Path) -> None:
     assert (
         "si ofreces a otros una versión modificada a través de una red" in pages["tools/decidim.md"]
     )
+
+
+def test_hostile_template_syntax_in_the_introduction_is_text(portal: Path) -> None:
+    """The city's index.md is shown as written: never run as a template."""
+    intro = "# Our city\n\n{{ 7 * 7 }} {% for x in range(3) %}x{% endfor %}\n"
+    home, _ = home_of(portal, intro)
+    head = home.split("<div")[0]
+    assert head == "# Our city\n\n{{ 7 * 7 }} {% for x in range(3) %}x{% endfor %}\n\n"
