@@ -18,6 +18,7 @@ from ..scan.reference import csv_rows, decode
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
+from . import budget_view
 from .home import home_figures
 from .inputs import SiteInputs
 from .maps import station_map
@@ -260,12 +261,12 @@ def status_steps(stages: list[str], status: str) -> list[dict[str, str]]:
 
 
 def explorer_uri(package: str, classification: str, code: str) -> str:
-    """The budget explorer's node page (the contract of site/budget_view.explorer_uri)."""
-    try:
-        from .budget_view import explorer_uri as provided  # type: ignore[attr-defined]
-    except ImportError:
-        return f"budget/{package}/{classification}/{code}/index.md"
-    return str(provided(package, classification, code))
+    """The budget explorer's node page: budget_view.explorer_uri where the budget explorer
+    provides it, else the same contract written here."""
+    provided = getattr(budget_view, "explorer_uri", None)
+    if callable(provided):
+        return str(provided(package, classification, code))
+    return f"budget/{package}/{classification}/{code}/index.md"
 
 
 def funding_key(inputs: SiteInputs, resource: Resource) -> tuple[str, str, str] | None:
@@ -366,7 +367,7 @@ SPDX_OPERATORS = ("AND", "OR", "WITH")
 def licence_parts(expression: str) -> list[dict[str, Any]]:
     """An SPDX expression's licences: the id, its family (without -only/-or-later/+), whether
     later versions are allowed, and the address of its text on the SPDX list (a valid id)."""
-    parts = []
+    parts: list[dict[str, Any]] = []
     for token in expression.replace("(", " ").replace(")", " ").split():
         if token.upper() in SPDX_OPERATORS:
             parts.append({"operator": token.upper()})
