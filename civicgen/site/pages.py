@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import posixpath
 import re
@@ -149,6 +150,10 @@ class Linker:
     directory_urls: bool = True
 
     def __call__(self, target: str) -> str:
+        target, hash_, fragment = target.partition("#")
+        return self.relative(target) + hash_ + fragment
+
+    def relative(self, target: str) -> str:
         here = site_url(self.uri, self.directory_urls)
         there = site_url(target, self.directory_urls)
         base = here if here.endswith("/") or not here else posixpath.dirname(here)
@@ -269,6 +274,21 @@ def explorer_uri(package: str, classification: str, code: str) -> str:
     return f"budget/{package}/{classification}/{code}/index.md"
 
 
+def budget_link(inputs: SiteInputs, package: str, classification: str, code: str) -> str | None:
+    """Where the budget explorer shows a budget line: budget_explorer.node_link where the
+    explorer provides it (a finest-level line is a row of its parent's page; None: no such
+    line), else the node page of the contract."""
+    try:
+        explorer = importlib.import_module(".budget_explorer", __package__)
+    except ImportError:
+        return explorer_uri(package, classification, code)
+    node_link = getattr(explorer, "node_link", None)
+    if not callable(node_link):
+        return explorer_uri(package, classification, code)
+    found = node_link(inputs, package, classification, code)
+    return str(found) if found else None
+
+
 def funding_key(inputs: SiteInputs, resource: Resource) -> tuple[str, str, str] | None:
     """(field, budget package, classification) of the collection's key into a budget."""
     for fk in resource.schema.get("foreignKeys") or []:
@@ -296,7 +316,7 @@ def funding_of(inputs: SiteInputs, scanned: TableScan, stats: dict[str, Any]) ->
             row = rows.get(str(record.values["id"])) or {}
             found[str(record.values["id"])] = {
                 "code": str(code),
-                "uri": explorer_uri(key[1], key[2], str(code)),
+                "uri": budget_link(inputs, key[1], key[2], str(code)),
                 "label": row.get("program_label") or "",
                 "approved": row.get("program_approved"),
                 "executed": row.get("program_executed"),
