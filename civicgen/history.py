@@ -106,13 +106,14 @@ def values_by_commit(
 ) -> dict[str, list[FieldChange]]:
     """Newest first, per record file: its field's value after each commit that changed it."""
     seen: dict[str, list[FieldChange]] = {}
+    read: dict[tuple[str, bool], str | None] = {}  # (blob, is Markdown) -> value: parsed once
     walker = repository.walk(repository.head.target, pygit2.enums.SortMode.TIME)
     walker.simplify_first_parent()
     for number, commit in enumerate(walker):
         if number >= walk:
             break
         for path in changed_records(repository, commit, folder, pattern):
-            value = field_at(repository, commit.tree, path, field)
+            value = field_at(repository, commit.tree, path, field, read)
             if value is not None:
                 seen.setdefault(path, []).append(change_of(commit, value))
     return seen
@@ -152,12 +153,26 @@ def folder_id(tree: pygit2.Tree, folder: str) -> str | None:
     return str(tree.id) if folder in ("", ".") else entry_id(tree, folder)
 
 
-def field_at(repository: pygit2.Repository, tree: pygit2.Tree, path: str, field: str) -> str | None:
-    """The field's value in the record file at path of this tree (None: absent or unreadable)."""
+def field_at(
+    repository: pygit2.Repository,
+    tree: pygit2.Tree,
+    path: str,
+    field: str,
+    read: dict[tuple[str, bool], str | None],
+) -> str | None:
+    """The field's value in the record file at path of this tree (None: absent or unreadable);
+    a file's version already read is not parsed again."""
     try:
-        blob = repository[tree[path].id]
+        oid = tree[path].id
     except KeyError:
         return None
+    key = (str(oid), path.endswith(".md"))
+    if key not in read:
+        read[key] = blob_field(repository[oid], path, field)
+    return read[key]
+
+
+def blob_field(blob: pygit2.Object, path: str, field: str) -> str | None:
     if not isinstance(blob, pygit2.Blob) or blob.size > DEFAULT_LIMITS.record_bytes:
         return None
     values = record_values(blob.data, path)
