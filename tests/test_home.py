@@ -255,3 +255,22 @@ def test_hostile_template_syntax_in_the_introduction_is_text(portal: Path) -> No
     home, _ = home_of(portal, intro)
     head = home.split("<div")[0]
     assert head == "# Our city\n\n{{ 7 * 7 }} {% for x in range(3) %}x{% endfor %}\n\n"
+
+
+def test_execution_figure_where_the_budget_publishes_it(tmp_path: Path) -> None:
+    """A city whose budget has executed amounts (the second-city fixture) gets the box."""
+    city = tmp_path / "second-city"
+    shutil.copytree(ROOT / "tests/fixtures/second-city", city)
+    pygit2.init_repository(str(city))
+    commit_all(city, "Another city")
+    home, inputs = home_of(city)
+    package = next(iter(inputs.derived))
+    rows = [
+        r
+        for r in table(inputs, package, "execution")
+        if r["classification"] == "total" and r["executed"] is not None
+    ]
+    latest = max(rows, key=lambda r: str(r["year"]))
+    assert f"<h3>Spent so far, {latest['year']}</h3>" in home
+    assert f'<p class="civicgen-figure-value">{percent(latest["rate"])}</p>' in home
+    assert "Measured in" not in home and "Participatory budgeting" not in home
