@@ -38,6 +38,7 @@ SHOWN_ERRORS = 20
 REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
 THEME = Path(__file__).parent / "theme"  # civicgen's overrides of the theme's partials
+FILTERS = "assets/javascripts/civicgen-filters.js"  # narrows the proposal and tool lists
 
 
 class InvalidDataError(PluginError):
@@ -129,6 +130,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled:
             return config
         config.extra_css.append(STYLESHEET)
+        config.extra_javascript.append(FILTERS)
         self.root = root = Path(config.config_file_path or ".").resolve().parent
         try:
             settings = settings_from(self.config, str(config.config_file_path or ""))
@@ -194,13 +196,17 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         env = make_env(theme, self.catalogue)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
         env.globals["language"] = self.current
+        env.globals["directory_urls"] = config.use_directory_urls  # how pages link each other
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
+        script = resources.files("civicgen").joinpath("assets/filters.js").read_text("utf-8")
+        files.append(File.generated(config, FILTERS, content=script))
         for file in other_languages(files, self.languages[1:]):
             files.remove(file)  # content/<lang>/ is that language's build
         try:
+            intro = city_intro(files)  # the city's own home page text, kept on the home
             with formatting(self.current if self.catalogue else None):
-                outputs = render_site(env, self.site_inputs(), self.config.preview_rows)
+                outputs = render_site(env, self.site_inputs(), self.config.preview_rows, intro)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
@@ -259,6 +265,15 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
                 seal(Path(config.site_dir), config)
         if self.config.languages:
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
+
+
+def city_intro(files: Files) -> str | None:
+    """The Markdown of the city's own index.md, which the generated home page shows."""
+    home = files.get_file_from_path("index.md")
+    try:
+        return home.content_string if home is not None else None
+    except UnicodeDecodeError as exc:
+        raise PluginError(f"Error reading page 'index.md': {exc}; save the file as UTF-8") from exc
 
 
 def refusal(lines: list[str], summary: str) -> str:

@@ -57,7 +57,7 @@ def test_dataset_page_has_schema_preview_and_downloads(site: Path) -> None:
 
 def test_proposal_page_links_its_budget_program(site: Path) -> None:
     html = (site / "proposals/pb-2015-001/index.html").read_text()
-    assert "program 17102 (ZONAS VERDES)" in html
+    assert "budget line 17102 · ZONAS VERDES" in html
     assert "<strong>Parque de Pradolongo</strong>" in html  # the Markdown body, rendered
 
 

@@ -7,9 +7,9 @@ history and its stations as published (home stations protected).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..history import HistoryEntry, dataset_history
+from ..history import FieldChange, HistoryEntry, dataset_history, field_history
 from ..model import Package
 from ..privacy import HomeStations, protect_derived
 from ..stats.profiles import derive_all
@@ -30,6 +30,8 @@ class SiteInputs:
     histories: dict[str, list[HistoryEntry]]  # package name -> latest changes
     stations: dict[str, list[dict[str, str]]]  # package name -> stations as published
     homes: dict[str, HomeStations | None]  # package name -> its home stations, if any
+    # package name -> record file -> its status, oldest first, as git recorded it
+    statuses: dict[str, dict[str, list[FieldChange]]] = field(default_factory=dict)
 
     @property
     def packages(self) -> dict[str, Package]:
@@ -52,7 +54,29 @@ def gather(validation: Validation) -> SiteInputs:
         },
         stations={name: published_stations(stations[name], homes[name]) for name in packages},
         homes=homes,
+        statuses=status_histories(validation),
     )
+
+
+STATUS_FIELD = "status"
+STATUS_WALK = 500  # commits read, newest first, to find how each record's status changed
+STATUS_CHANGES = 20  # the latest changes kept per record
+
+
+def status_histories(validation: Validation) -> dict[str, dict[str, list[FieldChange]]]:
+    """How the status of each record of each collection with a status field changed."""
+    found: dict[str, dict[str, list[FieldChange]]] = {}
+    for scanned in validation.tables.values():
+        spec, package = scanned.resource.records, scanned.package
+        names = {str(f.get("name")) for f in scanned.resource.fields}
+        if spec is None or STATUS_FIELD not in names:
+            continue
+        history = field_history(
+            validation.source.root, package.folder, spec.pattern, STATUS_FIELD,
+            STATUS_WALK, STATUS_CHANGES,
+        )  # fmt: skip
+        found.setdefault(package.name, {}).update(history)
+    return found
 
 
 def stations_and_homes(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from ..model import Package, Record, Resource
 from ..registry import profile_or_generic, registered
@@ -16,6 +19,8 @@ from ..scan.reference import csv_rows, decode
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
+from . import budget_view
+from .home import home_figures
 from .inputs import SiteInputs
 from .maps import station_map
 from .published import Published
@@ -122,7 +127,39 @@ def downloads(validation: Validation, published: dict[tuple[str, str], Published
 def page(
     env: Environment, uri: str, templates: list[str], edit_path: str | None, **context: Any
 ) -> Output:
-    return Output(uri, render(env, templates, **context), edit_path)
+    linker = Linker(uri, bool(env.globals.get("directory_urls", True)))
+    return Output(uri, render(env, templates, link=linker, **context), edit_path)
+
+
+def site_url(uri: str, directory_urls: bool = True) -> str:
+    """Where MkDocs publishes a page file: a/b.md at a/b/ (a/b.html without directory URLs),
+    a/index.md at a/."""
+    stem = posixpath.splitext(uri)[0]
+    if posixpath.basename(stem) == "index":
+        folder = posixpath.dirname(stem)
+        return (f"{folder}/" if folder else "") if directory_urls else f"{stem}.html"
+    return f"{stem}/" if directory_urls else f"{stem}.html"
+
+
+@dataclass(frozen=True)
+class Linker:
+    """Links from one generated page to another, as MkDocs will publish both: a relative
+    URL, since links in a page's HTML are not rewritten by MkDocs as Markdown links are."""
+
+    uri: str
+    directory_urls: bool = True
+
+    def __call__(self, target: str) -> str:
+        target, hash_, fragment = target.partition("#")
+        return self.relative(target) + hash_ + fragment
+
+    def relative(self, target: str) -> str:
+        here = site_url(self.uri, self.directory_urls)
+        there = site_url(target, self.directory_urls)
+        base = here if here.endswith("/") or not here else posixpath.dirname(here)
+        relative = posixpath.relpath(there or ".", base or ".")
+        slash = there.endswith("/") or not there
+        return relative + "/" if slash and relative != "." else ("./" if slash else relative)
 
 
 def dataset_pages(env: Environment, inputs: SiteInputs, limit: int) -> list[Output]:
@@ -197,23 +234,190 @@ def record_page(
     return page(env, f"{section}/{key}.md", templates, record.path, record=record, **context)
 
 
+# --- the proposals tracker -----------------------------------------------------------------
+
+STOP = re.compile(r"^(not|un|non|rejected|withdrawn|cancel|discarded|declined|refused)", re.I)
+
+
+def enum_of(resource: Resource, name: str) -> list[str]:
+    """The values a field's enum constraint allows, in the schema's order."""
+    for field in resource.fields:
+        if field.get("name") == name:
+            allowed = (field.get("constraints") or {}).get("enum") or []
+            return [str(v) for v in allowed] if isinstance(allowed, list) else []
+    return []
+
+
+def status_steps(stages: list[str], status: str) -> list[dict[str, str]]:
+    """The path a record's status goes along (the enum's order, without the outcomes that end
+    it, like not-selected or unfeasible), each step done, current or to come; a record that
+    ended early shows where it stopped."""
+    stopped = bool(STOP.match(status)) and status in stages
+    cut = stages.index(status) if status in stages else -1
+    path = [s for s in stages if not STOP.match(s)]
+    if stopped:
+        path = [s for s in stages[:cut] if not STOP.match(s)] + [status]
+    here = path.index(status) if status in path else -1
+    return [
+        {"value": s, "state": "current" if i == here else "done" if i < here else "next"}
+        for i, s in enumerate(path)
+    ] + ([{"value": s, "state": "skipped"} for s in stages[cut + 1 :] if not STOP.match(s)]
+         if stopped else [])  # fmt: skip
+
+
+def explorer_uri(package: str, classification: str, code: str) -> str:
+    """The budget explorer's node page: budget_view.explorer_uri where the budget explorer
+    provides it, else the same contract written here."""
+    provided = getattr(budget_view, "explorer_uri", None)
+    if callable(provided):
+        return str(provided(package, classification, code))
+    return f"budget/{package}/{classification}/{code}/index.md"
+
+
+def budget_link(inputs: SiteInputs, package: str, classification: str, code: str) -> str | None:
+    """Where the budget explorer shows a budget line: budget_explorer.node_link where the
+    explorer provides it (a finest-level line is a row of its parent's page; None: no such
+    line), else the node page of the contract."""
+    try:
+        explorer = importlib.import_module(".budget_explorer", __package__)
+    except ImportError:
+        return explorer_uri(package, classification, code)
+    node_link = getattr(explorer, "node_link", None)
+    if not callable(node_link):
+        return explorer_uri(package, classification, code)
+    found = node_link(inputs, package, classification, code)
+    return str(found) if found else None
+
+
+def funding_key(inputs: SiteInputs, resource: Resource) -> tuple[str, str, str] | None:
+    """(field, budget package, classification) of the collection's key into a budget."""
+    for fk in resource.schema.get("foreignKeys") or []:
+        reference = fk.get("reference") or {}
+        target = inputs.packages.get(str(reference.get("package")))
+        options = getattr(target, "options", None)
+        fields, names = fk.get("fields"), reference.get("fields")
+        own = fields if isinstance(fields, str) else (fields or [""])[0]
+        into = names if isinstance(names, str) else (names or [""])[0]
+        levels = getattr(options, "levels", ()) or ()
+        found = next((lv.classification for lv in levels if lv.field == into), None)
+        if target is not None and found:
+            return str(own), target.name, found
+    return None
+
+
+def funding_of(inputs: SiteInputs, scanned: TableScan, stats: dict[str, Any]) -> dict[str, Any]:
+    """Per record id: the budget line it is funded from, its explorer link and figures."""
+    key = funding_key(inputs, scanned.resource)
+    rows = {str(r["id"]): r for r in stats["funding"].records()} if "funding" in stats else {}
+    found: dict[str, Any] = {}
+    for record in scanned.records:
+        code = record.values.get(key[0]) if key else None
+        if key and code not in (None, ""):
+            row = rows.get(str(record.values["id"])) or {}
+            found[str(record.values["id"])] = {
+                "code": str(code),
+                "uri": budget_link(inputs, key[1], key[2], str(code)),
+                "label": row.get("program_label") or "",
+                "approved": row.get("program_approved"),
+                "executed": row.get("program_executed"),
+            }
+    return found
+
+
+def filter_options(records: list[Record], name: str, order: list[str] | None = None) -> list[str]:
+    """The values of a field the records have (a list field's items too), for a filter."""
+    seen: set[str] = set()
+    for record in records:
+        value = record.values.get(name)
+        seen.update(str(v) for v in (value if isinstance(value, list) else [value]) if v)
+    known = [v for v in order or [] if v in seen]
+    return known + sorted(seen - set(known), key=str.lower)
+
+
 def proposal_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
     scanned = collection_of(inputs.validation, "proposals")
     if scanned is None:
         return []
     records = sorted(scanned.records, key=lambda r: (-(r.values.get("votes") or 0), r.path))
     stats = package_stats(inputs, "proposals")
-    labels = funding_labels(stats)
     summary = stats.get("summary")
-    currency = summary.unit_of("estimated_cost") if summary else ""
-    context = {"stats": stats, "currency": currency}
+    stages = enum_of(scanned.resource, "status")
+    context = {
+        "stats": stats,
+        "currency": summary.unit_of("estimated_cost") if summary else "",
+        "labels": funding_labels(stats),
+        "stages": stages,
+        "path": [s for s in stages if not STOP.match(s)],
+        "stops": [s for s in stages if STOP.match(s)],
+        "package": scanned.package,
+        "funding": funding_of(inputs, scanned, stats),
+        "steps": {
+            str(r.values["id"]): status_steps(stages, str(r.values.get("status"))) for r in records
+        },
+    }
+    options = {
+        "status": filter_options(records, "status", stages),
+        "district": filter_options(records, "district", enum_of(scanned.resource, "district")),
+        "category": filter_options(records, "category", enum_of(scanned.resource, "category")),
+    }
+    timelines = inputs.statuses.get(scanned.package.name, {})
     outputs = [
-        page(env, "proposals/index.md", ["proposals.html"], None, records=records, **context)
+        page(
+            env,
+            "proposals/index.md",
+            ["proposals.html"],
+            None,
+            records=records,
+            options=options,
+            **context,
+        )
     ]
     return outputs + [
-        record_page(env, "proposals", "proposal", r, labels=labels, currency=currency)
+        record_page(env, "proposals", "proposal", r, timeline=timelines.get(r.path, []), **context)
         for r in records
     ]
+
+
+# --- the tool catalog ------------------------------------------------------------------------
+
+SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
+SPDX_OPERATORS = ("AND", "OR", "WITH")
+
+
+def licence_parts(expression: str) -> list[dict[str, Any]]:
+    """An SPDX expression's licences: the id, its family (without -only/-or-later/+), whether
+    later versions are allowed, and the address of its text on the SPDX list (a valid id)."""
+    parts: list[dict[str, Any]] = []
+    for token in expression.replace("(", " ").replace(")", " ").split():
+        if token.upper() in SPDX_OPERATORS:
+            parts.append({"operator": token.upper()})
+            continue
+        later = token.endswith(("-or-later", "+"))
+        base = re.sub(r"(-only|-or-later|\+)$", "", token)
+        valid = bool(SPDX_ID.match(token))
+        parts.append({
+            "id": token, "base": base, "later": later,
+            "url": f"https://spdx.org/licenses/{token.rstrip('+')}.html" if valid else "",
+        })  # fmt: skip
+    return parts
+
+
+def slug(value: str) -> str:
+    """A category's file name: lowercase letters, digits and hyphens."""
+    text = "".join(c if c.isalnum() else "-" for c in value.lower())
+    return "-".join(part for part in text.split("-") if part) or "category"
+
+
+def category_slugs(categories: list[str]) -> dict[str, str]:
+    """A distinct file name per category (a number added where two would clash)."""
+    slugs: dict[str, str] = {}
+    for category in categories:
+        name, n = slug(category), 1
+        while name in slugs.values():
+            n += 1
+            name = f"{slug(category)}-{n}"
+        slugs[category] = name
+    return slugs
 
 
 def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
@@ -222,21 +426,112 @@ def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
         return []
     records = sorted(scanned.records, key=lambda r: str(r.values.get("name", "")).lower())
     stats = package_stats(inputs, "catalog")
-    osi = {row["id"]: row["osi_approved"] for row in stats["licences"].records()} if stats else {}
-    outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, stats=stats)]
+    rows = stats["licences"].records() if "licences" in stats else []
+    osi = {row["id"]: row["osi_approved"] for row in rows}
+    options = {
+        "categories": filter_options(records, "categories"),
+        "licence": filter_options(records, "licence"),
+        "languages": filter_options(records, "languages"),
+        "development_status": filter_options(
+            records, "development_status", enum_of(scanned.resource, "development_status")
+        ),
+    }
+    context = {
+        "stats": stats,
+        "options": options,
+        "slugs": category_slugs(options["categories"]),
+        "licences": {v: licence_parts(v) for v in options["licence"]},
+        "licence_osi": {row["licence"]: row["osi_approved"] for row in rows},
+        "category_counts": {
+            c: sum(c in (r.values.get("categories") or []) for r in records)
+            for c in options["categories"]
+        },
+    }
+    outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, **context)]
+    outputs += [
+        page(
+            env, f"tools/category/{context['slugs'][category]}.md", ["tool-category.html"], None,
+            category=category,
+            records=[r for r in records if category in (r.values.get("categories") or [])],
+            **context,
+        )
+        for category in options["categories"]
+    ]  # fmt: skip
     return outputs + [
-        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"])) for r in records
+        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"]), **context)
+        for r in records
     ]
 
 
-def render_site(env: Environment, inputs: SiteInputs, preview_limit: int = 10) -> list[Output]:
-    """Every generated page and download of the portal, from what was gathered."""
-    return [
+def render_site(
+    env: Environment, inputs: SiteInputs, preview_limit: int = 10, intro: str | None = None
+) -> list[Output]:
+    """Every generated page and download of the portal, from what was gathered; the home
+    page last, since it links to the sections that were generated (intro: the Markdown of
+    the city's own home page, shown around the figures)."""
+    outputs = [
         *dataset_pages(env, inputs, preview_limit),
         *profile_pages(env, inputs),
         *downloads(inputs.validation, inputs.published),
         *stats_downloads(inputs.validation, inputs.derived),
     ]
+    return [*outputs, home_page(env, inputs, {o.uri for o in outputs}, intro)]
+
+
+# --- the home page ---------------------------------------------------------------------------
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+SECOND_HEADING = re.compile(r"^## ", re.M)
+
+
+def split_intro(text: str) -> tuple[str, str, str]:
+    """The city's home page Markdown as (front matter, text before its first second-level
+    heading, the rest): the figures go between the two."""
+    found = FRONT_MATTER.match(text)
+    front = found.group(0) if found else ""
+    body = text[len(front) :]
+    heading = SECOND_HEADING.search(body)
+    cut = heading.start() if heading else len(body)
+    return front.strip(), body[:cut].strip(), body[cut:].strip()
+
+
+def sections(inputs: SiteInputs, known: set[str]) -> list[dict[str, str]]:
+    """The way into each section the portal has: budget and air-quality explorers where
+    generated (else the dataset's page), proposals, tools, and every dataset."""
+    found = []
+    for name, package in sorted(inputs.packages.items()):
+        home = {"budget": f"budget/{name}/index.md", "sensor": f"air/{name}/index.md"}
+        if package.profile in home:
+            uri = home[package.profile]
+            target = uri if uri in known else f"datasets/{name}/index.md"
+            found.append(
+                {"kind": package.profile, "uri": target, "title": package.title, "key": name}
+            )
+    for kind, uri in (("proposals", "proposals/index.md"), ("catalog", "tools/index.md")):
+        if uri in known:
+            found.append({"kind": kind, "uri": uri, "title": "", "key": kind})
+    return [*found, {"kind": "datasets", "uri": "datasets/index.md", "title": "", "key": ""}]
+
+
+def home_page(
+    env: Environment, inputs: SiteInputs, known: set[str], intro: str | None = None
+) -> Output:
+    """index.md: the city's own introduction, the headline figures, what changed recently
+    and the way into each section (a box only for the data the city has)."""
+    front, head, rest = split_intro(intro or "")
+    links = sections(inputs, known)
+    return page(
+        env,
+        "index.md",
+        ["home.html"],
+        None,
+        front=Markup(front),
+        head=Markup(head),
+        rest=Markup(rest),
+        figures=home_figures(inputs),
+        sections=links,
+        section_of={s["key"]: s["uri"] for s in links},
+    )
 
 
 def profile_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
