@@ -152,8 +152,17 @@ def test_charts_are_labelled_images_with_their_numbers(example: tuple[Path, Path
 
 
 def test_home_map_has_a_computed_base_layer_and_a_table(example: tuple[Path, Path]) -> None:
-    _, site = example
+    portal, site = example
     content = article(site / PAGES / "index.html")
+    noise = reference_days_above(portal, "noise", GUIDELINES["noise"])
+    most = max(len(days) for days in noise.values())
+    text = " ".join(visible_text(content).split())
+    above = sum(1 for days in noise.values() if days)
+    assert "Noise : 55.0 dBA, WHO guideline" in text
+    assert (
+        f"at least one day at {above} of 6 stations. The most days above at one station: {most} days"
+        in text
+    )
     assert 'aria-labelledby="air-map-title air-map-desc"' in content
     assert 'stroke-dasharray="6 4"' in content  # the stations' hull
     assert re.search(r">\d+ km</text>", content)  # the scale bar

@@ -228,6 +228,7 @@ def package_pages(
     found = stats["exceedances"].records() if "exceedances" in stats else []
     exceedances = {(r["station"], r["quantity"]): r for r in found}
     context = {
+        "summaries": {q.code: guideline_summary(q, stations, exceedances) for q in quantities},
         "package": package,
         "config": config,
         "stations": stations,
@@ -247,6 +248,26 @@ def package_pages(
         for station in stations
         for quantity in station.quantities
     ]
+
+
+def guideline_summary(
+    quantity: Quantity, stations: list[Station], exceedances: dict[tuple[str, str], Any]
+) -> dict[str, Any] | None:
+    """How many stations had days above the guideline, and which had the most."""
+    found = [
+        (exceedances[(s.id, quantity.code)], s)
+        for s in stations
+        if (s.id, quantity.code) in exceedances
+    ]
+    if quantity.guideline is None or not found:
+        return None
+    most = max(e["days_above"] for e, _ in found)
+    return {
+        "stations": len(found),
+        "above": sum(1 for e, _ in found if e["days_above"]),
+        "worst": [station for e, station in found if e["days_above"] == most],
+        "worst_days": most,
+    }
 
 
 def station_row(station: Station) -> dict[str, str]:
