@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -162,11 +162,21 @@ def hourly_view(rows: list[dict[str, Any]], guideline: float | None) -> dict[str
         start = hours[-1][0] - timedelta(days=series.HOURLY_DAYS) + timedelta(hours=1)
         hours = [(h, r) for h, r in hours if h >= start]
     return {
-        "rows": [{**r, "when": h, "label": h.strftime("%Y-%m-%d %H:00")} for h, r in hours],
+        "count": len(hours),
+        "days": hour_matrix(hours),
+        "hour_labels": [f"{h:02d}" for h in range(24)],
         "chart": series.hourly_chart([(h, r["mean"]) for h, r in hours], guideline),
         "first": hours[0][0] if hours else None,
         "last": hours[-1][0] if hours else None,
     }
+
+
+def hour_matrix(hours: list[tuple[datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The hourly means as one row per day and a cell per hour (None: no reading)."""
+    days: dict[date, list[float | None]] = {}
+    for when, row in hours:
+        days.setdefault(when.date(), [None] * 24)[when.hour] = row["mean"]
+    return [{"day": day, "hours": cells} for day, cells in sorted(days.items())]
 
 
 def coverage_view(rows: list[dict[str, Any]], station: Station) -> dict[str, Any] | None:
@@ -218,6 +228,7 @@ def package_pages(
     found = stats["exceedances"].records() if "exceedances" in stats else []
     exceedances = {(r["station"], r["quantity"]): r for r in found}
     context = {
+        "summaries": {q.code: guideline_summary(q, stations, exceedances) for q in quantities},
         "package": package,
         "config": config,
         "stations": stations,
@@ -237,6 +248,26 @@ def package_pages(
         for station in stations
         for quantity in station.quantities
     ]
+
+
+def guideline_summary(
+    quantity: Quantity, stations: list[Station], exceedances: dict[tuple[str, str], Any]
+) -> dict[str, Any] | None:
+    """How many stations had days above the guideline, and which had the most."""
+    found = [
+        (exceedances[(s.id, quantity.code)], s)
+        for s in stations
+        if (s.id, quantity.code) in exceedances
+    ]
+    if quantity.guideline is None or not found:
+        return None
+    most = max(e["days_above"] for e, _ in found)
+    return {
+        "stations": len(found),
+        "above": sum(1 for e, _ in found if e["days_above"]),
+        "worst": [station for e, station in found if e["days_above"] == most],
+        "worst_days": most,
+    }
 
 
 def station_row(station: Station) -> dict[str, str]:

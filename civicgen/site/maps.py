@@ -137,12 +137,13 @@ def layer_features(path: str, document: Any) -> list[Feature]:
 
 def feature_of(path: str, feature: Any) -> Feature:
     geometry = feature.get("geometry") if isinstance(feature, dict) else None
-    kind = geometry.get("type") if isinstance(geometry, dict) else None
-    if kind not in LINES:
+    if not isinstance(geometry, dict) or geometry.get("type") not in LINES:
+        kind = geometry.get("type") if isinstance(geometry, dict) else None
         refuse_layer(path, f"has a feature whose geometry is {str(kind)[:40]!r}")
+    kind = str(geometry["type"])
     properties = feature.get("properties")
     name = properties.get("name") if isinstance(properties, dict) else None
-    depth = LINES[str(kind)]
+    depth = LINES[kind]
     lines = flatten(path, geometry.get("coordinates"), depth)
     return Feature(preview(str(name or "")), lines, kind.endswith("Polygon"))
 
