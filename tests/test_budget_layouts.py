@@ -224,7 +224,8 @@ def test_no_currency_declared_gives_plain_numbers(portal: Path) -> None:
     del data["mapping"]["measures"]["amount"]["currency"]
     descriptor.write_text(json.dumps(data, ensure_ascii=False))
     commit_all(portal, "No currency")
-    html = (build_site(portal / "mkdocs.yml") / "datasets/madrid-budget/index.html").read_text()
+    site = build_site(portal / "mkdocs.yml")
+    html = (site / "en/datasets/madrid-budget/index.html").read_text()  # English at /en/
     section = text_of(budget_section(html))
     assert "EUR" not in section and "Approved " in section
     assert "4,699,310,629 " in section  # the 2014 total, a plain number

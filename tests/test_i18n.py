@@ -14,6 +14,7 @@ from conftest import ROOT, commit_all, replace_in, run_cli
 
 import civicgen.plugin
 from civicgen.build import build_site
+from civicgen.exceptions import BuildFault
 from civicgen.scaffold import new_portal
 from civicgen.site.env import make_env
 from civicgen.site.formats import money, number, percent, signed_percent
@@ -49,8 +50,12 @@ def page(site: Path, path: str) -> str:
     return (site / path).read_text(encoding="utf-8")
 
 
-def refused(folder: Path) -> str:
-    """civicgen build in folder: exit 2, and no site (nor staging folder) left behind."""
+def refused(folder: Path, error: str = "translation-catalogue") -> str:
+    """civicgen build in folder: the fault error (its code, through the API), exit 2, and no
+    site (nor staging folder) left behind."""
+    with pytest.raises(BuildFault) as caught:
+        build_site(folder / "mkdocs.yml")
+    assert caught.value.code == error
     code, output = run_cli(folder, "build")
     assert code == 2, output
     assert not (folder / "site").exists()
@@ -279,7 +284,7 @@ def test_hostile_locale_dir_leaves_the_repository(tmp_path: Path) -> None:
 def test_hostile_unknown_language(tmp_path: Path) -> None:
     folder = city(tmp_path)
     languages(folder, "es, zz")
-    output = refused(folder)
+    output = refused(folder, "unknown-language")
     assert '"zz"' in output and "languages" in output
 
 

@@ -315,7 +315,9 @@ def test_hostile_formula_cells_neutralised_in_built_csv_download(
     assert not any(name[:1] in "=+-@" for name in names)
     assert stations.read_bytes() == hostile != original.encode()  # the repository is unchanged
     page = (site / "datasets/air-quality/index.html").read_text()
-    assert "3 text cell(s) that start with =, +, -, @" in page
+    english = (site / "en/datasets/air-quality/index.html").read_text()
+    assert "3 text cells that start with =, +, -, @" in english
+    assert "3 celdas de texto que empiezan por =, +, -, @" in page  # Spanish at the root
     preview = page[page.index('id="stations-preview"') :]
     assert "<td>&#39;=HYPERLINK(" in preview or "<td>'=HYPERLINK(" in preview
     untouched = site / "datasets/air-quality/data/readings.csv"
