@@ -471,7 +471,7 @@ def crumbs(explorer: Explorer, node: Node, here: str) -> list[dict[str, str]]:
 
 
 def node_context(
-    explorer: Explorer, node: Node, rows: list[dict[str, Any]] | None = None
+    explorer: Explorer, node: Node, rows: list[LineRow] | None = None
 ) -> dict[str, Any]:
     """What a node's page shows: a section per direction, then the lines it sums."""
     parts = explorer.children_of(node)
@@ -563,9 +563,10 @@ def node_link(inputs: SiteInputs, package: str, classification: str, code: str) 
     finest level, its parent's page and the row's anchor (…/index.md#<id>); None when the
     package has no such node. For other pages to link to (e.g. a proposal's budget line)."""
     explorer = next((e for e in explorers(inputs) if e.package.name == package), None)
-    levels = explorer.levels.get(classification, []) if explorer else []
-    for depth in range(len(levels) - 1, -1, -1):
-        node = explorer.nodes[(classification, depth)].get(code) if explorer else None
+    if explorer is None:
+        return None
+    for depth in range(len(explorer.levels.get(classification, [])) - 1, -1, -1):
+        node = explorer.nodes[(classification, depth)].get(code)
         if node is not None and node.uri:
             return node.uri
         if node is not None:
