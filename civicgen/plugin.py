@@ -13,6 +13,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from . import __version__, csp
+from .harvest import harvest_files
+from .search import index_site, search_files
 from . import manifest as site_manifest
 from .config import CivicgenConfig, settings_from
 from .exceptions import CivicgenException
@@ -70,7 +72,9 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
         try:
-            outputs = render_site(env, gather(self.validation), self.config.preview_rows)
+            inputs = gather(self.validation)
+            outputs = render_site(env, inputs, self.config.preview_rows)
+            outputs += search_files(env) + harvest_files(inputs, outputs, config)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
@@ -114,6 +118,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         site_dir = Path(config.site_dir)
         if not self.serving:
             protect_static_pages(site_dir, self.with_policy)
+        index_site(site_dir)
         if self.validation is not None:
             data_dirs = (self.config.datasets_dir, self.config.tools_dir)
             manifest = site_manifest.for_build(
