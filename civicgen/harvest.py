@@ -37,6 +37,7 @@ CONTEXT = {
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "prov": "http://www.w3.org/ns/prov#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
 }
 
 
@@ -191,8 +192,8 @@ def distribution_node(dist: Distribution, licence: str) -> dict[str, Any]:
         "@id": f"{dist.url}#distribution",
         "@type": "dcat:Distribution",
         "dct:title": dist.title,
-        "dcat:accessURL": {"@id": dist.url},
-        "dcat:downloadURL": {"@id": dist.url},
+        "dcat:accessURL": {"@id": dist.url, "@type": "rdfs:Resource"},
+        "dcat:downloadURL": {"@id": dist.url, "@type": "rdfs:Resource"},
         "dcat:mediaType": {"@id": IANA + dist.media_type, "@type": "dct:MediaType"},
         "dct:format": {"@id": EU_FILE_TYPE + dist.format, "@type": "dct:MediaTypeOrExtent"},
     }
