@@ -69,6 +69,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return files
         env = make_env(Path(config.theme.custom_dir) if config.theme.custom_dir else None)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
+        env.globals["docs_dir"] = docs_folder(config)
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
         try:
@@ -151,6 +152,13 @@ def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
         Path(config.docs_dir),
         Path(theme) if theme else None,
     )
+
+
+def docs_folder(config: MkDocsConfig) -> str:
+    """The pages folder, relative to mkdocs.yml (the About page reads its prose there)."""
+    root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+    docs = Path(config.docs_dir).resolve()
+    return docs.relative_to(root).as_posix() if docs.is_relative_to(root) else ""
 
 
 def protect_static_pages(site_dir: Path, done: set[str]) -> None:

@@ -17,6 +17,7 @@ from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from .inputs import SiteInputs
+from .about import about_pages
 from .maps import station_map
 from .published import Published
 
@@ -236,6 +237,7 @@ def render_site(env: Environment, inputs: SiteInputs, preview_limit: int = 10) -
         *profile_pages(env, inputs),
         *downloads(inputs.validation, inputs.published),
         *stats_downloads(inputs.validation, inputs.derived),
+        *about_pages(env, inputs),
     ]
 
 
