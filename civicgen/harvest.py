@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
 
+from .exceptions import SiteConfigError
 from .model import Package
 from .site.inputs import SiteInputs
 from .site.pages import Output, package_uri, published_path
@@ -294,14 +296,27 @@ def site_facts(config: MkDocsConfig) -> dict[str, str]:
     }
 
 
+UNSAFE_URL = re.compile(r"[\x00-\x20<>\"'`{}|\\^\x7f]")
+
+
+def checked_site_url(url: str) -> str:
+    """site_url as a base for every address: an http(s) address, ending with /."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or UNSAFE_URL.search(url):
+        raise SiteConfigError(
+            f"mkdocs.yml: site_url {url!r} is not a web address; write the portal's address, "
+            "e.g. https://data.example.org/, or remove site_url"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
 def harvest_files(inputs: SiteInputs, outputs: list[Output], config: MkDocsConfig) -> list[Output]:
     """catalog.jsonld and data.json; none without site_url (there is no address to give)."""
     site = site_facts(config)
     if not site["url"]:
         log.info("no site_url in mkdocs.yml: catalog.jsonld and data.json are left out")
         return []
-    if not site["url"].endswith("/"):
-        site["url"] += "/"
+    site["url"] = checked_site_url(site["url"])
     found = entries(inputs, outputs, site["url"], site["publisher"])
     return [
         Output(CATALOG_JSONLD, dumps(dcat_ap(found, site))),
