@@ -14,6 +14,8 @@ Two runs over the same site write the same bytes (checked by tests/test_search.p
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import subprocess
 import sys
@@ -119,3 +121,12 @@ def search_files(env: Environment) -> list[Output]:
         Output(f"{SEARCH_PAGE}/index.md", env.get_template("search.html").render()),
         Output(SCRIPT, script),
     ]
+
+
+def indexed_pages(root: Path) -> list[dict[str, object]]:
+    """What the index holds for each page (url, content…), read back from its fragments."""
+    pages = []
+    for fragment in sorted((root / BUNDLE / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        pages.append(json.loads(data))
+    return pages

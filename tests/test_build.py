@@ -60,9 +60,10 @@ def test_proposal_page_links_its_budget_program(site: Path) -> None:
 
 
 def test_generated_files_are_searchable(site: Path) -> None:
-    index = json.loads((site / "search/search_index.json").read_text())
-    locations = {doc["location"] for doc in index["docs"]}
-    assert {"datasets/madrid-budget/", "tools/decidim/", "proposals/pb-2015-001/"} <= locations
+    from civicgen.search import indexed_pages
+
+    locations = {page["url"] for page in indexed_pages(site)}
+    assert {"/datasets/madrid-budget/", "/tools/decidim/", "/proposals/pb-2015-001/"} <= locations
 
 
 def test_untrusted_text_is_sanitised(portal: Path) -> None:

@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT4
 from civicgen.build import build_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SITE_URL = "https://example.org/civicgen/"
+SITE_URL = "https://civicgen.example.org/"
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_licences_keywords_and_dates_come_from_the_packages_and_git(portal: Path
 
 
 def test_hostile_no_site_url_leaves_the_catalogues_out(portal: Path) -> None:
-    replace_in(portal / "mkdocs.yml", "site_url: https://example.org/civicgen/\n", "")
+    replace_in(portal / "mkdocs.yml", "site_url: https://civicgen.example.org/\n", "")
     commit_all(portal, "No address yet", when=1_700_000_100)
     site = build_site(portal / "mkdocs.yml")
     assert not (site / "data.json").exists() and not (site / "catalog.jsonld").exists()
@@ -120,7 +120,7 @@ def test_hostile_no_site_url_leaves_the_catalogues_out(portal: Path) -> None:
     "hostile", ['https://example.org/"><script>alert(1)</script>/', "javascript:alert(1)//"]
 )
 def test_hostile_site_url_that_is_no_address_is_refused(portal: Path, hostile: str) -> None:
-    replace_in(portal / "mkdocs.yml", "site_url: https://example.org/civicgen/", f"site_url: '{hostile}'")
+    replace_in(portal / "mkdocs.yml", "site_url: https://civicgen.example.org/", f"site_url: '{hostile}'")
     commit_all(portal, "Odd address", when=1_700_000_100)
     status, output = run_cli(portal, "build")
     assert status == 2 and "site_url" in output and "Traceback" not in output
