@@ -28,7 +28,9 @@ CHARSET = re.compile(r"<meta\s+charset\s*=[^>]*>", re.I)
 HEAD = re.compile(r"<head\b[^>]*>", re.I)
 DOCTYPE = re.compile(r"\A\s*<!doctype[^>]*>", re.I)
 MARKER = 'http-equiv="Content-Security-Policy"'
-PAGEFIND = re.compile(r"""<script\b[^>]*\ssrc\s*=\s*["']?[^"'>]*pagefind/pagefind[-\w]*\.js""", re.I)
+PAGEFIND = re.compile(
+    r"""<script\b[^>]*\ssrc\s*=\s*["']?[^"'>]*pagefind/pagefind[-\w]*\.js""", re.I
+)
 WASM = "'wasm-unsafe-eval'"
 
 FIXED = (
@@ -71,7 +73,9 @@ def trusted_scripts(page: str, body: str = "") -> list[str]:
 
 def policy(scripts: list[str], styles: list[str], wasm: bool = False) -> str:
     """The policy: scripts and styles from the site itself, plus these inline ones by hash."""
-    script_src = " ".join(["'self'", *([WASM] if wasm else []), *sorted({digest(s) for s in scripts})])
+    script_src = " ".join(
+        ["'self'", *([WASM] if wasm else []), *sorted({digest(s) for s in scripts})]
+    )
     style_hashes = sorted({digest(s) for s in styles})
     style_src = " ".join(["'self'", *(["'unsafe-hashes'", *style_hashes] if style_hashes else [])])
     return "; ".join([FIXED[0], f"script-src {script_src}", f"style-src {style_src}", *FIXED[1:]])

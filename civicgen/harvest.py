@@ -165,11 +165,13 @@ def stats_entry(base: Entry, package: Package, site_url: str, uris: list[str]) -
     )
 
 
-def entries(inputs: SiteInputs, outputs: list[Output], site_url: str, publisher: str) -> list[Entry]:
+def entries(
+    inputs: SiteInputs, outputs: list[Output], site_url: str, publisher: str
+) -> list[Entry]:
     """Every package, then its statistics package when it has one."""
     found: list[Entry] = []
     uris = [o.uri for o in outputs]
-    for name, package in sorted(inputs.packages.items()):
+    for _, package in sorted(inputs.packages.items()):
         base = package_entry(inputs, package, site_url, publisher)
         found.append(base)
         stats = sorted(u for u in uris if u.startswith(f"{package_uri(package)}/stats/"))
@@ -216,7 +218,13 @@ def dataset_node(item: Entry, site_url: str) -> dict[str, Any]:
         "dcat:landingPage": {"@id": item.url, "@type": "foaf:Document"},
         "dcat:distribution": [distribution_node(d, item.licence) for d in item.distributions],
     }
-    node.update({f"dct:{k}": date(v) for k, v in (("issued", item.issued), ("modified", item.modified)) if v})
+    node.update(
+        {
+            f"dct:{k}": date(v)
+            for k, v in (("issued", item.issued), ("modified", item.modified))
+            if v
+        }
+    )
     if item.derived_from:
         node["prov:wasDerivedFrom"] = {"@id": item.derived_from}
     return node

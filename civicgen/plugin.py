@@ -13,12 +13,12 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from . import __version__, csp
-from .harvest import harvest_files
-from .search import index_site, search_files
 from . import manifest as site_manifest
 from .config import CivicgenConfig, settings_from
 from .exceptions import CivicgenException
+from .harvest import harvest_files
 from .pipeline import validate
+from .search import index_site, search_files
 from .site.env import make_env, sandboxed
 from .site.inputs import gather
 from .site.pages import render_site

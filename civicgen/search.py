@@ -102,7 +102,11 @@ def run(root: Path, glob: str) -> None:
         raise BuildFault(f"search: Pagefind did not run ({exc})") from exc
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
-        hint = "; install it with pip install 'pagefind[extended]'" if b"No module" in done.stderr else ""
+        hint = (
+            "; install it with pip install 'pagefind[extended]'"
+            if b"No module" in done.stderr
+            else ""
+        )
         raise BuildFault(f"search: Pagefind failed ({(reason or ['no output'])[-1]}){hint}")
 
 

@@ -100,7 +100,11 @@ def test_licences_keywords_and_dates_come_from_the_packages_and_git(portal: Path
     replace_in(portal / "datasets/air-quality/datapackage.json", '"noise",', '"ruido",')
     commit_all(portal, "A Spanish keyword", when=1_750_000_000)  # 2025-06-15
     pod = json.loads((build_site(portal / "mkdocs.yml") / "data.json").read_text())
-    [air] = [d for d in pod["dataset"] if d["title"] == "Air quality and noise sensors (synthetic example)"]
+    [air] = [
+        d
+        for d in pod["dataset"]
+        if d["title"] == "Air quality and noise sensors (synthetic example)"
+    ]
     assert air["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
     assert "ruido" in air["keyword"] and air["issued"] == "2023-11-14"
     assert air["modified"] == "2025-06-15"
@@ -120,7 +124,9 @@ def test_hostile_no_site_url_leaves_the_catalogues_out(portal: Path) -> None:
     "hostile", ['https://example.org/"><script>alert(1)</script>/', "javascript:alert(1)//"]
 )
 def test_hostile_site_url_that_is_no_address_is_refused(portal: Path, hostile: str) -> None:
-    replace_in(portal / "mkdocs.yml", "site_url: https://civicgen.example.org/", f"site_url: '{hostile}'")
+    replace_in(
+        portal / "mkdocs.yml", "site_url: https://civicgen.example.org/", f"site_url: '{hostile}'"
+    )
     commit_all(portal, "Odd address", when=1_700_000_100)
     status, output = run_cli(portal, "build")
     assert status == 2 and "site_url" in output and "Traceback" not in output

@@ -10,8 +10,8 @@ About page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import pygit2
 from jinja2 import Environment
@@ -67,6 +67,7 @@ def merged(prose: str, facts: str) -> str:
 def about_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
     """about.md with the build's facts; nothing when the portal has no about.md."""
     from .pages import Output, package_uri  # pages.py calls this function
+
     docs_dir = str(env.globals.get("docs_dir") or "content")
     prose = hand_written(inputs, docs_dir)
     if prose is None:

@@ -16,8 +16,8 @@ from ..scan.reference import csv_rows, decode
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
-from .inputs import SiteInputs
 from .about import about_pages
+from .inputs import SiteInputs
 from .maps import station_map
 from .published import Published
 
