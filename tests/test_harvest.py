@@ -146,3 +146,31 @@ def test_sitemap_lists_every_page(site: Path) -> None:
     }
     pages = {p.replace(SITE_URL + "/", SITE_URL) for p in pages}
     assert len(pages) > 40 and pages == listed
+
+
+def test_hostile_licence_path_that_is_a_script_is_left_out(portal: Path) -> None:
+    replace_in(
+        portal / "datasets/air-quality/datapackage.json",
+        '"path": "https://creativecommons.org/publicdomain/zero/1.0/"',
+        '"path": "javascript:alert(1)"',
+    )
+    commit_all(portal, "Hostile licence path", when=1_700_000_100)
+    site = build_site(portal / "mkdocs.yml")
+    pod = json.loads((site / "data.json").read_text())
+    air = next(d for d in pod["dataset"] if d["identifier"].endswith("/air-quality/"))
+    assert "license" not in air  # no address at all rather than a script
+    assert "javascript:" not in (site / "catalog.jsonld").read_text()
+    assert "javascript:" not in (site / "about/index.html").read_text()
+    assert pod_validator().is_valid(pod)
+
+
+def test_hostile_file_name_with_spaces_and_accents_is_a_valid_address(portal: Path) -> None:
+    folder = portal / "datasets/air-quality"
+    (folder / "data/stations.csv").rename(folder / "data/estaciones año #1.csv")
+    replace_in(folder / "datapackage.json", '"data/stations.csv"', '"data/estaciones año #1.csv"')
+    commit_all(portal, "A file name with spaces", when=1_700_000_100)
+    site = build_site(portal / "mkdocs.yml")
+    urls = download_urls(site)
+    assert SITE_URL + "datasets/air-quality/data/estaciones%20a%C3%B1o%20%231.csv" in urls
+    for url in urls:
+        assert (site / unquote(url[len(SITE_URL) :])).is_file(), url
