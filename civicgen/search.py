@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import subprocess
 import sys
 from importlib import resources
@@ -40,30 +39,16 @@ IGNORED = (
     "[data-pagefind-ignore]",
 )
 NOT_PAGES = frozenset({BUNDLE, SEARCH_PAGE, "404.html", "assets"})
-LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z0-9-]+)", re.I)
 TIMEOUT = 600  # seconds; a site of thousands of pages takes a few
 
 
-def page_lang(index: Path) -> str | None:
-    """The `<html lang>` of a page, when it is a readable file."""
-    try:
-        with index.open("rb") as file:
-            found = LANG.search(file.read(4096))
-    except OSError:
-        return None
-    return found.group(1).decode("ascii").lower() if found else None
-
-
 def language_roots(site_dir: Path) -> list[Path]:
-    """The site, then each folder of it holding a whole site in another language (en/…)."""
-    lang = page_lang(site_dir / "index.html")
+    """The site, then each folder of it that is a site of its own, in another language (en/…):
+    it has its own search page."""
     others = [
         folder
         for folder in sorted(p for p in site_dir.iterdir() if p.is_dir() and not p.is_symlink())
-        if folder.name not in NOT_PAGES
-        and (page := page_lang(folder / "index.html")) is not None
-        and page != lang
-        and (folder / "404.html").exists()  # a site of its own, not a page in another language
+        if folder.name not in NOT_PAGES and (folder / SEARCH_PAGE / "index.html").is_file()
     ]
     return [site_dir, *others]
 

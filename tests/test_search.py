@@ -84,14 +84,15 @@ def fake_site(root: Path, lang: str, title: str) -> None:
         f"<body><div data-pagefind-body><h1>{title}</h1><p>{title} text</p></div></body></html>"
     )
     (root / "index.html").write_text(page)
-    (root / "404.html").write_text(page.replace("data-pagefind-body", "x"))
+    (root / "search").mkdir()
+    (root / "search/index.html").write_text(page.replace("data-pagefind-body", "x"))
 
 
 def test_each_language_root_gets_its_own_bundle(tmp_path: Path) -> None:
     fake_site(tmp_path, "es", "Presupuesto")
     fake_site(tmp_path / "en", "en", "Budget")
     fake_site(tmp_path / "datasets", "es", "Conjunto")  # a page, not a language root
-    (tmp_path / "datasets/404.html").unlink()
+    shutil.rmtree(tmp_path / "datasets/search")
     assert language_roots(tmp_path) == [tmp_path, tmp_path / "en"]
     index_site(tmp_path)
     root = json.loads((tmp_path / "pagefind/pagefind-entry.json").read_text())
