@@ -29,6 +29,7 @@ log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
 REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
+THEME = Path(__file__).parent / "theme"  # partials over mkdocs-material's (search marks)
 
 
 class InvalidDataError(PluginError):
@@ -50,6 +51,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if not self.config.enabled:
             return config
         config.extra_css.append(STYLESHEET)
+        config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         root = Path(config.config_file_path or ".").resolve().parent
         try:
             settings = settings_from(self.config, str(config.config_file_path or ""))
