@@ -32,6 +32,7 @@ from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
 from .plugin import REFUSED, InvalidDataError, civicgen_plugin, seal, sharing
 from .repo import last_commit_time
+from .search import index_site
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -320,6 +321,7 @@ def finish_site(site_dir: Path) -> None:
     A step that needs every page of every language runs here (the search index:
     `civicgen.search.index_site(site_dir)`); the manifest written next covers its files.
     """
+    index_site(site_dir)
 
 
 def run_mkdocs(

@@ -4,6 +4,11 @@ Only the theme's own inline scripts run: each is allowed by its SHA-256 hash, co
 from the page's final HTML. A script that reached the page's body (from Markdown, or put
 there after the build) has no hash, so the browser refuses it. Inline styles are allowed
 by hash too ('unsafe-hashes' lets a hash match a style attribute, such as a chart's bar).
+
+A page that loads Pagefind (the search page) may also compile WebAssembly
+('wasm-unsafe-eval': WebAssembly only, never JavaScript's eval). Pagefind searches in a web
+worker, which a <meta> policy does not reach; when the worker cannot start, it searches on
+the page itself, and its WebAssembly needs this. Every other page keeps script-src 'self'.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ CHARSET = re.compile(r"<meta\s+charset\s*=[^>]*>", re.I)
 HEAD = re.compile(r"<head\b[^>]*>", re.I)
 DOCTYPE = re.compile(r"\A\s*<!doctype[^>]*>", re.I)
 MARKER = 'http-equiv="Content-Security-Policy"'
+PAGEFIND = re.compile(
+    r"""<script\b[^>]*\ssrc\s*=\s*["']?[^"'>]*pagefind/pagefind[-\w]*\.js""", re.I
+)
+WASM = "'wasm-unsafe-eval'"
 
 FIXED = (
     "default-src 'self'",
@@ -62,9 +71,11 @@ def trusted_scripts(page: str, body: str = "") -> list[str]:
     return sorted(text for text, count in theme.items() if count > 0)
 
 
-def policy(scripts: list[str], styles: list[str]) -> str:
+def policy(scripts: list[str], styles: list[str], wasm: bool = False) -> str:
     """The policy: scripts and styles from the site itself, plus these inline ones by hash."""
-    script_src = " ".join(["'self'", *sorted({digest(s) for s in scripts})])
+    script_src = " ".join(
+        ["'self'", *([WASM] if wasm else []), *sorted({digest(s) for s in scripts})]
+    )
     style_hashes = sorted({digest(s) for s in styles})
     style_src = " ".join(["'self'", *(["'unsafe-hashes'", *style_hashes] if style_hashes else [])])
     return "; ".join([FIXED[0], f"script-src {script_src}", f"style-src {style_src}", *FIXED[1:]])
@@ -93,6 +104,7 @@ def with_policy(page: str, body: str = "") -> str:
     A policy already in the page (say, in a page's own Markdown) can only add limits: the
     browser enforces every policy it is given.
     """
-    tag = meta_tag(policy(trusted_scripts(page, body), inline_styles(page)))
+    wasm = PAGEFIND.search(page) is not None
+    tag = meta_tag(policy(trusted_scripts(page, body), inline_styles(page), wasm))
     at = insertion_point(page)
     return f"{page[:at]}\n{tag}{page[at:]}"

@@ -23,8 +23,10 @@ from . import __version__, csp
 from . import manifest as site_manifest
 from .config import CivicgenConfig, Settings, settings_from
 from .exceptions import CivicgenException
+from .harvest import harvest_files
 from .pipeline import validate
 from .scaffold import theme_language
+from .search import index_site, search_files
 from .site.env import make_env, sandboxed
 from .site.formats import formatting
 from .site.i18n import Catalogue, check_language, load_catalogue
@@ -37,7 +39,7 @@ log = get_plugin_logger(__name__)
 SHOWN_ERRORS = 20
 REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
-THEME = Path(__file__).parent / "theme"  # civicgen's overrides of the theme's partials
+THEME = Path(__file__).parent / "theme"  # civicgen's partials: search marks, language menu
 FILTERS = "assets/javascripts/civicgen-filters.js"  # narrows the proposal and tool lists
 
 
@@ -131,6 +133,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return config
         config.extra_css.append(STYLESHEET)
         config.extra_javascript.append(FILTERS)
+        config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         self.root = root = Path(config.config_file_path or ".").resolve().parent
         try:
             settings = settings_from(self.config, str(config.config_file_path or ""))
@@ -160,7 +163,6 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         if self.config.languages:
             config.theme["language"] = theme_language(self.current)
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
-            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         if config.nav is not None:
             config.nav = translated_nav(config.nav, self.catalogue)
         config.site_name = translated(config.site_name, self.catalogue)
@@ -197,6 +199,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
         env.globals["language"] = self.current
         env.globals["directory_urls"] = config.use_directory_urls  # how pages link each other
+        env.globals["docs_dir"] = docs_folder(config)
         css = resources.files("civicgen").joinpath("assets/civicgen.css").read_text("utf-8")
         files.append(File.generated(config, STYLESHEET, content=css))
         script = resources.files("civicgen").joinpath("assets/filters.js").read_text("utf-8")
@@ -205,8 +208,12 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             files.remove(file)  # content/<lang>/ is that language's build
         try:
             intro = city_intro(files)  # the city's own home page text, kept on the home
+            inputs = self.site_inputs()
             with formatting(self.current if self.catalogue else None):
-                outputs = render_site(env, self.site_inputs(), self.config.preview_rows, intro)
+                outputs = render_site(env, inputs, self.config.preview_rows, intro)
+                outputs += search_files(env)
+            if self.current == self.languages[0]:  # the catalogues list every language's pages once
+                outputs += harvest_files(inputs, outputs, config)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
@@ -261,7 +268,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         SHA256SUMS) once every language is built; a plain `mkdocs build` (one language) here."""
         if self.config.enabled and not self.serving:
             protect_static_pages(Path(config.site_dir), self.with_policy)
-            if SHARED is None:
+            if SHARED is None:  # a plain `mkdocs build`: this one language is the whole site
+                index_site(Path(config.site_dir))
                 seal(Path(config.site_dir), config)
         if self.config.languages:
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
@@ -360,6 +368,13 @@ def mkdocs_inputs(config: MkDocsConfig) -> tuple[Path, Path, Path | None]:
         Path(config.docs_dir),
         Path(theme) if theme else None,
     )
+
+
+def docs_folder(config: MkDocsConfig) -> str:
+    """The pages folder, relative to mkdocs.yml (the About page reads its prose there)."""
+    root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+    docs = Path(config.docs_dir).resolve()
+    return docs.relative_to(root).as_posix() if docs.is_relative_to(root) else ""
 
 
 def protect_static_pages(site_dir: Path, done: set[str]) -> None:

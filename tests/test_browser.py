@@ -84,20 +84,19 @@ def test_budget_page_shows_schema_and_preview(page, served: str) -> None:  # typ
 def test_search_finds_a_tool(page, served: str) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.goto(served, wait_until="networkidle")
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    box = page.locator(".md-search__input")
-    result = page.locator(".md-search-result__item").first
-    # The index loads in a web worker; a query typed before it is ready gets no answer.
-    for _ in range(6):
+    page.goto(served + "search/", wait_until="networkidle")
+    box = page.locator(".pagefind-ui__search-input")
+    result = page.locator(".pagefind-ui__result-link").first
+    # Pagefind loads its index in a web worker; type again if the first query was early.
+    for _ in range(3):
         box.fill("")
-        box.type("Decidim")
+        box.press_sequentially("Decidim", delay=50)
         try:
             result.wait_for(timeout=5000)
             break
         except PlaywrightTimeout:
             continue
-    assert "Decidim" in page.locator(".md-search-result").inner_text()
+    assert "Decidim" in result.inner_text()
 
 
 def test_proposals_table_on_a_phone(browser, served: str) -> None:  # type: ignore[no-untyped-def]

@@ -285,7 +285,7 @@ def test_hostile_broken_mkdocs_yml_is_one_line(
 
 def test_hostile_unknown_plugin(portal: Path, old_site: tuple[Path, dict[str, str]]) -> None:
     site, before = old_site
-    replace_in(portal / "mkdocs.yml", "  - search\n", "  - search\n  - no-such-plugin\n")
+    replace_in(portal / "mkdocs.yml", "plugins:\n", "plugins:\n  - no-such-plugin\n")
     assert_refused(cli_build(portal), "mkdocs.yml", '"no-such-plugin" plugin is not installed')
     assert_untouched(site, before)
 

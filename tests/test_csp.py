@@ -265,20 +265,19 @@ def test_charts_render_under_the_policy(tab, served: str) -> None:  # type: igno
 def test_search_works_under_the_policy(tab, served: str) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    tab.goto(served, wait_until="networkidle")
-    tab.locator("label.md-search__icon, .md-search__input").first.click()
-    box = tab.locator(".md-search__input")
-    result = tab.locator(".md-search-result__item").first
-    for _ in range(6):  # the index loads in a web worker
+    tab.goto(served + "search/", wait_until="networkidle")
+    box = tab.locator(".pagefind-ui__search-input")
+    result = tab.locator(".pagefind-ui__result-link").first
+    for _ in range(3):  # Pagefind loads its index in a web worker
         box.fill("")
-        box.type("Decidim")
+        box.press_sequentially("Decidim", delay=50)
         try:
             result.wait_for(timeout=5000)
             break
         except PlaywrightTimeout:
             continue
-    assert "Decidim" in tab.locator(".md-search-result").inner_text()
-    box.press("Enter")
+    assert "Decidim" in result.inner_text()
+    result.click()
     tab.wait_for_load_state("networkidle")
     assert violations(tab) == [] and tab.problems == []
 

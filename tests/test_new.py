@@ -180,7 +180,7 @@ def test_new_city_in_a_language_the_theme_speaks(tmp_path: Path, lang: str) -> N
     assert config["theme"]["language"] == lang
     page = (build_site(tmp_path / "city/mkdocs.yml") / "index.html").read_text()
     assert f'<html lang="{theme_word(lang, "language")}"' in page
-    assert theme_word(lang, "search.placeholder") in page
+    assert theme_word(lang, "action.skip") in page
 
 
 def theme_word(lang: str, key: str) -> str:

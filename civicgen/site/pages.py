@@ -21,6 +21,7 @@ from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from . import budget_view
 from .home import home_figures
+from .about import about_pages
 from .inputs import SiteInputs
 from .maps import station_map
 from .published import Published
@@ -474,6 +475,7 @@ def render_site(
         *profile_pages(env, inputs),
         *downloads(inputs.validation, inputs.published),
         *stats_downloads(inputs.validation, inputs.derived),
+        *about_pages(env, inputs),
     ]
     return [*outputs, home_page(env, inputs, {o.uri for o in outputs}, intro)]
 
