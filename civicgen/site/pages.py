@@ -20,8 +20,8 @@ from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from . import budget_view
-from .home import home_figures
 from .about import about_pages
+from .home import home_figures
 from .inputs import SiteInputs
 from .maps import station_map
 from .published import Published
