@@ -2,15 +2,19 @@
 
 The example portal is built once; every HTML page found in the site folder is opened at
 375 px and must show no console error, ask no host but 127.0.0.1, pass axe-core's WCAG
-2.0/2.1 A and AA rules and scroll no sideways. One page of each kind is photographed at
-375 and 1280 px into $CIVICGEN_ARTIFACTS (a temporary folder if unset).
+2.0/2.1 A and AA rules (and a few structural ones: one h1, headings in order, landmarks) and
+not scroll sideways. No page may weigh over 500 KB with what it loads. One page of each kind
+is photographed at 375 and 1280 px into $CIVICGEN_ARTIFACTS/screenshots (a temporary folder
+if unset), with audit.txt: seconds and violations per page.
 
-Run it on some pages only with a glob on the site path, for example
+Some pages only: a glob on the page's path in the site, for example
 ``CIVICGEN_PAGES='proposals/*' python -m pytest tests/test_portal_browser.py``.
+Tabs working at once: CIVICGEN_BROWSER_TABS (2).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import http.server
@@ -33,8 +37,17 @@ from civicgen.build import build_site
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+STRUCTURE = [  # axe "best practices" that our page contract asks for too
+    "page-has-heading-one",
+    "heading-order",
+    "empty-heading",
+    "landmark-one-main",
+    "landmark-no-duplicate-main",
+    "landmark-unique",
+    "region",
+]
 MAX_PAGE_BYTES = 500 * 1024
-NOT_PAGES = ("assets/", "search/", "pagefind/", "_pagefind/")  # the theme's and search's own
+NOT_PAGES = {"assets", "pagefind", "_pagefind"}  # folders of the theme's and search's files
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -57,7 +70,7 @@ def site_pages(site: Path) -> list[str]:
     pages = []
     for file in sorted(site.rglob("*.html")):
         relative = file.relative_to(site).as_posix()
-        if relative.startswith(NOT_PAGES):
+        if NOT_PAGES & set(relative.split("/")[:-1]):
             continue
         path = relative.removesuffix("index.html")
         if fnmatch.fnmatch(path, wanted) or fnmatch.fnmatch(path.rstrip("/"), wanted):
@@ -70,12 +83,19 @@ def html_file(site: Path, path: str) -> Path:
     return site / path / "index.html" if path.endswith("/") or not path else site / path
 
 
+LANGUAGE = re.compile(r"[a-z]{2}(-[a-z]{2,4})?")
+
+
 def page_kind(path: str) -> str:
-    """The kind of page: its path with every folder after the first replaced by '*'."""
+    """The kind of page: its path with every folder after the section replaced by '*'.
+
+    The section is the first folder, or the first two under a language folder (en/tools).
+    """
     parts = path.rstrip("/").split("/") if path else []
-    if not parts:
-        return "home"
-    return "/".join(parts[:1] + ["*"] * (len(parts) - 1))
+    fixed = 2 if parts and LANGUAGE.fullmatch(parts[0]) else 1
+    if len(parts) < fixed:
+        return "/".join(parts + ["home"])
+    return "/".join(parts[:fixed] + ["*"] * (len(parts) - fixed))
 
 
 class References(HTMLParser):
@@ -132,9 +152,21 @@ def test_site_pages_found(site: Path) -> None:
     """The walk finds the generated pages, so the checks below look at every one of them."""
     pages = site_pages(site)
     if "CIVICGEN_PAGES" not in os.environ:
-        assert {"", "proposals/", "tools/", "datasets/"} <= set(pages)
-        assert any(p.startswith("proposals/") and p != "proposals/" for p in pages)
-    assert not any(p.startswith(NOT_PAGES) for p in pages)
+        assert {"", "proposals/", "proposals/pb-2015-001/", "tools/", "datasets/"} <= set(pages)
+        assert len(pages) == len(list(site.rglob("*.html"))) - len(
+            list(site.glob("assets/**/*.html"))
+        )
+    assert not any(NOT_PAGES & set(p.split("/")) for p in pages)
+
+
+def test_kinds_of_page() -> None:
+    assert page_kind("") == "home"
+    assert page_kind("404.html") == "404.html"
+    assert page_kind("proposals/") == "proposals"
+    assert page_kind("proposals/pb-2015-001/") == "proposals/*"
+    assert page_kind("budget/city-budget/functional/01/") == "budget/*/*/*"
+    assert page_kind("en/") == "en/home"
+    assert page_kind("en/tools/decidim/") == "en/tools/*"
 
 
 def test_no_page_weighs_over_500_kb(site: Path) -> None:
@@ -144,7 +176,9 @@ def test_no_page_weighs_over_500_kb(site: Path) -> None:
         total = sum(weights.values())
         if total > MAX_PAGE_BYTES:
             biggest = sorted(weights.items(), key=lambda kv: -kv[1])[:5]
-            heavy.append(f"/{path}: {total // 1024} KB ({', '.join(f'{k} {v // 1024} KB' for k, v in biggest)})")
+            heavy.append(
+                f"/{path}: {total // 1024} KB ({', '.join(f'{k} {v // 1024} KB' for k, v in biggest)})"
+            )
     assert not heavy, "pages over 500 KB with what they load:\n" + "\n".join(heavy)
 
 
@@ -179,119 +213,178 @@ class Visit:
     elsewhere: list[str] = field(default_factory=list)
     violations: list[dict] = field(default_factory=list)
     scroll_width: int = 0
-    inner_width: int = 0
+    inner_width: int = 0  # the layout viewport (innerWidth grows with the page on a phone)
+    seconds: float = 0.0
 
 
 @dataclass
 class Audit:
     visits: list[Visit]
     seconds: float
-    screenshots: Path
+    folder: Path
 
 
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A folder served on 127.0.0.1 (a free port) while the block runs; yields its URL."""
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def needs_chromium() -> None:
+    if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (CI installs it)")
 
 
 def artifacts_folder() -> Path:
+    """$CIVICGEN_ARTIFACTS/screenshots, made if missing (a new temporary folder if unset)."""
     folder = os.environ.get("CIVICGEN_ARTIFACTS") or tempfile.mkdtemp(prefix="civicgen-artifacts-")
-    path = Path(folder) / "screenshots"
+    path = Path(folder).resolve() / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def axe_source() -> str:
+    """axe-core as the axe-playwright-python package ships it (no network)."""
     import axe_playwright_python
 
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
 
 
-AXE_RUN = """async (tags) => {
-  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary || ''}))}));
+AXE_START = """([tags, extra]) => {
+  const rules = axe.getRules(tags).map(r => r.ruleId).concat(extra);
+  window.civicgenAxe = axe.run(document, {runOnly: {type: 'rule', values: rules},
+                                          resultTypes: ['violations']})
+    .then(r => r.violations.map(v => ({id: v.id, impact: v.impact,
+      nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary || ''}))})));
 }"""
 
 
-def visit(tab, served: str, path: str, axe: str) -> Visit:  # type: ignore[no-untyped-def]
-    seen = Visit(path)
-    tab.current = seen
-    response = tab.goto(served + path, wait_until="load")
-    seen.status = response.status if response else 0
-    tab.evaluate(axe)
-    seen.violations = tab.evaluate(AXE_RUN, WCAG)
-    seen.scroll_width, seen.inner_width = tab.evaluate(
-        "[document.scrollingElement.scrollWidth, window.innerWidth]"
-    )
-    return seen
-
-
-def phone_tab(browser, served: str):  # type: ignore[no-untyped-def]
-    """A phone-sized tab that notes console errors and requests to other hosts."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+def phone_tab(context, served: str):  # type: ignore[no-untyped-def]
+    """A tab that notes the console errors and requests to other hosts of its current visit."""
     tab = context.new_page()
     tab.current = Visit("")
     local = (served, "data:", "blob:")
     tab.on("console", lambda m: m.type == "error" and tab.current.console.append(m.text))
     tab.on("pageerror", lambda e: tab.current.console.append(f"uncaught: {e}"))
     tab.on("request", lambda r: r.url.startswith(local) or tab.current.elsewhere.append(r.url))
-    return context, tab
+    return tab
 
 
-def photograph(browser, served: str, pages: list[str], folder: Path) -> None:  # type: ignore[no-untyped-def]
-    """One page of each kind at 375 and 1280 px, whole length."""
-    first = {}
+def start(tab, served: str, path: str) -> Visit:  # type: ignore[no-untyped-def]
+    """Open a page, measure its width and start axe-core on it (it runs while other tabs load)."""
+    seen = Visit(path, seconds=time.perf_counter())
+    tab.current = seen
+    response = tab.goto(served + path, wait_until="load")
+    seen.status = response.status if response else 0
+    seen.scroll_width, seen.inner_width = tab.evaluate(
+        "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    tab.evaluate(AXE_START, [WCAG, STRUCTURE])
+    return seen
+
+
+def finish(tab, seen: Visit, shot: Path | None) -> Visit:  # type: ignore[no-untyped-def]
+    """axe-core's answer for the page in this tab; a screenshot of it if asked."""
+    seen.violations = tab.evaluate("() => window.civicgenAxe")
+    seen.seconds = time.perf_counter() - seen.seconds
+    if shot is not None:
+        tab.screenshot(path=str(shot), full_page=True)
+    return seen
+
+
+def audit_pages(browser, served: str, pages: list[str], tabs: int, shots: dict[str, Path]):  # type: ignore[no-untyped-def]
+    """Every page through a few phone tabs at once: while one tab's axe runs, another loads."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.add_init_script(script=axe_source())
+    queue = iter(pages)
+    workers = [phone_tab(context, served) for _ in range(max(tabs, 1))]
+    running = [(tab, start(tab, served, path)) for tab, path in zip(workers, queue, strict=False)]
+    visits = []
+    while running:
+        tab, seen = running.pop(0)
+        visits.append(finish(tab, seen, shots.get(seen.path)))
+        path = next(queue, None)
+        if path is not None:
+            running.append((tab, start(tab, served, path)))
+    context.close()
+    return visits
+
+
+def one_of_each_kind(pages: list[str]) -> dict[str, str]:
+    """The first page of each kind, by kind."""
+    first: dict[str, str] = {}
     for path in pages:
         first.setdefault(page_kind(path), path)
-    for name, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        context = browser.new_context(viewport=viewport)
-        tab = context.new_page()
-        for kind, path in first.items():
-            tab.goto(served + path, wait_until="load")
-            slug = re.sub(r"[^a-z0-9]+", "-", kind.replace("*", "x").lower()).strip("-")
-            tab.screenshot(path=str(folder / f"{slug}-{name}.png"), full_page=True)
-        context.close()
+    return first
+
+
+def shot_names(pages: list[str], folder: Path, width: str) -> dict[str, Path]:
+    """Where the screenshot of each kind's first page goes, by page path."""
+    return {
+        path: folder
+        / (re.sub(r"[^a-z0-9]+", "-", kind.replace("*", "x").lower()).strip("-") + f"-{width}.png")
+        for kind, path in one_of_each_kind(pages).items()
+    }
+
+
+def photograph(browser, served: str, shots: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    """The given pages on a 1280 px screen, whole length."""
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    for path, shot in shots.items():
+        tab.goto(served + path, wait_until="load")
+        tab.screenshot(path=str(shot), full_page=True)
+    context.close()
+
+
+def write_report(audit: Audit) -> None:
+    """audit.txt next to the screenshots: wall time, then seconds and violations per page."""
+    n = max(len(audit.visits), 1)
+    lines = [
+        f"{len(audit.visits)} pages in {audit.seconds:.1f} s ({audit.seconds / n:.2f} s a page)"
+    ]
+    lines += [
+        f"{v.seconds:6.2f} s  {len(v.violations):3d} rules failing  /{v.path}" for v in audit.visits
+    ]
+    (audit.folder / "audit.txt").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 @pytest.fixture(scope="module")
-def audit(browser, site: Path, served: str) -> Audit:  # type: ignore[no-untyped-def]
-    """Every page opened once at 375 px and checked; then one of each kind photographed."""
-    if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
-        pytest.skip("Debian's chromium is not installed (CI installs it)")
+def audit(browser, site: Path) -> Iterator[Audit]:  # type: ignore[no-untyped-def]
+    """Every page opened once at 375 px and checked; one of each kind photographed."""
+    needs_chromium()
     pages = site_pages(site)
-    axe = axe_source()
-    context, tab = phone_tab(browser, served)
-    start = time.perf_counter()
-    visits = [visit(tab, served, path, axe) for path in pages]
-    seconds = time.perf_counter() - start
-    context.close()
     folder = artifacts_folder()
-    photograph(browser, served, pages, folder)
-    print(f"\n{len(visits)} pages in {seconds:.1f} s ({seconds / max(len(visits), 1):.2f} s a page)")
-    return Audit(visits, seconds, folder)
+    tabs = int(os.environ.get("CIVICGEN_BROWSER_TABS", "2"))
+    with serving(site) as served:
+        begun = time.perf_counter()
+        visits = audit_pages(browser, served, pages, tabs, shot_names(pages, folder, "375"))
+        result = Audit(visits, time.perf_counter() - begun, folder)
+        photograph(browser, served, shot_names(pages, folder, "1280"))
+    write_report(result)
+    print(f"\n{(folder / 'audit.txt').read_text('utf-8').splitlines()[0]}; screenshots in {folder}")
+    yield result
 
 
 def listing(lines: list[str], what: str) -> str:
     return f"{len(lines)} {what}:\n" + "\n".join(lines)
 
 
-@pytest.mark.browser
-def test_every_page_loads_without_console_error(audit: Audit) -> None:
-    problems = [f"/{v.path}: HTTP {v.status}" for v in audit.visits if v.status != 200]
-    problems += [f"/{v.path}: {m}" for v in audit.visits for m in v.console]
-    assert not problems, listing(problems, "pages with errors")
+def errors(visits: list[Visit]) -> list[str]:
+    lines = [f"/{v.path}: HTTP {v.status}" for v in visits if v.status != 200]
+    return lines + [f"/{v.path}: {m}" for v in visits for m in v.console]
 
 
-@pytest.mark.browser
-def test_every_page_asks_no_other_host(audit: Audit) -> None:
-    problems = [f"/{v.path}: {url}" for v in audit.visits for url in v.elsewhere]
-    assert not problems, listing(problems, "requests to another host")
+def other_hosts(visits: list[Visit]) -> list[str]:
+    return [f"/{v.path}: {url}" for v in visits for url in v.elsewhere]
 
 
 def violation_lines(visits: list[Visit]) -> list[str]:
@@ -300,29 +393,156 @@ def violation_lines(visits: list[Visit]) -> list[str]:
     for v in visits:
         for rule in v.violations:
             for node in rule["nodes"]:
-                why = " ".join(node["summary"].split())[:200]
-                lines.append(f"/{v.path}  {rule['id']} ({rule['impact']})  {node['target']}  — {why}")
+                why = " ".join(node["summary"].split())[:240]
+                lines.append(
+                    f"/{v.path}  {rule['id']} ({rule['impact']})  {node['target']}  — {why}"
+                )
     return lines
+
+
+def too_wide(visits: list[Visit]) -> list[str]:
+    return [
+        f"/{v.path}: {v.scroll_width} px wide in a {v.inner_width} px window"
+        for v in visits
+        if v.scroll_width > v.inner_width
+    ]
+
+
+@pytest.mark.browser
+def test_every_page_loads_without_console_error(audit: Audit) -> None:
+    problems = errors(audit.visits)
+    assert not problems, listing(problems, "pages with errors")
+
+
+@pytest.mark.browser
+def test_every_page_asks_no_other_host(audit: Audit) -> None:
+    problems = other_hosts(audit.visits)
+    assert not problems, listing(problems, "requests to another host")
 
 
 @pytest.mark.browser
 def test_every_page_passes_axe_wcag_a_and_aa(audit: Audit) -> None:
     lines = violation_lines(audit.visits)
-    assert not lines, listing(lines, "axe-core WCAG 2.0/2.1 A and AA violations")
+    assert not lines, listing(lines, "axe-core violations (page, rule, element, why)")
 
 
 @pytest.mark.browser
 def test_no_page_scrolls_sideways_on_a_phone(audit: Audit) -> None:
-    wide = [
-        f"/{v.path}: {v.scroll_width} px wide in a {v.inner_width} px window"
-        for v in audit.visits
-        if v.scroll_width > v.inner_width
-    ]
+    wide = too_wide(audit.visits)
     assert not wide, listing(wide, "pages wider than the phone")
 
 
 @pytest.mark.browser
-def test_one_screenshot_per_kind_of_page(audit: Audit) -> None:
-    kinds = {page_kind(v.path) for v in audit.visits}
-    shots = sorted(p.name for p in audit.screenshots.glob("*.png"))
-    assert len(shots) >= 2 * len(kinds), shots
+def test_one_page_of_each_kind_photographed(audit: Audit) -> None:
+    kinds = one_of_each_kind([v.path for v in audit.visits])
+    for width in ("375", "1280"):
+        missing = [
+            p
+            for p in shot_names(list(kinds.values()), audit.folder, width).values()
+            if not p.is_file()
+        ]
+        assert not missing, missing
+    assert (audit.folder / "audit.txt").read_text("utf-8").count("\n") == len(audit.visits) + 1
+
+
+@pytest.mark.browser
+def test_dark_mode_is_not_offered_or_has_contrast(browser, site: Path) -> None:  # type: ignore[no-untyped-def]
+    """A phone that prefers dark gets the light theme, or a dark one with enough contrast."""
+    needs_chromium()
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
+    context.add_init_script(script=axe_source())
+    tab = context.new_page()
+    with serving(site) as served:
+        for path in one_of_each_kind(site_pages(site)).values():
+            tab.goto(served + path, wait_until="load")
+            if tab.evaluate("document.body.dataset.mdColorScheme") == "default":
+                continue
+            found = tab.evaluate(
+                "async () => (await axe.run(document, {runOnly: ['color-contrast']})).violations.length"
+            )
+            assert found == 0, f"/{path} in dark mode: {found} contrast violations"
+    context.close()
+
+
+# --- the harness itself finds each problem ---------------------------------------------------
+
+HOSTILE = {
+    "good/": "<p>Fine text.</p>",
+    "pale/": '<p class="pale">Pale text.</p>',
+    "wide/": '<div class="wide">A line wider than a phone.</div>',
+    "console/": '<script src="../boom.js"></script>',
+    "elsewhere/": '<img src="http://localhost:9/pixel.png" alt="A pixel">',
+    "scroller/": '<div class="scroller"><p class="line">One row of a table with many columns, wider than its box.</p></div>',
+    "headings/": "<h3>Skipped a level</h3>",
+}
+HOSTILE_CSS = """.pale { color: #aaa; } .wide { width: 900px; }
+.scroller { overflow-x: auto; width: 200px; } .line { white-space: nowrap; }"""
+
+
+def hostile_page(body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><title>A page</title>'
+        '<link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="../h.css"></head><body><main><h1>A page</h1>{body}</main></body></html>'
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile_visits(browser, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Visit]:  # type: ignore[no-untyped-def]
+    """A small site with one problem per page, through the same audit as the portal."""
+    needs_chromium()
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "h.css").write_text(HOSTILE_CSS, "utf-8")
+    (root / "boom.js").write_text('console.error("boom");', "utf-8")
+    for path, body in HOSTILE.items():
+        (root / path).mkdir()
+        (root / path / "index.html").write_text(hostile_page(body), "utf-8")
+    with serving(root) as served:
+        visits = audit_pages(browser, served, list(HOSTILE), 2, {})
+    return {v.path: v for v in visits}
+
+
+def rules_failing(visit: Visit) -> set[str]:
+    return {rule["id"] for rule in visit.violations}
+
+
+@pytest.mark.browser
+def test_hostile_nothing_wrong_is_found_on_a_good_page(hostile_visits: dict[str, Visit]) -> None:
+    good = [hostile_visits["good/"]]
+    assert not (errors(good) or other_hosts(good) or violation_lines(good) or too_wide(good))
+
+
+@pytest.mark.browser
+def test_hostile_pale_text_fails_color_contrast(hostile_visits: dict[str, Visit]) -> None:
+    assert rules_failing(hostile_visits["pale/"]) == {"color-contrast"}
+    line = violation_lines([hostile_visits["pale/"]])[0]
+    assert line.startswith("/pale/  color-contrast (serious)  p  — "), line
+    assert "insufficient color contrast of 2.32" in line
+
+
+@pytest.mark.browser
+def test_hostile_wide_line_scrolls_the_phone_sideways(hostile_visits: dict[str, Visit]) -> None:
+    assert too_wide([hostile_visits["wide/"]]) == ["/wide/: 908 px wide in a 375 px window"]
+
+
+@pytest.mark.browser
+def test_hostile_console_error_is_reported(hostile_visits: dict[str, Visit]) -> None:
+    assert errors([hostile_visits["console/"]]) == ["/console/: boom"]
+
+
+@pytest.mark.browser
+def test_hostile_request_to_another_host_is_reported(hostile_visits: dict[str, Visit]) -> None:
+    assert other_hosts([hostile_visits["elsewhere/"]]) == [
+        "/elsewhere/: http://localhost:9/pixel.png"
+    ]
+
+
+@pytest.mark.browser
+def test_hostile_scroll_region_without_keyboard_reach(hostile_visits: dict[str, Visit]) -> None:
+    assert rules_failing(hostile_visits["scroller/"]) == {"scrollable-region-focusable"}
+
+
+@pytest.mark.browser
+def test_hostile_heading_level_skipped(hostile_visits: dict[str, Visit]) -> None:
+    assert rules_failing(hostile_visits["headings/"]) == {"heading-order"}
