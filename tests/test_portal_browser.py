@@ -215,6 +215,12 @@ class Visit:
     scroll_width: int = 0
     inner_width: int = 0  # the layout viewport (innerWidth grows with the page on a phone)
     seconds: float = 0.0
+    width: int = PHONE["width"]
+
+    @property
+    def label(self) -> str:
+        """The page's path, and the window's width if it is not the phone's."""
+        return f"/{self.path}" + ("" if self.width == PHONE["width"] else f" at {self.width} px")
 
 
 @dataclass
@@ -267,7 +273,7 @@ AXE_START = """([tags, extra]) => {
 }"""
 
 
-def phone_tab(context, served: str):  # type: ignore[no-untyped-def]
+def watched_tab(context, served: str):  # type: ignore[no-untyped-def]
     """A tab that notes the console errors and requests to other hosts of its current visit."""
     tab = context.new_page()
     tab.current = Visit("")
@@ -280,7 +286,7 @@ def phone_tab(context, served: str):  # type: ignore[no-untyped-def]
 
 def start(tab, served: str, path: str) -> Visit:  # type: ignore[no-untyped-def]
     """Open a page, measure its width and start axe-core on it (it runs while other tabs load)."""
-    seen = Visit(path, seconds=time.perf_counter())
+    seen = Visit(path, seconds=time.perf_counter(), width=tab.viewport_size["width"])
     tab.current = seen
     response = tab.goto(served + path, wait_until="load")
     seen.status = response.status if response else 0
@@ -300,12 +306,20 @@ def finish(tab, seen: Visit, shot: Path | None) -> Visit:  # type: ignore[no-unt
     return seen
 
 
-def audit_pages(browser, served: str, pages: list[str], tabs: int, shots: dict[str, Path]):  # type: ignore[no-untyped-def]
-    """Every page through a few phone tabs at once: while one tab's axe runs, another loads."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+def audit_pages(
+    browser,
+    served: str,
+    pages: list[str],
+    tabs: int,
+    shots: dict[str, Path],
+    viewport: dict[str, int] = PHONE,
+):  # type: ignore[no-untyped-def]
+    """Every page through a few tabs at once: while one tab's axe runs, another loads."""
+    phone = viewport == PHONE
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
     context.add_init_script(script=axe_source())
     queue = iter(pages)
-    workers = [phone_tab(context, served) for _ in range(max(tabs, 1))]
+    workers = [watched_tab(context, served) for _ in range(max(tabs, 1))]
     running = [(tab, start(tab, served, path)) for tab, path in zip(workers, queue, strict=False)]
     visits = []
     while running:
@@ -335,31 +349,21 @@ def shot_names(pages: list[str], folder: Path, width: str) -> dict[str, Path]:
     }
 
 
-def photograph(browser, served: str, shots: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
-    """The given pages on a 1280 px screen, whole length."""
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    for path, shot in shots.items():
-        tab.goto(served + path, wait_until="load")
-        tab.screenshot(path=str(shot), full_page=True)
-    context.close()
-
-
 def write_report(audit: Audit) -> None:
     """audit.txt next to the screenshots: wall time, then seconds and violations per page."""
-    n = max(len(audit.visits), 1)
+    n = sum(v.width == PHONE["width"] for v in audit.visits)
     lines = [
-        f"{len(audit.visits)} pages in {audit.seconds:.1f} s ({audit.seconds / n:.2f} s a page)"
+        f"{n} pages at 375 px in {audit.seconds:.1f} s ({audit.seconds / max(n, 1):.2f} s a page)"
     ]
     lines += [
-        f"{v.seconds:6.2f} s  {len(v.violations):3d} rules failing  /{v.path}" for v in audit.visits
+        f"{v.seconds:6.2f} s  {len(v.violations):3d} rules failing  {v.label}" for v in audit.visits
     ]
     (audit.folder / "audit.txt").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 @pytest.fixture(scope="module")
 def audit(browser, site: Path) -> Iterator[Audit]:  # type: ignore[no-untyped-def]
-    """Every page opened once at 375 px and checked; one of each kind photographed."""
+    """Every page checked at 375 px; one of each kind photographed, and checked at 1280 px."""
     needs_chromium()
     pages = site_pages(site)
     folder = artifacts_folder()
@@ -368,7 +372,8 @@ def audit(browser, site: Path) -> Iterator[Audit]:  # type: ignore[no-untyped-de
         begun = time.perf_counter()
         visits = audit_pages(browser, served, pages, tabs, shot_names(pages, folder, "375"))
         result = Audit(visits, time.perf_counter() - begun, folder)
-        photograph(browser, served, shot_names(pages, folder, "1280"))
+        desktop = shot_names(pages, folder, "1280")  # one of each kind, checked there too
+        result.visits += audit_pages(browser, served, list(desktop), tabs, desktop, DESKTOP)
     write_report(result)
     print(f"\n{(folder / 'audit.txt').read_text('utf-8').splitlines()[0]}; screenshots in {folder}")
     yield result
@@ -379,12 +384,12 @@ def listing(lines: list[str], what: str) -> str:
 
 
 def errors(visits: list[Visit]) -> list[str]:
-    lines = [f"/{v.path}: HTTP {v.status}" for v in visits if v.status != 200]
-    return lines + [f"/{v.path}: {m}" for v in visits for m in v.console]
+    lines = [f"{v.label}: HTTP {v.status}" for v in visits if v.status != 200]
+    return lines + [f"{v.label}: {m}" for v in visits for m in v.console]
 
 
 def other_hosts(visits: list[Visit]) -> list[str]:
-    return [f"/{v.path}: {url}" for v in visits for url in v.elsewhere]
+    return [f"{v.label}: {url}" for v in visits for url in v.elsewhere]
 
 
 def violation_lines(visits: list[Visit]) -> list[str]:
@@ -395,14 +400,14 @@ def violation_lines(visits: list[Visit]) -> list[str]:
             for node in rule["nodes"]:
                 why = " ".join(node["summary"].split())[:240]
                 lines.append(
-                    f"/{v.path}  {rule['id']} ({rule['impact']})  {node['target']}  — {why}"
+                    f"{v.label}  {rule['id']} ({rule['impact']})  {node['target']}  — {why}"
                 )
     return lines
 
 
 def too_wide(visits: list[Visit]) -> list[str]:
     return [
-        f"/{v.path}: {v.scroll_width} px wide in a {v.inner_width} px window"
+        f"{v.label}: {v.scroll_width} px wide in a {v.inner_width} px window"
         for v in visits
         if v.scroll_width > v.inner_width
     ]
