@@ -120,11 +120,13 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 
 
 def local_file(base: Path, url: str, site: Path) -> Path | None:
-    """The built file a relative URL names, or None for data:, fragments and other hosts."""
+    """The built file a URL on the site names, or None for data:, fragments and other hosts."""
     parts = urlsplit(url)
     if not url or parts.scheme or parts.netloc or not parts.path:
         return None
-    target = (base.parent / unquote(parts.path)).resolve()
+    path = unquote(parts.path)
+    folder = site if path.startswith("/") else base.parent  # 404.html links from the root
+    target = (folder / path.lstrip("/")).resolve()
     if target.is_dir():
         target = target / "index.html"
     return target if target.is_relative_to(site.resolve()) else None
@@ -191,7 +193,7 @@ def test_page_weight_counts_what_a_page_loads(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_bytes(b"x" * 900_000)
     page = tmp_path / "index.html"
     page.write_text(
-        '<link rel="stylesheet" href="a/s.css"><img src="big.png" alt="">'
+        '<link rel="stylesheet" href="/a/s.css"><img src="big.png" alt="">'
         '<a href="data.csv">download</a><img src="https://elsewhere.example/x.png" alt="">',
         "utf-8",
     )
@@ -466,6 +468,28 @@ def test_dark_mode_is_not_offered_or_has_contrast(browser, site: Path) -> None: 
                 "async () => (await axe.run(document, {runOnly: ['color-contrast']})).violations.length"
             )
             assert found == 0, f"/{path} in dark mode: {found} contrast violations"
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_wide_table_scrolls_from_the_keyboard(browser, site: Path) -> None:  # type: ignore[no-untyped-def]
+    """Tab reaches a wide table's region and the arrow keys scroll it; the page stays put."""
+    needs_chromium()
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    with serving(site) as served:
+        tab.goto(served + "datasets/madrid-budget/", wait_until="load")
+        wide = (
+            tab.locator("[role=region][tabindex='0']")
+            .filter(has=tab.locator("table"))
+            .evaluate_all("rs => rs.findIndex(r => r.scrollWidth > r.clientWidth)")
+        )
+        region = tab.locator("[role=region][tabindex='0']").nth(wide)
+        region.focus()
+        for _ in range(5):
+            tab.keyboard.press("ArrowRight")
+        assert region.evaluate("r => r.scrollLeft") > 0
+        assert tab.evaluate("window.scrollX") == 0
     context.close()
 
 
