@@ -216,7 +216,7 @@ def test_hostile_home_sensor_coarsened_and_pseudonymised(portal: Path, tmp_path:
         assert alias in (site / f"datasets/air-quality/stats/{table}.csv").read_text(), table
     page = (site / "datasets/air-quality/index.html").read_text()
     assert f"<title>Home sensor ({alias}): 40.42, -3.68</title>" in page
-    assert "rounded to a 0.01° grid" in page
+    assert "redondeadas a una cuadrícula de 0.01°" in page  # Spanish at the root
     published = json.loads((site / "datasets/air-quality/datapackage.json").read_text())
     assert "pseudonymSalt" not in published["civicgen"]["sensor"]
     again = build_site(portal / "mkdocs.yml", tmp_path / "again")
@@ -327,5 +327,5 @@ def test_home_sensor_page_in_a_browser(portal: Path, tmp_path: Path) -> None:
     finally:
         server.shutdown()
     assert f"Home sensor ({alias}): 40.42, -3.68" in svg_titles
-    assert "rounded to a 0.01° grid" in text and alias in text
+    assert "redondeadas a una cuadrícula de 0.01°" in text and alias in text
     assert not any(raw in text or raw in " ".join(svg_titles) for raw in RAW_HOME)

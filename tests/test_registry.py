@@ -169,8 +169,8 @@ def test_a_third_party_profile_validates_derives_and_builds(
     code, output = run_cli(city, "build")
     assert code == 0, output
     page = (city / "site" / "datasets" / "awards" / "index.html").read_text(encoding="utf-8")
-    assert "<li>Acme: 150 CAD</li>" in page or "<li>Acme: 151 CAD</li>" in page
-    assert "<li>Birch Ltd: 20 CAD</li>" in page
+    assert "<li>Acme: CA$150</li>" in page or "<li>Acme: CA$151</li>" in page  # en (Babel)
+    assert "<li>Birch Ltd: CA$20</li>" in page
 
 
 def test_a_third_party_profile_checks_its_options(
