@@ -12,7 +12,7 @@ REPOSITORY = "https://git.example.org/civicgen/portal"
 
 
 def about_text(portal: Path) -> str:
-    return (build_site(portal / "mkdocs.yml") / "about/index.html").read_text()
+    return (build_site(portal / "mkdocs.yml") / "en/about/index.html").read_text()  # English
 
 
 def test_about_names_the_repository_the_commit_and_when(portal: Path) -> None:

@@ -23,7 +23,7 @@ from ..stats.tables import DerivedTable
 from . import series
 from .inputs import SiteInputs
 from .maps import air_map, read_base_layer
-from .pages import Output, page
+from .pages import Output, page, shortened
 
 SECTION = "air"
 SAFE_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
@@ -115,8 +115,8 @@ def stations_of(inputs: SiteInputs, name: str, stats: dict[str, DerivedTable]) -
             station,
             segment(station),
             number,
-            rows.get(station, {}).get("name", ""),
-            rows.get(station, {}).get("district", ""),
+            shortened(rows.get(station, {}).get("name", "")),  # a page shows a name, not a file
+            shortened(rows.get(station, {}).get("district", "")),
             rows.get(station, {}).get("latitude", ""),
             rows.get(station, {}).get("longitude", ""),
             station in hidden,
