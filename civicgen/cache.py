@@ -171,7 +171,8 @@ class ScanCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"key": key, "result": encode(list(result))}, out, separators=(",", ":"))
+                entry = {"key": key, "result": encode(list(result))}
+                out.write(json.dumps(entry, separators=(",", ":")))  # dumps: the C encoder
             os.replace(temporary, self.folder / f"{key}.json")
         except OSError:
             return
