@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .collection import record_cells
-from .model import Package, Resource
+from .model import Resource
 from .repo import Source
 from .review import ReviewNote, review_notes
 from .scan.plan import as_names
@@ -195,10 +195,6 @@ def shown_value(value: Any, key: str = "") -> str:
     return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
 
 
-def packages_of(validation: Validation) -> dict[str, Package]:
-    return {scanned.package.name: scanned.package for scanned in validation.tables.values()}
-
-
 def property_notes(old: dict[str, Any], new: dict[str, Any], where: str = "") -> list[str]:
     """Each property (licence, title, sources, profile options…) whose value changed."""
     notes = []
@@ -240,7 +236,7 @@ def descriptor_notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def package_changes(base: Validation, head: Validation) -> list[PackageChange]:
     """Packages added, removed, or whose descriptor changed."""
-    old, new = packages_of(base), packages_of(head)
+    old, new = base.packages, head.packages
     changes = [PackageChange(name, "removed") for name in sorted(old.keys() - new.keys())]
     changes += [PackageChange(name, "added") for name in sorted(new.keys() - old.keys())]
     for name in sorted(old.keys() & new.keys()):

@@ -48,6 +48,11 @@ class Validation:
     source: Source
     cache: ScanCache | None = None
 
+    @property
+    def packages(self) -> dict[str, Package]:
+        """The packages that have a table, by name."""
+        return {scanned.package.name: scanned.package for scanned in self.tables.values()}
+
 
 def foreign_keys(
     package: Package, resource: Resource

@@ -71,11 +71,6 @@ class Section:
     breakdowns: list[Breakdown]
 
 
-def amount_text(value: Any, currency: str = "") -> str:
-    """1234567.5 -> '1,234,568 BRL'; with no currency declared, the plain number."""
-    return "" if value is None else money(value, currency)
-
-
 def in_unit(config: BudgetConfig) -> str:
     """' (BRL)' after a column title, or nothing when no currency is declared."""
     return f" ({config.currency})" if config.currency else ""
@@ -122,8 +117,8 @@ def totals_table(config: BudgetConfig, records: list[dict[str, Any]], direction:
     ]
     body = []
     for r in rows:
-        head = [amount_text(r["per_inhabitant"])] if per_head else []
-        amount = amount_text(r["amount"])
+        head = [money(r["per_inhabitant"])] if per_head else []
+        amount = money(r["amount"])
         body.append([r["year"], r["phase"], amount, *head, signed_percent(r["change_pct"])])
     note = "Amount, amount per inhabitant" if per_head else "Amount"
     return Table(
@@ -139,7 +134,7 @@ def execution_summary(
     if not any(r["executed"] is not None for r in rows):
         return None
     body = [
-        [r["year"], *(amount_text(r[p]) for p in ("approved", "adjusted", "executed")),
+        [r["year"], *(money(r[p]) for p in ("approved", "adjusted", "executed")),
          "" if r["rate"] is None else f"{r['rate'] * 100:.1f} %"]
         for r in rows
     ]  # fmt: skip
@@ -174,7 +169,7 @@ def node_table(config: BudgetConfig, rows: list[dict[str, Any]], caption: str) -
     body = []
     for code, entry in pivot(rows).items():
         first = entry["phases"].get(main)
-        amounts = [amount_text((entry["phases"].get(p) or {}).get("amount")) for p in phases]
+        amounts = [money((entry["phases"].get(p) or {}).get("amount")) for p in phases]
         row = [
             code,
             entry["label"],

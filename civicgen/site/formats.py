@@ -63,15 +63,22 @@ def patterns(locale: str) -> tuple[str, str, str]:
     return currency, decimal, share
 
 
-def money(value: Any, currency: str = "", locale: str | None = None) -> str:
-    """4650000000, "EUR" -> '4.650.000.000 €' (es), '€4,650,000,000' (en), '4,650,000,000 EUR'
-    (no locale); no currency declared: the number alone."""
+def decimal_of(value: Any) -> Decimal | None:
+    """The value as a finite decimal number (not a float: large amounts keep their units), or
+    None."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        return str(value)
-    if not amount.is_finite():
-        return str(value)
+        return None
+    return amount if amount.is_finite() else None
+
+
+def money(value: Any, currency: str = "", locale: str | None = None) -> str:
+    """4650000000, "EUR" -> '4.650.000.000 €' (es), '€4,650,000,000' (en), '4,650,000,000 EUR'
+    (no locale); no currency declared: the number alone; nothing for no value."""
+    amount = decimal_of(value)
+    if amount is None:
+        return "" if value is None else str(value)
     locale = active(locale)
     if locale is None:
         return f"{amount:,.0f} {currency}".rstrip()
@@ -82,16 +89,16 @@ def money(value: Any, currency: str = "", locale: str | None = None) -> str:
 
 
 def number(value: Any, digits: int = 0, locale: str | None = None) -> str:
-    """1234567.891 -> '1.234.568' (es), '1,234,568' (en and no locale); digits on request."""
-    try:
-        amount = float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    """1234567.891 -> '1.234.568' (es), '1,234,568' (en and no locale); digits on request;
+    nothing for no value, a value that is no number as it is."""
+    amount = decimal_of(value)
+    if amount is None:
+        return "" if value is None else str(value)
     locale = active(locale)
-    if locale is None or amount != amount or amount in (float("inf"), float("-inf")):
+    if locale is None:
         return f"{amount:,.{digits}f}"
     pattern = with_digits(patterns(locale)[1], digits)
-    return format_decimal(Decimal(repr(amount)), pattern, locale)
+    return format_decimal(amount, pattern, locale)
 
 
 def percent(value: Any, digits: int = 1, locale: str | None = None) -> str:

@@ -35,12 +35,13 @@ class SiteInputs:
 
     @property
     def packages(self) -> dict[str, Package]:
-        return {s.package.name: s.package for s in self.validation.tables.values()}
+        return self.validation.packages
 
 
 def gather(validation: Validation) -> SiteInputs:
     """Read and compute, once, everything the pages will show."""
-    packages, stations, homes = stations_and_homes(validation)
+    packages = validation.packages
+    stations, homes = stations_and_homes(validation)
     return SiteInputs(
         validation=validation,
         derived=protected_stats(derive_all(validation), packages, homes),
@@ -81,18 +82,18 @@ def status_histories(validation: Validation) -> dict[str, dict[str, list[FieldCh
 
 def stations_and_homes(
     validation: Validation,
-) -> tuple[dict[str, Package], dict[str, list[dict[str, str]]], dict[str, HomeStations | None]]:
-    """Each package, its stations table as stored (read once) and its home stations."""
-    packages = {s.package.name: s.package for s in validation.tables.values()}
+) -> tuple[dict[str, list[dict[str, str]]], dict[str, HomeStations | None]]:
+    """Each package's stations table as stored (read once) and its home stations."""
+    packages = validation.packages
     stations = {name: station_rows(validation, package) for name, package in packages.items()}
     homes = {name: homes_in(package, stations[name]) for name, package in packages.items()}
-    return packages, stations, homes
+    return stations, homes
 
 
 def shown_statistics(validation: Validation) -> Derived:
     """The derived tables as the portal shows them (home stations protected)."""
-    packages, _, homes = stations_and_homes(validation)
-    return protected_stats(derive_all(validation), packages, homes)
+    _, homes = stations_and_homes(validation)
+    return protected_stats(derive_all(validation), validation.packages, homes)
 
 
 def published_stations(

@@ -102,7 +102,7 @@ def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
 
 def stats_downloads(validation: Validation, derived: Derived) -> list[Output]:
     """Each package's derived tables, published as a data package under stats/."""
-    packages = {scanned.package.name: scanned.package for scanned in validation.tables.values()}
+    packages = validation.packages
     return [
         Output(f"{package_uri(packages[name])}/stats/{file}", content)
         for name, tables in derived.items()
@@ -114,9 +114,7 @@ def stats_downloads(validation: Validation, derived: Derived) -> list[Output]:
 def downloads(validation: Validation, published: dict[tuple[str, str], Published]) -> list[Output]:
     """Every package's descriptor and data files, collections written out as CSV."""
     outputs = []
-    for package in {
-        scanned.package.name: scanned.package for scanned in validation.tables.values()
-    }.values():
+    for package in validation.packages.values():
         text = json.dumps(publishable(package.descriptor), indent=2, ensure_ascii=False) + "\n"
         outputs.append(Output(f"{package_uri(package)}/datapackage.json", text.encode()))
     for key, scanned in validation.tables.items():

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .budget_view import amount_text, budget_view
+from .budget_view import budget_view
 from .formats import money, percent, signed_percent
 
 
 def budget_total_row(row: list[Any], currency: str = "") -> list[Any]:
     year, phase, direction, amount, per_inhabitant, _, change_pct = row
-    per_head = amount_text(per_inhabitant, currency)
+    per_head = money(per_inhabitant, currency)
     return [
         year,
         phase,
         direction,
-        amount_text(amount, currency),
+        money(amount, currency),
         per_head,
         signed_percent(change_pct),
     ]
@@ -26,7 +26,7 @@ def budget_node_row(row: dict[str, Any], currency: str = "") -> list[Any]:
     return [
         row["code"],
         row["label"],
-        amount_text(row["amount"], currency),
+        money(row["amount"], currency),
         row["share"],
         signed_percent(row["change_pct"]),
     ]
@@ -50,7 +50,7 @@ def funding_row(row: dict[str, Any], currency: str = "") -> list[Any]:
         money(row["estimated_cost"], currency),
         row["year"],
         program,
-        money(row["program_approved"], currency) if row["program_approved"] is not None else "",
+        money(row["program_approved"], currency),
         money(executed, currency) if executed is not None else "not published",
     ]
 
