@@ -30,6 +30,7 @@ from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
+from .harvest import merge_sitemaps
 from .plugin import REFUSED, InvalidDataError, civicgen_plugin, seal, sharing
 from .repo import last_commit_time
 from .search import index_site
@@ -284,7 +285,7 @@ def build_into(config_path: Path, target: Path, strict: bool) -> None:
     try:
         with collect_errors() as collector, source_date_epoch(config_path.parent), sharing():
             default = build_languages(config_path, staging, strict, collector)
-            finish_site(staging)
+            finish_site(staging, portal_languages(default))
             seal(staging, default)
         replace_dir(staging, target)
     finally:
@@ -301,12 +302,18 @@ def build_languages(
     """The default language at the site's root, then each other one in <site>/<lang>/ (the
     data is read once: plugin.sharing); return the default language's configuration."""
     default = run_mkdocs(config_path, staging, strict, collector, language=None)
-    plugin = civicgen_plugin(default)
-    if plugin is not None:
-        for language in plugin.languages[1:]:
-            docs = language_docs(Path(default.docs_dir), language)
-            run_mkdocs(config_path, staging / language, strict, collector, language, docs)
+    for language in portal_languages(default)[1:]:
+        extra = {"docs_dir": str(language_docs(Path(default.docs_dir), language))}
+        if default.site_url:  # the language's pages are published under <site_url><lang>/
+            extra["site_url"] = f"{default.site_url.rstrip('/')}/{language}/"
+        run_mkdocs(config_path, staging / language, strict, collector, language, extra)
     return default
+
+
+def portal_languages(config: MkDocsConfig) -> list[str]:
+    """The portal's languages, the default first (none declared: just the default)."""
+    plugin = civicgen_plugin(config)
+    return list(plugin.languages) if plugin is not None else []
 
 
 def language_docs(docs_dir: Path, language: str) -> Path:
@@ -315,12 +322,14 @@ def language_docs(docs_dir: Path, language: str) -> Path:
     return folder if folder.is_dir() and not folder.is_symlink() else docs_dir
 
 
-def finish_site(site_dir: Path) -> None:
+def finish_site(site_dir: Path, languages: list[str]) -> None:
     """Steps over the whole finished site, every language built, before the manifest seals it.
 
-    A step that needs every page of every language runs here (the search index:
-    `civicgen.search.index_site(site_dir)`); the manifest written next covers its files.
+    A step that needs every page of every language runs here (one sitemap for them all,
+    the search index: `civicgen.search.index_site(site_dir)`); the manifest written next
+    covers its files.
     """
+    merge_sitemaps(site_dir, languages[1:])
     index_site(site_dir)
 
 
@@ -330,11 +339,12 @@ def run_mkdocs(
     strict: bool,
     collector: ErrorCollector,
     language: str | None,
-    docs_dir: Path | None = None,
+    extra: dict[str, str] | None = None,
 ) -> MkDocsConfig:
-    """One MkDocs build of one language (None: the default) into site_dir."""
+    """One MkDocs build of one language (None: the default) into site_dir (extra: settings
+    of this language's build, over mkdocs.yml's)."""
     try:
-        extra = {"docs_dir": str(docs_dir)} if docs_dir is not None else {}
+        extra = extra or {}
         config = load_config(str(config_path), site_dir=str(site_dir), strict=strict, **extra)
         plugin = civicgen_plugin(config)
         if plugin is not None:

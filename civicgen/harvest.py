@@ -10,15 +10,18 @@ the history the portal reads), never from the clock: two builds give the same by
 
 from __future__ import annotations
 
+import gzip
 import json
 import posixpath
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
+from mkdocs.utils import get_build_timestamp
 
 from .exceptions import SiteConfigError
 from .model import Package
@@ -330,3 +333,29 @@ def harvest_files(inputs: SiteInputs, outputs: list[Output], config: MkDocsConfi
         Output(CATALOG_JSONLD, dumps(dcat_ap(found, site))),
         Output(DATA_JSON, dumps(data_json(found, site))),
     ]
+
+
+# --- one sitemap for every language ------------------------------------------------------
+
+SITEMAP_URL = re.compile(r"[ \t]*<url>.*?</url>\n?", re.S)
+
+
+def merge_sitemaps(site_dir: Path, languages: list[str]) -> None:
+    """The root sitemap.xml (and .gz) also lists the pages of each other language's folder
+    (<site>/<lang>/sitemap.xml, which stays), so a crawler finds every language from one
+    file. No root sitemap (a theme without one): nothing to do."""
+    root = site_dir / "sitemap.xml"
+    if not root.is_file():
+        return
+    urls = [
+        url
+        for language in languages
+        if (site_dir / language / "sitemap.xml").is_file()
+        for url in SITEMAP_URL.findall((site_dir / language / "sitemap.xml").read_text("utf-8"))
+    ]
+    if not urls:
+        return
+    text = root.read_text("utf-8").replace("</urlset>", "".join(urls) + "</urlset>", 1)
+    root.write_text(text, "utf-8")
+    with gzip.GzipFile(site_dir / "sitemap.xml.gz", "wb", mtime=get_build_timestamp()) as out:
+        out.write(text.encode("utf-8"))

@@ -31,7 +31,7 @@ from .site.env import make_env, sandboxed
 from .site.formats import formatting
 from .site.i18n import Catalogue, check_language, load_catalogue
 from .site.inputs import SiteInputs, gather
-from .site.pages import render_site
+from .site.portal import render_site
 from .textcheck import visible
 from .validation import Validation
 

@@ -55,7 +55,7 @@ def test_dataset_page_has_schema_preview_and_downloads(site: Path) -> None:
 
 
 def test_proposal_page_links_its_budget_program(site: Path) -> None:
-    html = (site / "proposals/pb-2015-001/index.html").read_text()
+    html = (site / "en/proposals/pb-2015-001/index.html").read_text()  # English at /en/
     assert "budget line 17102 · ZONAS VERDES" in html
     assert "<strong>Parque de Pradolongo</strong>" in html  # the Markdown body, rendered
 
@@ -141,7 +141,7 @@ def test_plain_mkdocs_build_fails_on_invalid_data(portal: Path) -> None:
 
 
 def test_sensor_page_has_an_offline_station_map(site: Path) -> None:
-    html = (site / "datasets/air-quality/index.html").read_text()
+    html = (site / "en/datasets/air-quality/index.html").read_text()
     start = html.index('<svg viewBox="0 0 640 400"')
     svg = html[start : html.index("</svg>", start)]
     assert '<title id="station-map-title">Where the stations are</title>' in svg

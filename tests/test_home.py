@@ -15,7 +15,8 @@ from civicgen.pipeline import validate
 from civicgen.site.env import make_env
 from civicgen.site.formats import money, number, percent
 from civicgen.site.inputs import SiteInputs, gather
-from civicgen.site.pages import render_site, split_intro
+from civicgen.site.pages import split_intro
+from civicgen.site.portal import render_site
 
 
 def home_of(portal: Path, intro: str | None = None) -> tuple[str, SiteInputs]:
@@ -38,7 +39,7 @@ def test_budget_figure_is_the_latest_total_and_its_change(portal: Path) -> None:
     latest = max(totals, key=lambda r: r["year"])
     previous = max((r for r in totals if r["year"] < latest["year"]), key=lambda r: r["year"])
     assert f"<h3>Budget {latest['year']}</h3>" in home
-    assert f'<p class="civicgen-figure-value">{money(latest["amount"], "EUR")}</p>' in home
+    assert f'<div class="civicgen-figure-value">{money(latest["amount"], "EUR")}</div>' in home
     change = percent(abs(latest["change_pct"]))
     direction = "less" if latest["change_pct"] < 0 else "more"
     assert f"{change} {direction} than in {previous['year']}." in home
@@ -67,7 +68,7 @@ def test_proposal_and_tool_figures_are_the_summary_tables(portal: Path) -> None:
     assert f"{funded} funded, {completed} completed" in home
     assert f"Of {total} proposals residents made, {funded} were funded" in home
     tools = len(table(inputs, "tools-catalog", "licences"))
-    assert f'<p class="civicgen-figure-value">{tools}</p>' in home
+    assert f'<div class="civicgen-figure-value">{tools}</div>' in home
 
 
 def test_air_figure_is_the_latest_month_of_the_daily_series(portal: Path) -> None:
@@ -145,11 +146,13 @@ def test_a_city_without_sensors_gets_no_air_box(portal: Path) -> None:
 
 def test_the_example_home_in_a_real_build(portal: Path) -> None:
     site = build_site(portal / "mkdocs.yml")
-    html = (site / "index.html").read_text()
+    html = (site / "en/index.html").read_text()  # the English home (Spanish is at the root)
     assert html.count("<h1") == 1
     assert "Welcome to the transparency portal" in html  # the city's own words, kept
     assert "In figures" in html and "What changed recently" in html
-    assert money(4650554218.0, "EUR") in html and f"{percent(0.0104)} less than in 2014" in html
+    assert "€4,650,554,218" in html and "1.0% less than in 2014" in html
+    spanish = (site / "index.html").read_text()
+    assert spanish.count("<h1") == 1 and "4.650.554.218\xa0€" in spanish
     assert 'href="proposals/"' in html and 'href="tools/"' in html
 
 
@@ -272,5 +275,5 @@ def test_execution_figure_where_the_budget_publishes_it(tmp_path: Path) -> None:
     ]
     latest = max(rows, key=lambda r: str(r["year"]))
     assert f"<h3>Spent so far, {latest['year']}</h3>" in home
-    assert f'<p class="civicgen-figure-value">{percent(latest["rate"])}</p>' in home
+    assert f'<div class="civicgen-figure-value">{percent(latest["rate"])}</div>' in home
     assert "Measured in" not in home and "Participatory budgeting" not in home

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT, commit_all, make_portal, replace_in, run_cli
+from conftest import CHROMIUM, ROOT, commit_all, make_portal, run_cli
 
 from civicgen import csp
 from civicgen.build import build_site
@@ -38,9 +38,10 @@ def files_of(folder: Path) -> dict[str, bytes]:
 
 
 def test_the_index_replaces_mkdocs_search(site: Path) -> None:
-    entry = json.loads((site / "pagefind/pagefind-entry.json").read_text())
-    assert set(entry["languages"]) == {"en"}
-    assert entry["languages"]["en"]["page_count"] > 40
+    for root, language in ((site, "es"), (site / "en", "en")):  # Spanish at the root
+        entry = json.loads((root / "pagefind/pagefind-entry.json").read_text())
+        assert set(entry["languages"]) == {language}
+        assert entry["languages"][language]["page_count"] > 40
     assert not (site / "search/search_index.json").exists()
     assert (site / "search/index.html").is_file() and (site / "pagefind/pagefind-ui.js").is_file()
 
@@ -129,13 +130,25 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+def plant_in_a_column_only_tables_show(portal: Path) -> None:
+    """A `note` column on the stations, TABLE_ONLY in one row: only the preview shows it."""
+    descriptor_path = portal / "datasets/air-quality/datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text())
+    stations = next(r for r in descriptor["resources"] if r["name"] == "stations")
+    stations["schema"]["fields"].append({"name": "note", "type": "string"})
+    descriptor_path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False))
+    table = portal / "datasets/air-quality/data/stations.csv"
+    lines = table.read_text().splitlines()
+    notes = ["note", TABLE_ONLY] + [""] * (len(lines) - 2)
+    table.write_text("".join(f"{line},{note}\n" for line, note in zip(lines, notes, strict=True)))
+
+
 @pytest.fixture(scope="module")
 def spanish(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example city in Spanish (html lang="es"), with a word only a table cell holds, and
-    published under a sub-folder, as on a real host."""
+    """The example city (Spanish at the root, html lang="es"), with a word only a table cell
+    holds, and published under a sub-folder, as on a real host."""
     portal = make_portal(tmp_path_factory.mktemp("es") / "city")
-    replace_in(portal / "mkdocs.yml", "language: en", "language: es")
-    replace_in(portal / "datasets/air-quality/data/stations.csv", "Matadero", TABLE_ONLY)
+    plant_in_a_column_only_tables_show(portal)
     commit_all(portal, "Spanish", when=1_700_000_100)
     host = tmp_path_factory.mktemp("host")
     build_site(portal / "mkdocs.yml", host / "portal")
@@ -147,7 +160,7 @@ def spanish(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def english(site: Path) -> Iterator[str]:
     server, url = serve(site)
-    yield url
+    yield url + "en/"
     server.shutdown()
 
 
@@ -206,9 +219,10 @@ def test_spanish_search_folds_accents_and_stems(tab, spanish: str) -> None:  # t
     assert any("Alcalá" in title for title in found)
     assert any("Alcalá" in title for title in search(tab, spanish, "alcalá"))
     assert any("Alcalá" in title for title in search(tab, spanish, "calles"))  # stem of calle
-    link = tab.locator(".pagefind-ui__result-link").first.get_attribute("href") or ""
+    result = tab.locator(".pagefind-ui__result-link", has_text="Alcalá").first
+    link = result.get_attribute("href") or ""
     assert link.startswith("/portal/")  # results link under the folder the site is served from
-    tab.locator(".pagefind-ui__result-link").first.click()
+    result.click()
     tab.wait_for_load_state()
     assert "Alcalá" in tab.locator("h1").first.inner_text()
     assert tab.problems == []

@@ -11,6 +11,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from civicgen.site.series import gaps, parse_hour
 AIR = "datasets/air-quality/datapackage.json"
 READINGS = "datasets/air-quality/data/readings.csv"
 STATIONS = "datasets/air-quality/data/stations.csv"
-PAGES = "air/air-quality"
+PAGES = "en/air/air-quality"  # the English pages (Spanish is at the root)
 GUIDELINES = {"pm25": 15.0, "pm10": 45.0, "noise": 55.0}
 
 
@@ -55,7 +56,12 @@ def days_listed(page: Path) -> set[str]:
     content = article(page)
     start = content.index('id="days-above"')
     section = content[start : content.index("<h3", start)]
-    return set(re.findall(r"<li>(\d{4}-\d\d-\d\d):", section))
+    return {iso_day(day) for day in re.findall(r"<li>(\w+ \d+, \d{4}):", section)}
+
+
+def iso_day(english: str) -> str:
+    """'October 7, 2025' (a date as the English pages print it) -> '2025-10-07'."""
+    return datetime.strptime(english, "%B %d, %Y").date().isoformat()
 
 
 def reference_days_above(portal: Path, quantity: str, limit: float) -> dict[str, set[str]]:
@@ -144,10 +150,12 @@ def test_charts_are_labelled_images_with_their_numbers(example: tuple[Path, Path
             assert f'id="{label}"' in content
     assert "#D55E00" in content and "#0072B2" in content  # Okabe–Ito
     assert 'stroke-dasharray="7 4"' in content  # the guideline
-    assert content.count('<th scope="row">2025-10-') >= 28  # the daily table
+    assert len(re.findall(r'<th scope="row">October \d+, 2025</th>', content)) >= 28  # daily
     hourly = content[content.index('aria-label="Hourly means"') :]
-    last = re.findall(r'<tr><th scope="row">(2025-10-\d\d)</th>((?:<td>[^<]*</td>)+)</tr>', hourly)
-    assert len(last) == 28 and last[-1][0] == "2025-10-28"  # a row per day of the month
+    last = re.findall(
+        r'<tr><th scope="row">(October \d+, 2025)</th>((?:<td>[^<]*</td>)+)</tr>', hourly
+    )
+    assert len(last) == 28 and last[-1][0] == "October 28, 2025"  # a row per day of the month
     assert all(cells.count("<td>") == 24 for _, cells in last)  # a cell per hour
 
 
@@ -203,7 +211,7 @@ def test_coverage_and_longest_gaps_on_planted_gaps(portal: Path, tmp_path: Path)
     rows = [r for r in csv.DictReader((portal / READINGS).open()) if r["station"] == "sck-barajas"]
     with_pm25 = len({r["timestamp"] for r in rows if r["pm25"].strip()})
     pm25 = visible_text(article(site / PAGES / "sck-barajas/pm25/index.html"))
-    share = f"{with_pm25 / 672 * 100:.1f} %"
+    share = f"{with_pm25 / 672 * 100:.1f}%"
     assert f"{with_pm25} of 672 hours have a reading ({share}); {672 - with_pm25} hours" in pm25
     gaps_table = pm25[pm25.index("The longest gap") :]
     first = re.search(r"(\S+ \S+)\s+(\S+ \S+)\s+(\d+)", gaps_table[gaps_table.index("Hours") :])
@@ -232,9 +240,9 @@ def test_gaps_are_runs_of_missing_hours_longest_first() -> None:
 def test_hostile_home_station_never_on_the_air_pages(portal: Path, tmp_path: Path) -> None:
     declare_home(portal)
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
-    air = site / "air"
     found = [
         f"{p.relative_to(site)}: {needle}"
+        for air in (site / "air", site / "en" / "air")
         for p in sorted(air.rglob("*"))
         if p.is_file()
         for needle in RAW_HOME
@@ -501,7 +509,7 @@ def test_air_pages_pass_axe_at_375_px(browser, served: str, path: str) -> None: 
 def test_long_series_pages_stay_bounded(portal: Path, tmp_path: Path) -> None:
     """800 days of hourly readings: the page shows the latest year of days and the latest
     month of hours, says so, and stays far under 500 KB."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     start = datetime(2023, 1, 1)
     lines = ["station,timestamp,temperature,humidity,noise,pm1,pm25,pm10"]
@@ -515,7 +523,7 @@ def test_long_series_pages_stay_bounded(portal: Path, tmp_path: Path) -> None:
     page = site / PAGES / "sck-retiro/pm25/index.html"
     assert page.stat().st_size < 500_000
     content = article(page)
-    assert content.count('<th scope="row">20') <= 366 + 31
+    assert len(re.findall(r'<th scope="row">\w+ \d+, 20', content)) <= 366 + 31
     assert "over all the readings, 16 of 800 days were above" in visible_text(content)
     assert len(days_listed(page)) == len([d for d in range(434, 800) if d % 50 == 0])
     assert "2025-03-10 23:00" in content and "2025-02-07 23:00" not in content

@@ -20,7 +20,8 @@ from civicgen.history import field_history
 from civicgen.pipeline import validate
 from civicgen.site.env import make_env
 from civicgen.site.inputs import gather
-from civicgen.site.pages import Linker, licence_parts, render_site, status_steps
+from civicgen.site.pages import Linker, licence_parts, status_steps
+from civicgen.site.portal import render_site
 
 RECORD = "datasets/proposals/records/pb-2015-001.md"
 NEW = "datasets/proposals/records/pb-2099-001.md"
@@ -331,6 +332,7 @@ def test_tracker_catalog_and_home_have_no_axe_violations_at_375px(browser, serve
 
 
 def test_funding_link_reaches_the_budget_explorer(built: Path) -> None:
+    built = built / "en"  # the English pages (Spanish at the root)
     html = (built / "proposals/pb-2015-001/index.html").read_text()
     href = re.search(r'<a href="([^"#]+)(#[^"]*)?">budget line 17102', html)
     assert href is not None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 import pygit2
 from jinja2 import Environment
@@ -19,9 +18,7 @@ from jinja2 import Environment
 from ..exceptions import CivicgenException
 from ..repo import find_repository
 from .inputs import SiteInputs
-
-if TYPE_CHECKING:
-    from .pages import Output
+from .pages import Output, package_uri
 
 ABOUT = "about.md"
 MARKER = "<!-- civicgen:about -->"
@@ -66,8 +63,6 @@ def merged(prose: str, facts: str) -> str:
 
 def about_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
     """about.md with the build's facts; nothing when the portal has no about.md."""
-    from .pages import Output, package_uri  # pages.py calls this function
-
     docs_dir = str(env.globals.get("docs_dir") or "content")
     prose = hand_written(inputs, docs_dir)
     if prose is None:

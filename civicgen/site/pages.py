@@ -20,7 +20,6 @@ from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from . import budget_view
-from .about import about_pages
 from .home import home_figures
 from .inputs import SiteInputs
 from .maps import station_map
@@ -460,22 +459,6 @@ def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
         record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"]), **context)
         for r in records
     ]
-
-
-def render_site(
-    env: Environment, inputs: SiteInputs, preview_limit: int = 10, intro: str | None = None
-) -> list[Output]:
-    """Every generated page and download of the portal, from what was gathered; the home
-    page last, since it links to the sections that were generated (intro: the Markdown of
-    the city's own home page, shown around the figures)."""
-    outputs = [
-        *dataset_pages(env, inputs, preview_limit),
-        *profile_pages(env, inputs),
-        *downloads(inputs.validation, inputs.published),
-        *stats_downloads(inputs.validation, inputs.derived),
-        *about_pages(env, inputs),
-    ]
-    return [*outputs, home_page(env, inputs, {o.uri for o in outputs}, intro)]
 
 
 # --- the home page ---------------------------------------------------------------------------
