@@ -471,7 +471,8 @@ def test_a_person_on_a_phone_finds_a_programme_and_its_change(  # type: ignore[n
         tab.get_by_role("table", name="Program in 333").get_by_role("row").filter(has_text="MUSEOS")
     )
     text = row.inner_text()
-    assert f"{sums['2015']:,}" in text and f"{sums['2015'] - sums['2014']:,}" in text
+    change = sums["2015"] - sums["2014"]
+    assert f"€{sums['2015']:,}" in text and f"{'-' if change < 0 else ''}€{abs(change):,}" in text
     visited = tab.url
     options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "rules": {rule: {"enabled": False} for rule in THEME_RULES}}  # fmt: skip

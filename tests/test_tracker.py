@@ -220,7 +220,7 @@ def served(built: Path) -> Iterator[str]:
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    yield f"http://127.0.0.1:{server.server_address[1]}/en/"  # the English pages
     server.shutdown()
 
 
