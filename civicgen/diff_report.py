@@ -179,7 +179,72 @@ def table_markdown(table: TableDiff, limit: int) -> list[str]:
     return lines
 
 
-def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
+MARKDOWN_CAP = 60_000  # characters of a comment (GitHub refuses a comment over 65,536)
+CAP_ROOM = 1_000  # kept free under the cap for the closing "…and N more" lines
+FULL_REPORT = (
+    "The full report, every row and figure: `civicgen diff --format json` (or `--format "
+    "text`) between the same revisions."
+)
+
+
+def summary_line(diff: PortalDiff) -> str:
+    """Every change counted in one line, whatever the sections below can show."""
+    parts = []
+    if diff.packages:
+        parts.append(f"{len(diff.packages)} package(s) added, removed or re-described")
+    if diff.tables:
+        rows = {kind: sum(t.count(kind) for t in diff.tables) for kind in ("added", "removed")}
+        changed = sum(t.count("changed") for t in diff.tables)
+        parts.append(
+            f"{len(diff.tables)} table(s): {rows['added']:,} row(s) added, "
+            f"{rows['removed']:,} removed, {changed:,} changed"
+        )
+    if diff.valid and diff.stats:
+        parts.append(f"{len(diff.stats):,} derived figure(s) moved")
+    return " · ".join(parts) if parts else "No data changed."
+
+
+def folded(title: str, lines: list[str], open_: bool = False) -> list[str]:
+    """A section a reader opens (<details>); the title is inert text."""
+    return [f"<details{' open' if open_ else ''}><summary>{title}</summary>", "", *lines, "",
+            "</details>", ""]  # fmt: skip
+
+
+def fitted(lines: list[str], budget: int) -> tuple[list[str], int]:
+    """The first lines that fit in budget characters, and how many were left out."""
+    used = 0
+    for count, line in enumerate(lines):
+        used += len(line) + 1
+        if used > budget:
+            return lines[:count], len(lines) - count
+    return lines, 0
+
+
+def sections(diff: PortalDiff, limit: int) -> list[tuple[str, list[str], bool]]:
+    """(title, Markdown lines, open) of each section, most important first: the errors of an
+    invalid head, how the figures move, the packages, then one per changed table."""
+    found = []
+    if not diff.valid:
+        errors = diff.head_validation.report.to_markdown().splitlines()
+        found.append((f"❌ {len(diff.head_validation.report.errors):,} error(s)", errors, True))
+    found.append(
+        (f"How the figures move ({len(diff.stats):,})", stats_markdown(diff, limit), False)
+    )
+    if diff.packages:
+        found.append(
+            (f"Packages ({len(diff.packages)})", packages_markdown(diff, limit)[2:], False)
+        )
+    for table in diff.tables:
+        counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
+        title = f"{md_cell(table.path)}: {counts}"
+        found.append((title, table_markdown(table, limit), False))
+    return found
+
+
+def to_markdown(diff: PortalDiff, limit: int = 20, cap: int = MARKDOWN_CAP) -> str:
+    """The pull-request comment: the call-out for maintainers, the verdict and a summary
+    that counts every change, then each section folded; never longer than cap characters
+    (what does not fit is counted, and the full report named)."""
     report = diff.head_validation.report
     verdict = (
         "✅ The data is valid."
@@ -188,14 +253,23 @@ def to_markdown(diff: PortalDiff, limit: int = 20) -> str:
     )
     lines = review_markdown(diff.review)
     lines += [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
-    lines += ["### How the figures move", "", *stats_markdown(diff, limit), ""]
-    lines += packages_markdown(diff, limit)
-    if not diff.tables and not diff.packages:
-        lines.append("No data changed.")
-    for table in diff.tables:
-        lines += [*table_markdown(table, limit), ""]
-    if not diff.valid:
-        lines += [report.to_markdown()]
+    lines += [summary_line(diff), ""]
+    budget = cap - len("\n".join(lines)) - CAP_ROOM
+    partly, left_out = 0, 0
+    for title, body, open_ in sections(diff, limit):
+        block = folded(title, body, open_)
+        size = len("\n".join(block)) + 1
+        if size <= budget:
+            lines += block
+            budget -= size
+        elif not (partly or left_out) and budget > 2 * CAP_ROOM:  # the first that overflows
+            shown, partly = fitted(body, budget - len(title) - 100)
+            lines += folded(title, [*shown, "", f"…and {partly:,} more line(s)"], open_)
+            budget = 0
+        else:
+            left_out += 1
+    if partly or left_out:
+        lines += [f"…and {left_out:,} more section(s) not shown here.", "", FULL_REPORT]
     return "\n".join(lines).rstrip() + "\n"
 
 

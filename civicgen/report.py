@@ -98,16 +98,20 @@ class Report:
 
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~!|#])")
 HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+AUTOLINK = re.compile(r"(?i)://|\bwww\.")  # what a forge turns into a link on its own
+WORD_JOINER = "\u2060"
 
 
 def md_cell(text: str) -> str:
     """Text from the repository made inert in one Markdown table cell of a forge comment.
 
-    No markup, HTML, link or table break survives, and "@name" mentions nobody
-    (as Renovate does, a zero-width space entity follows the @).
+    No markup, HTML, link or table break survives, "@name" mentions nobody (as Renovate
+    does, a zero-width space entity follows the @), and no address is turned into a link
+    (a word joiner, which nobody sees, breaks "://" and "www.").
     """
     text = visible(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     text = re.sub("[&<>]", lambda m: HTML[m.group()], text)
+    text = AUTOLINK.sub(lambda m: m.group()[:-1] + WORD_JOINER + m.group()[-1], text)
     return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("@", "@&#8203;")
 
 

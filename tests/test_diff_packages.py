@@ -33,7 +33,7 @@ def test_a_licence_and_title_change_is_reported(portal: Path) -> None:
     assert package["notes"][0] == "licenses: CC-BY-4.0 → CC0-1.0"
     assert package["notes"][1] == "title: Participatory budgeting proposals (examples) → Proposals"
     code, markdown = run_cli(portal, "diff", "HEAD~1", "HEAD")
-    assert "### Packages" in markdown and "No data changed." not in markdown
+    assert "<summary>Packages (1)</summary>" in markdown and "No data changed." not in markdown
     assert "CC0-1.0" in markdown
 
 

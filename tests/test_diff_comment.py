@@ -1,0 +1,88 @@
+"""The pull-request comment of `civicgen diff`, on real git repositories: verdict and a
+summary that counts every change first, sections folded, never over the cap, and citizen
+text inert (no mention, image, link or HTML survives)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import commit_all, run_cli
+
+from civicgen.diff_report import MARKDOWN_CAP, to_markdown
+from civicgen.pipeline import diff
+
+BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
+PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
+
+
+def edit_amounts(portal: Path, rows: int, amount: str) -> None:
+    """The amount of the first `rows` budget lines set to `amount`."""
+    lines = (portal / BUDGET).read_text(encoding="utf-8").splitlines(keepends=True)
+    for i in range(1, rows + 1):
+        lines[i] = lines[i].rsplit(",", 1)[0] + f",{amount}\n"
+    (portal / BUDGET).write_text("".join(lines), encoding="utf-8")
+
+
+def test_three_thousand_invalid_cells_stay_under_the_cap(portal: Path) -> None:
+    edit_amounts(portal, 3000, "12,5x")
+    commit_all(portal, "3,000 broken amounts", when=1_700_000_100)
+    code, markdown = run_cli(portal, "diff", "HEAD~1", "HEAD")
+    assert code == 1
+    assert len(markdown) < MARKDOWN_CAP
+    head = markdown[: markdown.index("<details")]
+    assert "❌ The data is not valid" in head
+    assert "1 table(s): 0 row(s) added, 0 removed, 3,000 changed" in head  # every change counted
+    errors = int(
+        re.search(r"<details open><summary>❌ ([\d,]+) error", markdown).group(1).replace(",", "")
+    )  # type: ignore[union-attr]
+    hidden = int(re.search(r"…and ([\d,]+) more line\(s\)", markdown).group(1).replace(",", ""))  # type: ignore[union-attr]
+    shown = sum(line.startswith("| datasets/madrid-budget/") for line in markdown.splitlines())
+    assert shown > 100 and shown + hidden >= errors >= 1000  # the report's own limit: 1,000
+    assert "civicgen diff --format json" in markdown  # where the rest is
+
+
+def test_every_section_is_folded_and_the_cap_holds_when_small(
+    portal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(portal)
+    base = commit_all(portal, "Example city")
+    edit_amounts(portal, 40, "1")
+    text = (portal / PROPOSAL).read_text(encoding="utf-8")
+    (portal / PROPOSAL).write_text(text.replace("status: completed", "status: in-progress"))
+    head = commit_all(portal, "Forty amounts and a status", when=1_700_000_100)
+    changes = diff(base, head)
+    full = to_markdown(changes)
+    assert full.count("<details>") == full.count("</details>") == 3  # the figures, 2 tables
+    assert "2 table(s): 0 row(s) added, 0 removed, 41 changed" in full
+    small = to_markdown(changes, cap=3_000)
+    assert len(small) <= 3_000
+    assert "2 table(s): 0 row(s) added, 0 removed, 41 changed" in small  # the summary stays
+    assert re.search(r"…and \d+ more section\(s\) not shown here", small)
+    assert small.count("<details") == small.count("</details>")
+
+
+def test_citizen_text_in_the_comment_is_inert(portal: Path) -> None:
+    hostile = "@civicgen/maintainers ![x](https://evil.example/p.png) [win](https://evil.example) <script>alert(1)</script> | #1"
+    text = (portal / PROPOSAL).read_text(encoding="utf-8")
+    title = re.search(r"(?m)^title: (.*)$", text).group(1)  # type: ignore[union-attr]
+    (portal / PROPOSAL).write_text(text.replace(title, f"'{hostile}'"), encoding="utf-8")
+    commit_all(portal, "A hostile title", when=1_700_000_100)
+    code, markdown = run_cli(portal, "diff", "HEAD~1", "HEAD")
+    assert code == 0, markdown
+    assert "@&#8203;civicgen/maintainers" in markdown  # mentions nobody
+    for live in ("@civicgen", "![x](", "[win](", "<script", "https://evil"):
+        assert live not in markdown, live
+    assert "&lt;script&gt;" in markdown and "\\| \\#1" in markdown
+
+
+@pytest.mark.parametrize("cap", [1_500, 10_000, MARKDOWN_CAP])
+def test_the_cap_is_a_hard_limit(portal: Path, cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(portal)
+    base = commit_all(portal, "Example city")
+    edit_amounts(portal, 2000, "7")
+    head = commit_all(portal, "Two thousand amounts", when=1_700_000_100)
+    markdown = to_markdown(diff(base, head), limit=5000, cap=cap)
+    assert len(markdown) <= cap
+    assert "1 table(s): 0 row(s) added, 0 removed, 2,000 changed" in markdown
