@@ -19,6 +19,7 @@ from .validation import TableScan, Validation
 
 Key = tuple[str, ...]
 NUMERIC = ("number", "integer")
+RENAME_SHARE = 0.9  # of the shared rows with the same value: a renamed field, not a new one
 
 
 @dataclass
@@ -125,11 +126,50 @@ def row_changes(old: dict[Key, dict[str, str]], new: dict[Key, dict[str, str]]) 
     return sorted(changes, key=lambda c: (c.key, c.kind))
 
 
-def schema_changes(old: Resource, new: Resource) -> list[str]:
-    """Fields added, removed, or changed in type, format or constraints."""
-    before = {str(f.get("name")): f for f in old.fields}
+def paired_key_changes(changes: list[RowChange], key_fields: list[str]) -> list[RowChange]:
+    """A removed row and an added row whose cells are the same but for the key are one row
+    whose key changed ("key changed": its key cells old → new), not a removal and an
+    addition."""
+    removed: dict[tuple[tuple[str, str], ...], list[RowChange]] = {}
+    for change in changes:
+        if change.kind == "removed":
+            removed.setdefault(rest_of_row(change, key_fields, before=True), []).append(change)
+    paired: set[int] = set()
+    result = []
+    for change in changes:
+        if change.kind != "added":
+            continue
+        candidates = removed.get(rest_of_row(change, key_fields, before=False))
+        if candidates:
+            gone = candidates.pop(0)
+            paired |= {id(gone), id(change)}
+            olds = {name: value for name, value, _ in gone.cells}
+            news = {name: value for name, _, value in change.cells}
+            cells = [(f, olds.get(f, ""), news.get(f, "")) for f in key_fields]
+            result.append(RowChange(change.key, "key changed", [c for c in cells if c[1] != c[2]]))
+    result += [c for c in changes if id(c) not in paired]
+    return sorted(result, key=lambda c: (c.key, c.kind))
+
+
+def rest_of_row(
+    change: RowChange, key_fields: list[str], before: bool
+) -> tuple[tuple[str, str], ...]:
+    """The non-key cells of an added (or removed) row, as (field, value) pairs."""
+    return tuple(
+        sorted((n, old if before else new) for n, old, new in change.cells if n not in key_fields)
+    )
+
+
+def schema_changes(
+    old: Resource, new: Resource, renames: dict[str, str] | None = None
+) -> list[str]:
+    """Fields renamed (old name → new), added, removed, or changed in type, format or
+    constraints."""
+    renames = renames or {}
+    before = {renames.get(str(f.get("name")), str(f.get("name"))): f for f in old.fields}
     after = {str(f.get("name")): f for f in new.fields}
-    notes = [f'field "{n}" removed' for n in before if n not in after]
+    notes = [f'field "{a}" renamed to "{b}"' for a, b in renames.items()]
+    notes += [f'field "{n}" removed' for n in before if n not in after]
     notes += [
         f'field "{n}" added ({after[n].get("type", "string")})' for n in after if n not in before
     ]
@@ -142,6 +182,30 @@ def schema_changes(old: Resource, new: Resource) -> list[str]:
     if old.schema.get("primaryKey") != new.schema.get("primaryKey"):
         notes.append(f"primary key {old.schema.get('primaryKey')} → {new.schema.get('primaryKey')}")
     return sorted(notes)
+
+
+def renamed_fields(
+    old: Resource,
+    new: Resource,
+    before: dict[Key, dict[str, str]],
+    after: dict[Key, dict[str, str]],
+) -> dict[str, str]:
+    """Fields that changed name (old → new): a field gone and a field come whose values are
+    the same in nearly every row the two revisions share (rows keyed as compared; the rows
+    that differ are shown as changed cells of the new name)."""
+    old_names = [str(f.get("name")) for f in old.fields]
+    new_names = [str(f.get("name")) for f in new.fields]
+    gone = [name for name in old_names if name not in new_names]
+    come = [name for name in new_names if name not in old_names]
+    shared = before.keys() & after.keys()
+    renames: dict[str, str] = {}
+    for name in gone:
+        for candidate in come:
+            same = sum(before[k].get(name, "") == after[k].get(candidate, "") for k in shared)
+            if candidate not in renames.values() and shared and same >= RENAME_SHARE * len(shared):
+                renames[name] = candidate
+                break
+    return renames
 
 
 def same_content(old: TableScan, new: TableScan, base: Validation, head: Validation) -> bool:
@@ -165,6 +229,13 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
         return None
     key_fields, before = table_rows(old, base.source) if old else ([], {})
     key_fields_new, after = table_rows(new, head.source) if new else ([], {})
+    if old and new:
+        renames = renamed_fields(old.resource, new.resource, before, after)
+        if renames:
+            schema = schema_changes(old.resource, new.resource, renames)
+            before = {
+                k: {renames.get(n, n): v for n, v in row.items()} for k, row in before.items()
+            }
     where = present.resource.path
     if present.resource.records is not None:
         where = f"{present.package.folder}/{present.resource.records.pattern}"
@@ -174,6 +245,8 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
     if new is None:
         diff.schema.insert(0, "table removed")
     diff.rows = row_changes(before, after)
+    if old and new and as_names(new.resource.schema.get("primaryKey")):
+        diff.rows = paired_key_changes(diff.rows, key_fields_new)
     return diff if diff.rows or diff.schema else None
 
 

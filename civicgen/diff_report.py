@@ -150,8 +150,16 @@ def packages_markdown(diff: PortalDiff, limit: int) -> list[str]:
     return [*lines, ""]
 
 
+def row_counts(table: TableDiff, separator: str = " · ") -> str:
+    """'3 added · 1 removed · 2 changed' (and '· 1 key changed' when a key changed)."""
+    kinds = ["added", "removed", "changed"] + (
+        ["key changed"] if table.count("key changed") else []
+    )
+    return separator.join(f"{table.count(kind)} {kind}" for kind in kinds)
+
+
 def table_markdown(table: TableDiff, limit: int) -> list[str]:
-    counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
+    counts = row_counts(table)
     where = md_cell(f"{table.package}/{table.resource}")
     lines = [f"### `{md_cell(table.path)}` ({where})", ""]
     lines += [f"- schema: {md_cell(note)}" for note in table.schema]
@@ -195,9 +203,11 @@ def summary_line(diff: PortalDiff) -> str:
     if diff.tables:
         rows = {kind: sum(t.count(kind) for t in diff.tables) for kind in ("added", "removed")}
         changed = sum(t.count("changed") for t in diff.tables)
+        rekeyed = sum(t.count("key changed") for t in diff.tables)
         parts.append(
             f"{len(diff.tables)} table(s): {rows['added']:,} row(s) added, "
             f"{rows['removed']:,} removed, {changed:,} changed"
+            + (f", {rekeyed:,} with a new key" if rekeyed else "")
         )
     if diff.valid and diff.stats:
         parts.append(f"{len(diff.stats):,} derived figure(s) moved")
@@ -235,8 +245,7 @@ def sections(diff: PortalDiff, limit: int) -> list[tuple[str, list[str], bool]]:
             (f"Packages ({len(diff.packages)})", packages_markdown(diff, limit)[2:], False)
         )
     for table in diff.tables:
-        counts = f"{table.count('added')} added · {table.count('removed')} removed · {table.count('changed')} changed"
-        title = f"{md_cell(table.path)}: {counts}"
+        title = f"{md_cell(table.path)}: {row_counts(table)}"
         found.append((title, table_markdown(table, limit), False))
     return found
 
@@ -281,8 +290,7 @@ def to_text(diff: PortalDiff, limit: int = 20) -> str:
         lines += [f"  {preview(note)}" for note in package.notes[:limit]]
     for table in diff.tables:
         lines.append(
-            f"{table.path}: {table.count('added')} added, {table.count('removed')} removed, "
-            f"{table.count('changed')} changed"
+            f"{table.path}: {row_counts(table, ', ')}"
             + (f"; schema: {'; '.join(table.schema)}" if table.schema else "")
         )
         for change in table.rows[:limit]:

@@ -105,3 +105,78 @@ def test_a_removed_duplicate_line_of_a_keyless_table_is_reported(tmp_path: Path)
     commit_all(root, "Remove the repeated line")
     [table] = diff_json(root)["tables"]
     assert [(r["kind"], r["key"]) for r in table["rows"]] == [("removed", ["pens", "10", "copy 2"])]
+
+
+def town(root: Path, header: str, rows: str) -> None:
+    """A one-table town: lines.csv keyed by id, with the fields of header (amounts numbers)."""
+    import pygit2
+
+    folder = root / "datasets" / "spending"
+    folder.mkdir(parents=True, exist_ok=True)
+    fields = [
+        {"name": n, "type": "number" if n.startswith("am") else "string"} for n in header.split(",")
+    ]
+    descriptor = {
+        "name": "spending",
+        "licenses": [{"name": "CC0-1.0"}],
+        "resources": [
+            {
+                "name": "lines",
+                "path": "lines.csv",
+                "schema": {"fields": fields, "primaryKey": ["id"]},
+            }
+        ],
+    }
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (folder / "lines.csv").write_text(f"{header}\n{rows}", encoding="utf-8")
+    if not (root / ".git").exists():
+        pygit2.init_repository(str(root))
+
+
+ROWS = "".join(f"{i},item {i},{i * 10}\n" for i in range(1, 2001))
+
+
+def test_a_renamed_field_is_one_line_not_every_row(tmp_path: Path) -> None:
+    root = tmp_path / "town"
+    town(root, "id,item,amt", ROWS)
+    commit_all(root, "Spending")
+    town(root, "id,item,amount", ROWS.replace("7,item 7,70\n", "7,item 7,75\n"))
+    commit_all(root, "Rename amt to amount, and correct one line", when=1_700_000_100)
+    [table] = diff_json(root)["tables"]
+    assert table["schema"] == ['field "amt" renamed to "amount"']
+    assert [(r["kind"], r["key"], r["cells"]) for r in table["rows"]] == [
+        ("changed", ["7"], [["amount", "70", "75"]])
+    ]
+    code, markdown = run_cli(root, "diff", "HEAD~1", "HEAD")
+    assert code == 0 and "1 table(s): 0 row(s) added, 0 removed, 1 changed" in markdown
+
+
+def test_a_field_replaced_by_other_values_is_no_rename(tmp_path: Path) -> None:
+    root = tmp_path / "town"
+    town(root, "id,item,amt", ROWS)
+    commit_all(root, "Spending")
+    town(root, "id,item,amount", ROWS.replace("0\n", "1\n"))
+    commit_all(root, "Another column", when=1_700_000_100)
+    [table] = diff_json(root)["tables"]
+    assert sorted(table["schema"]) == ['field "amount" added (number)', 'field "amt" removed']
+    assert len(table["rows"]) == 2000
+
+
+def test_a_changed_key_is_one_row_with_a_new_key(tmp_path: Path) -> None:
+    root = tmp_path / "town"
+    town(root, "id,item,amt", ROWS)
+    commit_all(root, "Spending")
+    town(
+        root,
+        "id,item,amt",
+        ROWS.replace("7,item 7,70\n", "7b,item 7,70\n").replace("9,item 9,90\n", ""),
+    )
+    commit_all(root, "Line 7 gets its right id; line 9 goes", when=1_700_000_100)
+    [table] = diff_json(root)["tables"]
+    assert [(r["kind"], r["key"], r["cells"]) for r in table["rows"]] == [
+        ("key changed", ["7b"], [["id", "7", "7b"]]),
+        ("removed", ["9"], [["id", "9", ""], ["item", "item 9", ""], ["amt", "90", ""]]),
+    ]
+    code, markdown = run_cli(root, "diff", "HEAD~1", "HEAD")
+    assert "0 added · 1 removed · 0 changed · 1 key changed" in markdown
+    assert "0 row(s) added, 1 removed, 0 changed, 1 with a new key" in markdown
