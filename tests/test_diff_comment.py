@@ -4,11 +4,13 @@ text inert (no mention, image, link or HTML survives)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, run_cli
+from conftest import ROOT, commit_all, run_cli
 
 from civicgen.diff_report import MARKDOWN_CAP, to_markdown
 from civicgen.pipeline import diff
@@ -86,3 +88,59 @@ def test_the_cap_is_a_hard_limit(portal: Path, cap: int, monkeypatch: pytest.Mon
     markdown = to_markdown(diff(base, head), limit=5000, cap=cap)
     assert len(markdown) <= cap
     assert "1 table(s): 0 row(s) added, 0 removed, 2,000 changed" in markdown
+
+
+# --- the JSON report against its shipped JSON Schema -----------------------------------------
+
+SCHEMA = json.loads((ROOT / "civicgen/data/diff-report.schema.json").read_text(encoding="utf-8"))
+
+
+def check_against_schema(payload: dict[str, object]) -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(SCHEMA)
+    problems = [e.message for e in Draft202012Validator(SCHEMA).iter_errors(payload)]
+    assert problems == []
+
+
+def test_every_kind_of_change_matches_the_json_schema(portal: Path) -> None:
+    edit_amounts(portal, 3, "1")
+    text = (portal / PROPOSAL).read_text(encoding="utf-8")
+    (portal / PROPOSAL).write_text(text.replace("status: completed", "status: in-progress"))
+    (portal / "tools-catalog/ocax.yaml").unlink()
+    shutil.rmtree(portal / "datasets/air-quality")
+    descriptor = portal / "datasets/proposals/datapackage.json"
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    data["title"] = "Proposals"
+    descriptor.write_text(json.dumps(data), encoding="utf-8")
+    (portal / "mkdocs.yml").write_text((portal / "mkdocs.yml").read_text() + "\n# edited\n")
+    commit_all(portal, "Many kinds of change", when=1_700_000_100)
+    code, output = run_cli(portal, "diff", "HEAD~1", "HEAD", "--format", "json")
+    payload = json.loads(output)
+    assert code == 0 and payload["tables"] and payload["stats"] and payload["packages"]
+    assert payload["maintainer_review"]["needed"]
+    check_against_schema(payload)
+
+
+def test_an_invalid_head_matches_the_json_schema(portal: Path) -> None:
+    edit_amounts(portal, 2, "12,5x")
+    commit_all(portal, "Two broken amounts", when=1_700_000_100)
+    code, output = run_cli(portal, "diff", "HEAD~1", "HEAD", "--format", "json")
+    payload = json.loads(output)
+    assert code == 1 and payload["errors"] and payload["stats"] == []
+    check_against_schema(payload)
+
+
+def test_the_schema_refuses_what_the_contract_does_not_allow() -> None:
+    from jsonschema import Draft202012Validator
+
+    good = {"maintainer_review": {"needed": False, "message": "", "paths": []}, "base": "a",
+            "head": "b", "valid": True, "packages": [], "stats": [], "errors": [],
+            "tables": [{"package": "p", "resource": "r", "path": "x.csv", "key_fields": ["id"],
+                        "schema": [], "rows": [{"key": ["1"], "kind": "changed",
+                                                "cells": [["amount", "1", "2"]]}]}]}  # fmt: skip
+    validator = Draft202012Validator(SCHEMA)
+    assert validator.is_valid(good)
+    good["tables"][0]["rows"][0]["kind"] = "moved"  # type: ignore[index]
+    assert not validator.is_valid(good)
+    assert not validator.is_valid({**good, "surprise": 1})
