@@ -173,41 +173,47 @@ def stats_command(
         click.echo(to_markdown(tables, limit), nl=False)
 
 
+DIFF_LIMIT = 20  # changes shown per table in Markdown and text
+
+
 @main.command("diff")
 @click.argument("base")
 @click.argument("head", required=False)
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["markdown", "text", "json"]),
+    type=click.Choice(["markdown", "text", "json", "html"]),
     default="markdown",
     show_default=True,
-    help="How to print the changes.",
+    help="How to print the changes (html: one self-contained page, every row unless --limit).",
 )
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="At most this many changes shown per table.",
+    default=None,
+    help="At most this many changes shown per table [default: 20; html: all].",
 )
 @CONFIG_OPTION
 @handle_errors
 def diff_command(
-    base: str, head: str | None, output: str, limit: int, config_file: str | None
+    base: str, head: str | None, output: str, limit: int | None, config_file: str | None
 ) -> None:
     """What changed in the data from git revision BASE to HEAD (default: the work tree).
 
     Rows added, removed and changed (by primary key, each cell old → new), schema
     changes, and how the derived statistics move. Exit 1 if the data at HEAD is invalid.
     """
+    from .diff_html import to_html
     from .diff_report import to_json, to_markdown, to_text
 
     changes = diff(base, head, settings_for(config_file))
     if output == "json":
         click.echo(to_json(changes))
+    elif output == "html":
+        click.echo(to_html(changes, limit), nl=False)
     else:
-        click.echo((to_markdown if output == "markdown" else to_text)(changes, limit), nl=False)
+        show = to_markdown if output == "markdown" else to_text
+        click.echo(show(changes, limit or DIFF_LIMIT), nl=False)
     sys.exit(0 if changes.valid else EXIT_INVALID)
 
 

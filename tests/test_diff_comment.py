@@ -5,16 +5,21 @@ text inert (no mention, image, link or HTML survives)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, commit_all, run_cli
+from conftest import CHROMIUM, ROOT, commit_all, run_cli
 
 from civicgen.diff_report import MARKDOWN_CAP, to_markdown
 from civicgen.pipeline import diff
 
+browser_only = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (CI installs it)",
+)
 BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
 PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
 
@@ -144,3 +149,53 @@ def test_the_schema_refuses_what_the_contract_does_not_allow() -> None:
     good["tables"][0]["rows"][0]["kind"] = "moved"  # type: ignore[index]
     assert not validator.is_valid(good)
     assert not validator.is_valid({**good, "surprise": 1})
+
+
+# --- the HTML page a maintainer opens from the CI artifact ------------------------------------
+
+HOSTILE = '<img src=x onerror="alert(1)"> @civicgen [x](https://evil.example)'
+
+
+def html_report(portal: Path) -> str:
+    """The HTML report of a pull request that adds, removes and changes rows, one of them
+    with a hostile cell."""
+    lines = (portal / BUDGET).read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",7\n"  # a changed amount
+    del lines[2]  # a removed line
+    cells = lines[3].split(",")
+    hostile = HOSTILE.replace('"', "'")
+    lines.append(",".join([*cells[:9], "12999", hostile, *cells[11:]]))  # an added line
+    (portal / BUDGET).write_text("".join(lines), encoding="utf-8")
+    commit_all(portal, "Three kinds of row change", when=1_700_000_100)
+    code, html = run_cli(portal, "diff", "HEAD~1", "HEAD", "--format", "html")
+    assert code == 0, html
+    return html
+
+
+def test_the_html_report_is_self_contained_and_inert(portal: Path) -> None:
+    html = html_report(portal)
+    assert html.startswith("<!doctype html>") and "default-src 'none'" in html
+    for fetch in ("src=", "href=", "<script", "<link", "url("):
+        assert fetch not in html.replace("&lt;img src=x", ""), fetch
+    assert "&lt;img src=x onerror=&#39;alert(1)&#39;&gt;" in html
+    assert html.count('<tr class="added">') == 1 and html.count('<tr class="removed">') == 1
+    assert '<td class="changed"><del>102739</del> → <ins>7</ins></td>' in html
+
+
+@browser_only
+@pytest.mark.browser
+def test_the_html_report_in_a_browser(browser, portal: Path) -> None:  # type: ignore[no-untyped-def]
+    html = html_report(portal)
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_content(html)
+    assert asked == [] and dialogs == []  # nothing fetched, nothing ran
+    assert page.get_by_role("heading", level=1).inner_text().startswith("civicgen diff")
+    added = page.locator("tr.added td").first
+    assert added.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(215, 240, 217)"
+    assert page.locator("td.changed ins", has_text="7").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # tables scroll inside
+    page.close()
