@@ -190,8 +190,9 @@ def table_markdown(table: TableDiff, limit: int) -> list[str]:
 MARKDOWN_CAP = 60_000  # characters of a comment (GitHub refuses a comment over 65,536)
 CAP_ROOM = 1_000  # kept free under the cap for the closing "…and N more" lines
 FULL_REPORT = (
-    "The full report, every row and figure: `civicgen diff --format json` (or `--format "
-    "text`) between the same revisions."
+    "The full report, every row and figure: `diff.html` in this check's `civicgen-report` "
+    "artifact (GitHub), or `civicgen diff --format html` (or `json`) between the same "
+    "revisions."
 )
 
 
