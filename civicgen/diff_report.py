@@ -187,7 +187,7 @@ def table_markdown(table: TableDiff, limit: int) -> list[str]:
     return lines
 
 
-MARKDOWN_CAP = 60_000  # characters of a comment (GitHub refuses a comment over 65,536)
+MARKDOWN_CAP = 60_000  # bytes of UTF-8, so characters too (GitHub refuses over 65,536)
 CAP_ROOM = 1_000  # kept free under the cap for the closing "…and N more" lines
 FULL_REPORT = (
     "The full report, every row and figure: `diff.html` in this check's `civicgen-report` "
@@ -221,11 +221,15 @@ def folded(title: str, lines: list[str], open_: bool = False) -> list[str]:
             "</details>", ""]  # fmt: skip
 
 
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def fitted(lines: list[str], budget: int) -> tuple[list[str], int]:
-    """The first lines that fit in budget characters, and how many were left out."""
+    """The first lines that fit in budget bytes, and how many were left out."""
     used = 0
     for count, line in enumerate(lines):
-        used += len(line) + 1
+        used += utf8_size(line) + 1
         if used > budget:
             return lines[:count], len(lines) - count
     return lines, 0
@@ -253,8 +257,8 @@ def sections(diff: PortalDiff, limit: int) -> list[tuple[str, list[str], bool]]:
 
 def to_markdown(diff: PortalDiff, limit: int = 20, cap: int = MARKDOWN_CAP) -> str:
     """The pull-request comment: the call-out for maintainers, the verdict and a summary
-    that counts every change, then each section folded; never longer than cap characters
-    (what does not fit is counted, and the full report named)."""
+    that counts every change, then each section folded; never longer than cap bytes of
+    UTF-8 (what does not fit is counted, and the full report named)."""
     report = diff.head_validation.report
     verdict = (
         "✅ The data is valid."
@@ -264,16 +268,16 @@ def to_markdown(diff: PortalDiff, limit: int = 20, cap: int = MARKDOWN_CAP) -> s
     lines = review_markdown(diff.review)
     lines += [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
     lines += [summary_line(diff), ""]
-    budget = cap - len("\n".join(lines)) - CAP_ROOM
+    budget = cap - utf8_size("\n".join(lines)) - CAP_ROOM
     partly, left_out = 0, 0
     for title, body, open_ in sections(diff, limit):
         block = folded(title, body, open_)
-        size = len("\n".join(block)) + 1
+        size = utf8_size("\n".join(block)) + 1
         if size <= budget:
             lines += block
             budget -= size
         elif not (partly or left_out) and budget > 2 * CAP_ROOM:  # the first that overflows
-            shown, partly = fitted(body, budget - len(title) - 100)
+            shown, partly = fitted(body, budget - utf8_size(title) - 100)
             lines += folded(title, [*shown, "", f"…and {partly:,} more line(s)"], open_)
             budget = 0
         else:

@@ -37,7 +37,7 @@ def test_three_thousand_invalid_cells_stay_under_the_cap(portal: Path) -> None:
     commit_all(portal, "3,000 broken amounts", when=1_700_000_100)
     code, markdown = run_cli(portal, "diff", "HEAD~1", "HEAD")
     assert code == 1
-    assert len(markdown) < MARKDOWN_CAP
+    assert len(markdown.encode()) < MARKDOWN_CAP  # bytes, as the comment workflow counts
     head = markdown[: markdown.index("<details")]
     assert "❌ The data is not valid" in head
     assert "1 table(s): 0 row(s) added, 0 removed, 3,000 changed" in head  # every change counted
@@ -64,7 +64,7 @@ def test_every_section_is_folded_and_the_cap_holds_when_small(
     assert full.count("<details>") == full.count("</details>") == 3  # the figures, 2 tables
     assert "2 table(s): 0 row(s) added, 0 removed, 41 changed" in full
     small = to_markdown(changes, cap=3_000)
-    assert len(small) <= 3_000
+    assert len(small.encode()) <= 3_000
     assert "2 table(s): 0 row(s) added, 0 removed, 41 changed" in small  # the summary stays
     assert re.search(r"…and \d+ more section\(s\) not shown here", small)
     assert small.count("<details") == small.count("</details>")
@@ -91,7 +91,7 @@ def test_the_cap_is_a_hard_limit(portal: Path, cap: int, monkeypatch: pytest.Mon
     edit_amounts(portal, 2000, "7")
     head = commit_all(portal, "Two thousand amounts", when=1_700_000_100)
     markdown = to_markdown(diff(base, head), limit=5000, cap=cap)
-    assert len(markdown) <= cap
+    assert len(markdown.encode()) <= cap
     assert "1 table(s): 0 row(s) added, 0 removed, 2,000 changed" in markdown
 
 
