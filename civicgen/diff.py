@@ -42,6 +42,9 @@ class TableDiff:
         return sum(1 for change in self.rows if change.kind == kind)
 
 
+RATIOS = ("share", "rate", "coverage")  # figures that are a part of a whole (0 to 1)
+
+
 @dataclass
 class StatChange:
     package: str
@@ -52,10 +55,24 @@ class StatChange:
     new: float | None
 
     @property
+    def is_ratio(self) -> bool:
+        """A share, rate or coverage moves by points, not by a percentage of itself (which
+        on a share published to 4 decimals turns 0.0009 → 0.0010 into +11 %)."""
+        return self.figure in RATIOS
+
+    @property
     def relative(self) -> float | None:
-        if self.old in (None, 0) or self.new is None:
+        """(new - old) / |old|; None for a ratio, a new or removed figure, or an old 0."""
+        if self.is_ratio or self.old in (None, 0) or self.new is None:
             return None
         return (self.new - self.old) / abs(self.old)
+
+    @property
+    def points(self) -> float | None:
+        """A ratio's move in percentage points (0.25 → 0.26: +1.0); None for other figures."""
+        if not self.is_ratio or self.old is None or self.new is None:
+            return None
+        return (self.new - self.old) * 100
 
 
 @dataclass

@@ -80,6 +80,8 @@ def percent_change(change: StatChange) -> str:
     """+4.0 % for visible moves; two significant digits for tiny ones (+0.0013 %)."""
     if change.old is None:
         return "new"
+    if change.points is not None:
+        return f"{change.points:+.2f} pp"
     if change.relative is None:
         return "removed" if change.new is None else ""
     pct = change.relative * 100
@@ -325,7 +327,7 @@ def to_json(diff: PortalDiff) -> str:
         "valid": diff.valid,
         "packages": [asdict(p) for p in diff.packages],
         "tables": [asdict(t) for t in diff.tables],
-        "stats": [{**asdict(c), "relative": c.relative} for c in diff.stats],
+        "stats": [{**asdict(c), "relative": c.relative, "points": c.points} for c in diff.stats],
         "errors": [e.to_dict() for e in diff.head_validation.report.sorted_errors()],
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)

@@ -199,3 +199,26 @@ def test_the_html_report_in_a_browser(browser, portal: Path) -> None:  # type: i
     assert page.locator("td.changed ins", has_text="7").count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # tables scroll inside
     page.close()
+
+
+def test_shares_move_by_points_and_never_top_the_figures(portal: Path) -> None:
+    edit_amounts(portal, 1, "2000000")  # one line of 102,739 becomes 2,000,000
+    commit_all(portal, "One larger line", when=1_700_000_100)
+    payload = json.loads(run_cli(portal, "diff", "HEAD~1", "HEAD", "--format", "json")[1])
+    shares = [s for s in payload["stats"] if s["figure"] == "share"]
+    amounts = [s for s in payload["stats"] if s["figure"] == "amount" and s["old"]]
+    assert shares and amounts
+    for s in shares:
+        assert s["relative"] is None
+        assert s["points"] == pytest.approx((s["new"] - s["old"]) * 100)
+    assert all(a["points"] is None and a["relative"] for a in amounts)
+    check_against_schema(payload)
+    markdown = run_cli(portal, "diff", "HEAD~1", "HEAD", "--limit", "50")[1]
+    rows = [line for line in markdown.splitlines() if line.startswith("| madrid-budget |")]
+    share_rows = [i for i, line in enumerate(rows) if "| share |" in line]
+    assert share_rows and all(
+        line.rstrip().endswith("pp |") for line in (rows[i] for i in share_rows)
+    )
+    classifications = [i for i, line in enumerate(rows) if "| classifications |" in line]
+    first_share = min(share_rows)
+    assert all(i < first_share for i in classifications if "| share |" not in rows[i])
