@@ -1,5 +1,6 @@
-"""The diff reports descriptor changes: licence, title, sources, profile options, resources,
-and packages added or deleted (with the figures they had)."""
+"""The diff reports descriptor changes (licence, title, sources, profile options, resources,
+packages added or deleted with the figures they had), renames, changed keys, and reads only
+the changed lines of a large table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import commit_all, run_cli
 
 
@@ -180,3 +182,42 @@ def test_a_changed_key_is_one_row_with_a_new_key(tmp_path: Path) -> None:
     code, markdown = run_cli(root, "diff", "HEAD~1", "HEAD")
     assert "0 added · 1 removed · 0 changed · 1 key changed" in markdown
     assert "0 row(s) added, 1 removed, 0 changed, 1 with a new key" in markdown
+
+
+CHANGES = [
+    lambda rows: rows.replace("7,item 7,70\n", "7,item 7,71\n"),  # a cell
+    lambda rows: rows.replace("9,item 9,90\n", "") + "2001,item 2001,1\n",  # a row out, in
+    lambda rows: "".join(reversed(rows.splitlines(keepends=True))),  # re-sorted
+    lambda rows: rows.replace("5,item 5,50\n", '5,"item 5",50\n'),  # re-quoted, same cells
+    lambda rows: rows.replace("\n", "\r\n"),  # line endings
+    lambda rows: rows.replace("3,item 3,30\n", '3,"item\n3",30\n'),  # a line break in a cell
+    lambda rows: rows.replace("8,item 8,80\n", "8b,item 8,80\n"),  # a key
+]
+
+
+@pytest.mark.parametrize(
+    "change", CHANGES, ids=["cell", "rows", "resorted", "requoted", "crlf", "multiline", "key"]
+)
+def test_reading_changed_lines_only_gives_the_full_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: object
+) -> None:
+    """The diff reads only the lines that differ when a line is a row: the same answer as
+    parsing both revisions whole, whatever the change."""
+    import civicgen.diff as diff_module
+    from civicgen.pipeline import diff
+
+    root = tmp_path / "town"
+    town(root, "id,item,amount", ROWS)
+    base = commit_all(root, "Spending")
+    town(root, "id,item,amount", change(ROWS))  # type: ignore[operator]
+    head = commit_all(root, "A change", when=1_700_000_100)
+    monkeypatch.chdir(root)
+    taken = []
+    original = diff_module.differing_rows
+    monkeypatch.setattr(
+        diff_module, "differing_rows", lambda *args: taken.append(original(*args)) or taken[-1]
+    )
+    fast = [(t.rows, t.schema) for t in diff(base, head).tables]
+    assert (taken[0] is not None) == (change is not CHANGES[5]), "a line is a row but for one"
+    monkeypatch.setattr(diff_module, "differing_rows", lambda *args: None)
+    assert fast == [(t.rows, t.schema) for t in diff(base, head).tables]
