@@ -69,6 +69,11 @@ def test_new_refuses_bad_options(tmp_path: Path) -> None:
 
 CITY_FILES = {
     ".forgejo/workflows/validate.yml",
+    ".github/ISSUE_TEMPLATE/add-a-tool.yml",
+    ".github/ISSUE_TEMPLATE/config.yml",
+    ".github/ISSUE_TEMPLATE/propose-a-project.yml",
+    ".github/ISSUE_TEMPLATE/report-a-data-error.yml",
+    ".github/pull_request_template.md",
     ".github/workflows/comment.yml",
     ".github/workflows/deploy.yml",
     ".github/workflows/validate.yml",
@@ -263,7 +268,7 @@ def test_new_city_with_another_configuration_file(tmp_path: Path) -> None:
     commands = [
         line for w in workflows for line in w.read_text().splitlines() if COMMAND.search(line)
     ]
-    assert len(commands) == 12  # 4 in GitHub's validate, 1 in deploy, 3 Forgejo, 4 GitLab
+    assert len(commands) == 13  # 5 in GitHub's validate, 1 in deploy, 3 Forgejo, 4 GitLab
     assert all("--config-file portal.yml " in line for line in commands), commands
     assert "civicgen build --config-file portal.yml" in (tmp_path / "city/README.md").read_text()
     assert (build_site(tmp_path / "city/portal.yml") / "index.html").is_file()
