@@ -107,6 +107,19 @@ def export(folder: Path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
+def check_answers(diff: list[str], join: list[str], folder: Path, rows: int) -> None:
+    """Both tools find exactly the changed amounts (every 100th row), before any timing."""
+    import subprocess
+
+    changed = len(range(0, rows, 100))
+    report = json.loads(subprocess.run(diff, cwd=folder, capture_output=True, check=True).stdout)
+    [table] = report["tables"]
+    kinds = [(r["kind"], [c[0] for c in r["cells"]]) for r in table["rows"]]
+    assert kinds == [("changed", ["amount"])] * changed, "civicgen diff missed a change"
+    counts = subprocess.run(join, cwd=folder, capture_output=True, check=True, text=True).stdout
+    assert counts.strip() == f"[(0, 0, {changed})]", counts
+
+
 def summary(runs: list[Run]) -> dict[str, float]:
     seconds = [r.seconds for r in runs]
     return {
@@ -131,6 +144,7 @@ def main() -> None:
                                       "DuckDB keyed join": []}  # fmt: skip
         diff = [sys.executable, "-m", "civicgen", "diff", "--format", "json", "HEAD~1", "HEAD"]
         join = [sys.executable, "-c", DUCKDB_JOIN.format(key=KEY), str(base), str(head)]
+        check_answers(diff, join, folder, options.rows)
         for round_ in range(options.rounds):
             env = {**os.environ, "XDG_CACHE_HOME": f"{temporary}/cache-{round_}"}
             runs["civicgen diff, cold"].append(measured(diff, folder, env))

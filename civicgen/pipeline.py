@@ -104,9 +104,13 @@ def configured_in(settings: Settings) -> str:
 
 
 def validate(
-    paths: list[str] | None = None, settings: Settings | None = None, rev: str | None = None
+    paths: list[str] | None = None,
+    settings: Settings | None = None,
+    rev: str | None = None,
+    text_checks: bool = True,
 ) -> Validation:
-    """Load and validate: the whole portal, or the packages named by paths (at a revision)."""
+    """Load and validate: the whole portal, or the packages named by paths (at a revision;
+    text_checks off: no check of the cells' text, for a diff's base)."""
     settings = settings or Settings()
     loaded = load(paths, rev, settings)
     cache, warnings = open_cache(loaded.source, settings.cache_dir)
@@ -117,6 +121,7 @@ def validate(
         settings.limit_errors,
         cache,
         settings.limits,
+        text_checks,
     )
 
 
@@ -170,7 +175,7 @@ def diff(
     from .site.inputs import shown_statistics
 
     settings = settings or Settings()
-    before = validate([start], settings, base)
+    before = validate([start], settings, base, text_checks=False)  # only head's verdict counts
     after = validate([start], settings, head)
     return diff_portals(
         before,
