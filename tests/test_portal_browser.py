@@ -1,10 +1,9 @@
 """Every page of the built portal, as a person on a phone gets it, in a real headless Chromium.
 
 The example portal is built once; every HTML page found in the site folder, in every
-language, is opened at 375 px and must show no console error, ask no host but 127.0.0.1 and
-not scroll sideways. axe-core's WCAG 2.0/2.1 A and AA rules (and a few structural ones: one
-h1, headings in order, landmarks) must pass on every page of the default language and on
-one page of each kind in the others (the same templates). No page may weigh over 500 KB with what it loads. One page of each kind
+language, is opened at 375 px and must show no console error, ask no host but 127.0.0.1,
+pass axe-core's WCAG 2.0/2.1 A and AA rules (and a few structural ones: one h1, headings in
+order, landmarks) and not scroll sideways. No page may weigh over 500 KB with what it loads. One page of each kind
 is photographed at 375 and 1280 px into $CIVICGEN_ARTIFACTS/screenshots (a temporary folder
 if unset), with audit.txt: seconds and violations per page.
 
@@ -172,12 +171,6 @@ def test_kinds_of_page() -> None:
     assert page_kind("en/tools/decidim/") == "en/tools/*"
 
 
-def test_axe_checks_every_default_page_and_each_kind_elsewhere() -> None:
-    pages = ["", "tools/", "tools/a/", "tools/b/", "en/", "en/tools/", "en/tools/a/", "en/tools/b/"]
-    assert audited_pages(pages) == {"", "tools/", "tools/a/", "tools/b/", "en/", "en/tools/",
-                                    "en/tools/a/"}  # fmt: skip
-
-
 def test_no_page_weighs_over_500_kb(site: Path) -> None:
     heavy = []
     for path in site_pages(site):
@@ -293,9 +286,8 @@ def watched_tab(context, served: str):  # type: ignore[no-untyped-def]
     return tab
 
 
-def start(tab, served: str, path: str, axe: bool = True) -> Visit:  # type: ignore[no-untyped-def]
-    """Open a page, measure its width and start axe-core on it if asked (it runs while other
-    tabs load)."""
+def start(tab, served: str, path: str) -> Visit:  # type: ignore[no-untyped-def]
+    """Open a page, measure its width and start axe-core on it (it runs while other tabs load)."""
     seen = Visit(path, seconds=time.perf_counter(), width=tab.viewport_size["width"])
     tab.current = seen
     response = tab.goto(served + path, wait_until="load")
@@ -303,10 +295,7 @@ def start(tab, served: str, path: str, axe: bool = True) -> Visit:  # type: igno
     seen.scroll_width, seen.inner_width = tab.evaluate(
         "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]"
     )
-    if axe:
-        tab.evaluate(AXE_START, [WCAG, STRUCTURE])
-    else:
-        tab.evaluate("() => { window.civicgenAxe = []; }")
+    tab.evaluate(AXE_START, [WCAG, STRUCTURE])
     return seen
 
 
@@ -326,27 +315,22 @@ def audit_pages(
     tabs: int,
     shots: dict[str, Path],
     viewport: dict[str, int] = PHONE,
-    audited: set[str] | None = None,
 ):  # type: ignore[no-untyped-def]
-    """Every page through a few tabs at once: while one tab's axe runs, another loads (axe on
-    the pages in audited; None: on every page)."""
-
-    def begin(tab, path: str) -> Visit:  # type: ignore[no-untyped-def]
-        return start(tab, served, path, audited is None or path in audited)
+    """Every page through a few tabs at once: while one tab's axe runs, another loads."""
 
     phone = viewport == PHONE
     context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
     context.add_init_script(script=axe_source())
     queue = iter(pages)
     workers = [watched_tab(context, served) for _ in range(max(tabs, 1))]
-    running = [(tab, begin(tab, path)) for tab, path in zip(workers, queue, strict=False)]
+    running = [(tab, start(tab, served, path)) for tab, path in zip(workers, queue, strict=False)]
     visits = []
     while running:
         tab, seen = running.pop(0)
         visits.append(finish(tab, seen, shots.get(seen.path)))
         path = next(queue, None)
         if path is not None:
-            running.append((tab, begin(tab, path)))
+            running.append((tab, start(tab, served, path)))
     context.close()
     return visits
 
@@ -357,14 +341,6 @@ def one_of_each_kind(pages: list[str]) -> dict[str, str]:
     for path in pages:
         first.setdefault(page_kind(path), path)
     return first
-
-
-def audited_pages(pages: list[str]) -> set[str]:
-    """The pages axe-core checks: every page of the default language (the site's root), and
-    one of each kind in the other languages (en/…: the same templates, other words). Every
-    page of every language is still opened, for its width, console and requests."""
-    default = {p for p in pages if not LANGUAGE.fullmatch(p.split("/")[0])}
-    return default | set(one_of_each_kind(pages).values())
 
 
 def shot_names(pages: list[str], folder: Path, width: str) -> dict[str, Path]:
@@ -397,8 +373,7 @@ def audit(browser, site: Path) -> Iterator[Audit]:  # type: ignore[no-untyped-de
     tabs = int(os.environ.get("CIVICGEN_BROWSER_TABS", "2"))
     with serving(site) as served:
         begun = time.perf_counter()
-        shots = shot_names(pages, folder, "375")
-        visits = audit_pages(browser, served, pages, tabs, shots, PHONE, audited_pages(pages))
+        visits = audit_pages(browser, served, pages, tabs, shot_names(pages, folder, "375"))
         result = Audit(visits, time.perf_counter() - begun, folder)
         desktop = shot_names(pages, folder, "1280")  # one of each kind, checked there too
         result.visits += audit_pages(browser, served, list(desktop), tabs, desktop, DESKTOP)
