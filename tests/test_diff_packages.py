@@ -83,36 +83,21 @@ def test_hostile_markup_in_a_changed_title_stays_text(portal: Path) -> None:
 
 
 def test_a_removed_duplicate_line_of_a_keyless_table_is_reported(tmp_path: Path) -> None:
-    import pygit2
-
     root = tmp_path / "town"
-    folder = root / "datasets" / "spending"
-    folder.mkdir(parents=True)
-    descriptor = {
-        "name": "spending",
-        "licenses": [{"name": "CC0-1.0"}],
-        "resources": [
-            {
-                "name": "lines",
-                "path": "lines.csv",
-                "schema": {"fields": [{"name": "item"}, {"name": "amount", "type": "number"}]},
-            }
-        ],
-    }
-    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
-    (folder / "lines.csv").write_text("item,amount\npens,10\npens,10\nink,5\n", encoding="utf-8")
-    pygit2.init_repository(str(root))
+    town(root, "item,amount", "pens,10\npens,10\nink,5\n", key=[])
     commit_all(root, "Spending, with a line exported twice")
-    (folder / "lines.csv").write_text("item,amount\npens,10\nink,5\n", encoding="utf-8")
+    town(root, "item,amount", "pens,10\nink,5\n", key=[])
     commit_all(root, "Remove the repeated line")
     [table] = diff_json(root)["tables"]
     assert [(r["kind"], r["key"]) for r in table["rows"]] == [("removed", ["pens", "10", "copy 2"])]
 
 
-def town(root: Path, header: str, rows: str) -> None:
-    """A one-table town: lines.csv keyed by id, with the fields of header (amounts numbers)."""
+def town(root: Path, header: str, rows: str, key: list[str] | None = None) -> None:
+    """A one-table town: lines.csv keyed by id (or key; [] for none), with the fields of
+    header (amounts numbers)."""
     import pygit2
 
+    key = ["id"] if key is None else key
     folder = root / "datasets" / "spending"
     folder.mkdir(parents=True, exist_ok=True)
     fields = [
@@ -125,7 +110,7 @@ def town(root: Path, header: str, rows: str) -> None:
             {
                 "name": "lines",
                 "path": "lines.csv",
-                "schema": {"fields": fields, "primaryKey": ["id"]},
+                "schema": {"fields": fields, **({"primaryKey": key} if key else {})},
             }
         ],
     }
