@@ -268,6 +268,9 @@ def to_markdown(diff: PortalDiff, limit: int = 20, cap: int = MARKDOWN_CAP) -> s
         else f"❌ The data is not valid: {len(report.errors)} error(s); see below."
     )
     lines = review_markdown(diff.review)
+    if utf8_size("\n".join(lines)) > cap // 2:  # many long paths: the call-out stays, cut
+        shown, hidden = fitted(lines, cap // 2)
+        lines = [*shown, f"- …and {hidden:,} more line(s) of this list", ""]
     lines += [f"## civicgen diff `{md_cell(diff.base)}` → `{md_cell(diff.head)}`", "", verdict, ""]
     lines += [summary_line(diff), ""]
     budget = cap - utf8_size("\n".join(lines)) - CAP_ROOM

@@ -222,3 +222,17 @@ def test_shares_move_by_points_and_never_top_the_figures(portal: Path) -> None:
     classifications = [i for i, line in enumerate(rows) if "| classifications |" in line]
     first_share = min(share_rows)
     assert all(i < first_share for i in classifications if "| share |" not in rows[i])
+
+
+def test_a_call_out_of_many_long_paths_stays_under_the_cap(
+    portal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(portal)
+    base = commit_all(portal, "Example city")
+    for i in range(60):
+        (portal / f"{'x' * 150}-{i}.py").write_text("print(1)\n")
+    head = commit_all(portal, "Sixty scripts with long names", when=1_700_000_100)
+    markdown = to_markdown(diff(base, head), cap=4_000)
+    assert len(markdown.encode()) <= 4_000
+    assert markdown.startswith("### ⚠️") and "more line(s) of this list" in markdown
+    assert "## civicgen diff" in markdown  # the verdict and summary still follow
