@@ -485,9 +485,11 @@ def test_a_wide_table_scrolls_from_the_keyboard(browser, site: Path) -> None:  #
         assert wide >= 0, "no table on the page is wider than a phone"
         region = regions.nth(wide)
         region.focus()
+        assert region.evaluate("r => r === document.activeElement")
         for _ in range(5):
             tab.keyboard.press("ArrowRight")
-        assert region.evaluate("r => r.scrollLeft") > 0
+        # the scroll may be animated (smooth scrolling): wait for it to move, up to 5 s
+        tab.wait_for_function("r => r.scrollLeft > 0", arg=region.element_handle(), timeout=5000)
         assert tab.evaluate("window.scrollX") == 0
     context.close()
 
