@@ -142,7 +142,7 @@ def one_row_per_line(data: bytes, scanned: TableScan) -> list[bytes] | None:
 
 
 def differing_rows(
-    old: TableScan, new: TableScan, base: Validation, head: Validation
+    old: TableScan, new: TableScan, old_data: bytes, new_data: bytes
 ) -> tuple[list[str], dict[Key, dict[str, str]], dict[Key, dict[str, str]]] | None:
     """The keyed rows of each revision whose line the other revision does not have, when a
     line is a row in both, the key is declared and the dialect and header are the same:
@@ -151,11 +151,7 @@ def differing_rows(
     keyed = as_names(new.resource.schema.get("primaryKey"))
     if old.is_collection or new.is_collection or not keyed or old.plan.dialect != new.plan.dialect:
         return None
-    try:
-        before = one_row_per_line(base.source.read(old.resource.path), old)
-        after = one_row_per_line(head.source.read(new.resource.path), new)
-    except OSError:
-        return None
+    before, after = one_row_per_line(old_data, old), one_row_per_line(new_data, new)
     header = header_count(new)
     if before is None or after is None or before[:header] != after[:header]:
         return None
@@ -286,11 +282,18 @@ def renamed_fields(
     return renames
 
 
-def same_content(old: TableScan, new: TableScan, base: Validation, head: Validation) -> bool:
-    """Unchanged bytes (or records): nothing to compare row by row."""
+def stored_pair(
+    old: TableScan, new: TableScan, base: Validation, head: Validation
+) -> tuple[bytes, bytes] | None:
+    """Both revisions' bytes of a CSV table, read once for the whole comparison (None for a
+    collection: one file per record)."""
     if old.is_collection or new.is_collection:
-        return [r.values for r in old.records] == [r.values for r in new.records]
-    return base.source.read(old.resource.path) == head.source.read(new.resource.path)
+        return None
+    return base.source.read(old.resource.path), head.source.read(new.resource.path)
+
+
+def same_records(old: TableScan, new: TableScan) -> bool:
+    return [r.values for r in old.records] == [r.values for r in new.records]
 
 
 def table_diffs(base: Validation, head: Validation) -> list[TableDiff]:
@@ -303,9 +306,10 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
     present = new or old
     assert present is not None
     schema = schema_changes(old.resource, new.resource) if old and new else []
-    if old and new and not schema and same_content(old, new, base, head):
-        return None
-    fast = differing_rows(old, new, base, head) if old and new and not schema else None
+    pair = stored_pair(old, new, base, head) if old and new and not schema else None
+    if old and new and not schema and (pair[0] == pair[1] if pair else same_records(old, new)):
+        return None  # unchanged bytes (or records): nothing to compare row by row
+    fast = differing_rows(old, new, *pair) if old and new and pair else None
     if fast is not None:
         key_fields, before, after = fast
         key_fields_new = key_fields
