@@ -302,7 +302,9 @@ def post_report_command(
     urls, projects = FORGE_DEFAULTS[kind]
     token = os.environ.get(token_env, "")
     if not token:
-        raise CivicgenException(f"no token in ${token_env}; see docs/cli.md#civicgen-post-report")
+        raise CivicgenException(
+            f'no token in ${token_env}; see "The token each forge needs" in docs/cli.md'
+        )
     forge = FORGES[kind](
         api_url or from_environment(urls), project or from_environment(projects), token
     )
