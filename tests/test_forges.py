@@ -278,3 +278,18 @@ def test_bot_user_id_skips_asking_the_forge_who_the_token_is(site: Site) -> None
     assert site.run("--bot-user-id", str(BOT)).exit_code == 0
     assert not [r for r in site.state.requests if r.path.endswith("/user")]
     assert len(site.comments(7)) == 1
+
+
+def test_an_unforeseen_fault_is_one_line_for_its_request_only(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import civicgen.pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"kernel fault near {TOKEN}")
+
+    site.open_request(7, raise_an_amount)
+    monkeypatch.setattr(civicgen.pipeline, "diff", broken)
+    result = site.run()
+    assert result.exit_code == 2 and "civicgen stopped unexpectedly (RuntimeError" in result.stderr
+    assert TOKEN not in result.output + result.stderr and not site.comments(7)

@@ -73,6 +73,9 @@ def post_one(job: Job, change: Change, me: int) -> Outcome:
         return Outcome(change.number, "posted", f"the report describes {change.head[:12]}")
     except CivicgenException as exc:
         return Outcome(change.number, "failed", str(exc))
+    except Exception as exc:  # a fault civicgen did not foresee: this request only
+        said = job.forge.api.error(f"civicgen stopped unexpectedly ({type(exc).__name__}: {exc})")
+        return Outcome(change.number, "failed", f"{said}; please report it")
 
 
 def own_report(notes: list[Note], me: int) -> Note | None:
