@@ -137,7 +137,7 @@ def import_file(
     source = load(path, text) if dpg else checked(path, text)
     entry = from_dpg(source, answers) if dpg else from_publiccode(source, answers)
     if source.errors:
-        raise ImportProblem(source.errors + source.questions)
+        raise ImportProblem(source.errors)
     if source.questions:
         raise ImportQuestion(source.questions)
     kind = "Digital Public Goods registry entry" if dpg else "publiccode.yml"
@@ -344,15 +344,24 @@ def entry(source: Source, answers: Answers, **values: Any) -> dict[str, Any]:
 
 
 def shortened(source: Source, key: Key, text: str) -> str:
-    """A registry description: at least 20 characters; a longer one than 300 is asked for."""
+    """At most 300 characters, cut after a sentence (warned); at least 20; else asked."""
     text = " ".join(text.split())
     if text and len(text) < DESCRIPTION_MIN:
         note = f"the description is shorter than {DESCRIPTION_MIN} characters; "
         source.ask(key, note + "give one that says what the tool is for with --description")
-    if len(text) > DESCRIPTION_MAX:
-        note = f"the description has {len(text)} characters, more than the catalog's "
-        source.ask(key, note + f"{DESCRIPTION_MAX}; give a shorter one with --description")
-    return text
+    if len(text) <= DESCRIPTION_MAX:
+        return text
+    kept = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if len(f"{kept} {sentence}".strip()) > DESCRIPTION_MAX:
+            break
+        kept = f"{kept} {sentence}".strip()
+    if len(kept) < DESCRIPTION_MIN:
+        note = f"the description's first sentence has more than {DESCRIPTION_MAX} characters; "
+        source.ask(key, note + "give a shorter description with --description")
+        return text
+    source.warn(key, f"the description was cut to its first sentences ({len(kept)} characters); check it reads well")
+    return kept
 
 
 def categories(source: Source, answers: Answers, known: list[str], key: Key) -> list[str]:
