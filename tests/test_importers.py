@@ -359,6 +359,28 @@ def test_pabulib_messages_say_what_to_fix(tmp_path: Path) -> None:
     )
 
 
+def test_pabulib_html_entities_are_decoded(tmp_path: Path) -> None:
+    """Amsterdam's files write & as &amp; (unquoted, so its ";" must not split the cell)."""
+    out = tmp_path / "out"
+    result = pabulib.import_file(FIXTURES / "amsterdam-entities.pb", out)
+    assert result.errors == []
+    fronts = [
+        yaml.safe_load(p.read_text(encoding="utf-8").split("---\n")[1])
+        for p in sorted((out / "records").glob("*.md"))
+    ]
+    assert [(f["title"], f["district"], f["category"]) for f in fronts] == [
+        ("Bomen & bankjes in het Oosterpark", "Centrum & Oost", "Groen & duurzaamheid"),
+        ("Caf\u00e9 voor ouderen \u2013 De Pijp", "Centrum & Oost", "Zorg & welzijn"),
+    ]
+    body = (out / "records/pb-2.md").read_text(encoding="utf-8")
+    assert "Categories: Zorg & welzijn, Cultuur." in body
+    assert "&amp;" not in body
+    descriptor = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in descriptor["resources"][0]["schema"]["fields"]}
+    assert fields["category"]["constraints"]["enum"] == ["Groen & duurzaamheid", "Zorg & welzijn"]
+    assert_valid_package(out, with_frictionless=False)
+
+
 def test_pabulib_overwrite_reports_records_it_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "records").mkdir(parents=True)
