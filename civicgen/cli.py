@@ -436,9 +436,7 @@ def catalog_group() -> None:
     default=None,
     help="Development status of a registry entry (a publiccode.yml states its own).",
 )
-@click.option(
-    "--description", default=None, help="An English description, when the file has none."
-)
+@click.option("--description", default=None, help="An English description, when the file has none.")
 @OVERWRITE_OPTION
 @handle_errors
 def catalog_import(

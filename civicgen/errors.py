@@ -297,7 +297,7 @@ class PubliccodeError(RecordError):
         "key is missing, a value has the wrong type or is not one of the standard's values, "
         "or a key is unknown. The message names the key, its line and its column."
     )
-    example = 'publiccode.yml, line 16, column 1, field "developmentStatus": "foobar" is not a development status; use one of beta, concept, development, obsolete, stable'
+    example = './publiccode.yml, line 16, column 1, field "developmentStatus": "foobar" is not a development status; use one of beta, concept, development, obsolete, stable'
     fix = "Correct the key at the line and column given; the standard is at yml.publiccode.tools."
 
     @property
@@ -321,7 +321,7 @@ class CatalogQuestionError(PubliccodeError):
         "category of the source matches a catalog category, the source does not say how "
         "the tool is hosted…) and asks instead of guessing. Nothing is written."
     )
-    example = 'publiccode.yml, line 9, column 1, field "categories": no category of this file (cloud-management) is a catalog category; choose with --category, e.g. --category participation'
+    example = './publiccode.yml, line 9, column 1, field "categories": no category of this file (cloud-management) is a catalog category; choose with --category, e.g. --category participation'
     fix = "Run the import again with the option the message names (--category, --hosting…)."
 
 

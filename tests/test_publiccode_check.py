@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli
 
 from civicgen import validate
 from civicgen.importers import ImportProblem, publiccode
 from civicgen.importers.publiccode_check import check_text
-from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = Path(__file__).parent / "fixtures" / "publiccode-testdata"
@@ -169,7 +169,9 @@ def test_cli_refuses_with_line_and_column(tmp_path: Path) -> None:
     source = TESTDATA / "v0/invalid/developmentStatus_invalid.yml"
     code, output = run_cli(tmp_path, "catalog", "import", str(source), "--out", "out")
     assert code == 1
-    assert f'{source.as_posix()}, line 16, column 1, field "developmentStatus": "foobar" is ' in output
+    assert (
+        f'{source.as_posix()}, line 16, column 1, field "developmentStatus": "foobar" is ' in output
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -131,7 +131,10 @@ def cells_of(line: str) -> Cells:
     The ";" that ends an entity (&amp; &#233;) does not separate cells: pabulib exports
     leave such cells unquoted."""
     protected = ENTITY.sub(lambda m: m.group(0)[:-1] + "\x00", line)
-    return [(start, html.unescape(text.replace("\x00", ";"))) for start, text in split_cells(protected, ";")]
+    return [
+        (start, html.unescape(text.replace("\x00", ";")))
+        for start, text in split_cells(protected, ";")
+    ]
 
 
 def is_header(section: Section, text: str) -> bool:

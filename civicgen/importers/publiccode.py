@@ -20,7 +20,14 @@ from typing import Any
 
 import yaml
 
-from ..errors import CatalogQuestionError, CivicError, FormatError, RecordError, UnknownLicenceError, preview
+from ..errors import (
+    CatalogQuestionError,
+    CivicError,
+    FormatError,
+    RecordError,
+    UnknownLicenceError,
+    preview,
+)
 from . import ImportProblem, ImportResult, prepare_output, read_text, slugify, write_files
 from .publiccode_check import check_text, mapped_value
 
@@ -30,10 +37,22 @@ DESCRIPTION_MAX, DESCRIPTION_MIN, NAME_MAX = 300, 20, 80
 STATUSES = ("concept", "development", "beta", "stable", "obsolete")
 HOSTING = ("self-hosted", "self-hosted-or-saas", "saas")
 CATALOG_CATEGORIES = (
-    "participation", "participatory-budgeting", "deliberation", "petitions", "issue-reporting",
-    "open-data", "budget-transparency", "data-collection", "environmental-sensing",
-    "interoperability", "policy-simulation", "health-information", "directory",
-    "collaboration", "communication", "mapping",
+    "participation",
+    "participatory-budgeting",
+    "deliberation",
+    "petitions",
+    "issue-reporting",
+    "open-data",
+    "budget-transparency",
+    "data-collection",
+    "environmental-sensing",
+    "interoperability",
+    "policy-simulation",
+    "health-information",
+    "directory",
+    "collaboration",
+    "communication",
+    "mapping",
 )
 URL = re.compile(r"https?://\S+")
 
@@ -104,7 +123,9 @@ class Source:
     def error(self, key: Key, note: str, missing: bool = False, cls: type = RecordError) -> None:
         """An error at a key, or (missing) at the nearest key that is there."""
         line, column = self.where(key, missing, at_key=False)
-        self.errors.append(cls(note=note, path=self.path, field_name=name_of(key), line=line, column=column))
+        self.errors.append(
+            cls(note=note, path=self.path, field_name=name_of(key), line=line, column=column)
+        )
 
     def ask(self, key: Key, note: str) -> None:
         """A question: the catalog needs what the source does not say."""
@@ -117,7 +138,12 @@ class Source:
     def warn(self, key: Key, note: str) -> None:
         line, column = self.where(key, at_key=False)
         warning = RecordError(
-            note=note, path=self.path, field_name=name_of(key), line=line, column=column, warning=True
+            note=note,
+            path=self.path,
+            field_name=name_of(key),
+            line=line,
+            column=column,
+            warning=True,
         )
         self.warnings.append(warning)
 
@@ -248,7 +274,9 @@ def from_publiccode(source: Source, answers: Answers) -> dict[str, Any]:
         homepage=str(data.get("landingURL") or repository),
         repository=repository,
         licence=licence_at(source, ("legal", "license")),
-        categories=categories(source, answers, [PUBLICCODE_CATEGORIES[c] for c in given], ("categories",)),
+        categories=categories(
+            source, answers, [PUBLICCODE_CATEGORIES[c] for c in given], ("categories",)
+        ),
         development_status=str(data["developmentStatus"]),
         deployed_by=[str(u) for u in data.get("usedBy") or []],
     )
@@ -360,7 +388,10 @@ def shortened(source: Source, key: Key, text: str) -> str:
         note = f"the description's first sentence has more than {DESCRIPTION_MAX} characters; "
         source.ask(key, note + "give a shorter description with --description")
         return text
-    source.warn(key, f"the description was cut to its first sentences ({len(kept)} characters); check it reads well")
+    source.warn(
+        key,
+        f"the description was cut to its first sentences ({len(kept)} characters); check it reads well",
+    )
     return kept
 
 

@@ -12,57 +12,190 @@ import unicodedata
 from functools import cache
 
 # The versions the reference parser accepts for the v0 branch of the standard.
-VERSIONS = ("0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0")
-VERSIONS += ("0.5", "0.5.0", "0.7", "0.7.0")
+VERSIONS: tuple[str, ...] = ("0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4")
+VERSIONS += ("0.4.0", "0.5", "0.5.0", "0.7", "0.7.0")
 
 DEVELOPMENT_STATUSES = ("concept", "development", "beta", "stable", "obsolete")
-SOFTWARE_TYPES = ("standalone/mobile", "standalone/iot", "standalone/desktop", "standalone/web")
+SOFTWARE_TYPES: tuple[str, ...] = (
+    "standalone/mobile",
+    "standalone/iot",
+    "standalone/desktop",
+    "standalone/web",
+)
 SOFTWARE_TYPES += ("standalone/backend", "standalone/other", "addon", "library")
 SOFTWARE_TYPES += ("configurationFiles",)
 MAINTENANCE_TYPES = ("internal", "contract", "community", "none")
 IT_EXTENSION_VERSIONS = ("0.2", "1.0")
 
 CATEGORIES = frozenset(
-    """accounting agile-project-management applicant-tracking application-development
-    appointment-scheduling backup billing-and-invoicing blog budgeting business-intelligence
-    business-process-management cad call-center-management cloud-management collaboration
-    communications compliance-management contact-management content-management crm
-    customer-service-and-support data-analytics data-collection data-visualization design
-    design-system digital-asset-management digital-citizenship document-management
-    donor-management e-commerce e-signature educational-content email-management
-    email-marketing employee-management enterprise-project-management
-    enterprise-social-networking erp event-management facility-management
-    feedback-and-reviews-management financial-reporting fleet-management fundraising
-    gamification geographic-information-systems grant-management graphic-design help-desk hr
-    ide identity-management instant-messaging integrated-library-system inventory-management
-    it-asset-management it-development it-management it-security it-service-management
-    knowledge-management learning-management-system marketing mind-mapping mobile-marketing
-    mobile-payment network-management office online-booking online-community other
-    payment-gateway payroll predictive-analysis procurement productivity-suite
-    project-collaboration project-management property-management real-estate-management
-    regulations-and-directives remote-support resource-management sales-management seo
-    service-desk social-media-management survey talent-management task-management
-    taxes-management test-management time-management time-tracking translation
-    video-conferencing video-editing visitor-management voip warehouse-management
-    web-collaboration web-conferencing whistleblowing website-builder workflow-management""".split()
+    [
+        "accounting",
+        "agile-project-management",
+        "applicant-tracking",
+        "application-development",
+        "appointment-scheduling",
+        "backup",
+        "billing-and-invoicing",
+        "blog",
+        "budgeting",
+        "business-intelligence",
+        "business-process-management",
+        "cad",
+        "call-center-management",
+        "cloud-management",
+        "collaboration",
+        "communications",
+        "compliance-management",
+        "contact-management",
+        "content-management",
+        "crm",
+        "customer-service-and-support",
+        "data-analytics",
+        "data-collection",
+        "data-visualization",
+        "design",
+        "design-system",
+        "digital-asset-management",
+        "digital-citizenship",
+        "document-management",
+        "donor-management",
+        "e-commerce",
+        "e-signature",
+        "educational-content",
+        "email-management",
+        "email-marketing",
+        "employee-management",
+        "enterprise-project-management",
+        "enterprise-social-networking",
+        "erp",
+        "event-management",
+        "facility-management",
+        "feedback-and-reviews-management",
+        "financial-reporting",
+        "fleet-management",
+        "fundraising",
+        "gamification",
+        "geographic-information-systems",
+        "grant-management",
+        "graphic-design",
+        "help-desk",
+        "hr",
+        "ide",
+        "identity-management",
+        "instant-messaging",
+        "integrated-library-system",
+        "inventory-management",
+        "it-asset-management",
+        "it-development",
+        "it-management",
+        "it-security",
+        "it-service-management",
+        "knowledge-management",
+        "learning-management-system",
+        "marketing",
+        "mind-mapping",
+        "mobile-marketing",
+        "mobile-payment",
+        "network-management",
+        "office",
+        "online-booking",
+        "online-community",
+        "other",
+        "payment-gateway",
+        "payroll",
+        "predictive-analysis",
+        "procurement",
+        "productivity-suite",
+        "project-collaboration",
+        "project-management",
+        "property-management",
+        "real-estate-management",
+        "regulations-and-directives",
+        "remote-support",
+        "resource-management",
+        "sales-management",
+        "seo",
+        "service-desk",
+        "social-media-management",
+        "survey",
+        "talent-management",
+        "task-management",
+        "taxes-management",
+        "test-management",
+        "time-management",
+        "time-tracking",
+        "translation",
+        "video-conferencing",
+        "video-editing",
+        "visitor-management",
+        "voip",
+        "warehouse-management",
+        "web-collaboration",
+        "web-conferencing",
+        "whistleblowing",
+        "website-builder",
+        "workflow-management",
+    ]
 )
 SCOPES = frozenset(
-    """agriculture culture defence education emergency-services employment energy environment
-    finance-and-economic-development foreign-affairs government healthcare infrastructures
-    justice local-authorities manufacturing research science-and-technology security society
-    sport tourism transportation welfare""".split()
+    [
+        "agriculture",
+        "culture",
+        "defence",
+        "education",
+        "emergency-services",
+        "employment",
+        "energy",
+        "environment",
+        "finance-and-economic-development",
+        "foreign-affairs",
+        "government",
+        "healthcare",
+        "infrastructures",
+        "justice",
+        "local-authorities",
+        "manufacturing",
+        "research",
+        "science-and-technology",
+        "security",
+        "society",
+        "sport",
+        "tourism",
+        "transportation",
+        "welfare",
+    ]
 )
 # Hosts of the video services with oEmbed that the reference parser's provider list names.
 VIDEO_HOSTS = frozenset(
-    """youtube.com www.youtube.com m.youtube.com youtu.be youtube-nocookie.com
-    www.youtube-nocookie.com vimeo.com www.vimeo.com player.vimeo.com dailymotion.com
-    www.dailymotion.com dai.ly ted.com www.ted.com embed.ted.com twitch.tv www.twitch.tv
-    clips.twitch.tv loom.com www.loom.com""".split()
+    [
+        "youtube.com",
+        "www.youtube.com",
+        "m.youtube.com",
+        "youtu.be",
+        "youtube-nocookie.com",
+        "www.youtube-nocookie.com",
+        "vimeo.com",
+        "www.vimeo.com",
+        "player.vimeo.com",
+        "dailymotion.com",
+        "www.dailymotion.com",
+        "dai.ly",
+        "ted.com",
+        "www.ted.com",
+        "embed.ted.com",
+        "twitch.tv",
+        "www.twitch.tv",
+        "clips.twitch.tv",
+        "loom.com",
+        "www.loom.com",
+    ]
 )
 IMAGE_EXTENSIONS = (".svg", ".svgz", ".png")
 SCREENSHOT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".jpg", ".jpeg", ".gif", ".webp")
 # CLDR two-letter territory codes that are not ISO 3166-1 alpha-2 country codes.
-NOT_ISO_3166 = frozenset("AC CP CQ DG EA EU EZ IC QO TA UN XA XB XK ZZ".split())
+NOT_ISO_3166 = frozenset(
+    ["AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"]
+)
 
 HTTP_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?|https?://localhost\S*", re.I)
 ANY_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/?#]+\S*", re.I)
@@ -83,7 +216,7 @@ def countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes, from CLDR's territories."""
     from babel import Locale
 
-    codes = Locale("en").territories
+    codes = [str(c) for c in Locale("en").territories]
     return frozenset(c for c in codes if len(c) == 2 and c.isalpha()) - NOT_ISO_3166
 
 
@@ -93,8 +226,8 @@ def languages() -> frozenset[str]:
     from babel import Locale
     from babel.core import get_global
 
-    names = {code for code in Locale("en").languages if "_" not in code}
-    return frozenset(names | set(get_global("language_aliases")))
+    names = {str(code) for code in Locale("en").languages if "_" not in str(code)}
+    return frozenset(names | {str(alias) for alias in get_global("language_aliases")})
 
 
 @cache
@@ -102,7 +235,8 @@ def scripts_and_variants() -> tuple[frozenset[str], frozenset[str]]:
     from babel import Locale
 
     locale = Locale("en")
-    return frozenset(s.lower() for s in locale.scripts), frozenset(v.lower() for v in locale.variants)
+    scripts = frozenset(str(s).lower() for s in locale.scripts)
+    return scripts, frozenset(str(v).lower() for v in locale.variants)
 
 
 def language_problem(tag: str) -> str:
