@@ -351,7 +351,7 @@ def run_import(action: Callable[[], Any]) -> None:
         result = action()
     except ImportProblem as problem:
         click.echo(str(problem), err=True)
-        sys.exit(EXIT_INVALID)
+        sys.exit(getattr(problem, "exit_code", EXIT_INVALID))
     click.echo(result.summary())
 
 
@@ -418,13 +418,47 @@ def catalog_group() -> None:
 @catalog_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @OUT_OPTION
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="A catalog category, when the file's own do not match one (repeat for several).",
+)
+@click.option(
+    "--hosting",
+    type=click.Choice(["self-hosted", "self-hosted-or-saas", "saas"]),
+    default=None,
+    help="How the tool is hosted; the sources do not say, so it is asked.",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["concept", "development", "beta", "stable", "obsolete"]),
+    default=None,
+    help="Development status of a registry entry (a publiccode.yml states its own).",
+)
+@click.option("--description", default=None, help="An English description, when the file has none.")
 @OVERWRITE_OPTION
 @handle_errors
-def catalog_import(file: str, out: str, overwrite: bool) -> None:
-    """A publiccode.yml or a Digital Public Goods registry entry → one catalog entry."""
+def catalog_import(
+    file: str,
+    out: str,
+    categories: tuple[str, ...],
+    hosting: str | None,
+    status: str | None,
+    description: str | None,
+    overwrite: bool,
+) -> None:
+    """A publiccode.yml or a Digital Public Goods registry entry → one catalog entry.
+
+    An invalid publiccode.yml is refused, every problem with its line and column. A field
+    the catalog needs and the file does not state is asked for (exit 2): give the option
+    named in the message."""
     from .importers import publiccode
 
-    run_import(lambda: publiccode.import_file(Path(file), Path(out), overwrite=overwrite))
+    answers = publiccode.Answers(categories, hosting, status, description)
+    run_import(
+        lambda: publiccode.import_file(Path(file), Path(out), overwrite=overwrite, answers=answers)
+    )
 
 
 def show_mkdocs_messages() -> None:

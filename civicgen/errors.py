@@ -289,6 +289,42 @@ class UnknownLicenceError(RecordError):
     fix = "Use the id from spdx.org/licenses, like AGPL-3.0-only or MIT."
 
 
+class PubliccodeError(RecordError):
+    code = "publiccode-error"
+    title = "publiccode.yml error"
+    description = (
+        "A publiccode.yml file does not follow the standard (publiccode.yml v0): a required "
+        "key is missing, a value has the wrong type or is not one of the standard's values, "
+        "or a key is unknown. The message names the key, its line and its column."
+    )
+    example = './publiccode.yml, line 16, column 1, field "developmentStatus": "foobar" is not a development status; use one of beta, concept, development, obsolete, stable'
+    fix = "Correct the key at the line and column given; the standard is at yml.publiccode.tools."
+
+    @property
+    def position(self) -> str:
+        """Path, line and column, then the key."""
+        parts = [self.path or "(repository)"]
+        if self.line is not None:
+            parts.append(f"line {self.line + 1}")
+            if self.column is not None:
+                parts.append(f"column {self.column + 1}")
+        if self.field_name:
+            parts.append(f'field "{self.field_name}"')
+        return ", ".join(parts)
+
+
+class CatalogQuestionError(PubliccodeError):
+    code = "catalog-question"
+    title = "Catalog field to choose"
+    description = (
+        "`catalog import` cannot fill a required catalog field from the source file (no "
+        "category of the source matches a catalog category, the source does not say how "
+        "the tool is hosted…) and asks instead of guessing. Nothing is written."
+    )
+    example = './publiccode.yml, line 9, column 1, field "categories": no category of this file (cloud-management) is a catalog category; choose with --category, e.g. --category participation'
+    fix = "Run the import again with the option the message names (--category, --hosting…)."
+
+
 class TableError(CivicError):
     code = "table-error"
     title = "Table error"

@@ -158,12 +158,27 @@ def test_import_commands(run, tmp_path: Path) -> None:
     )
     assert sensor.exit_code == 0 and "line 8: same station and time as line 7" in sensor.output
     assert run("validate", str(tmp_path / "sck")).exit_code == 0
+    asked = run(
+        "catalog",
+        "import",
+        str(fixtures / "dpga-entries/x-road.json"),
+        "--out",
+        str(tmp_path / "q"),
+    )
+    assert asked.exit_code == 2 and "give --hosting" in asked.output  # asked, never guessed
+    assert not (tmp_path / "q").exists()
     tool = run(
         "catalog",
         "import",
         str(fixtures / "dpga-entries/x-road.json"),
         "--out",
         str(tmp_path / "tools"),
+        "--hosting",
+        "self-hosted",
+        "--status",
+        "stable",
+        "--category",
+        "interoperability",
     )
     assert tool.exit_code == 0 and (tmp_path / "tools/x-road.yaml").is_file()
     again = run(

@@ -359,6 +359,28 @@ def test_pabulib_messages_say_what_to_fix(tmp_path: Path) -> None:
     )
 
 
+def test_pabulib_html_entities_are_decoded(tmp_path: Path) -> None:
+    """Amsterdam's files write & as &amp; (unquoted, so its ";" must not split the cell)."""
+    out = tmp_path / "out"
+    result = pabulib.import_file(FIXTURES / "amsterdam-entities.pb", out)
+    assert result.errors == []
+    fronts = [
+        yaml.safe_load(p.read_text(encoding="utf-8").split("---\n")[1])
+        for p in sorted((out / "records").glob("*.md"))
+    ]
+    assert [(f["title"], f["district"], f["category"]) for f in fronts] == [
+        ("Bomen & bankjes in het Oosterpark", "Centrum & Oost", "Groen & duurzaamheid"),
+        ("Caf\u00e9 voor ouderen \u2013 De Pijp", "Centrum & Oost", "Zorg & welzijn"),
+    ]
+    body = (out / "records/pb-2.md").read_text(encoding="utf-8")
+    assert "Categories: Zorg & welzijn, Cultuur." in body
+    assert "&amp;" not in body
+    descriptor = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in descriptor["resources"][0]["schema"]["fields"]}
+    assert fields["category"]["constraints"]["enum"] == ["Groen & duurzaamheid", "Zorg & welzijn"]
+    assert_valid_package(out, with_frictionless=False)
+
+
 def test_pabulib_overwrite_reports_records_it_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "records").mkdir(parents=True)
@@ -370,11 +392,27 @@ def test_pabulib_overwrite_reports_records_it_did_not_write(tmp_path: Path) -> N
 
 # --- publiccode.yml and Digital Public Goods entries -------------------------------------------
 
+ANSWERS = publiccode.Answers(hosting="self-hosted", status="stable")
+
+
+def asked(call, *args, **kwargs) -> list[tuple[object, ...]]:
+    """The questions an import asks (ImportQuestion, exit 2), as positions."""
+    with pytest.raises(publiccode.ImportQuestion) as caught:
+        call(*args, **kwargs)
+    return positions(caught.value.errors)
+
 
 @needs_samples
 @pytest.mark.parametrize("entry", DPG_ENTRIES, ids=lambda p: p.stem)
 def test_every_dpg_entry_is_a_valid_catalog_record(tmp_path: Path, entry: Path) -> None:
-    result = publiccode.import_file(entry, tmp_path)
+    """With hosting and status answered, an entry imports; or it asks for a category only."""
+    try:
+        result = publiccode.import_file(entry, tmp_path, answers=ANSWERS)
+    except publiccode.ImportQuestion as question:
+        assert [e.field_name for e in question.errors] == ["sectors"]
+        assert "--category" in str(question)
+        answers = publiccode.Answers(("open-data",), "self-hosted", "stable")
+        result = publiccode.import_file(entry, tmp_path, answers=answers)
     assert [p.name for p in result.written] == [f"{entry.stem}.yaml"]
     shutil.copy(ROOT / "tools-catalog/datapackage.json", tmp_path)
     report = validate([str(tmp_path)]).report
@@ -383,8 +421,21 @@ def test_every_dpg_entry_is_a_valid_catalog_record(tmp_path: Path, entry: Path) 
 
 
 @needs_samples
+def test_dpg_entry_asks_for_what_it_does_not_state(tmp_path: Path) -> None:
+    """No keyword guessing, no default category, status or hosting: the entry asks."""
+    found = asked(publiccode.import_file, DPG / "ushahidi.json", tmp_path / "out")
+    assert found == [
+        ("ushahidi.json", "catalog-question", None, None, "development_status", False),
+        ("ushahidi.json", "catalog-question", None, None, "hosting", False),
+        ("ushahidi.json", "catalog-question", 36, 3, "sectors", False),
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+@needs_samples
 def test_dpg_entry_output(tmp_path: Path) -> None:
-    result = publiccode.import_file(DPG / "ushahidi.json", tmp_path)
+    answers = publiccode.Answers(("data-collection", "mapping"), "self-hosted-or-saas", "stable")
+    result = publiccode.import_file(DPG / "ushahidi.json", tmp_path, answers=answers)
     assert (tmp_path / "ushahidi.yaml").read_text(encoding="utf-8") == (
         "# Source: ushahidi.json (Digital Public Goods registry entry), imported by civicgen; "
         "check every field\n"
@@ -397,25 +448,26 @@ def test_dpg_entry_output(tmp_path: Path) -> None:
         "licence: AGPL-3.0\n"
         "categories: [data-collection, mapping]\n"
         "languages: []\n"
-        "hosting: self-hosted\n"
+        "hosting: self-hosted-or-saas\n"
         "development_status: stable\n"
     )
     assert positions(result.errors) == [
         ("ushahidi.json", "record-error", 6, 18, "description", True),
         ("ushahidi.json", "record-error", 10, 15, "license.0.spdx", True),
-        ("ushahidi.json", "record-error", 36, 14, "sectors", True),
     ]
     assert [e.note for e in result.errors] == [
-        "the description was cut to 133 characters; check it reads well",
+        "the description was cut to its first sentences (133 characters); check it reads well",
         "AGPL-3.0 is a deprecated SPDX id; check the repository's licence and use "
         "AGPL-3.0-only or AGPL-3.0-or-later",
-        "categories data-collection, mapping were read from the description; check them",
     ]
 
 
 def test_publiccode_yml_output(tmp_path: Path) -> None:
-    result = publiccode.import_file(FIXTURES / "publiccode.yml", tmp_path)
-    assert result.errors == []
+    answers = publiccode.Answers(hosting="self-hosted")
+    result = publiccode.import_file(FIXTURES / "publiccode.yml", tmp_path, answers=answers)
+    assert positions(result.errors) == [
+        ("publiccode.yml", "publiccode-error", 40, 3, "legal.repoOwner", True)
+    ]
     assert (tmp_path / "segnalazioni.yaml").read_text(encoding="utf-8") == (
         "# Source: publiccode.yml (publiccode.yml), imported by civicgen; check every field\n"
         "name: Segnalazioni\n"
@@ -434,15 +486,42 @@ def test_publiccode_yml_output(tmp_path: Path) -> None:
     assert validate([str(tmp_path)]).report.errors == []
 
 
+def test_publiccode_yml_asks_for_hosting(tmp_path: Path) -> None:
+    assert asked(publiccode.import_file, FIXTURES / "publiccode.yml", tmp_path / "out") == [
+        ("publiccode.yml", "catalog-question", None, None, "hosting", False)
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
         (
             "publiccode-invalid.yml",
             [
-                ("publiccode-invalid.yml", "record-error", 1, 1, "url", False),
-                ("publiccode-invalid.yml", "record-error", 6, 20, "developmentStatus", False),
-                ("publiccode-invalid.yml", "unknown-licence", 11, 12, "legal.license", False),
+                ("publiccode-invalid.yml", "publiccode-error", 1, 1, "url", False),
+                ("publiccode-invalid.yml", "publiccode-error", 1, 1, "platforms", False),
+                ("publiccode-invalid.yml", "publiccode-error", 1, 1, "softwareType", False),
+                ("publiccode-invalid.yml", "publiccode-error", 1, 1, "maintenance", False),
+                ("publiccode-invalid.yml", "publiccode-error", 1, 1, "localisation", False),
+                ("publiccode-invalid.yml", "publiccode-error", 6, 1, "developmentStatus", False),
+                (
+                    "publiccode-invalid.yml",
+                    "publiccode-error",
+                    9,
+                    5,
+                    "description.en.longDescription",
+                    False,
+                ),
+                (
+                    "publiccode-invalid.yml",
+                    "publiccode-error",
+                    9,
+                    5,
+                    "description.en.features",
+                    False,
+                ),
+                ("publiccode-invalid.yml", "publiccode-error", 11, 3, "legal.license", False),
             ],
         ),
         ("publiccode-broken.yml", [("publiccode-broken.yml", "format-error", 5, 1, "", False)]),
@@ -457,7 +536,8 @@ def test_publiccode_yml_output(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_catalog_sources(tmp_path: Path, name: str, expected: list[tuple]) -> None:
-    assert problems(publiccode.import_file, FIXTURES / name, tmp_path / "out") == expected
+    found = problems(publiccode.import_file, FIXTURES / name, tmp_path / "out", answers=ANSWERS)
+    assert found == expected
     assert not (tmp_path / "out").exists()
 
 
@@ -470,10 +550,18 @@ def test_import_problem_lists_messages(tmp_path: Path) -> None:
     with pytest.raises(ImportProblem) as caught:
         publiccode.import_file(FIXTURES / "publiccode-invalid.yml", tmp_path / "out")
     path = (FIXTURES / "publiccode-invalid.yml").as_posix()
-    assert str(caught.value).splitlines() == [
-        f'{path}, line 1, field "url": the repository address (url) is missing; add url',
-        f'{path}, line 6, field "developmentStatus": "production" is not one of concept, '
-        "development, beta, stable, obsolete",
-        f'{path}, line 11, field "legal.license": "EUPL 1.2" is not an SPDX licence; use an id '
-        "like AGPL-3.0-or-later or MIT",
-    ]
+    lines = str(caught.value).splitlines()
+    assert lines[5] == (
+        f'{path}, line 6, column 1, field "developmentStatus": "production" is not a '
+        "development status; use one of beta, concept, development, obsolete, stable"
+    )
+    assert lines[8] == (
+        f'{path}, line 11, column 3, field "legal.license": "EUPL 1.2" is not an SPDX licence; '
+        "use an id like AGPL-3.0-or-later or MIT"
+    )
+
+
+def test_unknown_category_answer_is_a_usage_error(tmp_path: Path) -> None:
+    answers = publiccode.Answers(("kitchen",), "self-hosted")
+    with pytest.raises(CivicgenException, match="--category kitchen is not a catalog category"):
+        publiccode.import_file(FIXTURES / "publiccode.yml", tmp_path / "out", answers=answers)

@@ -7,6 +7,7 @@ a line of its own and written as ``;``-separated rows under a header line (META'
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from . import (
 SECTIONS = ("META", "PROJECTS", "VOTES")
 REQUIRED = {"META": (), "PROJECTS": ("project_id", "cost"), "VOTES": ("voter_id", "vote")}
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 SELECTED = {"1": "selected", "0": "not-selected"}
 STATUSES = ["submitted", "feasible", "unfeasible", "selected", "not-selected"]
@@ -117,10 +119,22 @@ def split_sections(lines: list[str], path: str) -> tuple[dict[str, Section], lis
         elif is_header(current, name):
             current.header, current.header_line = split_cells(line, ";"), number
         else:
-            current.rows.append((number, split_cells(line, ";")))
+            current.rows.append((number, cells_of(line)))
     errors.extend(missing_sections(sections, lines, path))
     errors.extend(e for s in sections.values() for e in header_errors(s, path))
     return sections, errors
+
+
+def cells_of(line: str) -> Cells:
+    """The cells of a row, HTML entities decoded (Amsterdam's files write & as &amp;).
+
+    The ";" that ends an entity (&amp; &#233;) does not separate cells: pabulib exports
+    leave such cells unquoted."""
+    protected = ENTITY.sub(lambda m: m.group(0)[:-1] + "\x00", line)
+    return [
+        (start, html.unescape(text.replace("\x00", ";")))
+        for start, text in split_cells(protected, ";")
+    ]
 
 
 def is_header(section: Section, text: str) -> bool:

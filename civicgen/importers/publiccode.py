@@ -1,9 +1,12 @@
 """publiccode.yml files and Digital Public Goods registry entries -> one tools-catalog entry.
 
-The entry has the fields of the catalog's `tools` schema, in its order. Categories come
-from the source's own classification where the match is obvious (publiccode categories,
-DPG sectors and type), then from words of the description (reported as a warning to
-check); when nothing matches, the entry gets "collaboration" and a warning.
+A publiccode.yml is first checked against the standard (publiccode_check): an invalid file
+is refused, every problem located, and nothing is written. The entry then takes only what
+the source states: categories through a fixed table (publiccode categories, DPG sectors and
+type), the English short description, usedBy as deployed_by. What a required catalog field
+needs and the source does not say (a matching category, how the tool is hosted, a DPG
+entry's development status) is asked for: the import stops with a question naming the
+option to give (--category, --hosting, --status, --description), and writes nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +20,40 @@ from typing import Any
 
 import yaml
 
-from ..errors import CivicError, FormatError, RecordError, UnknownLicenceError, preview
+from ..errors import (
+    CatalogQuestionError,
+    CivicError,
+    FormatError,
+    RecordError,
+    UnknownLicenceError,
+    preview,
+)
 from . import ImportProblem, ImportResult, prepare_output, read_text, slugify, write_files
+from .publiccode_check import check_text, mapped_value
 
 Key = tuple[str | int, ...]
 
 DESCRIPTION_MAX, DESCRIPTION_MIN, NAME_MAX = 300, 20, 80
 STATUSES = ("concept", "development", "beta", "stable", "obsolete")
-DEFAULT_CATEGORY = "collaboration"
+HOSTING = ("self-hosted", "self-hosted-or-saas", "saas")
+CATALOG_CATEGORIES = (
+    "participation",
+    "participatory-budgeting",
+    "deliberation",
+    "petitions",
+    "issue-reporting",
+    "open-data",
+    "budget-transparency",
+    "data-collection",
+    "environmental-sensing",
+    "interoperability",
+    "policy-simulation",
+    "health-information",
+    "directory",
+    "collaboration",
+    "communication",
+    "mapping",
+)
 URL = re.compile(r"https?://\S+")
 
 PUBLICCODE_CATEGORIES = {
@@ -53,24 +82,22 @@ DPG_SECTORS = {
     "Communication": "communication",
 }
 DPG_TYPES = {"data": "open-data"}
-KEYWORDS = [
-    (r"participatory budget", "participatory-budgeting"),
-    (r"citizen participation|participator|decision-making|engage citizens", "participation"),
-    (r"deliberat|debate", "deliberation"),
-    (r"petition", "petitions"),
-    (r"report (problems|issues)|issue report", "issue-reporting"),
-    (r"open data|data transparency|publish(es|ing)? data", "open-data"),
-    (r"budget|procurement|public spending|open contracting", "budget-transparency"),
-    (r"collecting|data collection|crowdsourc|survey", "data-collection"),
-    (r"sensor|air quality|environmental monitoring", "environmental-sensing"),
-    (r"interoperab|data exchange", "interoperability"),
-    (r"simulat", "policy-simulation"),
-    (r"\bhealth", "health-information"),
-    (r"directory", "directory"),
-    (r"collaborat", "collaboration"),
-    (r"messaging|video conferenc|newsletter", "communication"),
-    (r"\bmap(s|ping)?\b", "mapping"),
-]
+
+
+class ImportQuestion(ImportProblem):
+    """The source is fine, but a required catalog field needs the user's answer (exit 2)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the user gave on the command line for fields the source does not state."""
+
+    categories: tuple[str, ...] = ()
+    hosting: str | None = None
+    status: str | None = None
+    description: str | None = None
 
 
 @dataclass
@@ -83,36 +110,62 @@ class Source:
     values: dict[Key, tuple[int, int]]
     errors: list[CivicError] = field(default_factory=list)
     warnings: list[CivicError] = field(default_factory=list)
+    questions: list[CivicError] = field(default_factory=list)
 
-    def error(self, key: Key, note: str, missing: bool = False, cls: type = RecordError) -> None:
-        """An error at a key's value, or (missing) at the nearest key that is there."""
-        position = self.values.get(key) if not missing else None
+    def where(self, key: Key, missing: bool = False, at_key: bool = True) -> tuple[int, int]:
+        """The key's (or value's) line and column; missing: those of the nearest key there."""
+        position = (self.keys if at_key else self.values).get(key) if not missing else None
         parent = key[:-1] if missing else key
         while position is None and parent:
             position, parent = self.keys.get(parent), parent[:-1]
-        line, column = position or (0, 0)
-        name = ".".join(str(k) for k in key)
+        return position or (0, 0)
+
+    def error(self, key: Key, note: str, missing: bool = False, cls: type = RecordError) -> None:
+        """An error at a key, or (missing) at the nearest key that is there."""
+        line, column = self.where(key, missing, at_key=False)
         self.errors.append(
-            cls(note=note, path=self.path, field_name=name, line=line, column=column)
+            cls(note=note, path=self.path, field_name=name_of(key), line=line, column=column)
         )
 
+    def ask(self, key: Key, note: str) -> None:
+        """A question: the catalog needs what the source does not say."""
+        line, column = self.keys.get(key, (None, None))
+        question = CatalogQuestionError(
+            note=note, path=self.path, field_name=name_of(key), line=line, column=column
+        )
+        self.questions.append(question)
+
     def warn(self, key: Key, note: str) -> None:
-        line, column = self.values.get(key) or self.keys.get(key[:1]) or (0, 0)
-        name = ".".join(str(k) for k in key)
+        line, column = self.where(key, at_key=False)
         warning = RecordError(
-            note=note, path=self.path, field_name=name, line=line, column=column, warning=True
+            note=note,
+            path=self.path,
+            field_name=name_of(key),
+            line=line,
+            column=column,
+            warning=True,
         )
         self.warnings.append(warning)
 
 
-def import_file(path: Path, out: Path, *, overwrite: bool = False) -> ImportResult:
+def name_of(key: Key) -> str:
+    return ".".join(str(k) for k in key)
+
+
+def import_file(
+    path: Path, out: Path, *, overwrite: bool = False, answers: Answers = Answers()
+) -> ImportResult:
     """Import a publiccode.yml or a DPG registry entry (JSON) as out/<id>.yaml."""
     prepare_output(out, overwrite)
-    source = load(path)
-    dpg = path.suffix.lower() == ".json" and "publiccodeYmlVersion" not in source.data
-    entry = from_dpg(source) if dpg else from_publiccode(source)
+    check_answers(answers)
+    text = read_text(path)
+    dpg = path.suffix.lower() == ".json" and "publiccodeYmlVersion" not in text
+    source = load(path, text) if dpg else checked(path, text)
+    entry = from_dpg(source, answers) if dpg else from_publiccode(source, answers)
     if source.errors:
         raise ImportProblem(source.errors)
+    if source.questions:
+        raise ImportQuestion(source.questions)
     kind = "Digital Public Goods registry entry" if dpg else "publiccode.yml"
     text = f"# Source: {path.name} ({kind}), imported by civicgen; check every field\n"
     text += yaml.safe_dump(
@@ -122,30 +175,53 @@ def import_file(path: Path, out: Path, *, overwrite: bool = False) -> ImportResu
     return ImportResult(written, source.warnings)
 
 
+def check_answers(answers: Answers) -> None:
+    """Options given with values the catalog does not know: a usage error (exit 2)."""
+    from ..exceptions import CivicgenException
+
+    unknown = [c for c in answers.categories if c not in CATALOG_CATEGORIES]
+    if unknown:
+        raise CivicgenException(
+            f"--category {unknown[0]} is not a catalog category; use one of "
+            + ", ".join(CATALOG_CATEGORIES)
+        )
+    text = answers.description
+    if text is not None and not DESCRIPTION_MIN <= len(" ".join(text.split())) <= DESCRIPTION_MAX:
+        raise CivicgenException(
+            f"--description must have {DESCRIPTION_MIN} to {DESCRIPTION_MAX} characters; "
+            "say in a sentence what the tool is for"
+        )
+
+
+def checked(path: Path, text: str) -> Source:
+    """A publiccode.yml checked against the standard; ImportProblem when it is invalid."""
+    shown = path.as_posix()
+    result, root = check_text(text, shown, path.parent)
+    if result.errors or root is None:
+        raise ImportProblem(result.errors)
+    keys: dict[Key, tuple[int, int]] = {}
+    values: dict[Key, tuple[int, int]] = {}
+    walk(root, (), keys, values)
+    source = Source(shown, mapped_value(root), keys, values)
+    source.warnings.extend(result.warnings)
+    return source
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
-def load(path: Path) -> Source:
-    """Parse JSON or YAML into a mapping, with the position of every key and value."""
-    shown, text = path.as_posix(), read_text(path)
+def load(path: Path, text: str) -> Source:
+    """A DPG registry entry (JSON) with the position of every key and value."""
+    shown = path.as_posix()
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         note = f"this is not valid JSON ({exc.msg}); check commas, quotes and brackets"
         raise ImportProblem(
             [FormatError(note=note, path=shown, line=exc.lineno - 1, column=exc.colno - 1)]
         ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        note = f"this is not valid YAML ({getattr(exc, 'problem', exc)}"
-        context = getattr(exc, "context_mark", None)
-        if context is not None and mark is not None and context.line != mark.line:
-            note += f", {getattr(exc, 'context', '')} that starts on line {context.line + 1}"
-        note += "); check quotes, colons and indentation"
-        position = {"line": mark.line, "column": mark.column} if mark else {}
-        raise ImportProblem([FormatError(note=note, path=shown, **position)]) from exc
     if not isinstance(data, dict):
-        note = "the file must hold one mapping of keys (name, url, …) at its top level"
+        note = "the file must hold one object of keys (name, repositories, …) at its top level"
         raise ImportProblem([FormatError(note=note, path=shown, line=0, column=0)])
     keys: dict[Key, tuple[int, int]] = {}
     values: dict[Key, tuple[int, int]] = {}
@@ -179,13 +255,94 @@ def get(data: Any, key: Key) -> Any:
     return data
 
 
+# --- mapping ------------------------------------------------------------------------------
+
+
+def from_publiccode(source: Source, answers: Answers) -> dict[str, Any]:
+    """Catalog fields from a valid publiccode.yml: only what it states, the rest asked."""
+    data = source.data
+    repository = str(data["url"])
+    if not URL.fullmatch(repository):
+        note = f'the catalog needs the repository web address, and url is "{preview(repository)}"; '
+        source.ask(("url",), note + "write url as an https:// address in publiccode.yml")
+    given = [c for c in data.get("categories") or [] if c in PUBLICCODE_CATEGORIES]
+    return entry(
+        source,
+        answers,
+        name=str(data["name"]),
+        description=answers.description or english_description(source),
+        homepage=str(data.get("landingURL") or repository),
+        repository=repository,
+        licence=licence_at(source, ("legal", "license")),
+        categories=categories(
+            source, answers, [PUBLICCODE_CATEGORIES[c] for c in given], ("categories",)
+        ),
+        development_status=str(data["developmentStatus"]),
+        deployed_by=[str(u) for u in data.get("usedBy") or []],
+    )
+
+
+def english_description(source: Source) -> str:
+    """The short description in English (en, en-GB…); asked for when there is none."""
+    languages = source.data["description"]
+    english = [tag for tag in languages if tag.lower() == "en" or tag.lower().startswith("en-")]
+    if not english:
+        tags = ", ".join(languages)
+        note = f"there is no English description (only {tags}); give one with --description"
+        source.ask(("description",), note)
+        return ""
+    key: Key = ("description", english[0], "shortDescription")
+    text = " ".join(str(languages[english[0]]["shortDescription"]).split())
+    if len(text) < DESCRIPTION_MIN:
+        note = f"the short description has fewer than {DESCRIPTION_MIN} characters; "
+        source.ask(key, note + "give a sentence that says what the tool is for with --description")
+    return text
+
+
+def from_dpg(source: Source, answers: Answers) -> dict[str, Any]:
+    """Catalog fields from a Digital Public Goods registry entry."""
+    data = source.data
+    repos = data["repositories"] if isinstance(data.get("repositories"), list) else []
+    names = [str(r.get("name", "")).lower() if isinstance(r, dict) else "" for r in repos]
+    main = names.index("main") if "main" in names else 0
+    repository = url_at(source, ("repositories", main, "url"), "the repository address")
+    homepage = url_at(source, ("website",), "") if data.get("website") else repository
+    description = answers.description or shortened(
+        source, ("description",), text_at(source, ("description",), "the description")
+    )
+    sectors = data["sectors"] if isinstance(data.get("sectors"), list) else []
+    types = data["type"] if isinstance(data.get("type"), list) else []
+    known = [DPG_SECTORS[s] for s in sectors if s in DPG_SECTORS]
+    known += [DPG_TYPES[t] for t in types if t in DPG_TYPES]
+    orgs = data["organizations"] if isinstance(data.get("organizations"), list) else []
+    if answers.status is None:
+        note = "a registry entry does not say how far the tool is developed; give --status "
+        source.ask(("development_status",), note + "(" + ", ".join(STATUSES) + ")")
+    return entry(
+        source,
+        answers,
+        name=text_at(source, ("name",), "the name"),
+        description=description,
+        homepage=homepage,
+        repository=repository,
+        licence=licence_at(source, ("license", 0, "spdx")),
+        categories=categories(source, answers, known, ("sectors",)),
+        development_status=answers.status or "",
+        deployed_by=[
+            str(o["name"])
+            for o in orgs
+            if isinstance(o, dict) and o.get("org_type") == "implementer"
+        ],
+    )
+
+
 def text_at(source: Source, key: Key, what: str) -> str:
     """A required non-empty string, or an error naming the key."""
     value = get(source.data, key)
     if isinstance(value, str) and value.strip():
         return value.strip()
     missing = value is None
-    note = f"{what} is {'missing' if missing else 'not a text'}; add {'.'.join(map(str, key))}"
+    note = f"{what} is {'missing' if missing else 'not a text'}; add {name_of(key)}"
     source.error(key, note, missing=missing)
     return ""
 
@@ -197,91 +354,15 @@ def url_at(source: Source, key: Key, what: str) -> str:
     return value
 
 
-# --- mapping ------------------------------------------------------------------------------
-
-
-def from_publiccode(source: Source) -> dict[str, Any]:
-    """Catalog fields from publiccode.yml keys."""
-    data = source.data
-    repository = url_at(source, ("url",), "the repository address (url)")
-    homepage = url_at(source, ("landingURL",), "") if data.get("landingURL") else repository
-    status = text_at(source, ("developmentStatus",), "the development status")
-    if status and status not in STATUSES:
-        source.error(("developmentStatus",), f'"{status}" is not one of {", ".join(STATUSES)}')
-    description = publiccode_description(source)
-    given = data["categories"] if isinstance(data.get("categories"), list) else []
-    known = [PUBLICCODE_CATEGORIES[c] for c in given if c in PUBLICCODE_CATEGORIES]
-    used_by = data["usedBy"] if isinstance(data.get("usedBy"), list) else []
-    return entry(
-        source,
-        name=text_at(source, ("name",), "the name"),
-        description=description,
-        homepage=homepage,
-        repository=repository,
-        licence=licence_at(source, ("legal", "license")),
-        categories=categories(source, known, description, ("categories",)),
-        development_status=status,
-        deployed_by=[str(u) for u in used_by],
-    )
-
-
-def publiccode_description(source: Source) -> str:
-    """The English short description (or long one, shortened); other languages warn."""
-    languages = get(source.data, ("description",))
-    if not isinstance(languages, dict) or not languages:
-        source.error(("description",), "description is missing; add description.en", True)
-        return ""
-    english = [k for k in languages if str(k).lower().startswith("en")]
-    language = english[0] if english else next(iter(languages))
-    if not english:
-        note = f'there is no English description; "{language}" was used: translate it'
-        source.warn(("description", language), note)
-    texts = languages[language] if isinstance(languages[language], dict) else {}
-    short = str(texts.get("shortDescription") or "").strip()
-    if len(short) < DESCRIPTION_MIN and texts.get("longDescription"):
-        short = str(texts["longDescription"])
-    return shortened(source, ("description", language, "shortDescription"), short)
-
-
-def from_dpg(source: Source) -> dict[str, Any]:
-    """Catalog fields from a Digital Public Goods registry entry."""
-    data = source.data
-    repos = data["repositories"] if isinstance(data.get("repositories"), list) else []
-    names = [str(r.get("name", "")).lower() if isinstance(r, dict) else "" for r in repos]
-    main = names.index("main") if "main" in names else 0
-    repository = url_at(source, ("repositories", main, "url"), "the repository address")
-    homepage = url_at(source, ("website",), "") if data.get("website") else repository
-    description = shortened(
-        source, ("description",), text_at(source, ("description",), "the description")
-    )
-    sectors = data["sectors"] if isinstance(data.get("sectors"), list) else []
-    types = data["type"] if isinstance(data.get("type"), list) else []
-    known = [DPG_SECTORS[s] for s in sectors if s in DPG_SECTORS]
-    known += [DPG_TYPES[t] for t in types if t in DPG_TYPES]
-    orgs = data["organizations"] if isinstance(data.get("organizations"), list) else []
-    return entry(
-        source,
-        name=text_at(source, ("name",), "the name"),
-        description=description,
-        homepage=homepage,
-        repository=repository,
-        licence=licence_at(source, ("license", 0, "spdx")),
-        categories=categories(source, known, description, ("sectors",)),
-        development_status="stable",
-        deployed_by=[
-            str(o["name"])
-            for o in orgs
-            if isinstance(o, dict) and o.get("org_type") == "implementer"
-        ],
-    )
-
-
-def entry(source: Source, **values: Any) -> dict[str, Any]:
+def entry(source: Source, answers: Answers, **values: Any) -> dict[str, Any]:
     """The fields in the catalog schema's order; optional lists only when not empty."""
     if len(values["name"]) > NAME_MAX:
         source.error(("name",), f"the name is longer than {NAME_MAX} characters; shorten it")
+    if answers.hosting is None:
+        note = "the source does not say how the tool is hosted; give --hosting ("
+        source.ask(("hosting",), note + ", ".join(HOSTING) + ")")
     deployed_by = values.pop("deployed_by")
-    result = {**values, "languages": [], "hosting": "self-hosted"}
+    result = {**values, "languages": [], "hosting": answers.hosting or ""}
     order = ["name", "description", "homepage", "repository", "licence", "categories"]
     order += ["languages", "hosting", "development_status"]
     ordered = {k: result[k] for k in order}
@@ -291,11 +372,11 @@ def entry(source: Source, **values: Any) -> dict[str, Any]:
 
 
 def shortened(source: Source, key: Key, text: str) -> str:
-    """At most 300 characters, cut after a sentence (or a word); at least 20."""
+    """At most 300 characters, cut after a sentence (warned); at least 20; else asked."""
     text = " ".join(text.split())
     if text and len(text) < DESCRIPTION_MIN:
-        note = f"the description is shorter than {DESCRIPTION_MIN} characters; say what it is for"
-        source.error(key, note)
+        note = f"the description is shorter than {DESCRIPTION_MIN} characters; "
+        source.ask(key, note + "give one that says what the tool is for with --description")
     if len(text) <= DESCRIPTION_MAX:
         return text
     kept = ""
@@ -303,25 +384,28 @@ def shortened(source: Source, key: Key, text: str) -> str:
         if len(f"{kept} {sentence}".strip()) > DESCRIPTION_MAX:
             break
         kept = f"{kept} {sentence}".strip()
-    kept = kept or text[: DESCRIPTION_MAX - 1].rsplit(" ", 1)[0] + "…"
-    source.warn(key, f"the description was cut to {len(kept)} characters; check it reads well")
+    if len(kept) < DESCRIPTION_MIN:
+        note = f"the description's first sentence has more than {DESCRIPTION_MAX} characters; "
+        source.ask(key, note + "give a shorter description with --description")
+        return text
+    source.warn(
+        key,
+        f"the description was cut to its first sentences ({len(kept)} characters); check it reads well",
+    )
     return kept
 
 
-def categories(source: Source, known: list[str], description: str, key: Key) -> list[str]:
-    """Mapped categories, then ones read from the description (warned), else the default."""
+def categories(source: Source, answers: Answers, known: list[str], key: Key) -> list[str]:
+    """The categories given on the command line, else those the source maps to; else asked."""
+    if answers.categories:
+        return list(dict.fromkeys(answers.categories))
     found = list(dict.fromkeys(known))
-    lowered = description.lower()
-    guessed = [c for pattern, c in KEYWORDS if re.search(pattern, lowered) and c not in found]
-    guessed = list(dict.fromkeys(guessed))
-    if guessed:
-        note = f"categories {', '.join(guessed)} were read from the description; check them"
-        source.warn(key, note)
-    if not found and not guessed:
-        note = f'no category matched, so "{DEFAULT_CATEGORY}" was used; choose the right ones'
-        source.warn(key, note)
-        return [DEFAULT_CATEGORY]
-    return found + guessed
+    if not found:
+        stated = get(source.data, key) or []
+        said = f" ({', '.join(map(str, stated))})" if stated else ""
+        note = f"no category of this file{said} is a catalog category; choose with --category, "
+        source.ask(key, note + "one or more of " + ", ".join(CATALOG_CATEGORIES))
+    return found
 
 
 def licence_at(source: Source, key: Key) -> str:
