@@ -11,6 +11,7 @@ from typing import Any
 
 from .collection import record_cells
 from .model import Resource
+from .progress import progress
 from .repo import Source
 from .review import ReviewNote, review_notes
 from .scan.plan import as_names
@@ -309,6 +310,7 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
     pair = stored_pair(old, new, base, head) if old and new and not schema else None
     if old and new and not schema and (pair[0] == pair[1] if pair else same_records(old, new)):
         return None  # unchanged bytes (or records): nothing to compare row by row
+    progress.show(f"comparing {present.resource.path or present.resource.name}")
     fast = differing_rows(old, new, *pair) if old and new and pair else None
     if fast is not None:
         key_fields, before, after = fast

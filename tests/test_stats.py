@@ -302,6 +302,29 @@ def test_cached_errors_are_reported_again(portal: Path) -> None:
     assert second.cache.hits == 4 and second.report.flatten(["path", "row", "code"]) == first != []
 
 
+def test_a_foreign_key_that_fails_on_a_cached_table_names_every_row(portal: Path) -> None:
+    """The cache keeps each key's first row only; a broken reference rescans for the rest."""
+    validate([str(portal)])  # every table cached
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "sck-retiro,", "sck-park,")
+    warm = validate([str(portal)])
+    assert warm.cache.hits == 3  # the readings came from the cache
+    uncached = validate([str(portal)], Settings(cache_dir=None)).report
+    keys = ["path", "row", "code", "message"]
+    rows = [e.row for e in uncached.errors if e.code == "foreign-key"]
+    assert len(rows) > 100 and len(set(rows)) == len(rows)
+    assert warm.report.flatten(keys) == uncached.flatten(keys)
+
+
+def test_text_findings_are_read_from_the_cache(portal: Path) -> None:
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "Matadero", "Mata\u202edero")
+    cold = validate([str(portal)])
+    warm = validate([str(portal)])
+    assert (cold.cache.text_hits, warm.cache.text_misses) == (0, 0) and warm.cache.text_hits
+    keys = ["path", "row", "field", "code", "message"]
+    assert warm.report.flatten(keys) == cold.report.flatten(keys)
+    assert any(e.code == "bidi-control" for e in warm.report.errors)
+
+
 def test_stats_command_formats(portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(portal)
     runner = CliRunner()
