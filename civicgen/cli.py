@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -218,6 +219,107 @@ def diff_command(
         show = to_markdown if output == "markdown" else to_text
         click.echo(show(changes, limit or DIFF_LIMIT), nl=False)
     sys.exit(0 if changes.valid else EXIT_INVALID)
+
+
+FORGE_DEFAULTS = {  # where each forge's CI says which API and project the job runs for
+    "gitlab": (("CI_API_V4_URL",), ("CI_PROJECT_ID",)),
+    "forgejo": (("FORGEJO_API_URL", "GITHUB_API_URL"), ("FORGEJO_REPOSITORY", "GITHUB_REPOSITORY")),
+}
+
+
+def from_environment(names: tuple[str, ...]) -> str:
+    return next((os.environ[name] for name in names if os.environ.get(name)), "")
+
+
+@main.command("post-report")
+@click.option(
+    "--forge",
+    "kind",
+    type=click.Choice(["gitlab", "forgejo"]),
+    required=True,
+    help="Which forge's API to talk to.",
+)
+@click.option(
+    "--api-url",
+    default=None,
+    help="The forge's API [default: $CI_API_V4_URL on GitLab; $FORGEJO_API_URL, else "
+    "$GITHUB_API_URL, on Forgejo].",
+)
+@click.option(
+    "--project",
+    default=None,
+    help="GitLab: the project's id or path [default: $CI_PROJECT_ID]; Forgejo: owner/name "
+    "[default: $FORGEJO_REPOSITORY, else $GITHUB_REPOSITORY].",
+)
+@click.option(
+    "--number",
+    "numbers",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="Report on this merge or pull request only (repeatable) [default: every open one].",
+)
+@click.option(
+    "--token-env",
+    default="CIVICGEN_FORGE_TOKEN",
+    show_default=True,
+    help="The environment variable holding the token (never an option: a command line shows "
+    "in process lists and logs).",
+)
+@click.option(
+    "--bot-user-id",
+    type=int,
+    default=None,
+    help="The id of the token's user, whose comments are civicgen's [default: asked of the "
+    "forge; Forgejo's automatic token writes as -2].",
+)
+@click.option(
+    "--remote",
+    default="origin",
+    show_default=True,
+    help="The git remote to fetch the requests' commits from.",
+)
+@CONFIG_OPTION
+@handle_errors
+def post_report_command(
+    kind: str,
+    api_url: str | None,
+    project: str | None,
+    numbers: tuple[int, ...],
+    token_env: str,
+    bot_user_id: int | None,
+    remote: str,
+    config_file: str | None,
+) -> None:
+    """Post civicgen's report on each open merge request (GitLab) or pull request (Forgejo),
+    as one comment kept up to date, from a trusted job on the default branch.
+
+    Each request's commits are fetched as git objects, never checked out: the diff and the
+    validation read its data as blobs and run nothing of it. A request whose comment
+    already describes its head is left alone. Exit 0 when every request is reported or up
+    to date, 2 when the forge or git refused something (each said on one line).
+    """
+    from .forge.apis import FORGES
+    from .forge.post import Job, post_reports
+    from .repo import open_source
+
+    urls, projects = FORGE_DEFAULTS[kind]
+    token = os.environ.get(token_env, "")
+    if not token:
+        raise CivicgenException(
+            f'no token in ${token_env}; see "The token each forge needs" in docs/cli.md'
+        )
+    forge = FORGES[kind](
+        api_url or from_environment(urls), project or from_environment(projects), token
+    )
+    root = Path(open_source(".").root)
+    job = Job(forge, root, settings_for(config_file), remote, bot_user_id)
+    outcomes = post_reports(job, list(numbers) or None)
+    for outcome in outcomes:
+        line = f"{forge.label(outcome.number)}: {outcome.done}; {outcome.detail}"
+        click.echo(line, err=outcome.done == "failed")
+    failed = sum(outcome.done == "failed" for outcome in outcomes)
+    if failed:
+        fail(f"{failed} of {len(outcomes)} request(s) could not be reported (see above)")
 
 
 @main.command("new")

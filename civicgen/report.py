@@ -111,8 +111,13 @@ def md_cell(text: str) -> str:
     """
     text = visible(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     text = re.sub("[&<>]", lambda m: HTML[m.group()], text)
-    text = AUTOLINK.sub(lambda m: m.group()[:-1] + WORD_JOINER + m.group()[-1], text)
-    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("@", "@&#8203;")
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", unlinked(text)).replace("@", "@&#8203;")
+
+
+def unlinked(text: str) -> str:
+    """text with no address a forge would turn into a link on its own: a word joiner, which
+    nobody sees, breaks every "://" and "www."."""
+    return AUTOLINK.sub(lambda m: m.group()[:-1] + WORD_JOINER + m.group()[-1], text)
 
 
 def escape_property(value: str) -> str:

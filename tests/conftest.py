@@ -54,6 +54,17 @@ def portal(tmp_path: Path) -> Path:
     return make_portal(tmp_path / "city")
 
 
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example city's portal built once per session, to read and never change: Spanish
+    at the root, English under en/."""
+    from civicgen.build import build_site
+
+    with pytest.MonkeyPatch.context() as patch:  # its own cache folder, as every test has
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("example") / "site")
+
+
 # --- a real headless Chromium (Debian's; .ci/run installs it) -------------------------------
 
 CHROMIUM = os.environ.get("CIVICGEN_CHROMIUM", "/usr/bin/chromium")

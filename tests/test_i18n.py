@@ -3,11 +3,16 @@ locale, one site with a folder per language, and a city's untrusted .po shown on
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from conftest import ROOT, commit_all, replace_in, run_cli
@@ -295,3 +300,175 @@ def test_hostile_uncommitted_translation_makes_the_build_unclean(tmp_path: Path)
     site = build_site(folder / "mkdocs.yml")
     manifest = page(site, "civicgen-manifest.json")
     assert '"clean": false' in manifest and '"locale/es/site.po"' in manifest
+
+
+# --- what civicgen itself writes on the example portal's pages, in each language -------------
+
+STATUS_ES = {
+    "submitted": "Presentada",
+    "feasible": "Viable",
+    "unfeasible": "No viable",
+    "selected": "Seleccionada",
+    "not-selected": "No seleccionada",
+    "in-progress": "En ejecución",
+    "completed": "Terminada",
+}
+
+
+class Elements(HTMLParser):
+    """The text of every element of the given tags (nested markup flattened)."""
+
+    def __init__(self, tags: set[str]) -> None:
+        super().__init__()
+        self.tags, self.open, self.found = tags, [], []  # type: ignore[var-annotated]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.tags:
+            self.open.append((tag, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open[-1][0] == tag:
+            name, text = self.open.pop()
+            self.found.append((name, " ".join("".join(text).split())))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self.open:
+            text.append(data)
+
+
+def elements(html: str, *tags: str) -> list[tuple[str, str]]:
+    parser = Elements(set(tags))
+    parser.feed(html)
+    return parser.found
+
+
+def table_rows(html: str, caption: str) -> list[list[str]]:
+    """The body rows (cell texts) of the table with this caption."""
+    start = html.index(f"<caption>{caption}")
+    body = html[html.index("<tbody>", start) : html.index("</tbody>", start)]
+    return [
+        [" ".join(re.sub(r"<[^>]+>", "", c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_spanish_budget_section_names_its_tables_in_spanish(example_site: Path) -> None:
+    spanish = page(example_site, "datasets/madrid-budget/index.html")
+    english = page(example_site, "en/datasets/madrid-budget/index.html")
+    assert "<caption>Gasto total por año<br>" in spanish
+    assert "<caption>Total expenditure by year<br>" in english
+    for words in ("Total expenditure", "by year", "Share of the year", "Where the money goes"):
+        assert words not in spanish, words
+    assert '<h2 id="where-the-money-goes">Adónde va el dinero</h2>' in spanish
+    assert [
+        t for _, t in elements(spanish, "h3") if t in ("Administrativa", "Funcional", "Económica")
+    ] == [
+        "Administrativa",
+        "Funcional",
+        "Económica",
+    ]
+    headers = [t for _, t in elements(spanish, "th")]
+    assert {"Fase", "Importe (EUR)", "Por habitante (EUR)", "Aprobado (EUR)", "Nombre"} <= set(
+        headers
+    )
+    assert [row[1] for row in table_rows(spanish, "Gasto total por año")] == ["Aprobado"] * 2
+    assert [row[1] for row in table_rows(english, "Total expenditure by year")] == ["Approved"] * 2
+    assert "<caption>Centre, 2015<br><span" in english and "Share (approved)" in english
+
+
+def test_proposal_statuses_read_as_labels_not_codes(example_site: Path) -> None:
+    statuses = sorted(
+        re.search(r"(?m)^status: (.*)$", p.read_text()).group(1)  # type: ignore[union-attr]
+        for p in (ROOT / "datasets/proposals/records").glob("*.md")
+    )
+    spanish = page(example_site, "proposals/index.html")
+    by_status = table_rows(spanish, "Propuestas por estado")
+    assert [row[0] for row in by_status] == [STATUS_ES[s] for s in sorted(set(statuses))]
+    assert sum(int(row[1]) for row in by_status) == len(statuses)
+    assert [
+        row[0]
+        for row in table_rows(
+            spanish, "Financiadas (seleccionadas o más adelante) frente a no financiadas"
+        )
+    ] == ["no", "sí"]
+    funding = table_rows(spanish, "Del voto al presupuesto")
+    funded = [s for s in statuses if s in ("selected", "in-progress", "completed")]
+    assert sorted(row[1] for row in funding) == sorted(STATUS_ES[s] for s in funded)
+    assert {row[7] for row in funding} == {"no publicado"}  # the example budget has no execution
+    for code in STATUS_ES:
+        assert f"<td>{code}</td>" not in spanish, code
+    english = page(example_site, "en/proposals/index.html")
+    assert [row[0] for row in table_rows(english, "Proposals by status")][0] == "Completed"
+    assert "<td>not published</td>" in english
+
+
+def test_profiles_quantities_and_categories_read_as_labels(example_site: Path) -> None:
+    budget = page(example_site, "datasets/madrid-budget/index.html")
+    assert "<dt>Perfil</dt><dd>Presupuesto</dd>" in budget
+    assert "<dt>Profile</dt><dd>Budget</dd>" in page(
+        example_site, "en/datasets/madrid-budget/index.html"
+    )
+    sensors = page(example_site, "datasets/air-quality/index.html")
+    assert "<dt>Perfil</dt><dd>Lecturas de sensores</dd>" in sensors
+    caption = "Días cuya media supera la guía"
+    quantities = {row[1] for row in table_rows(sensors, caption)}
+    assert quantities == {"Ruido", "PM2,5 (partículas finas)", "PM10 (partículas gruesas)"}
+    assert {row[2] for row in table_rows(sensors, caption)} == {"55,0", "15,0", "45,0"}
+    tools = page(example_site, "tools/index.html")
+    categories = [row[0] for row in table_rows(tools, "Herramientas por categoría")]
+    assert "Transparencia presupuestaria" in categories
+    assert not [c for c in categories if re.fullmatch(r"[a-z-]+", c)], categories
+
+
+def data_strings() -> set[str]:
+    """Every text of the example city's data: descriptors, tables, records, tool files."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.add(" ".join(value.split()))
+        elif isinstance(value, dict):
+            found.update(str(k) for k in value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for path in sorted([*(ROOT / "datasets").rglob("*"), *(ROOT / "tools-catalog").glob("*")]):
+        if path.suffix == ".json":
+            walk(json.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".csv":
+            rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+            found.update(" ".join(cell.split()) for row in rows for cell in row)
+        elif path.suffix in (".yaml", ".md"):
+            text = path.read_text(encoding="utf-8")
+            walk(yaml.safe_load(text.split("---")[1] if path.suffix == ".md" else text))
+    return found
+
+
+def made_of_data(text: str, data: set[str]) -> bool:
+    """Data alone: a title from the data, or data, numbers and punctuation joined."""
+    parts = re.split(r"\s*[,:;·›()]\s*", text)
+    return text in data or all(p in data or not re.search(r"[A-Za-z]", p) for p in parts)
+
+
+def test_no_heading_or_caption_is_left_in_english_on_the_spanish_pages(
+    example_site: Path,
+) -> None:
+    """Every <caption>, <h1>, <h2> and <h3> of a Spanish page that reads the same on the English
+    page is made of the data's own words (package, table and station names, labels)."""
+    data, checked, untranslated = data_strings(), 0, []
+    for path in sorted(example_site.rglob("*.html")):
+        name = path.relative_to(example_site).as_posix()
+        twin = example_site / "en" / name
+        if name.startswith("en/") or name == "404.html" or not twin.is_file():
+            continue  # 404.html: mkdocs-material's own page
+        english = set(elements(twin.read_text(encoding="utf-8"), "caption", "h1", "h2", "h3"))
+        for item in elements(path.read_text(encoding="utf-8"), "caption", "h1", "h2", "h3"):
+            checked += 1
+            same = item in english and re.search(r"[A-Za-z]{2}", item[1])
+            if same and not made_of_data(item[1], data):
+                untranslated.append((name, *item))
+    assert checked > 1000  # every page, not an empty site
+    assert untranslated == []

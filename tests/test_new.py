@@ -68,6 +68,7 @@ def test_new_refuses_bad_options(tmp_path: Path) -> None:
 # --- the city's files and the engine stay apart ---------------------------------------------
 
 CITY_FILES = {
+    ".forgejo/workflows/comment.yml",
     ".forgejo/workflows/validate.yml",
     ".github/ISSUE_TEMPLATE/add-a-tool.yml",
     ".github/ISSUE_TEMPLATE/config.yml",
@@ -268,13 +269,13 @@ def test_new_city_with_another_configuration_file(tmp_path: Path) -> None:
     commands = [
         line for w in workflows for line in w.read_text().splitlines() if COMMAND.search(line)
     ]
-    assert len(commands) == 13  # 5 in GitHub's validate, 1 in deploy, 3 Forgejo, 4 GitLab
+    assert len(commands) == 15  # 5 in GitHub's validate, 1 in deploy, 3+1 Forgejo, 4+1 GitLab
     assert all("--config-file portal.yml " in line for line in commands), commands
     assert "civicgen build --config-file portal.yml" in (tmp_path / "city/README.md").read_text()
     assert (build_site(tmp_path / "city/portal.yml") / "index.html").is_file()
 
 
-COMMAND = re.compile(r"^\s*(- |run: |- run: )?civicgen (validate|diff|build)\b")
+COMMAND = re.compile(r"^\s*(- |run: |- run: )?civicgen (validate|diff|build|post-report)\b")
 
 
 @pytest.mark.parametrize(

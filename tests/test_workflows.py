@@ -20,9 +20,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT, commit_all, replace_in
+from fakeforge import TOKEN, State, serving
 
 from civicgen import __version__
 from civicgen.cli import main
+from civicgen.comment import UNSHOWN, described_head
 from civicgen.diff_report import to_json, to_markdown, to_text
 from civicgen.pipeline import diff
 from civicgen.review import MESSAGE
@@ -277,6 +279,7 @@ def test_city_installs_the_pinned_release_from_the_base_branch(city: Path) -> No
         city / ".github/workflows/validate.yml",
         city / ".github/workflows/deploy.yml",
         city / ".forgejo/workflows/validate.yml",
+        city / ".forgejo/workflows/comment.yml",
         city / ".gitlab-ci.yml",
     ):
         text = path.read_text()
@@ -630,13 +633,25 @@ def run_gitlab_job(
     """before_script then the job's script, in one shell, as GitLab's runner runs them."""
     config = yaml.safe_load((forge.work / ".gitlab-ci.yml").read_text())
     env = {**forge.env, **config["variables"], **variables}
-    assert any(rule_matches(rule["if"], env) for rule in config[name]["rules"]), name
+    assert gitlab_job_runs(config[name], env), name
     assert config["before_script"][0] == APT_GET_GIT  # the one line stood in for
     lines = ["command -v git > /dev/null", *config["before_script"][1:], *config[name]["script"]]
     return bash("\n".join(lines), forge.work, env)
 
 
+def gitlab_job_runs(job: dict[str, Any], env: dict[str, str]) -> bool:
+    """GitLab's `rules:`: the first rule whose `if` matches decides; `when: never` skips."""
+    for rule in job["rules"]:
+        if rule_matches(rule["if"], env):
+            return bool(rule.get("when", "on_success") != "never")
+    return False
+
+
 def rule_matches(rule: str, env: dict[str, str]) -> bool:
+    return all(comparison_matches(term.strip(), env) for term in rule.split("&&"))
+
+
+def comparison_matches(rule: str, env: dict[str, str]) -> bool:
     match = re.fullmatch(r'\$(\w+) == (?:"([^"]*)"|\$(\w+))', rule)
     assert match, f"the test cannot evaluate the rule `{rule}`"
     right = match[2] if match[2] is not None else env.get(match[3], "")
@@ -827,3 +842,120 @@ def test_hostile_pull_request_packaging_code_never_runs_in_ci(
     report = pull_request_ci(forge, which)
     assert not (forge.root / "pwned").exists()
     assert "`setup.py`" in report and "`pyproject.toml`" in report, report
+
+
+# --- GitLab and Forgejo post the report from trusted code ----------------------------------------
+#
+# The job that holds a write token runs the default branch's checkout and civicgen, and
+# `civicgen post-report`, which reads the request as git objects (tests/test_forges.py).
+
+GITLAB_SCHEDULE = {
+    "CI_PIPELINE_SOURCE": "schedule",
+    "CI_COMMIT_BRANCH": "main",
+    "CI_DEFAULT_BRANCH": "main",
+}
+RUNS_THE_REQUEST = ("git checkout", "git switch", "git merge", "git pull", "git worktree",
+                    "civicgen build", "civicgen validate", "civicgen diff", "mkdocs",
+                    "refs/pull", "merge-requests", "head.sha", "head_ref", "pip install -e")  # fmt: skip
+
+
+@pytest.fixture(params=["engine", "city"])
+def repository(request: pytest.FixtureRequest, city: Path) -> Path:
+    """This repository, or what `civicgen new` writes for another city."""
+    return ROOT if request.param == "engine" else city
+
+
+def test_gitlab_schedule_only_posts_and_the_posting_job_runs_nothing_of_a_request(
+    repository: Path,
+) -> None:
+    config = yaml.safe_load((repository / ".gitlab-ci.yml").read_text())
+    jobs = {name: job for name, job in config.items() if isinstance(job, dict) and "script" in job}
+    assert [name for name, job in jobs.items() if gitlab_job_runs(job, GITLAB_SCHEDULE)] == [
+        "post-report"
+    ]
+    elsewhere = {**GITLAB_SCHEDULE, "CI_COMMIT_BRANCH": "citizen-branch"}
+    for env in (GITLAB_MERGE_REQUEST, GITLAB_MAIN, elsewhere):
+        assert not gitlab_job_runs(jobs["post-report"], env), env
+    script = "\n".join(jobs["post-report"]["script"])
+    assert re.fullmatch(r"civicgen post-report( --config-file \S+)? --forge gitlab", script)
+    before = "\n".join(config["before_script"])
+    assert not [word for word in RUNS_THE_REQUEST if word in script]
+    assert "CIVICGEN_FORGE_TOKEN" not in before + script  # in the environment, never a command
+    assert "resource_group" in jobs["post-report"] and "timeout" in jobs["post-report"]
+
+
+def test_forgejo_comment_workflow_runs_nothing_of_the_pull_request(repository: Path) -> None:
+    path = repository / ".forgejo/workflows/comment.yml"
+    workflow = load(path)
+    assert set(workflow["on"]) == {"pull_request_target", "schedule", "workflow_dispatch"}
+    assert workflow["permissions"] == {"contents": "read"}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    [checkout] = [step for step in job["steps"] if "uses" in step]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}  # no ref: default
+    scripts = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "civicgen post-report" in scripts and "--forge forgejo" in scripts
+    assert not [word for word in RUNS_THE_REQUEST if word in scripts]
+    assert "${{" not in scripts and "secrets." not in path.read_text()
+    assert set(EXPRESSION.findall(path.read_text())) == {
+        "github.token",
+        "github.event.pull_request.number",
+    }
+
+
+@pytest.mark.parametrize("name", ["validate.yml", "comment.yml"])
+def test_forgejo_actions_are_pinned_by_commit(repository: Path, name: str) -> None:
+    steps_ = steps(load(repository / ".forgejo/workflows" / name))
+    uses = [step["uses"] for step in steps_ if "uses" in step]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+
+
+def test_the_forges_drop_what_githubs_comment_workflow_drops() -> None:
+    """comment.yml keeps its own copy (its job installs nothing); it cannot drift below ours."""
+    run = step_script(ENGINE_WORKFLOWS / "comment.yml", "Check the pull request and cap the report")
+    [dropped] = re.findall(r're\.sub\(r"(\[[^"]+\])", ""', run)
+    github = re.compile(dropped)
+    assert all(UNSHOWN.match(c) for c in map(chr, range(0x3000)) if github.match(c))
+
+
+def pull_request_on_the_forge(forge: Forge, kind: str) -> tuple[State, str]:
+    """Pull request 7 (a raised amount), its head under the forge's own ref, and the forge's
+    API state that names it; the work clone back on main, as a trusted job checks it out."""
+    head = forge.pull_request(7, raise_an_amount)
+    ref = "refs/merge-requests/7/head" if kind == "gitlab" else "refs/pull/7/head"
+    git("push", "-q", "origin", f"pr-7:{ref}", cwd=forge.work)
+    git("checkout", "-q", "main", cwd=forge.work)
+    state = State(kind, "5" if kind == "gitlab" else "city/springfield")
+    state.changes[7] = {"head": head, "base": "main"}
+    return state, head
+
+
+def test_city_gitlab_schedule_posts_the_report_as_written(forge: Forge) -> None:
+    state, head = pull_request_on_the_forge(forge, "gitlab")
+    with serving(state) as api:
+        variables = {**GITLAB_SCHEDULE, "CI_API_V4_URL": api, "CI_PROJECT_ID": "5"}
+        done = run_gitlab_job(forge, "post-report", {**variables, "CIVICGEN_FORGE_TOKEN": TOKEN})
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "merge request !7: posted" in done.stdout and TOKEN not in done.stdout
+        again = run_gitlab_job(forge, "post-report", {**variables, "CIVICGEN_FORGE_TOKEN": TOKEN})
+        assert "merge request !7: up to date" in again.stdout, again.stdout + again.stderr
+    [note] = state.notes[7]
+    assert described_head(note["body"]) == head and "6,500,000" in note["body"]
+    assert installed_from_the_wheel(forge) and len(state.writes()) == 1
+
+
+def test_city_forgejo_comment_workflow_posts_as_written(forge: Forge) -> None:
+    state, head = pull_request_on_the_forge(forge, "forgejo")
+    state.user = -2  # the automatic token writes as Forgejo's Actions user
+    trusted = forge.root / "trusted"
+    git("clone", "-q", str(forge.origin), str(trusted), cwd=forge.root)  # checkout: main
+    context = {"github.token": TOKEN, "github.event.pull_request.number": "7"}
+    with serving(state) as api:
+        forge.env |= {"FORGEJO_API_URL": api, "FORGEJO_REPOSITORY": "city/springfield"}
+        job = run_job(forge, ".forgejo/workflows/comment.yml", "comment", context, trusted)
+    assert not job.failed, "\n".join(job.logs)
+    [comment] = state.notes[7]
+    assert described_head(comment["body"]) == head and "6,500,000" in comment["body"]
+    assert comment["author"] == -2 and TOKEN not in "\n".join(job.logs)
+    assert installed_from_the_wheel(forge)

@@ -34,6 +34,7 @@ from .budget_view import (
     direction_order,
     explorer_home,
     explorer_uri,
+    level_of,
     node_slug,
     phase_order,
 )
@@ -484,8 +485,9 @@ def node_context(
     rows = rows if rows is not None else line_rows(explorer, node.lines)
     return {
         "node": node,
-        "level": level_of(explorer, levels[node.depth]),
-        "child_level": level_of(explorer, levels[node.depth + 1]),
+        "level": level_of(explorer.config, levels[node.depth]),
+        "child_level": level_of(explorer.config, levels[node.depth + 1]),
+        "classification": node.classification,
         "classification_title": classification_title(explorer.config, node.classification),
         "crumbs": crumbs(explorer, node, node.uri),
         "sections": [s for s in sections if s],
@@ -512,7 +514,7 @@ def home_context(explorer: Explorer) -> dict[str, Any]:
         parts.append({
             "name": name,
             "title": classification_title(explorer.config, name),
-            "levels": [level_of(explorer, level) for level in levels],
+            "levels": [level_of(explorer.config, level) for level in levels],
             "sections": [s for s in sections if s],
         })  # fmt: skip
     totals = [section(explorer, d, amounts, {}, {}, here) for d in directions_of(explorer)]
@@ -521,11 +523,6 @@ def home_context(explorer: Explorer) -> dict[str, Any]:
         "totals": [t for t in totals if t],
         "dataset": relative(here, f"datasets/{explorer.package.name}/index.md"),
     }
-
-
-def level_of(explorer: Explorer, level: Level) -> dict[str, Any]:
-    """A level as the templates name it: its field's title, and the prefix length if any."""
-    return {"title": explorer.config.titles.get(level.field) or level.field, "prefix": level.prefix}
 
 
 def common(explorer: Explorer) -> dict[str, Any]:

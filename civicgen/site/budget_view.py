@@ -2,7 +2,10 @@
 its totals and execution, and one breakdown per classification at its coarsest level.
 
 Titles come from the package (classification names or dimension titles, field titles of
-the schema), amounts are in the package's currency (none declared: plain numbers).
+the schema), amounts are in the package's currency (none declared: plain numbers). Codes
+civicgen knows (directions, phases, FDP's classification types) stay codes here: the
+templates (stats-budget.html, _budget.html) name them and write every caption and column
+title, so the page reads in its own language.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from typing import Any
 from ..stats.budget import execution_rate
 from ..stats.budget_config import PHASES, BudgetConfig, Level
 from ..stats.tables import DerivedTable
-from .formats import money, signed_percent
+from .formats import money, percent, signed_percent
 
-HEADINGS = {"expenditure": "Where the money goes", "revenue": "Where the money comes from"}
+DIRECTIONS = ("expenditure", "revenue")  # the FDP keywords, in the order the page shows them
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
@@ -46,34 +49,47 @@ def explorer_home(package: Any) -> str:
 
 
 @dataclass
-class Table:
-    caption: str
-    description: str
-    headers: list[str]
+class Totals:
+    """A direction's totals by year: year, phase, amount, (amount per inhabitant,) change."""
+
     rows: list[list[Any]]
-    bar_index: int = -1
+    per_head: bool
+
+
+@dataclass
+class LevelTable:
+    """One year of a classification level: code, label, an amount per phase, the first
+    phase's share and change, (execution rate)."""
+
+    level: dict[str, Any]  # {"title", "prefix"}, as _budget.html's level_name takes it
+    year: Any
+    phases: list[str]
+    rows: list[list[Any]]
+    rate: bool
+
+    @property
+    def bar_index(self) -> int:
+        return len(self.phases) + 2
 
 
 @dataclass
 class Breakdown:
-    title: str
-    tables: list[Table]
-    finer: list[str] = field(default_factory=list)
+    name: str  # the classification's name in the options
+    title: str  # its title from the package; none: the template names it
+    tables: list[LevelTable]
+    finer: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class Section:
+    """A direction's part of the page; its words (headings, captions, column titles, phase
+    names) are the template's, so they are in the page's language."""
+
     direction: str
-    heading: str
     anchor: str
-    totals: Table
-    execution: Table | None
+    totals: Totals
+    execution: list[list[Any]]  # year, approved, adjusted, executed, rate (none published: [])
     breakdowns: list[Breakdown]
-
-
-def in_unit(config: BudgetConfig) -> str:
-    """' (BRL)' after a column title, or nothing when no currency is declared."""
-    return f" ({config.currency})" if config.currency else ""
 
 
 def phase_order(phases: set[str]) -> list[str]:
@@ -83,72 +99,43 @@ def phase_order(phases: set[str]) -> list[str]:
 def direction_order(directions: set[str]) -> list[str]:
     return sorted(
         directions,
-        key=lambda d: (d not in HEADINGS, list(HEADINGS).index(d) if d in HEADINGS else 0, d),
+        key=lambda d: (d not in DIRECTIONS, DIRECTIONS.index(d) if d in DIRECTIONS else 0, d),
     )
 
 
-def level_title(config: BudgetConfig, level: Level) -> str:
-    """The schema's title of the level's field (its name if untitled); a prefix says so."""
-    title = config.titles.get(level.field) or level.field
-    if not level.prefix:
-        return title
-    return (
-        f"{title}, first {level.prefix} characters"
-        if level.prefix > 1
-        else f"{title}, first character"
-    )
+def level_of(config: BudgetConfig, level: Level) -> dict[str, Any]:
+    """A level as the templates name it: its field's title (its name if untitled), and the
+    prefix length if any."""
+    return {"title": config.titles.get(level.field) or level.field, "prefix": level.prefix}
 
 
 def classification_title(config: BudgetConfig, name: str) -> str:
-    title = config.titles.get(name) or name
-    return title[:1].upper() + title[1:]
+    """The classification's title from the package, or nothing (_budget.html's
+    classification_name then names it)."""
+    return config.titles.get(name, "")
 
 
-def totals_table(config: BudgetConfig, records: list[dict[str, Any]], direction: str) -> Table:
+def totals_table(records: list[dict[str, Any]], direction: str) -> Totals:
     rows = [r for r in records if r["direction"] == direction]
     per_head = any(r["per_inhabitant"] is not None for r in rows)
-    unit = in_unit(config)
-    headers = [
-        "Year",
-        "Phase",
-        f"Amount{unit}",
-        *([f"Per inhabitant{unit}"] if per_head else []),
-        "Change",
-    ]
     body = []
     for r in rows:
         head = [money(r["per_inhabitant"])] if per_head else []
         amount = money(r["amount"])
         body.append([r["year"], r["phase"], amount, *head, signed_percent(r["change_pct"])])
-    note = "Amount, amount per inhabitant" if per_head else "Amount"
-    return Table(
-        f"Total {direction} by year", f"{note} and change against the previous year.", headers, body
-    )
+    return Totals(body, per_head)
 
 
-def execution_summary(
-    config: BudgetConfig, stats: dict[str, DerivedTable], direction: str
-) -> Table | None:
+def execution_summary(stats: dict[str, DerivedTable], direction: str) -> list[list[Any]]:
     table = stats.get("execution")
     rows = table.where(classification="total", direction=direction) if table else []
     if not any(r["executed"] is not None for r in rows):
-        return None
-    body = [
+        return []
+    return [
         [r["year"], *(money(r[p]) for p in ("approved", "adjusted", "executed")),
-         "" if r["rate"] is None else f"{r['rate'] * 100:.1f} %"]
+         percent(r["rate"])]
         for r in rows
     ]  # fmt: skip
-    return Table(
-        f"Execution of the {direction} budget by year",
-        "Executed amount as a share of the adjusted amount (the approved one where no "
-        "adjusted amount is published).",
-        [
-            "Year",
-            *(f"{p}{in_unit(config)}" for p in ("Approved", "Adjusted", "Executed")),
-            "Execution rate",
-        ],
-        body,
-    )
 
 
 def pivot(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -160,12 +147,9 @@ def pivot(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return by_code
 
 
-def node_table(config: BudgetConfig, rows: list[dict[str, Any]], caption: str) -> Table:
-    """One breakdown table: a column per phase, the first phase's share as the bar."""
-    phases = phase_order({r["phase"] for r in rows})
-    main, executed = phases[0], "executed" in phases and len(phases) > 1
-    amounts_in = [f"{p.capitalize()}{in_unit(config)}" for p in phases]
-    headers = ["Code", "Label", *amounts_in, f"Share ({main})", f"Change ({main})"]
+def node_rows(rows: list[dict[str, Any]], phases: list[str], rate: bool) -> list[list[Any]]:
+    """A row per code, largest first in the first phase: amounts, share, change, rate."""
+    main = phases[0]
     body = []
     for code, entry in pivot(rows).items():
         first = entry["phases"].get(main)
@@ -177,36 +161,36 @@ def node_table(config: BudgetConfig, rows: list[dict[str, Any]], caption: str) -
             first and first["share"],
             signed_percent(first and first["change_pct"]),
         ]
-        if executed:
-            rate = execution_rate({p: e["amount"] for p, e in entry["phases"].items()})[1]
-            row.append("" if rate is None else f"{rate * 100:.1f} %")
+        if rate:
+            row.append(
+                percent(execution_rate({p: e["amount"] for p, e in entry["phases"].items()})[1])
+            )
         body.append((-(first["amount"] if first else float("-inf")), code, row))
-    headers += ["Execution rate"] if executed else []
-    description = f"Share of the year's {main} total; change against the previous year."
-    return Table(
-        caption,
-        description,
-        headers,
-        [row for *_, row in sorted(body, key=lambda b: b[:2])],
-        len(phases) + 2,
-    )
+    return [row for *_, row in sorted(body, key=lambda b: b[:2])]
+
+
+def node_table(level: dict[str, Any], year: Any, rows: list[dict[str, Any]]) -> LevelTable:
+    """One breakdown table: a column per phase, the first phase's share as the bar."""
+    phases = phase_order({r["phase"] for r in rows})
+    rate = "executed" in phases and len(phases) > 1
+    return LevelTable(level, year, phases, node_rows(rows, phases, rate), rate)
 
 
 def breakdown(
     config: BudgetConfig, nodes: DerivedTable, levels: list[Level], direction: str
 ) -> Breakdown | None:
     """The coarsest level with figures, a table per year; the finer levels named."""
-    records = nodes.where(classification=levels[0].classification, direction=direction)
+    name = levels[0].classification
+    records = nodes.where(classification=name, direction=direction)
     for position, level in enumerate(levels):
         rows = [r for r in records if r["level"] == level.name]
         if rows:
-            title = level_title(config, level)
             tables = [
-                node_table(config, [r for r in rows if r["year"] == year], f"{title}, {year}")
+                node_table(level_of(config, level), year, [r for r in rows if r["year"] == year])
                 for year in sorted({r["year"] for r in rows}, key=str)
             ]
-            finer = [level_title(config, f) for f in levels[position + 1 :]]
-            return Breakdown(classification_title(config, level.classification), tables, finer)
+            finer = [level_of(config, f) for f in levels[position + 1 :]]
+            return Breakdown(name, classification_title(config, name), tables, finer)
     return None
 
 
@@ -233,10 +217,9 @@ def section(config: BudgetConfig, stats: dict[str, DerivedTable], direction: str
     ] if nodes else []  # fmt: skip
     return Section(
         direction,
-        HEADINGS.get(direction, direction[:1].upper() + direction[1:]),
         anchor(direction),
-        totals_table(config, stats["totals"].records(), direction),
-        execution_summary(config, stats, direction),
+        totals_table(stats["totals"].records(), direction),
+        execution_summary(stats, direction),
         [p for p in parts if p is not None],
     )
 
