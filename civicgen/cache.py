@@ -187,13 +187,13 @@ def decode_errors(value: Any) -> list[CivicError]:
 
 
 class ScanCache:
-    """A folder of cached scan results and text findings; counts hits and misses of each
-    (tests and benchmarks read them)."""
+    """A folder of cached scan results and findings (of the text checks, and frictionless's
+    on each descriptor); counts hits and misses of each (tests and benchmarks read them)."""
 
     def __init__(self, folder: str | Path | None) -> None:
         self.folder = Path(folder) if folder else None
         self.hits = self.misses = 0  # scans
-        self.text_hits = self.text_misses = 0  # text findings
+        self.finding_hits = self.finding_misses = 0  # text findings and descriptor verdicts
 
     def get(self, key: str) -> ScanResult | None:
         result = self.load(key, decode_result)
@@ -206,8 +206,8 @@ class ScanCache:
 
     def get_errors(self, key: str) -> list[CivicError] | None:
         errors = self.load(key, decode_errors)
-        self.text_hits += errors is not None
-        self.text_misses += errors is None
+        self.finding_hits += errors is not None
+        self.finding_misses += errors is None
         return errors
 
     def put_errors(self, key: str, errors: list[CivicError]) -> None:
