@@ -14,7 +14,9 @@ Tabs working at once: CIVICGEN_BROWSER_TABS (2).
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import csv
 import fnmatch
 import functools
 import http.server
@@ -182,6 +184,50 @@ def test_no_page_weighs_over_500_kb(site: Path) -> None:
                 f"/{path}: {total // 1024} KB ({', '.join(f'{k} {v // 1024} KB' for k, v in biggest)})"
             )
     assert not heavy, "pages over 500 KB with what they load:\n" + "\n".join(heavy)
+
+
+def profile_row(html: str, resource: str, name: str) -> list[str]:
+    """The cells of a field's row in a table's column profile on a dataset page."""
+    section = html[html.index(f'id="{resource}-profile"') :].split("</table>")[0]
+    found = re.search(
+        rf'<tr><th scope="row"><code>{re.escape(name)}</code></th>(.*?)</tr>', section
+    )
+    assert found, f"no profile row for {name} in {resource}"
+    return re.findall(r"<td>(.*?)</td>", found.group(1), re.S)
+
+
+def csv_column(path: Path, name: str) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row[name] for row in csv.DictReader(handle)]
+
+
+def test_dataset_page_shows_the_column_profile_in_both_languages(site: Path) -> None:
+    """Counts of the built example's pages, against the example's files counted here."""
+    readings = csv_column(ROOT / "datasets/air-quality/data/readings.csv", "temperature")
+    filled, empty = sum(1 for c in readings if c), sum(1 for c in readings if not c)
+    share = f"{100 * empty / len(readings):.1f}"
+    assert empty > 0  # the example has gaps in its readings
+    for prefix, thousands, decimal, percent in (("", ".", ",", "\xa0%"), ("en/", ",", ".", "%")):
+        html = (site / f"{prefix}datasets/air-quality/index.html").read_text("utf-8")
+        cells = profile_row(html, "readings", "temperature")
+        assert cells[0] == "number"
+        assert cells[1].startswith(f"{filled:,}".replace(",", thousands) + " (")
+        assert cells[2] == f"{empty} ({share.replace('.', decimal)}{percent})"
+    chapters = collections.Counter(
+        csv_column(ROOT / "datasets/madrid-budget/data/gastos-2014-2015.csv", "CAPITULO")
+    )
+    (first, count), *_ = sorted(chapters.items(), key=lambda item: (-item[1], item[0]))
+    spanish = (site / "datasets/madrid-budget/index.html").read_text("utf-8")
+    english = (site / "en/datasets/madrid-budget/index.html").read_text("utf-8")
+    for html, thousands, words in (
+        (spanish, ".", "Más frecuentes:"),
+        (english, ",", "Most frequent:"),
+    ):
+        cells = profile_row(html, "gastos", "CAPITULO")
+        assert cells[3] == str(len(chapters))
+        assert cells[4].startswith(f"{words}<br><q>{first}</q> ({count:,})".replace(",", thousands))
+    assert '<h3 id="gastos-profile">Perfil de las columnas</h3>' in spanish
+    assert '<h3 id="gastos-profile">Column profile</h3>' in english
 
 
 def test_page_weight_counts_what_a_page_loads(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from .formats import date, money, number, percent, signed_percent
+from .formats import date, date_time, money, number, percent, signed_percent
 from .i18n import Catalogue
 
 ALLOWED_TAGS = {
@@ -190,7 +190,8 @@ def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
 
 
 def number_filters(language: str | None) -> dict[str, Any]:
-    """money, number, percent, signed_percent and date, for language (None: locale-free)."""
+    """money, number, percent, signed_percent, date and datetime, for language (None:
+    locale-free)."""
 
     def money_in(value: Any, currency: str = "") -> str:
         return money(value, currency, language)
@@ -207,10 +208,14 @@ def number_filters(language: str | None) -> dict[str, Any]:
     def date_in(value: Any, style: str = "long") -> str:
         return date(value, style, language)
 
+    def datetime_in(value: Any, style: str = "medium") -> str:
+        return date_time(value, style, language)
+
     return {
         "money": money_in,
         "number": number_in,
         "percent": percent_in,
         "signed_percent": signed_in,
         "date": date_in,
+        "datetime": datetime_in,
     }

@@ -1,6 +1,6 @@
 """Numbers, money, percentages and dates as the pages print them, in the page's language.
 
-The filters (money, number, percent, signed_percent, date) format with Babel for a locale:
+The filters (money, number, percent, signed_percent, date, datetime) format with Babel for a locale:
 the one given, else the one being rendered (`formatting(locale)`, set by the plugin around
 a language's pages), else none: then a fixed, locale-free form ('1,234,568 EUR', '+4.0 %')
 that the command line's text keeps.
@@ -137,6 +137,28 @@ def date(value: Any, style: str = "long", locale: str | None = None) -> str:
     return format_date(
         day, style if style in ("short", "medium", "long", "full") else "long", locale
     )
+
+
+def date_time(value: Any, style: str = "medium", locale: str | None = None) -> str:
+    """2025-10-01T07:30:00Z -> '1 oct 2025 07:30 UTC' (es), 'Oct 1, 2025 07:30 UTC' (en),
+    '2025-10-01 07:30 UTC' (no locale): the day as `date` says it, then the time on a 24-hour
+    clock (seconds when there are) and its offset as written; a date alone is `date`'s."""
+    if not isinstance(value, dt.datetime):
+        return date(value, style, locale)
+    return f"{date(value, style, locale)} {clock(value)}"
+
+
+def clock(moment: dt.datetime) -> str:
+    """07:30, 07:30:15; then UTC, or the offset (+02:00) when the time has one."""
+    text = moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    minutes = int(offset.total_seconds()) // 60
+    if not minutes:
+        return f"{text} UTC"
+    sign = "+" if minutes > 0 else "-"
+    return f"{text} {sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def as_date(value: Any) -> dt.date | None:

@@ -1,8 +1,8 @@
 """Everything the pages show, read once before any page is rendered.
 
 The render stage (pages.py, maps.py, the templates) reads nothing from disk or git: it is
-given the validation, the derived statistics, each table's published bytes, each package's
-history and its stations as published (home stations protected).
+given the validation, the derived statistics, each table's published bytes and column
+profile, each package's history and its stations as published (home stations protected).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..privacy import HomeStations, protect_derived
 from ..stats.profiles import derive_all
 from ..stats.tables import DerivedTable
 from ..validation import Validation
+from .profile import ColumnProfile, table_profile
 from .published import Published, homes_in, protect_station, published_table, station_rows
 
 Derived = dict[str, list[DerivedTable]]
@@ -32,6 +33,8 @@ class SiteInputs:
     homes: dict[str, HomeStations | None]  # package name -> its home stations, if any
     # package name -> record file -> its status, oldest first, as git recorded it
     statuses: dict[str, dict[str, list[FieldChange]]] = field(default_factory=dict)
+    # (package, resource) -> the column profile of the table as published
+    profiles: dict[tuple[str, str], list[ColumnProfile]] = field(default_factory=dict)
 
     @property
     def packages(self) -> dict[str, Package]:
@@ -42,13 +45,13 @@ def gather(validation: Validation) -> SiteInputs:
     """Read and compute, once, everything the pages will show."""
     packages = validation.packages
     stations, homes = stations_and_homes(validation)
+    published = {
+        key: published_table(validation, s, homes[key[0]]) for key, s in validation.tables.items()
+    }
     return SiteInputs(
         validation=validation,
         derived=protected_stats(derive_all(validation), packages, homes),
-        published={
-            key: published_table(validation, s, homes[key[0]])
-            for key, s in validation.tables.items()
-        },
+        published=published,
         histories={
             name: dataset_history(validation.source.root, package.folder)
             for name, package in packages.items()
@@ -56,6 +59,9 @@ def gather(validation: Validation) -> SiteInputs:
         stations={name: published_stations(stations[name], homes[name]) for name in packages},
         homes=homes,
         statuses=status_histories(validation),
+        profiles={
+            key: table_profile(s, published[key].data) for key, s in validation.tables.items()
+        },
     )
 
 

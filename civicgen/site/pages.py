@@ -191,6 +191,9 @@ def dataset_pages(env: Environment, inputs: SiteInputs, limit: int) -> list[Outp
                 history=inputs.histories.get(name, []),
                 station_map=station_map(inputs.stations.get(name, [])),
                 previews=previews,
+                profiles={
+                    t.resource.name: inputs.profiles.get((name, t.resource.name)) for t in tables
+                },
                 neutralised={r: p.neutralised for r, p in shown.items() if p.neutralised},
                 home_grid=home_grid_of(inputs, name),
                 files={
