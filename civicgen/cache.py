@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -110,11 +111,12 @@ def cache_key(data: bytes, plan: TablePlan, kernel: str, blob: str = "") -> str:
 
 
 def encode(value: Any) -> Any:
-    """Builtins and the scan's value types as tagged JSON."""
+    """Builtins and the scan's value types as JSON: finite floats as JSON numbers (repr, so
+    they come back exact), everything JSON cannot say as a one-key object with a tag."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
-        return {"$f": repr(value)}
+        return value if math.isfinite(value) else {"$f": repr(value)}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if isinstance(value, dt.datetime):
@@ -134,25 +136,26 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot cache {type(value).__name__}")
 
 
-DECODERS: dict[str, Callable[[str], Any]] = {
+TAGS: dict[str, Callable[[Any], Any]] = {
     "$f": float, "$dec": Decimal, "$dt": dt.datetime.fromisoformat,
     "$date": dt.date.fromisoformat, "$time": dt.time.fromisoformat,
+    "$tuple": tuple, "$set": set, "$map": dict,
 }  # fmt: skip
 
 
-def decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    ((tag, inner),) = value.items()
-    if tag in DECODERS:
-        return DECODERS[tag](inner)
-    if tag == "$tuple":
-        return tuple(decode(v) for v in inner)
-    if tag == "$set":
-        return {decode(v) for v in inner}
-    return {decode(k): decode(v) for k, v in inner}
+def tagged(found: dict[str, Any]) -> Any:
+    """The value a tagged object stands for (json.loads calls this on every object, innermost
+    first, so lists are never walked in Python); any other object as it is."""
+    if len(found) == 1:
+        ((tag, inner),) = found.items()
+        convert = TAGS.get(tag)
+        if convert is not None:
+            return convert(inner)
+    return found
+
+
+def decode(text: str) -> Any:
+    return json.loads(text, object_hook=tagged)
 
 
 KeyRows = dict[tuple[Any, ...], list[int]]
@@ -174,7 +177,7 @@ def encode_result(result: ScanResult) -> Any:
 
 
 def decode_result(value: Any) -> ScanResult:
-    errors, rows, labels, key_sets, summaries, aggregates = decode(value)
+    errors, rows, labels, key_sets, summaries, aggregates = value
     return ScanResult(errors, rows, labels, key_sets, expanded(summaries), aggregates)
 
 
@@ -219,7 +222,7 @@ class ScanCache:
         if path is None or not path.is_file():
             return None
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
+            entry = decode(path.read_text(encoding="utf-8"))
             if entry.get("key") != key:
                 raise ValueError("an entry written for another key")
             return decoder(entry["result"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -447,18 +448,20 @@ def diff_portals(
     head: Validation,
     base_name: str,
     head_name: str,
-    base_stats: dict[str, list[DerivedTable]],
-    head_stats: dict[str, list[DerivedTable]],
+    statistics: Callable[[Validation, set[str]], dict[str, list[DerivedTable]]],
 ) -> PortalDiff:
     """Everything that changed from base to head; no figure moves when head is invalid
-    (the figures of invalid data are not figures: the report says so instead)."""
-    valid = head.report.valid
+    (the figures of invalid data are not figures: the report says so instead). statistics:
+    the derived tables of some packages at a revision; only changed packages are derived."""
+    tables, packages = table_diffs(base, head), package_changes(base, head)
+    changed = {t.package for t in tables} | {p.package for p in packages}
+    moved = stat_changes(statistics(base, changed), statistics(head, changed))
     return PortalDiff(
         base_name,
         head_name,
-        table_diffs(base, head),
-        stat_changes(base_stats, head_stats) if valid else [],
+        tables,
+        moved if head.report.valid else [],
         head,
         review_notes(base.source, head.source),
-        package_changes(base, head),
+        packages,
     )

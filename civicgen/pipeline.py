@@ -178,11 +178,5 @@ def diff(
     settings = settings or Settings()
     before = validate([start], settings, base, text_checks=False)  # only head's verdict counts
     after = validate([start], settings, head)
-    return diff_portals(
-        before,
-        after,
-        base,
-        head or "work tree",
-        shown_statistics(before),  # home sensors as the portal shows them
-        shown_statistics(after),
-    )
+    # the figures as the portal shows them (home sensors protected)
+    return diff_portals(before, after, base, head or "work tree", shown_statistics)
