@@ -1,8 +1,12 @@
-"""Scan results cached by git blob id + plan hash + engine version.
+"""Scan results and text findings cached by git blob id + plan hash + engine version.
 
 The engine version is civicgen's version and a digest of the kernel's source (the
-reference, its checkers, the Cython kernel and the partial states they fill), so that
-any change to either gives new keys.
+reference, its checkers, the Cython kernel and the partial states they fill, and the text
+checks), so that any change to either gives new keys.
+
+An entry holds mergeable summaries, never a value per row: the errors, the groups' partial
+states, the distinct keys, and for each key its first row and how many rows hold it (a
+foreign key that fails on a cached table is looked up again in the file, for every row).
 
 A rebuild after one file changed rescans that file alone. The cache lives outside the
 repository (the user's cache folder, or a folder given by option), so a pull request
@@ -16,15 +20,18 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import fields
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
+from .errors import ERRORS, CivicError
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 
@@ -35,7 +42,11 @@ KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what 
     ("civicgen.scan", "_kernel.pyx"),
     ("civicgen.scan", "infer.py"),
     ("civicgen.stats", "partials.py"),
+    ("civicgen", "textscan.py"),  # the text findings cached beside the scans
+    ("civicgen", "textcheck.py"),
+    ("civicgen", "privacy.py"),
 )
+T = TypeVar("T")
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
 
 
@@ -86,19 +97,26 @@ def blob_id(data: bytes) -> str:
     return digest.hexdigest()
 
 
-def cache_key(data: bytes, plan: TablePlan, kernel: str) -> str:
-    """The key of a scan: these bytes, this plan, this engine version and kernel."""
-    plan_hash = hashlib.sha256(repr(plan).encode()).hexdigest()[:16]
+def entry_key(blob: str, what: object, kernel: str) -> str:
+    """The key of an entry: these bytes (their blob id), what was computed from them (a
+    value whose repr says it all), this engine version and kernel."""
+    what_hash = hashlib.sha256(repr(what).encode()).hexdigest()[:16]
     engine_hash = hashlib.sha256(f"{engine()}:{kernel}".encode()).hexdigest()[:8]
-    return f"{blob_id(data)}-{plan_hash}-{engine_hash}"
+    return f"{blob}-{what_hash}-{engine_hash}"
+
+
+def cache_key(data: bytes, plan: TablePlan, kernel: str, blob: str = "") -> str:
+    """The key of a scan: these bytes (blob: their id, when known), this plan, this engine."""
+    return entry_key(blob or blob_id(data), plan, kernel)
 
 
 def encode(value: Any) -> Any:
-    """Builtins and the scan's value types as tagged JSON."""
+    """Builtins and the scan's value types as JSON: finite floats as JSON numbers (repr, so
+    they come back exact), everything JSON cannot say as a one-key object with a tag."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
-        return {"$f": repr(value)}
+        return value if math.isfinite(value) else {"$f": repr(value)}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if isinstance(value, dt.datetime):
@@ -118,52 +136,100 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot cache {type(value).__name__}")
 
 
-DECODERS: dict[str, Callable[[str], Any]] = {
+TAGS: dict[str, Callable[[Any], Any]] = {
     "$f": float, "$dec": Decimal, "$dt": dt.datetime.fromisoformat,
     "$date": dt.date.fromisoformat, "$time": dt.time.fromisoformat,
+    "$tuple": tuple, "$set": set, "$map": dict,
 }  # fmt: skip
 
 
-def decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    ((tag, inner),) = value.items()
-    if tag in DECODERS:
-        return DECODERS[tag](inner)
-    if tag == "$tuple":
-        return tuple(decode(v) for v in inner)
-    if tag == "$set":
-        return {decode(v) for v in inner}
-    return {decode(k): decode(v) for k, v in inner}
+def tagged(found: dict[str, Any]) -> Any:
+    """The value a tagged object stands for (json.loads calls this on every object, innermost
+    first, so lists are never walked in Python); any other object as it is."""
+    if len(found) == 1:
+        ((tag, inner),) = found.items()
+        convert = TAGS.get(tag)
+        if convert is not None:
+            return convert(inner)
+    return found
+
+
+def decode(text: str) -> Any:
+    return json.loads(text, object_hook=tagged)
+
+
+KeyRows = dict[tuple[Any, ...], list[int]]
+
+
+def summarised(key_rows: list[KeyRows]) -> list[list[list[Any]]]:
+    """Per key group: [key, first row, rows holding it] (no list of rows)."""
+    return [[[key, min(rows), len(rows)] for key, rows in group.items()] for group in key_rows]
+
+
+def expanded(summaries: list[list[list[Any]]]) -> list[KeyRows]:
+    """Key rows from their summaries: each key's first row, repeated once per row holding it
+    (enough for counts and first rows; not the rows of a foreign key error)."""
+    return [{key: [first] * count for key, first, count in group} for group in summaries]
+
+
+def encode_result(result: ScanResult) -> Any:
+    return encode([*result[:4], summarised(result.key_rows), result.aggregates])
+
+
+def decode_result(value: Any) -> ScanResult:
+    errors, rows, labels, key_sets, summaries, aggregates = value
+    return ScanResult(errors, rows, labels, key_sets, expanded(summaries), aggregates)
+
+
+def encode_errors(errors: list[CivicError]) -> Any:
+    return [[e.code, {f.name: getattr(e, f.name) for f in fields(e)}] for e in errors]
+
+
+def decode_errors(value: Any) -> list[CivicError]:
+    return [ERRORS[code](**values) for code, values in value]
 
 
 class ScanCache:
-    """A folder of cached scan results; counts hits and misses (tests and benchmarks read them)."""
+    """A folder of cached scan results and findings (of the text checks, and frictionless's
+    on each descriptor); counts hits and misses of each (tests and benchmarks read them)."""
 
     def __init__(self, folder: str | Path | None) -> None:
         self.folder = Path(folder) if folder else None
-        self.hits = 0
-        self.misses = 0
+        self.hits = self.misses = 0  # scans
+        self.finding_hits = self.finding_misses = 0  # text findings and descriptor verdicts
 
     def get(self, key: str) -> ScanResult | None:
-        path = self.folder / f"{key}.json" if self.folder else None
-        if path is None or not path.is_file():
-            self.misses += 1
-            return None
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            if entry.get("key") != key:
-                raise ValueError("an entry written for another key")
-            result = ScanResult(*decode(entry["result"]))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            self.misses += 1
-            return None
-        self.hits += 1
+        result = self.load(key, decode_result)
+        self.hits += result is not None
+        self.misses += result is None
         return result
 
     def put(self, key: str, result: ScanResult) -> None:
+        self.store(key, encode_result(result))
+
+    def get_errors(self, key: str) -> list[CivicError] | None:
+        errors = self.load(key, decode_errors)
+        self.finding_hits += errors is not None
+        self.finding_misses += errors is None
+        return errors
+
+    def put_errors(self, key: str, errors: list[CivicError]) -> None:
+        self.store(key, encode_errors(errors))
+
+    def load(self, key: str, decoder: Callable[[Any], T]) -> T | None:
+        """The entry written for this key, or None (absent, unreadable or for another key)."""
+        path = self.folder / f"{key}.json" if self.folder else None
+        if path is None or not path.is_file():
+            return None
+        try:
+            entry = decode(path.read_text(encoding="utf-8"))
+            if entry.get("key") != key:
+                raise ValueError("an entry written for another key")
+            return decoder(entry["result"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def store(self, key: str, value: Any) -> None:
         """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
         if self.folder is None:
             return
@@ -171,7 +237,7 @@ class ScanCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                entry = {"key": key, "result": encode(list(result))}
+                entry = {"key": key, "result": value}
                 out.write(json.dumps(entry, separators=(",", ":")))  # dumps: the C encoder
             os.replace(temporary, self.folder / f"{key}.json")
         except OSError:

@@ -18,18 +18,21 @@ from . import __version__
 from .config import Settings, read_settings
 from .exceptions import CivicgenException
 from .pipeline import diff, statistics, validate
+from .progress import progress
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn CivicgenException into a one-line message and exit 2 (traceback with --debug)."""
+    """Turn CivicgenException into a one-line message and exit 2 (traceback with --debug);
+    show progress on stderr while the command runs, when stderr is a terminal."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with progress.on(sys.stderr):
+                return command(*args, **kwargs)
         except CivicgenException as exc:
             fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .collection import record_cells
 from .model import Resource
+from .progress import progress
 from .repo import Source
 from .review import ReviewNote, review_notes
 from .scan.plan import as_names
@@ -309,6 +311,7 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
     pair = stored_pair(old, new, base, head) if old and new and not schema else None
     if old and new and not schema and (pair[0] == pair[1] if pair else same_records(old, new)):
         return None  # unchanged bytes (or records): nothing to compare row by row
+    progress.show(f"comparing {present.resource.path or present.resource.name}")
     fast = differing_rows(old, new, *pair) if old and new and pair else None
     if fast is not None:
         key_fields, before, after = fast
@@ -445,18 +448,20 @@ def diff_portals(
     head: Validation,
     base_name: str,
     head_name: str,
-    base_stats: dict[str, list[DerivedTable]],
-    head_stats: dict[str, list[DerivedTable]],
+    statistics: Callable[[Validation, set[str]], dict[str, list[DerivedTable]]],
 ) -> PortalDiff:
     """Everything that changed from base to head; no figure moves when head is invalid
-    (the figures of invalid data are not figures: the report says so instead)."""
-    valid = head.report.valid
+    (the figures of invalid data are not figures: the report says so instead). statistics:
+    the derived tables of some packages at a revision; only changed packages are derived."""
+    tables, packages = table_diffs(base, head), package_changes(base, head)
+    changed = {t.package for t in tables} | {p.package for p in packages}
+    moved = stat_changes(statistics(base, changed), statistics(head, changed))
     return PortalDiff(
         base_name,
         head_name,
-        table_diffs(base, head),
-        stat_changes(base_stats, head_stats) if valid else [],
+        tables,
+        moved if head.report.valid else [],
         head,
         review_notes(base.source, head.source),
-        package_changes(base, head),
+        packages,
     )

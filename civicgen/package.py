@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 import re
+from importlib import metadata
 from typing import Any
 
+from .cache import ScanCache, entry_key
 from .descriptor import (
     civicgen_errors,
     profile_option_errors,
@@ -48,11 +52,13 @@ def load_portal(
     datasets_dir: str = "datasets",
     tools_dir: str = "tools-catalog",
     limits: Limits = DEFAULT_LIMITS,
+    cache: ScanCache | None = None,
 ) -> tuple[Portal, list[CivicError]]:
-    """Load the given descriptors (default: all of the portal) and say what is wrong with them."""
+    """Load the given descriptors (default: all of the portal) and say what is wrong with them
+    (frictionless's verdicts from the cache, when it holds them)."""
     packages, errors = [], []
     for path in paths if paths is not None else descriptor_paths(source, datasets_dir, tools_dir):
-        package, problems = load_package(source, path, limits)
+        package, problems = load_package(source, path, limits, cache)
         errors.extend(problems)
         if package is not None:
             packages.append(package)
@@ -91,7 +97,7 @@ def problem_error(problem: ParseProblem, path: str, offset: int = 0) -> CivicErr
 
 
 def read_descriptor(
-    source: Source, path: str, limits: Limits = DEFAULT_LIMITS
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, cache: ScanCache | None = None
 ) -> tuple[dict[str, Any] | None, list[CivicError]]:
     data, errors = read_file(source, path, limits.descriptor_bytes, "descriptor_bytes")
     if data is None:
@@ -109,7 +115,7 @@ def read_descriptor(
         + civicgen_errors(descriptor, path)
         + resource_path_errors(descriptor, path)
     )
-    problems = problems or frictionless_errors(descriptor, path)
+    problems = problems or frictionless_verdict(descriptor, path, cache)
     return descriptor, problems or profile_option_errors(descriptor, path)
 
 
@@ -132,6 +138,23 @@ def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicErr
     return errors
 
 
+def frictionless_verdict(
+    descriptor: dict[str, Any], path: str, cache: ScanCache | None
+) -> list[CivicError]:
+    """frictionless's errors, from the cache when this frictionless checked the same
+    descriptor before: then frictionless (pydantic, jsonschema) is not even imported."""
+    if cache is None:
+        return frictionless_errors(descriptor, path)
+    checked = json.dumps(without_profiles(descriptor), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(checked.encode("utf-8", "surrogatepass")).hexdigest()
+    key = entry_key(digest, (path, metadata.version("frictionless")), "descriptor")
+    errors = cache.get_errors(key)
+    if errors is None:
+        errors = frictionless_errors(descriptor, path)
+        cache.put_errors(key, errors)
+    return errors
+
+
 def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
     """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
     from frictionless import Package as FrictionlessPackage
@@ -151,10 +174,10 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
 
 
 def load_package(
-    source: Source, path: str, limits: Limits = DEFAULT_LIMITS
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, cache: ScanCache | None = None
 ) -> tuple[Package | None, list[CivicError]]:
     """One package, with its resources resolved safely inside the repository."""
-    descriptor, errors = read_descriptor(source, path, limits)
+    descriptor, errors = read_descriptor(source, path, limits, cache)
     if descriptor is None or errors:
         return None, errors  # data is only checked against a descriptor that is itself valid
     folder = posixpath.dirname(path)

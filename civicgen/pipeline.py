@@ -23,6 +23,7 @@ class Loaded:
     source: Source
     portal: Portal
     errors: list[CivicError]
+    cache: ScanCache | None = None
 
 
 def selected_descriptors(source: Source, paths: list[str]) -> list[str] | None:
@@ -80,12 +81,13 @@ def load(
     chosen = selected_descriptors(source, paths)
     if chosen is not None:
         chosen = with_references(source, chosen, settings)
+    cache, warnings = open_cache(source, settings.cache_dir)
     portal, errors = load_portal(
-        source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits
+        source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits, cache
     )
     if chosen is None and not portal.packages and not errors:
         raise CivicgenException(nothing_found(source, settings))
-    return Loaded(source, portal, errors)
+    return Loaded(source, portal, warnings + errors, cache)
 
 
 def nothing_found(source: Source, settings: Settings) -> str:
@@ -113,13 +115,12 @@ def validate(
     text_checks off: no check of the cells' text, for a diff's base)."""
     settings = settings or Settings()
     loaded = load(paths, rev, settings)
-    cache, warnings = open_cache(loaded.source, settings.cache_dir)
     return validate_portal(
         loaded.source,
         loaded.portal,
-        warnings + loaded.errors,
+        loaded.errors,
         settings.limit_errors,
-        cache,
+        loaded.cache,
         settings.limits,
         text_checks,
     )
@@ -177,11 +178,5 @@ def diff(
     settings = settings or Settings()
     before = validate([start], settings, base, text_checks=False)  # only head's verdict counts
     after = validate([start], settings, head)
-    return diff_portals(
-        before,
-        after,
-        base,
-        head or "work tree",
-        shown_statistics(before),  # home sensors as the portal shows them
-        shown_statistics(after),
-    )
+    # the figures as the portal shows them (home sensors protected)
+    return diff_portals(before, after, base, head or "work tree", shown_statistics)

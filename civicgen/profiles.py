@@ -97,6 +97,7 @@ BUDGET = Profile(
     diff_tables=("totals",),
     scaffold="budget",
     order=0,
+    reads_derived=False,
 )
 
 
@@ -164,6 +165,7 @@ SENSOR = Profile(
     pages=air_pages,
     template="stats-sensor.html",
     diff_tables=("coverage",),
+    reads_derived=False,
 )
 
 
@@ -217,9 +219,11 @@ CATALOG = Profile(
     derive=catalog_tables,
     pages=tool_pages,
     diff_tables=("counts",),
+    reads_derived=False,
 )
 
 GENERIC = Profile(
     name="generic",
     description="Any tabular data package: a profile of each column.",
+    reads_derived=False,
 )

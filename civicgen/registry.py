@@ -65,6 +65,8 @@ class Profile:
     diff_tables: tuple[str, ...] = ()  # derived tables a reviewer sees first
     scaffold: str = ""  # folder of civicgen/templates/new/datasets that `civicgen new` copies
     order: int = 50  # derived before higher orders (budgets before the proposals they fund)
+    reads_derived: bool = True  # reads lower orders' derived tables (a diff derives it again
+    # when one of them changed; False: its tables depend on its own package alone)
 
 
 @cache

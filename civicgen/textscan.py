@@ -14,15 +14,18 @@ from __future__ import annotations
 import csv
 import functools
 import itertools
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .cache import ScanCache, entry_key
 from .collection import cell_text
 from .errors import CivicError, FormulaCellError
 from .model import Package, Portal, Record
 from .privacy import declares_personal, personal_findings, settings_errors
+from .progress import progress
 from .repo import Source
 from .scan.reference import csv_rows, decode
 from .textcheck import CELL, FREE, NAME, TEXT_TYPES, Finding, findings, is_formula, visible
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 ASCII_ENCODINGS = ("utf-8", "utf8", "ascii", "us-ascii", "latin-1", "iso-8859-1", "cp1252")
 MEMO_LIMIT = 1 << 16  # distinct values remembered per column before the memo starts over
 BAD_LIMIT = 1000  # distinct bad values reported per table
+BATCH_ROWS = 256  # rows whose columns are gathered at once (larger batches thrash the caches)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class Column:
     personal: bool
 
 
-def text_errors(source: Source, portal: Portal, tables: dict[Any, TableScan]) -> list[CivicError]:
-    """Misleading text, formulas and personal data anywhere the portal publishes text."""
+def text_errors(
+    source: Source, portal: Portal, tables: dict[Any, TableScan], cache: ScanCache | None = None
+) -> list[CivicError]:
+    """Misleading text, formulas and personal data anywhere the portal publishes text (a
+    table's cells from the cache when the same bytes were checked the same way before)."""
     errors: list[CivicError] = []
     for package in portal.packages:
         errors += descriptor_errors(package) + settings_errors(package)
@@ -54,7 +61,7 @@ def text_errors(source: Source, portal: Portal, tables: dict[Any, TableScan]) ->
         if scanned.is_collection:
             errors += collection_errors(scanned)
         else:
-            errors += table_errors(source, scanned)
+            errors += table_errors(source, scanned, cache)
     return errors
 
 
@@ -208,64 +215,121 @@ def clean_by_aggregates(scanned: TableScan, columns: list[Column]) -> bool:
     return True
 
 
-def table_errors(source: Source, scanned: TableScan) -> list[CivicError]:
+def table_errors(
+    source: Source, scanned: TableScan, cache: ScanCache | None = None
+) -> list[CivicError]:
     """Header labels and text cells of one CSV file (the scan reported what cannot be read).
 
     The cells are read only when the scan's groups do not already hold every distinct value
     of the text columns, or hold a bad one (then the file says in which rows).
     """
-    resource, dialect = scanned.resource, scanned.plan.dialect
+    resource = scanned.resource
     errors = labels_errors(scanned.result.labels, resource.path, resource.name)
     columns = columns_of(scanned)
     if not columns or clean_by_aggregates(scanned, columns):
         return errors
+    if cache is None or not scanned.blob:
+        return errors + file_cells_errors(source, scanned, columns)
+    checked = (resource.path, resource.name, columns, scanned.plan.dialect)  # all they name
+    key = entry_key(scanned.blob, checked, "text")
+    found = cache.get_errors(key)
+    if found is None:
+        found = file_cells_errors(source, scanned, columns)
+        cache.put_errors(key, found)
+    return errors + found
+
+
+def file_cells_errors(
+    source: Source, scanned: TableScan, columns: list[Column]
+) -> list[CivicError]:
+    """The text cells of a CSV file, read through its dialect and encoding."""
+    resource, dialect = scanned.resource, scanned.plan.dialect
+    progress.show(f"checking the text of {resource.path}")
     try:
         data = source.read(resource.path)
     except (OSError, ValueError):
-        return errors
+        return []
     ascii_compatible = dialect.encoding.lower().replace("_", "-") in ASCII_ENCODINGS
     if ascii_compatible and not may_mislead(data, dialect.delimiter):
-        return errors  # plain ASCII with nothing that could be a finding
+        return []  # plain ASCII with nothing that could be a finding
     text, problem = decode(data, dialect.encoding)
     if problem:
-        return errors
+        return []
     rows = csv_rows(text, dialect)
     try:
         for _ in itertools.islice(rows, max(dialect.header_rows, default=0)):
             pass
-        errors += cells_errors(rows, columns, resource.path, resource.name)
+        return cells_errors(rows, columns, resource.path, resource.name)
     except csv.Error:
-        pass  # a malformed row: the scan reported it as a format-error
-    return errors
+        return []  # a malformed row: the scan reported it as a format-error
 
 
 def cells_errors(
     rows: Iterator[tuple[int, list[str]]], columns: list[Column], path: str, resource: str
 ) -> list[CivicError]:
-    """Each distinct value of each text column checked once; a bad value reported once."""
-    memos: list[dict[str, list[Finding]]] = [{} for _ in columns]
+    """Each distinct value of each text column checked once; a bad value reported once, at
+    its first row, with how many more rows hold it. Rows come in batches, whose columns are
+    gathered in C; only the rows of a batch that holds a bad value are visited one by one."""
+    clean: list[set[str]] = [set() for _ in columns]  # bounded memo of values found clean
+    known: list[dict[str, list[Finding]]] = [{} for _ in columns]  # every bad value so far
     bad: dict[tuple[int, str], list[Any]] = {}
-    for number, cells in rows:
-        for memo, column in zip(memos, columns, strict=True):
-            if column.index >= len(cells):
-                continue
-            value = cells[column.index]
-            found = memo.get(value)
-            if found is None:
-                if len(memo) >= MEMO_LIMIT:
-                    memo.clear()
-                found = memo[value] = cell_findings(value, column)
-            if found:
-                seen = bad.get((column.index, value))
-                if seen is not None:
-                    seen[1] += 1
-                elif len(bad) < BAD_LIMIT:
-                    bad[(column.index, value)] = [number, 0, found, column]
+    while batch := list(itertools.islice(rows, BATCH_ROWS)):
+        hits: list[tuple[int, int, str]] = []
+        shortest = min(map(len, map(operator.itemgetter(1), batch)))
+        for position, column in enumerate(columns):
+            values = column_values(batch, column.index, shortest)
+            flagged = new_findings(values, column, clean[position], known[position])
+            if flagged:
+                hits += [
+                    (number, position, value)
+                    for (number, _), value in zip(batch, values, strict=True)
+                    if value in flagged
+                ]
+        for number, position, value in sorted(hits):
+            count_bad(bad, number, value, columns[position], known[position][value])
     return [
         e
         for row, more, found, column in bad.values()
         for e in bad_value_errors(row, more, found, column, path, resource)
     ]
+
+
+def column_values(batch: list[tuple[int, list[str]]], index: int, shortest: int) -> list[str]:
+    """A column's cells in a batch of rows ("" where a short row has no such cell)."""
+    if index < shortest:
+        return list(map(operator.itemgetter(index), map(operator.itemgetter(1), batch)))
+    return [cells[index] if index < len(cells) else "" for _, cells in batch]
+
+
+def new_findings(
+    values: list[str], column: Column, clean: set[str], known: dict[str, list[Finding]]
+) -> set[str]:
+    """The bad values among these (each distinct value checked once, the memo kept bounded)."""
+    distinct = set(values)
+    for value in distinct.difference(clean, known):
+        found = cell_findings(value, column)
+        if found:
+            known[value] = found
+        else:
+            if len(clean) >= MEMO_LIMIT:
+                clean.clear()
+            clean.add(value)
+    return known.keys() & distinct if known else set()
+
+
+def count_bad(
+    bad: dict[tuple[int, str], list[Any]],
+    number: int,
+    value: str,
+    column: Column,
+    found: list[Finding],
+) -> None:
+    """Note one more row holding a bad value (its first row, while under BAD_LIMIT values)."""
+    seen = bad.get((column.index, value))
+    if seen is not None:
+        seen[1] += 1
+    elif len(bad) < BAD_LIMIT:
+        bad[(column.index, value)] = [number, 0, found, column]
 
 
 def bad_value_errors(

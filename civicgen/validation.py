@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from .cache import ScanCache, cache_key
+from .cache import ScanCache, blob_id, cache_key
 from .checks import column_type_errors, licence_errors, unknown_keys
 from .collection import record_cells
 from .errors import CivicError, ForeignKeyError, SourceError
@@ -15,6 +15,7 @@ from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
 from .package import DEFAULT_LIMITS, load_records, read_file
+from .progress import progress
 from .repo import Source
 from .report import Report
 from .scan import kernel
@@ -34,6 +35,8 @@ class TableScan:
     plan: TablePlan
     result: ScanResult
     records: list[Record] = field(default_factory=list)
+    blob: str = ""  # the git blob id of the scanned bytes, when a cache is in use
+    rows_kept: bool = True  # False: from the cache, where each key keeps its first row only
 
     @property
     def is_collection(self) -> bool:
@@ -127,9 +130,9 @@ def validate_portal(
         if isinstance(r, dict)
     }
     for scanned in tables.values():
-        check_foreign_keys(scanned, tables, groups, declared, report)
+        check_foreign_keys(scanned, tables, groups, declared, report, source)
     if text_checks:
-        report.extend(text_errors(source, portal, tables))
+        report.extend(text_errors(source, portal, tables, cache))
     return Validation(report, tables, source, cache)
 
 
@@ -145,16 +148,20 @@ def scan_table(data: bytes, plan: TablePlan) -> ScanResult:
     return kernel.scan_csv(data, plan)
 
 
-def cached_scan(data: bytes, plan: TablePlan, cache: ScanCache | None) -> ScanResult:
-    """The scan of a file, from the cache when the same bytes were scanned with the same plan."""
+def cached_scan(
+    data: bytes, plan: TablePlan, cache: ScanCache | None, blob: str = ""
+) -> tuple[ScanResult, bool]:
+    """The scan of a file, and whether it was read from the cache (the same bytes scanned
+    with the same plan before)."""
     if cache is None:
-        return scan_table(data, plan)
-    key = cache_key(data, plan, kernel.__name__)
+        return scan_table(data, plan), False
+    key = cache_key(data, plan, kernel.__name__, blob)
     result = cache.get(key)
-    if result is None:
-        result = scan_table(data, plan)
-        cache.put(key, result)
-    return result
+    if result is not None:
+        return result, True
+    result = scan_table(data, plan)
+    cache.put(key, result)
+    return result, False
 
 
 def scan_resource(
@@ -169,6 +176,7 @@ def scan_resource(
 ) -> TableScan | None:
     """Scan one resource. replan: the plan of a descriptor; with it, a CSV resource with
     no schema is scanned against the schema frictionless would infer (scan/infer.py)."""
+    progress.show(f"checking {resource.path or resource.name} ({package.name})")
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report, limits)
     data, errors = read_file(
@@ -180,10 +188,11 @@ def scan_resource(
     inferred = replan is not None and resource.descriptor.get("schema") is None
     if replan is not None and inferred:
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
-    result = cached_scan(data, plan, cache)
+    blob = blob_id(data) if cache is not None else ""
+    result, from_cache = cached_scan(data, plan, cache, blob)
     explained = table_errors(resource, plan, result)
     report.extend([inferred_note(e) for e in explained] if inferred else explained)
-    return TableScan(package, resource, plan, result)
+    return TableScan(package, resource, plan, result, blob=blob, rows_kept=not from_cache)
 
 
 def table_errors(resource: Resource, plan: TablePlan, result: ScanResult) -> list[CivicError]:
@@ -253,8 +262,10 @@ def check_foreign_keys(
     groups: dict[tuple[str, str], list[list[str]]],
     declared: set[tuple[str, str]],
     report: Report,
+    source: Source,
 ) -> None:
-    """Every value of a foreign key must exist among the referenced table's keys."""
+    """Every value of a foreign key must exist among the referenced table's keys (a table
+    read from the cache is scanned again for the rows of a value that does not)."""
     package, resource = scanned.package, scanned.resource
     mine = groups.get((package.name, resource.name), [])
     for fields, target_package, target, target_fields in foreign_keys(package, resource):
@@ -273,10 +284,19 @@ def check_foreign_keys(
             continue
         target_groups = groups[(target_package, target)]
         known = other.result.key_sets[target_groups.index(target_fields)]
+        if not scanned.rows_kept and not source_values.keys() <= known:
+            scanned.result = scanned.result._replace(key_rows=rows_again(source, scanned))
+            scanned.rows_kept = True
+            source_values = scanned.result.key_rows[mine.index(fields)]
         for value, rows in source_values.items():
             if value not in known:
                 for row in rows:
                     report.add(fk_error(scanned, fields, value, row, f"{target_package}/{target}"))
+
+
+def rows_again(source: Source, scanned: TableScan) -> list[dict[tuple[Any, ...], list[int]]]:
+    """Every row of every key of a table, scanned again (its cached result has first rows)."""
+    return scan_table(source.read(scanned.resource.path), scanned.plan).key_rows
 
 
 def fk_error(

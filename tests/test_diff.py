@@ -10,7 +10,10 @@ from click.testing import CliRunner
 from conftest import commit_all, replace_in
 
 from civicgen.cli import main
-from civicgen.pipeline import diff
+from civicgen.diff import diff_portals
+from civicgen.pipeline import Settings, diff, validate
+from civicgen.site.inputs import Derived, shown_statistics
+from civicgen.validation import Validation
 
 BUDGET = "datasets/madrid-budget/data/gastos-2014-2015.csv"
 FIRST_LINE = "2014,001,AYUNTAMIENTO DE MADRID,002,PRESIDENCIA DEL PLENO,91100,SECRETARÍA GENERAL DEL PLENO,1,GASTOS DE PERSONAL,12000,SUELDOS DEL GRUPO A1,102739\n"
@@ -70,6 +73,37 @@ def test_statistics_move(two_commits: tuple[str, str]) -> None:
     assert status[(("status", "in-progress"), "proposals")] == (3, 4)
     catalog = {c.key: (c.old, c.new) for c in changes.stats if c.table == "counts"}
     assert catalog[("category", "budget-transparency")] == (2, 1)
+
+
+def test_only_changed_packages_are_derived_and_the_figures_are_the_same(
+    portal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proposal's change derives the proposals (and the budget they read, of a lower
+    order), never the sensors; its moves are those of deriving everything."""
+    monkeypatch.chdir(portal)
+    commit_all(portal, "Example city")
+    replace_in(
+        portal / "datasets/proposals/records/pb-2015-001.md",
+        "status: completed",
+        "status: in-progress",
+    )
+    commit_all(portal, "A status", when=1_700_086_400)
+    asked: list[set[str] | None] = []
+
+    def recorded(validation: Validation, only: set[str] | None = None) -> Derived:
+        asked.append(only)
+        derived = shown_statistics(validation, only)
+        derived_packages.append(set(derived))
+        return derived
+
+    derived_packages: list[set[str]] = []
+    before = validate([str(portal)], Settings(), "HEAD~1", text_checks=False)
+    after = validate([str(portal)], Settings(), "HEAD")
+    some = diff_portals(before, after, "HEAD~1", "HEAD", recorded)
+    everything = diff_portals(before, after, "HEAD~1", "HEAD", lambda v, _: shown_statistics(v))
+    assert asked == [{"proposals"}, {"proposals"}]
+    assert derived_packages == [{"proposals", "madrid-budget"}] * 2  # the budget it reads
+    assert some.stats == everything.stats and some.stats
 
 
 def test_markdown_comment_and_json(two_commits: tuple[str, str]) -> None:

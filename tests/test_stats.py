@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import replace_in
+from conftest import ROOT, replace_in
 
 from civicgen import Settings, validate
 from civicgen.cli import main
@@ -300,6 +303,60 @@ def test_cached_errors_are_reported_again(portal: Path) -> None:
     first = validate([str(portal)]).report.flatten(["path", "row", "code"])
     second = validate([str(portal)])
     assert second.cache.hits == 4 and second.report.flatten(["path", "row", "code"]) == first != []
+
+
+def test_a_foreign_key_that_fails_on_a_cached_table_names_every_row(portal: Path) -> None:
+    """The cache keeps each key's first row only; a broken reference rescans for the rest."""
+    validate([str(portal)])  # every table cached
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "sck-retiro,", "sck-park,")
+    warm = validate([str(portal)])
+    assert warm.cache.hits == 3  # the readings came from the cache
+    uncached = validate([str(portal)], Settings(cache_dir=None)).report
+    keys = ["path", "row", "code", "message"]
+    rows = [e.row for e in uncached.errors if e.code == "foreign-key"]
+    assert len(rows) > 100 and len(set(rows)) == len(rows)
+    assert warm.report.flatten(keys) == uncached.flatten(keys)
+
+
+def test_text_findings_are_read_from_the_cache(portal: Path) -> None:
+    replace_in(portal / "datasets/air-quality/data/stations.csv", "Matadero", "Mata\u202edero")
+    cold = validate([str(portal)])
+    warm = validate([str(portal)])
+    assert (cold.cache.finding_hits, warm.cache.finding_misses) == (
+        0,
+        0,
+    ) and warm.cache.finding_hits
+    keys = ["path", "row", "field", "code", "message"]
+    assert warm.report.flatten(keys) == cold.report.flatten(keys)
+    assert any(e.code == "bidi-control" for e in warm.report.errors)
+
+
+WARM_SCRIPT = """
+import json, sys
+from civicgen.pipeline import validate
+validation = validate([sys.argv[1]])
+cache = validation.cache
+print(json.dumps([validation.report.valid, cache.finding_hits, cache.finding_misses,
+                  "frictionless" in sys.modules]))
+"""
+
+
+def test_a_warm_validate_does_not_import_frictionless(portal: Path, tmp_path: Path) -> None:
+    """frictionless's verdict on each descriptor is cached: a second run, in a new process,
+    reads it and never imports frictionless (pydantic, jsonschema)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "c")}
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", WARM_SCRIPT, str(portal)],
+                env=environment, capture_output=True, text=True, check=True, timeout=300,
+            ).stdout
+        )
+        for _ in range(2)
+    ]  # fmt: skip
+    (valid, _, cold_misses, cold_imported), (still_valid, hits, misses, warm_imported) = runs
+    assert valid and still_valid and cold_imported and not warm_imported
+    assert cold_misses >= 4 and misses == 0 and hits == cold_misses  # each of 4 descriptors
 
 
 def test_stats_command_formats(portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,10 @@ from civicgen.errors import CivicError
 from civicgen.exceptions import CivicgenException
 from civicgen.pipeline import Settings, validate
 from civicgen.report import Report, md_cell
+from civicgen.scan.plan import Dialect
+from civicgen.scan.reference import csv_rows
 from civicgen.textcheck import CELL, FREE, NAME, findings, is_formula, neutralise, visible
+from civicgen.textscan import BATCH_ROWS, Column, cell_findings, cells_errors
 
 PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
 TITLE = "title: Shaded playground in Parque de Pradolongo"
@@ -506,3 +509,44 @@ def test_hostile_validate_cli_prints_lone_surrogate_and_rlo_safely(portal: Path)
         assert done.returncode == 1, done.stderr
         assert b"Traceback" not in done.stderr
         assert b"U+D800" in done.stdout and "\u202e".encode() not in done.stdout
+
+
+def one_by_one(rows: list[list[str]], columns: list[Column]) -> list[tuple[int, str, str, int]]:
+    """(first row, field, value, more rows) of every bad value, reading cell by cell."""
+    seen: dict[tuple[int, str], list[int]] = {}
+    for number, cells in enumerate(rows, start=2):
+        for column in columns:
+            value = cells[column.index] if column.index < len(cells) else ""
+            if cell_findings(value, column):
+                seen.setdefault((column.index, value), [number, -1])[1] += 1
+    ordered = sorted((first, index, value, more) for (index, value), (first, more) in seen.items())
+    return [
+        (first, columns_by_index(columns)[index], value, more)
+        for first, index, value, more in ordered
+    ]
+
+
+def columns_by_index(columns: list[Column]) -> dict[int, str]:
+    return {column.index: column.name for column in columns}
+
+
+def test_cells_are_checked_in_batches_as_one_by_one() -> None:
+    """Bad values across batch boundaries, in two columns, in short rows: each reported at
+    its first row with the count of the others, in row then column order."""
+    rows = [[f"code{i % 700}", f"plain {i}", str(i)] for i in range(3 * BATCH_ROWS + 17)]
+    planted = {5: (0, "=SUM(A1)"), BATCH_ROWS - 1: (1, "a\u202eb"), BATCH_ROWS: (0, "=SUM(A1)")}
+    planted |= {2 * BATCH_ROWS + 3: (1, "a\u202eb"), 2 * BATCH_ROWS + 4: (0, "x\u200by")}
+    for row, (index, value) in planted.items():
+        rows[row][index] = value
+    rows[40] = ["=short"]  # a short row: its missing cells are empty, not an error
+    columns = [Column(0, "code", CELL, False), Column(1, "label", CELL, False)]
+    text = "code,label,n\n" + "".join(",".join(r) + "\n" for r in rows)
+    parsed = csv_rows(text, Dialect())
+    next(parsed)
+    errors = cells_errors(parsed, columns, "t.csv", "t")
+    found = [(e.row, e.field_name, e.note) for e in errors]
+    expected = one_by_one(rows, columns)
+    assert [(first, field) for first, field, _, _ in expected] == [(r, f) for r, f, _ in found]
+    assert [first for first, *_ in expected] == [7, 42, BATCH_ROWS + 1, 2 * BATCH_ROWS + 6]
+    for (_, _, _, more), (_, _, note) in zip(expected, found, strict=True):
+        assert (f"in {more} more row(s)" in note) == (more > 0)

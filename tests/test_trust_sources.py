@@ -15,10 +15,11 @@ from conftest import commit_all, replace_in, run_cli
 
 from civicgen.build import build_site
 from civicgen.cache import ScanCache, cache_key
+from civicgen.errors import FormulaCellError, PersonalDataError
 from civicgen.exceptions import CivicgenException
 from civicgen.pipeline import Settings, validate
 from civicgen.scan import kernel
-from civicgen.scan.reference import ScanResult
+from civicgen.scan.plan import compile_plan
 
 SECRET = "ghp_SECRETTOKEN0123456789"
 AIR = "datasets/air-quality"
@@ -198,10 +199,32 @@ def test_cache_lives_outside_the_repository(portal: Path) -> None:
 
 
 def test_scan_result_round_trips_through_the_cache(tmp_path: Path) -> None:
+    """Everything comes back as scanned but the rows of each key: its first row, once per row
+    that holds it (counts and first rows, never a list of rows in the file)."""
+    schema = {"fields": [{"name": "code"}, {"name": "n", "type": "integer"}]}
+    plan = compile_plan({"name": "t", "schema": schema}, key_sets=[["code"]])
+    rows = [f"{'pq'[i % 2]},{i if i != 7 else 'x'}" for i in range(2000)]
+    result = kernel.scan_csv(("code,n\n" + "\n".join(rows) + "\n").encode(), plan)
     cache = ScanCache(tmp_path)
-    result = ScanResult(*([0] * len(ScanResult._fields)))
     cache.put("k", result)
-    assert cache.get("k") == result and cache.get("other") is None
+    back = cache.get("k")
+    assert back is not None and cache.get("other") is None
+    assert back._replace(key_rows=[]) == result._replace(key_rows=[]) and back.errors
+    assert back.key_rows == [{("p",): [2] * 1000, ("q",): [3] * 1000}]
+    assert result.key_rows[0][("q",)][:2] == [3, 5]  # the scan itself keeps every row
+    assert (tmp_path / "k.json").stat().st_size < 500  # not a number per row
+
+
+def test_text_findings_round_trip_through_the_cache(tmp_path: Path) -> None:
+    errors = [
+        PersonalDataError(note="an e-mail", path="d/t.csv", resource="t", row=4, field_name="a"),
+        FormulaCellError(note="=1", path="d/t.csv", row=9, field_number=2, warning=True),
+    ]
+    cache = ScanCache(tmp_path)
+    cache.put_errors("e", errors)
+    back = cache.get_errors("e")
+    assert back == errors and [type(e) for e in back or []] == [type(e) for e in errors]
+    assert [e.warning for e in back or []] == [False, True]  # compare=False: checked apart
 
 
 # --- remote references: nothing is fetched ----------------------------------------------------

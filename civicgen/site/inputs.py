@@ -96,10 +96,11 @@ def stations_and_homes(
     return stations, homes
 
 
-def shown_statistics(validation: Validation) -> Derived:
-    """The derived tables as the portal shows them (home stations protected)."""
+def shown_statistics(validation: Validation, only: set[str] | None = None) -> Derived:
+    """The derived tables as the portal shows them (home stations protected); only: of these
+    packages (and what they read)."""
     _, homes = stations_and_homes(validation)
-    return protected_stats(derive_all(validation), validation.packages, homes)
+    return protected_stats(derive_all(validation, only), validation.packages, homes)
 
 
 def published_stations(

@@ -59,15 +59,29 @@ def package_tables(
     return [t for scanned in tables.values() for t in table_stats(package, scanned, derived)]
 
 
-def derive_all(validation: Any) -> dict[str, list[DerivedTable]]:
-    """Every package's derived tables, in the profiles' order (budgets before proposals)."""
+def derive_all(validation: Any, only: set[str] | None = None) -> dict[str, list[DerivedTable]]:
+    """Every package's derived tables, in the profiles' order (budgets before proposals);
+    only: these packages' tables, and the tables of lower orders those that read them need."""
     by_package: dict[str, Tables] = {}
     packages: dict[str, Package] = {}
     for (name, resource), scanned in validation.tables.items():
         by_package.setdefault(name, {})[resource] = scanned
         packages[name] = scanned.package
     order = sorted(packages, key=lambda n: (profile_of(packages[n]).order, n))
+    wanted = set(order) if only is None else needed(only, packages)
     derived: dict[str, list[DerivedTable]] = {}
     for name in order:
-        derived[name] = package_tables(packages[name], by_package[name], derived)
+        if name in wanted:
+            derived[name] = package_tables(packages[name], by_package[name], derived)
     return derived
+
+
+def needed(only: set[str], packages: dict[str, Package]) -> set[str]:
+    """These packages, and every package of a lower order when one of them reads derived tables."""
+    chosen = only & packages.keys()
+    reading = [
+        profile_of(packages[n]).order for n in chosen if profile_of(packages[n]).reads_derived
+    ]
+    if not reading:
+        return chosen
+    return chosen | {n for n, p in packages.items() if profile_of(p).order < max(reading)}
