@@ -33,6 +33,7 @@ from .site.formats import formatting
 from .site.i18n import Catalogue, check_language, load_catalogue
 from .site.inputs import SiteInputs, gather
 from .site.portal import render_site
+from .site.shared import one_copy
 from .site.toc import toc_tokens
 from .textcheck import visible
 from .validation import Validation
@@ -216,6 +217,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
                 outputs += search_files(env)
             if self.current == self.languages[0]:  # the catalogues list every language's pages once
                 outputs += harvest_files(inputs, outputs, config)
+            else:  # the downloads are the root's: one copy for every language
+                outputs = one_copy(outputs, self.current, config.use_directory_urls)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
