@@ -515,13 +515,10 @@ def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
 )
 @handle_errors
 def serve_command(config_file: str, dev_addr: str) -> None:
-    """Preview the portal on a local web server, rebuilding on change."""
-    from mkdocs.commands.serve import serve
+    """Preview the portal, every language, on a local web server, rebuilding on change."""
+    from .preview import serve_portal
 
-    from .config import check_config_file
-
-    check_config_file(Path(config_file).resolve())  # no YAML tag runs code, as in build
-    serve(config_file=config_file, dev_addr=dev_addr)
+    serve_portal(config_file, dev_addr, say=lambda line: click.echo(line, err=True))
 
 
 @main.command("verify")

@@ -40,7 +40,7 @@ FIXED = (
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
-    "form-action 'none'",
+    "form-action 'self'",  # the header's search box goes to the portal's own search page
 )
 
 

@@ -17,6 +17,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 from mkdocs.utils.templates import TemplateContext
 
 from . import __version__, csp
@@ -32,6 +33,8 @@ from .site.formats import formatting
 from .site.i18n import Catalogue, check_language, load_catalogue
 from .site.inputs import SiteInputs, gather
 from .site.portal import render_site
+from .site.shared import one_copy
+from .site.toc import toc_tokens
 from .textcheck import visible
 from .validation import Validation
 
@@ -214,6 +217,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
                 outputs += search_files(env)
             if self.current == self.languages[0]:  # the catalogues list every language's pages once
                 outputs += harvest_files(inputs, outputs, config)
+            else:  # the downloads are the root's: one copy for every language
+                outputs = one_copy(outputs, self.current, config.use_directory_urls)
         except CivicgenException as exc:
             raise PluginError(str(exc)) from exc
         for output in outputs:
@@ -237,6 +242,15 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.with_policy = set()
+
+    def on_page_content(
+        self, content: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """A generated page's table of contents, from its anchored headings (Markdown's
+        toc extension does not read the HTML a template wrote)."""
+        if self.config.enabled and page.file.generated_by and not page.toc.items:
+            page.toc = get_toc(toc_tokens(content))  # type: ignore[arg-type]
+        return content
 
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
