@@ -6,7 +6,9 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pygit2
 import pytest
@@ -87,6 +89,25 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+LOCAL = ("http://127.0.0.1:", "data:", "blob:")  # what a page may load: the served site
+
+
+@contextmanager
+def watched_tab(browser: Any, width: int, height: int) -> Iterator[Any]:
+    """A page of its own context at this size whose console errors, page errors and
+    requests to any other host are listed in page.problems."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else page.problems.append(r.url))
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def run_cli(folder: Path, *args: str) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin
 
 import pytest
-from conftest import CHROMIUM
+from conftest import CHROMIUM, watched_tab
 
 from civicgen.site.pages import Output
 from civicgen.site.shared import one_copy
@@ -192,21 +192,8 @@ def test_header_search_goes_to_the_languages_search_page(example_site: Path, roo
 
 @pytest.fixture
 def tab(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith(("http://127.0.0.1:", "data:"))
-            else page.problems.append(r.url)
-        ),
-    )
-    yield page
-    context.close()
+    with watched_tab(browser, 1280, 900) as page:
+        yield page
 
 
 @browser_test

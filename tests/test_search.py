@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT, commit_all, make_portal, run_cli
+from conftest import CHROMIUM, ROOT, commit_all, make_portal, run_cli, watched_tab
 
 from civicgen import csp
 from civicgen.build import build_site
@@ -182,21 +182,8 @@ def search(tab, base: str, word: str) -> list[str]:  # type: ignore[no-untyped-d
 
 @pytest.fixture
 def tab(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 375, "height": 800})
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith(("http://127.0.0.1:", "data:", "blob:"))
-            else page.problems.append(r.url)
-        ),
-    )
-    yield page
-    context.close()
+    with watched_tab(browser, 375, 800) as page:
+        yield page
 
 
 @browser_test
