@@ -45,6 +45,10 @@ def no_tables(options: Any, scanned: Any, derived: dict[str, Any]) -> list[Any]:
     return []
 
 
+def no_record_problems(options: Any, record: Any) -> list[Any]:
+    return []
+
+
 @dataclass(frozen=True)
 class Profile:
     """One kind of package, and every hook civicgen calls for it."""
@@ -56,6 +60,9 @@ class Profile:
     check: Callable[[dict[str, Any], set[str]], list[str]] = no_check  # (options, field names)
     package_check: Callable[[dict[str, Any]], list[str]] = no_package_problems  # descriptor
     read_options: Callable[[dict[str, Any]], Any] = no_options  # descriptor -> options, once
+    record_check: Callable[[Any, Any], list[Any]] = (
+        no_record_problems  # (options, Record) -> errors
+    )
     aggregates: Callable[[Any, Any], Any] = not_a_domain_table  # (options, Resource) -> GroupBys
     key_sets: Callable[[Any, Any], list[list[str]]] = no_key_sets  # keys kept beyond the FKs
     derive: Callable[[Any, Any, dict[str, Any]], list[Any]] = no_tables  # (options, scan, derived)
