@@ -153,9 +153,27 @@ def subject(explorer: Explorer, name: str, code: str, inputs: SiteInputs) -> Sub
     )
 
 
+def department_classification(explorer: Explorer) -> str:
+    """The classification of who spends: the one named or typed administrative in the
+    package (an FDP mapping's classificationType, a field's columnType), else the first."""
+    if DEPARTMENT in explorer.levels:
+        return DEPARTMENT
+    dimensions = (explorer.package.descriptor.get("mapping") or {}).get("dimensions") or {}
+    for name, dimension in dimensions.items() if isinstance(dimensions, dict) else ():
+        typed = isinstance(dimension, dict) and dimension.get("classificationType") == DEPARTMENT
+        if typed and name in explorer.levels:
+            return str(name)
+    for name, levels in explorer.levels.items():
+        fields = [f for r in explorer.package.resources for f in r.fields
+                  if f.get("name") in {lv.field for lv in levels}]  # fmt: skip
+        if any(str(f.get("columnType", "")).startswith(DEPARTMENT) for f in fields):
+            return name
+    return next(iter(explorer.levels), "")
+
+
 def department(explorer: Explorer, nodes: set[tuple[str, int, str]]) -> Node | None:
-    """The finest node of the administrative classification (else the first) holding them."""
-    name = DEPARTMENT if DEPARTMENT in explorer.levels else next(iter(explorer.levels), "")
+    """The finest node of the department classification holding all the lines."""
+    name = department_classification(explorer)
     depths = [(d, code) for c, d, code in nodes if c == name]
     if not depths:
         return None

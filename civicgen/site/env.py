@@ -75,8 +75,9 @@ def plain_text(value: Any) -> str:
 
 def issue_url(repository: Any, forge: Any, title: Any, body: Any) -> str:
     """For templates: the forge's new-issue form filled with title and body ("" : no forge)."""
+    one_line = " ".join(plain_text(title).split())
     return new_issue_url(
-        str(repository or ""), str(forge or "") or None, plain_text(title), plain_text(body)
+        str(repository or ""), str(forge or "") or None, one_line, plain_text(body)
     )
 
 
