@@ -98,8 +98,26 @@ def median_days(enquiries: list[Enquiry]) -> float | None:
 
 
 def record_errors(options: Any, record: Record) -> list[CivicError]:
-    """An answer dated before its question; a document that is not a web address."""
-    return [*date_order(record), *document_errors(record)]
+    """An answer dated before its question; a document that is not a web address; an
+    answer without its date, or a date without its answer (a warning: it stays open)."""
+    return [*date_order(record), *half_answered(record), *document_errors(record)]
+
+
+def half_answered(record: Record) -> list[CivicError]:
+    answer, answered = text(record.values.get(ANSWER)), record.values.get(ANSWERED)
+    if bool(answer) == (answered not in (None, "")):
+        return []
+    missing, given = (ANSWERED, ANSWER) if answer else (ANSWER, ANSWERED)
+    note = (
+        f'the question has an "{given}" but no "{missing}", so it is shown as open; '
+        f'add the "{missing}" or remove the "{given}"'
+    )
+    return [
+        RowConstraintError(
+            note=note, path=record.path, field_name=given, line=record.lines.get(given),
+            warning=True,
+        )
+    ]  # fmt: skip
 
 
 def date_order(record: Record) -> list[CivicError]:

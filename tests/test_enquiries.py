@@ -224,6 +224,18 @@ def test_answered_before_asked_is_a_row_constraint_error(portal: Path) -> None:
     )
 
 
+def test_an_answer_without_its_date_is_a_warning_and_stays_open(portal: Path) -> None:
+    path = f"{RECORDS}/enq-2015-002.yaml"
+    replace_in(portal / path, "answered: 2015-04-20\n", "")
+    report = validate([str(portal / "datasets/enquiries")]).report
+    assert report.valid and report.flatten(KEYS) == [[path, "answer", "row-constraint"]]
+    assert report.errors[0].warning
+    assert report.errors[0].message == (
+        f'{path}, line 6, field "answer": the question has an "answer" but no "answered", so '
+        'it is shown as open; add the "answered" or remove the "answer"'
+    )
+
+
 def test_a_question_is_required(portal: Path) -> None:
     path = write_record(portal, "enq-2015-099", 'asked: 2015-06-02\nyear: 2015\nprogram: "16301"\n')
     report = validate([str(portal / "datasets/enquiries")]).report

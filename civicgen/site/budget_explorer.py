@@ -583,7 +583,7 @@ def parent_uri(explorer: Explorer, node: Node) -> str:
 
 def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
     """budget/index.md, each budget package's home, its node pages and their lines CSVs."""
-    from .enquiries import about_budget, about_node, budget_context
+    from .enquiries import about_budget, about_node, budget_context, index_uri
     from .pages import Output, page
 
     found = explorers(inputs)
@@ -600,7 +600,7 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
             ["budget-index.html"],
             None,
             packages=index,
-            enquiries_index=budget_context(env, inputs, [], "")["enquiries_index"],
+            enquiries_index=index_uri(inputs),
         )
     ]
     for explorer, home in zip(found, homes, strict=True):

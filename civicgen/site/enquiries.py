@@ -21,7 +21,7 @@ from ..enquiries import DONE, OPEN, Enquiry, enquiries_of, median_days
 from ..model import Resource
 from ..stats.budget import line_fields
 from ..validation import TableScan
-from .budget_explorer import Explorer, Node, explorers, node_link
+from .budget_explorer import Explorer, Node, anchor, explorers, parent_uri
 from .budget_view import explorer_home
 from .inputs import SiteInputs
 from .pages import Output, page, site_url
@@ -67,10 +67,6 @@ class View:
     def anchor(self) -> str:
         return "enquiry-" + "-".join(re.findall(r"[A-Za-z0-9_]+", self.enquiry.id))
 
-    @property
-    def uri(self) -> str:
-        return f"{INDEX}#{self.anchor}"
-
 
 # --- what each enquiry is about ------------------------------------------------------------
 
@@ -109,7 +105,7 @@ def wanted(view: View, keys: list[BudgetKey], explorer: Explorer) -> dict[str, s
     return found
 
 
-def locate(view: View, explorer: Explorer, given: dict[str, str], inputs: SiteInputs) -> None:
+def locate(view: View, explorer: Explorer, given: dict[str, str]) -> None:
     """The lines the enquiry names, the nodes holding them all, its department and subjects."""
     year = given.pop(explorer.config.year, "")
     codes = {explorer.fields.index(f): v for f, v in given.items() if f in explorer.fields}
@@ -121,12 +117,15 @@ def locate(view: View, explorer: Explorer, given: dict[str, str], inputs: SiteIn
         and (not year or any(p[0] == year for p in line.amounts))
     ]
     view.nodes = holding(explorer, view.lines)
-    view.subjects = [subject(explorer, f, v, inputs) for f, v in given.items()]
+    view.subjects = [subject(explorer, f, v) for f, v in given.items()]
     view.department = department(explorer, view.nodes)
     if view.department is not None:
-        node = view.department
-        view.department_uri = node_link(inputs, explorer.package.name, node.classification,
-                                        node.code)  # fmt: skip
+        view.department_uri = shown_at(explorer, view.department)
+
+
+def shown_at(explorer: Explorer, node: Node) -> str:
+    """Where the explorer shows a node: its page, else its row on its parent's page."""
+    return node.uri or f"{parent_uri(explorer, node)}#{anchor(node)}"
 
 
 def holding(explorer: Explorer, lines: list[int]) -> set[tuple[str, int, str]]:
@@ -140,16 +139,22 @@ def holding(explorer: Explorer, lines: list[int]) -> set[tuple[str, int, str]]:
     return found
 
 
-def subject(explorer: Explorer, name: str, code: str, inputs: SiteInputs) -> Subject:
-    classification = next(
-        (lv.classification for lv in explorer.config.levels if lv.field == name and not lv.prefix),
-        "",
+def subject(explorer: Explorer, name: str, code: str) -> Subject:
+    """A field the enquiry names, linked to its node (the level of the whole field)."""
+    node = next(
+        (
+            explorer.nodes[(classification, depth)].get(code)
+            for classification, levels in explorer.levels.items()
+            for depth, level in enumerate(levels)
+            if level.field == name and not level.prefix
+        ),
+        None,
     )
     return Subject(
         explorer.config.titles.get(name) or name,
         code,
         explorer.labels.get(name, {}).get(code, ""),
-        node_link(inputs, explorer.package.name, classification, code) if classification else None,
+        shown_at(explorer, node) if node is not None else None,
     )
 
 
@@ -206,7 +211,7 @@ def views(inputs: SiteInputs) -> list[View]:
             for explorer in budgets:
                 given = wanted(view, keys, explorer)
                 if given:
-                    locate(view, explorer, given, inputs)
+                    locate(view, explorer, given)
                     break
             found.append(view)
     LAST[:] = [(inputs, found)]
@@ -245,6 +250,11 @@ def figures(found: list[View]) -> dict[str, Any]:
     }
 
 
+def index_uri(inputs: SiteInputs) -> str:
+    """The questions page, when the portal has an enquiries collection ("" otherwise)."""
+    return INDEX if collections(inputs) else ""
+
+
 def budget_context(
     env: Environment, inputs: SiteInputs, found: list[View], uri: str
 ) -> dict[str, Any]:
@@ -252,7 +262,7 @@ def budget_context(
     return {
         "enquiries": found[:SHOWN],
         "enquiry_figures": figures(found),
-        "enquiries_index": INDEX if collections(inputs) else "",
+        "enquiries_index": index_uri(inputs),
         "canonical": canonical(env, uri),
     }
 
@@ -273,7 +283,7 @@ def by_department(found: list[View]) -> list[dict[str, Any]]:
 
 def enquiry_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
     """enquiries/index.md: every question, by status and by department."""
-    if not collections(inputs):
+    if not index_uri(inputs):
         return []
     found = views(inputs)
     packages = [s.package for s in collections(inputs)]
