@@ -103,5 +103,14 @@ def profile_or_generic(name: str) -> Profile:
     return registered().get(name) or registered()[DEFAULT]
 
 
+def shipped_but_unregistered(name: str) -> bool:
+    """A profile civicgen's own code defines that the installed metadata does not list: the
+    code was updated (a pull, a merge) without reinstalling civicgen."""
+    from . import profiles
+
+    shipped = {v.name for v in vars(profiles).values() if isinstance(v, Profile)}
+    return name in shipped and name not in registered()
+
+
 def known_names() -> str:
     return ", ".join(sorted(registered()))

@@ -263,6 +263,24 @@ def test_an_enquiries_package_needs_a_question_field(portal: Path) -> None:
     )
 
 
+def test_an_install_older_than_the_code_says_to_reinstall(
+    portal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """civicgen updated without reinstalling: its entry points lack the enquiries profile."""
+    from civicgen import registry
+
+    installed = {k: v for k, v in registry.registered().items() if k != "enquiries"}
+    monkeypatch.setattr(registry, "registered", lambda: installed)
+    monkeypatch.setattr("civicgen.descriptor.registered", lambda: installed)
+    monkeypatch.setattr("civicgen.descriptor.profile_named", installed.get)
+    report = validate([str(portal / "datasets/enquiries")]).report
+    assert any(
+        'is "enquiries", a profile of this civicgen that its installation does not list yet; '
+        "reinstall civicgen (pip install -e .)" in e.message
+        for e in report.errors
+    )
+
+
 # --- the example city's pages ----------------------------------------------------------------
 
 
