@@ -60,6 +60,14 @@ def os_types() -> list[str]:
     return json.loads(resources.files("civicgen").joinpath("data/os-types.json").read_text())
 
 
+def record_errors(record: Record, package: Package) -> list[CivicError]:
+    """A record's problems beyond its schema: its licence, then its profile's own checks."""
+    from .registry import profile_or_generic
+
+    profile = profile_or_generic(package.profile)
+    return [*licence_errors(record, package), *profile.record_check(package.options, record)]
+
+
 def licence_errors(record: Record, package: Package) -> list[CivicError]:
     """Catalog entries must name their licence as an SPDX identifier or expression."""
     from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression

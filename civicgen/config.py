@@ -25,7 +25,7 @@ PLUGIN = "civicgen"
 
 class CivicgenConfig(base.Config):
     """plugins: - civicgen: {datasets_dir, tools_dir, limit_errors, preview_rows, cache_dir, limits,
-    languages, locale_dir…}."""
+    repository_url, forge, languages, locale_dir…}."""
 
     enabled = c.Type(bool, default=True)
     datasets_dir = c.Type(str, default="datasets")
@@ -35,6 +35,7 @@ class CivicgenConfig(base.Config):
     cache_dir = c.Type(str, default="")  # "": the user's cache folder; never inside the repo
     limits = c.Type(dict, default={})  # civicgen.limits.Limits, by name
     repository_url = c.Type(str, default="")
+    forge = c.Optional(c.Choice(("github", "gitlab", "forgejo")))  # None: from the host
     languages = c.ListOfItems(
         c.Type(str), default=[]
     )  # the first at the root, the others at /<lang>/

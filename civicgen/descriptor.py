@@ -16,7 +16,7 @@ from .errors import (
     ProfileError,
     RemoteReferenceError,
 )
-from .registry import Profile, known_names, profile_named, registered
+from .registry import Profile, known_names, profile_named, registered, shipped_but_unregistered
 
 NAMED_PROFILES = frozenset(
     {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource",
@@ -210,6 +210,11 @@ def profile_option_errors(descriptor: dict[str, Any], path: str) -> list[CivicEr
 def unknown_profile(name: Any) -> str | None:
     if not isinstance(name, str) or profile_named(name) is not None:
         return None
+    if shipped_but_unregistered(name):
+        return (
+            f'"civicgen.profile" is "{name}", a profile of this civicgen that its installation '
+            "does not list yet; reinstall civicgen (pip install -e .)"
+        )
     close = difflib.get_close_matches(name, list(registered()), n=1)
     hint = f'did you mean "{close[0]}"? ' if close else ""
     return f'"civicgen.profile" is "{name}", which no installed profile is; {hint}known: {known_names()}'

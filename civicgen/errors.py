@@ -435,6 +435,18 @@ class ForeignKeyError(RowError):
     fix = "Use a value that appears in the referenced table, or add it there first."
 
 
+class RowConstraintError(RowError):
+    code = "row-constraint"
+    title = "Row constraint"
+    description = (
+        "Two values of one row or record contradict each other, as frictionless's "
+        "row-constraint check reports it: for example a question to the council answered "
+        "before it was asked."
+    )
+    example = 'datasets/enquiries/records/enq-2015-001.yaml, line 8, field "answered": answered on 2015-03-01, before the question was asked (2015-04-02)'
+    fix = "Correct the date (or the other value) so that the two agree."
+
+
 class CellError(RowError):
     code = "cell-error"
     title = "Cell error"

@@ -200,6 +200,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         theme = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         env = make_env(theme, self.catalogue)
         env.globals["repository_url"] = self.config.repository_url.rstrip("/")
+        env.globals["forge"] = self.config.forge or ""  # "": known from the repository's host
+        env.globals["site_url"] = config.site_url or ""  # this language's public address
         env.globals["language"] = self.current
         env.globals["directory_urls"] = config.use_directory_urls  # how pages link each other
         env.globals["docs_dir"] = docs_folder(config)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .enquiries import enquiries_of, package_problems, record_errors
 from .model import Resource
 from .registry import Profile
 from .stats import budget, records, sensor
 from .stats.budget_config import mapping_problems
+from .stats.enquiries import status_summary
 from .stats.tables import DerivedTable
 
 TEXT, WHOLE, NUMBER = str, int, (int, float)
@@ -200,6 +202,30 @@ PROPOSALS = Profile(
     diff_tables=("summary",),
     scaffold="proposals",
     order=10,
+)
+
+
+def enquiry_tables(options: Any, scanned: Any, derived: Any) -> list[DerivedTable]:
+    if not scanned.is_collection:
+        return []
+    return [status_summary(enquiries_of(scanned.records))]
+
+
+def enquiry_pages(env: Any, inputs: Any) -> list[Any]:
+    from .site.enquiries import enquiry_pages as pages
+
+    return pages(env, inputs)
+
+
+ENQUIRIES = Profile(
+    name="enquiries",
+    description="Questions to the council about budget lines, one file each, with the answers.",
+    package_check=package_problems,
+    record_check=record_errors,
+    derive=enquiry_tables,
+    pages=enquiry_pages,
+    diff_tables=("summary",),
+    order=20,
 )
 
 

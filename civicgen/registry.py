@@ -45,6 +45,10 @@ def no_tables(options: Any, scanned: Any, derived: dict[str, Any]) -> list[Any]:
     return []
 
 
+def no_record_problems(options: Any, record: Any) -> list[Any]:
+    return []
+
+
 @dataclass(frozen=True)
 class Profile:
     """One kind of package, and every hook civicgen calls for it."""
@@ -56,6 +60,9 @@ class Profile:
     check: Callable[[dict[str, Any], set[str]], list[str]] = no_check  # (options, field names)
     package_check: Callable[[dict[str, Any]], list[str]] = no_package_problems  # descriptor
     read_options: Callable[[dict[str, Any]], Any] = no_options  # descriptor -> options, once
+    record_check: Callable[[Any, Any], list[Any]] = (
+        no_record_problems  # (options, Record) -> errors
+    )
     aggregates: Callable[[Any, Any], Any] = not_a_domain_table  # (options, Resource) -> GroupBys
     key_sets: Callable[[Any, Any], list[list[str]]] = no_key_sets  # keys kept beyond the FKs
     derive: Callable[[Any, Any, dict[str, Any]], list[Any]] = no_tables  # (options, scan, derived)
@@ -96,6 +103,15 @@ def profile_named(name: str) -> Profile | None:
 def profile_or_generic(name: str) -> Profile:
     """The profile of that name; generic for a name nobody registered (reported elsewhere)."""
     return registered().get(name) or registered()[DEFAULT]
+
+
+def shipped_but_unregistered(name: str) -> bool:
+    """A profile civicgen's own code defines that the installed metadata does not list: the
+    code was updated (a pull, a merge) without reinstalling civicgen."""
+    from . import profiles
+
+    shipped = {v.name for v in vars(profiles).values() if isinstance(v, Profile)}
+    return name in shipped and name not in registered()
 
 
 def known_names() -> str:

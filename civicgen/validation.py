@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from .cache import ScanCache, blob_id, cache_key
-from .checks import column_type_errors, licence_errors, unknown_keys
+from .checks import column_type_errors, record_errors, unknown_keys
 from .collection import record_cells
 from .errors import CivicError, ForeignKeyError, SourceError
 from .explain import explain
@@ -238,7 +238,7 @@ def scan_collection(
         report.add(record_error(raw, plan, record, records))
     for record in records:
         report.extend(unknown_keys(record, names, resource))
-        report.extend(licence_errors(record, package))
+        report.extend(record_errors(record, package))
     return TableScan(package, resource, plan, result, records)
 
 

@@ -583,6 +583,7 @@ def parent_uri(explorer: Explorer, node: Node) -> str:
 
 def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
     """budget/index.md, each budget package's home, its node pages and their lines CSVs."""
+    from .enquiries import about_budget, about_node, budget_context, index_uri
     from .pages import Output, page
 
     found = explorers(inputs)
@@ -592,16 +593,28 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
          "currency": e.config.currency, "totals": home["totals"]}
         for e, home in zip(found, homes, strict=True)
     ]  # fmt: skip
-    outputs = [page(env, "budget/index.md", ["budget-index.html"], None, packages=index)]
+    outputs = [
+        page(
+            env,
+            "budget/index.md",
+            ["budget-index.html"],
+            None,
+            packages=index,
+            enquiries_index=index_uri(inputs),
+        )
+    ]
     for explorer, home in zip(found, homes, strict=True):
         edit = explorer.package.descriptor_path
-        outputs.append(page(env, home_uri(explorer.package.name), ["budget-home.html"], edit,
-                            **common(explorer), **home))  # fmt: skip
+        uri = home_uri(explorer.package.name)
+        asked = budget_context(env, inputs, about_budget(inputs, explorer), uri)
+        outputs.append(page(env, uri, ["budget-home.html"], edit,
+                            **common(explorer), **home, **asked))  # fmt: skip
         for node in page_nodes(explorer):
             every = line_rows(explorer, node.lines)
             context = node_context(explorer, node, every)
+            asked = budget_context(env, inputs, about_node(inputs, explorer, node), node.uri)
             outputs.append(page(env, node.uri, ["budget-node.html"], edit,
-                                **common(explorer), **context))  # fmt: skip
+                                **common(explorer), **context, **asked))  # fmt: skip
             csv_uri = node.uri.removesuffix("index.md") + "lines.csv"
             outputs.append(Output(csv_uri, lines_csv(explorer, every)))
     return outputs

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import types
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,6 +31,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from ..forge.issue_link import new_issue_url
 from .formats import date, date_time, money, number, percent, signed_percent
 from .i18n import Catalogue
 
@@ -61,6 +63,22 @@ def safe_url(value: Any) -> str:
     """A link target from data: kept only if it is http(s) or mailto."""
     text = str(value or "").strip()
     return text if text.lower().startswith(SAFE_SCHEMES) else ""
+
+
+def plain_text(value: Any) -> str:
+    """Text rendered by a template, as plain text: escapes undone, spaces at line ends and
+    runs of blank lines dropped (for an issue's title and text, which are not HTML)."""
+    text = value.unescape() if isinstance(value, Markup) else str(value or "")
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def issue_url(repository: Any, forge: Any, title: Any, body: Any) -> str:
+    """For templates: the forge's new-issue form filled with title and body ("" : no forge)."""
+    one_line = " ".join(plain_text(title).split())
+    return new_issue_url(
+        str(repository or ""), str(forge or "") or None, one_line, plain_text(body)
+    )
 
 
 def cell(value: Any) -> str:
@@ -172,6 +190,7 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
         extensions=["jinja2.ext.i18n"],
     )
     install_translations(env, catalogue)
+    env.globals["issue_url"] = issue_url
     env.filters.update(markdown=render_markdown, url=safe_url, cell=cell, frontmatter=frontmatter)
     env.filters.update(number_filters(catalogue.language if catalogue else None))
     from .rows import FILTERS
