@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import Resource
 from .registry import Profile
-from .stats import budget, records, sensor
+from .stats import budget, market, records, sensor
 from .stats.budget_config import mapping_problems
 from .stats.tables import DerivedTable
 
@@ -202,7 +202,9 @@ PROPOSALS = Profile(
 
 
 def catalog_tables(options: Any, scanned: Any, derived: Any) -> list[DerivedTable]:
-    return records.catalog_tables(scanned.records)
+    """The tools' counts and licences; the marketplace collections' own tables."""
+    found = market.market_tables(scanned.resource.name, scanned.records)
+    return records.catalog_tables(scanned.records) if found is None else found
 
 
 def tool_pages(env: Any, inputs: Any) -> list[Any]:

@@ -30,7 +30,9 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from .formats import country as country_name
 from .formats import date, money, number, percent, signed_percent
+from .formats import language as language_name
 from .i18n import Catalogue
 
 ALLOWED_TAGS = {
@@ -190,7 +192,8 @@ def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
 
 
 def number_filters(language: str | None) -> dict[str, Any]:
-    """money, number, percent, signed_percent and date, for language (None: locale-free)."""
+    """money, number, percent, signed_percent, date, country and language, for language
+    (None: locale-free)."""
 
     def money_in(value: Any, currency: str = "") -> str:
         return money(value, currency, language)
@@ -207,7 +210,15 @@ def number_filters(language: str | None) -> dict[str, Any]:
     def date_in(value: Any, style: str = "long") -> str:
         return date(value, style, language)
 
+    def country_in(value: Any) -> str:
+        return country_name(value, language)
+
+    def language_in(value: Any) -> str:
+        return language_name(value, language)
+
     return {
+        "country": country_in,
+        "language": language_in,
         "money": money_in,
         "number": number_in,
         "percent": percent_in,
