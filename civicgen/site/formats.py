@@ -159,8 +159,8 @@ def country(code: Any, locale: str | None = None) -> str:
 
 
 def language(code: Any, locale: str | None = None) -> str:
-    """An ISO 639-1 code named in the page's language: ca -> 'catalán' (es), 'Catalan' (en);
-    a code Babel does not know is shown as it is."""
+    """An ISO 639-1 code named in the page's language, as that language writes it in a
+    sentence: ca -> 'catalán' (es), 'Catalan' (en); a code Babel does not know is shown as
+    it is."""
     text = str(code or "")
-    name = str(Locale.parse(active(locale) or "en").languages.get(text.lower(), text))
-    return name[:1].upper() + name[1:]
+    return str(Locale.parse(active(locale) or "en").languages.get(text.lower(), text))
