@@ -44,6 +44,7 @@ REFUSED = "civicgen: the data is not valid, so nothing was published."
 STYLESHEET = "assets/stylesheets/civicgen.css"
 THEME = Path(__file__).parent / "theme"  # civicgen's partials: search marks, language menu
 FILTERS = "assets/javascripts/civicgen-filters.js"  # narrows the proposal and tool lists
+COMPARE = "assets/javascripts/civicgen-compare.js"  # narrows the tool comparison
 
 
 class InvalidDataError(PluginError):
@@ -136,6 +137,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             return config
         config.extra_css.append(STYLESHEET)
         config.extra_javascript.append(FILTERS)
+        config.extra_javascript.append(COMPARE)
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         self.root = root = Path(config.config_file_path or ".").resolve().parent
         try:
@@ -209,6 +211,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         files.append(File.generated(config, STYLESHEET, content=css))
         script = resources.files("civicgen").joinpath("assets/filters.js").read_text("utf-8")
         files.append(File.generated(config, FILTERS, content=script))
+        compare = resources.files("civicgen").joinpath("assets/compare.js").read_text("utf-8")
+        files.append(File.generated(config, COMPARE, content=compare))
         for file in other_languages(files, self.languages[1:]):
             files.remove(file)  # content/<lang>/ is that language's build
         try:

@@ -8,7 +8,7 @@ from typing import Any
 from .enquiries import enquiries_of, package_problems, record_errors
 from .model import Resource
 from .registry import Profile
-from .stats import budget, records, sensor
+from .stats import budget, market, records, sensor
 from .stats.budget_config import mapping_problems
 from .stats.enquiries import status_summary
 from .stats.tables import DerivedTable
@@ -230,7 +230,9 @@ ENQUIRIES = Profile(
 
 
 def catalog_tables(options: Any, scanned: Any, derived: Any) -> list[DerivedTable]:
-    return records.catalog_tables(scanned.records)
+    """The tools' counts and licences; the marketplace collections' own tables."""
+    found = market.market_tables(scanned.resource.name, scanned.records)
+    return records.catalog_tables(scanned.records) if found is None else found
 
 
 def tool_pages(env: Any, inputs: Any) -> list[Any]:

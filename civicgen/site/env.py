@@ -32,7 +32,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..forge.issue_link import new_issue_url
+from .formats import country as country_name
 from .formats import date, date_time, money, number, percent, signed_percent
+from .formats import language as language_name
 from .i18n import Catalogue
 
 ALLOWED_TAGS = {
@@ -209,8 +211,8 @@ def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
 
 
 def number_filters(language: str | None) -> dict[str, Any]:
-    """money, number, percent, signed_percent, date and datetime, for language (None:
-    locale-free)."""
+    """money, number, percent, signed_percent, date, datetime, country and language, for
+    language (None: locale-free)."""
 
     def money_in(value: Any, currency: str = "") -> str:
         return money(value, currency, language)
@@ -230,7 +232,15 @@ def number_filters(language: str | None) -> dict[str, Any]:
     def datetime_in(value: Any, style: str = "medium") -> str:
         return date_time(value, style, language)
 
+    def country_in(value: Any) -> str:
+        return country_name(value, language)
+
+    def language_in(value: Any) -> str:
+        return language_name(value, language)
+
     return {
+        "country": country_in,
+        "language": language_in,
         "money": money_in,
         "number": number_in,
         "percent": percent_in,

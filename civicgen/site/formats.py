@@ -170,3 +170,19 @@ def as_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+
+def country(code: Any, locale: str | None = None) -> str:
+    """An ISO 3166-1 code named in the page's language: ES -> 'España' (es), 'Spain' (en, and
+    no locale); a code Babel does not know is shown as it is."""
+    text = str(code or "")
+    names = Locale.parse(active(locale) or "en").territories
+    return str(names.get(text.upper(), text))
+
+
+def language(code: Any, locale: str | None = None) -> str:
+    """An ISO 639-1 code named in the page's language, as that language writes it in a
+    sentence: ca -> 'catalán' (es), 'Catalan' (en); a code Babel does not know is shown as
+    it is."""
+    text = str(code or "")
+    return str(Locale.parse(active(locale) or "en").languages.get(text.lower(), text))

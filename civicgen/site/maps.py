@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import posixpath
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, NoReturn
 
 from ..errors import preview
@@ -306,3 +308,76 @@ def air_map(rows: list[dict[str, str]], base: list[Feature] | None) -> dict[str,
         "hull": svg_path(frame, shape, True) if base is None and len(shape) >= 3 else "",
         "scale": scale_bar(frame),
     }
+
+
+# --- the tool catalog's deployments: points on a world map shipped with civicgen -------------
+
+WORLD = "data/world-110m.geojson"  # Natural Earth 1:110m countries, public domain
+WORLD_WIDTH, WORLD_HEIGHT, WORLD_NORTH = 720, 300, 90  # 2 units a degree, 90 N to 60 S
+WORLD_FILE = "assets/civicgen/world.svg"  # the base map every deployment map shows
+
+
+def world_xy(lon: float, lat: float) -> tuple[float, float]:
+    """Longitude/latitude to the world map's units (equirectangular, 2 units a degree)."""
+    return round((lon + 180) * 2, 1), round((WORLD_NORTH - lat) * 2, 1)
+
+
+@functools.cache
+def world_svg() -> bytes:
+    """The base map: every country of the shipped layer as one SVG path, drawn once and
+    shown under each tool's deployments."""
+    document = json.loads(resources.files("civicgen").joinpath(WORLD).read_text("utf-8"))
+    features = layer_features(WORLD, document)
+    paths = "".join(
+        '<path d="'
+        + "".join(
+            "".join(f"{'L' if i else 'M'}{x} {y}" for i, (x, y) in
+                    enumerate(world_xy(lon, lat) for lon, lat in line)) + "Z"
+            for line in feature.lines
+        )
+        + '"/>'
+        for feature in features
+    )  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WORLD_WIDTH} {WORLD_HEIGHT}">'
+        f'<rect width="{WORLD_WIDTH}" height="{WORLD_HEIGHT}" fill="#e8f1f4"/>'
+        '<g fill="#d9d9d9" stroke="#8c8c8c" stroke-width="0.4" fill-rule="evenodd">'
+        f"{paths}</g></svg>\n"
+    ).encode()
+
+
+def span(low: float, high: float, size: float, limit: float) -> tuple[float, float]:
+    """A window of `size` around [low, high], kept inside [0, limit]."""
+    size = min(size, limit)
+    start = (low + high) / 2 - size / 2
+    return round(min(max(start, 0.0), limit - size), 1), round(size, 1)
+
+
+def deployment_map(points: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The view of the world map that holds a tool's deployments (each a dict with number,
+    latitude and longitude), points at the same place drawn once with every number."""
+    places: dict[tuple[float, float], list[str]] = {}
+    for point in points:
+        try:
+            lon, lat = float(point["longitude"]), float(point["latitude"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -60 <= lat <= 90:
+            places.setdefault(world_xy(lon, lat), []).append(str(point["number"]))
+    if not places:
+        return None
+    xs, ys = [x for x, _ in places], [y for _, y in places]
+    pad = 24.0
+    width = max(max(xs) - min(xs) + 2 * pad, 2 * (max(ys) - min(ys) + 2 * pad), 160.0)
+    x, width = span(min(xs), max(xs), width, WORLD_WIDTH)
+    y, height = span(min(ys), max(ys), width / 2, WORLD_HEIGHT)
+    radius = round(width / 55, 2)
+    return {
+        "x": x, "y": y, "width": width, "height": height,
+        "world_width": WORLD_WIDTH, "world_height": WORLD_HEIGHT,
+        "radius": radius, "font": round(radius * 1.1, 2), "stroke": round(radius / 5, 2),
+        "points": [
+            {"x": px, "y": py, "label": ",".join(numbers), "wide": len(numbers) > 1}
+            for (px, py), numbers in sorted(places.items())
+        ],
+    }  # fmt: skip

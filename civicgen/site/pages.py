@@ -16,13 +16,15 @@ from ..model import Package, Record, Resource
 from ..registry import profile_or_generic, registered
 from ..scan.plan import Dialect
 from ..scan.reference import csv_rows, decode
+from ..stats.market import COLLECTIONS
 from ..stats.publish import stats_files
 from ..stats.tables import DerivedTable
 from ..validation import TableScan, Validation
 from . import budget_view
 from .home import home_figures
 from .inputs import SiteInputs
-from .maps import station_map
+from .maps import WORLD_FILE, station_map, world_svg
+from .market import compare_facts, gather_market, market_context, tool_market
 from .published import Published
 
 Derived = dict[str, list[DerivedTable]]
@@ -151,6 +153,12 @@ class Linker:
         target, hash_, fragment = target.partition("#")
         return self.relative(target) + hash_ + fragment
 
+    def file(self, target: str) -> str:
+        """A relative URL to a file of the site that is not a page (an image, a download)."""
+        here = site_url(self.uri, self.directory_urls)
+        base = here if here.endswith("/") or not here else posixpath.dirname(here)
+        return posixpath.relpath(target, base or ".")
+
     def relative(self, target: str) -> str:
         here = site_url(self.uri, self.directory_urls)
         there = site_url(target, self.directory_urls)
@@ -208,12 +216,15 @@ def dataset_pages(env: Environment, inputs: SiteInputs, limit: int) -> list[Outp
 
 
 def collection_of(validation: Validation, profile: str) -> TableScan | None:
-    """The first record collection of a package with this profile (it may have no records)."""
+    """The first record collection of a package with this profile (it may have no records),
+    leaving out the tool catalog's collections about its tools (deployments, reviews…)."""
     return next(
         (
             scanned
             for scanned in validation.tables.values()
-            if scanned.package.profile == profile and scanned.resource.records is not None
+            if scanned.package.profile == profile
+            and scanned.resource.records is not None
+            and scanned.resource.name not in COLLECTIONS
         ),
         None,
     )
@@ -427,6 +438,9 @@ def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
         return []
     records = sorted(scanned.records, key=lambda r: str(r.values.get("name", "")).lower())
     stats = package_stats(inputs, "catalog")
+    tables = [t for t in inputs.validation.tables.values() if t.package is scanned.package]
+    market = gather_market(tables, stats)
+    ids = [str(r.values["id"]) for r in records]
     rows = stats["licences"].records() if "licences" in stats else []
     osi = {row["id"]: row["osi_approved"] for row in rows}
     options = {
@@ -447,8 +461,16 @@ def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
             c: sum(c in (r.values.get("categories") or []) for r in records)
             for c in options["categories"]
         },
+        **market_context(market, ids),
     }
     outputs = [page(env, "tools/index.md", ["tools.html"], None, records=records, **context)]
+    if market.present:
+        facts = {tool: compare_facts(market, tool) for tool in ids}
+        outputs += [
+            page(env, "tools/compare.md", ["tools-compare.html"], None, records=records,
+                 facts=facts, **context),
+            Output(WORLD_FILE, world_svg()),
+        ]  # fmt: skip
     outputs += [
         page(
             env, f"tools/category/{context['slugs'][category]}.md", ["tool-category.html"], None,
@@ -459,9 +481,12 @@ def tool_pages(env: Environment, inputs: SiteInputs) -> list[Output]:
         for category in options["categories"]
     ]  # fmt: skip
     return outputs + [
-        record_page(env, "tools", "tool", r, osi_approved=osi.get(r.values["id"]), **context)
+        record_page(
+            env, "tools", "tool", r, osi_approved=osi.get(r.values["id"]),
+            market=tool_market(market, str(r.values["id"])), **context,
+        )
         for r in records
-    ]
+    ]  # fmt: skip
 
 
 # --- the home page ---------------------------------------------------------------------------
