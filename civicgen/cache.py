@@ -178,6 +178,8 @@ def encode_result(result: ScanResult) -> Any:
 
 def decode_result(value: Any) -> ScanResult:
     errors, rows, labels, key_sets, summaries, aggregates = value
+    if any(sum(count for *_, count in group) > rows for group in summaries):
+        raise ValueError("an entry whose keys count more rows than its table has")
     return ScanResult(errors, rows, labels, key_sets, expanded(summaries), aggregates)
 
 

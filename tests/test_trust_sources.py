@@ -215,6 +215,14 @@ def test_scan_result_round_trips_through_the_cache(tmp_path: Path) -> None:
     assert (tmp_path / "k.json").stat().st_size < 500  # not a number per row
 
 
+def test_an_entry_that_counts_more_rows_than_its_table_is_not_used(tmp_path: Path) -> None:
+    """A damaged entry cannot make civicgen build a list of 10^12 rows: it is a miss."""
+    forged = {"key": "k", "result": [[], 2, ["code"], [], [[[{"$tuple": ["p"]}, 2, 10**12]]], []]}
+    (tmp_path / "k.json").write_text(json.dumps(forged), encoding="utf-8")
+    cache = ScanCache(tmp_path)
+    assert cache.get("k") is None and (cache.hits, cache.misses) == (0, 1)
+
+
 def test_text_findings_round_trip_through_the_cache(tmp_path: Path) -> None:
     errors = [
         PersonalDataError(note="an e-mail", path="d/t.csv", resource="t", row=4, field_name="a"),
