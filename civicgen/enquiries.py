@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CivicError, ConstraintError, RowConstraintError
-from .model import Record
+
+if TYPE_CHECKING:  # annotations only: model imports the registry, which loads these
+    from .model import Record
 
 QUESTION, ASKED_BY, ASKED = "question", "asked_by", "asked"
 ANSWER, ANSWERED, DOCUMENTS = "answer", "answered", "documents"

@@ -3,15 +3,17 @@ entry point group (see pyproject.toml and civicgen.registry)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .enquiries import enquiries_of, package_problems, record_errors
-from .model import Resource
 from .registry import Profile
 from .stats import budget, market, records, sensor
 from .stats.budget_config import mapping_problems
 from .stats.enquiries import status_summary
 from .stats.tables import DerivedTable
+
+if TYPE_CHECKING:  # annotations only: model imports the registry, which loads these
+    from .model import Resource
 
 TEXT, WHOLE, NUMBER = str, int, (int, float)
 

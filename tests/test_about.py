@@ -33,7 +33,7 @@ def test_about_lists_the_licence_of_each_dataset(portal: Path) -> None:
         '<a href="https://creativecommons.org/publicdomain/zero/1.0/">'
         "Creative Commons Zero v1.0 Universal</a>"
     ) in page
-    assert page.count("Creative Commons Attribution 4.0</a>") == 2  # proposals, tools
+    assert page.count("Creative Commons Attribution 4.0</a>") == 3  # proposals, enquiries, tools
 
 
 def test_hostile_repository_url_that_is_a_script_is_not_linked(portal: Path) -> None:

@@ -122,7 +122,7 @@ def test_console_script_and_module_entry_points(portal: Path) -> None:
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["stats"]["tables"] == 6
+        assert json.loads(done.stdout)["stats"]["tables"] == 12
 
 
 def test_import_commands(run, tmp_path: Path) -> None:

@@ -249,7 +249,7 @@ def test_published_packages_open_in_frictionless_and_datapackage_py(
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
     published = sorted((site / "datasets").glob("*/datapackage.json"))
     derived = sorted((site / "datasets").glob("*/stats/datapackage.json"))
-    assert len(published) == 4 and len(derived) == 4
+    assert len(published) == 5 and len(derived) == 5
     for descriptor in published + derived:
         assert frictionless_flat(descriptor) == [], descriptor
         with warnings.catch_warnings():

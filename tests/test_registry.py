@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from conftest import commit_all, run_cli
+from conftest import ROOT, commit_all, run_cli
 
 from civicgen.registry import registered
 
@@ -215,3 +215,16 @@ def test_civicgen_new_scaffolds_what_each_profile_declares(
     code, output = run_cli(city, "stats", "awards", "--format", "csv", "--table", "by_supplier")
     assert code == 0, output
     assert "Acme,150.5" in output
+
+
+def test_shipped_names_are_civicgens_own_profiles_and_entry_points() -> None:
+    """SHIPPED (the names behind "reinstall civicgen") is civicgen.profiles and pyproject.toml."""
+    import tomllib
+
+    from civicgen import profiles
+    from civicgen.registry import SHIPPED, Profile
+
+    defined = {p.name for p in vars(profiles).values() if isinstance(p, Profile)}
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = set(pyproject["project"]["entry-points"]["civicgen.profiles"])
+    assert SHIPPED == defined == declared
