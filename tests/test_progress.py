@@ -63,8 +63,13 @@ def test_a_terminal_sees_what_is_read_then_a_clean_line(
     assert f"comparing {path}" in shown and shown.endswith(CLEAR)
 
 
-def test_a_quick_run_shows_nothing(tmp_path: Path, terminal: tuple[int, object]) -> None:
+def test_a_quick_run_shows_nothing(
+    tmp_path: Path, terminal: tuple[int, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that ends within the delay leaves the terminal untouched (the delay is set
+    long, so a slow machine cannot make this run count as a long one)."""
     master, stream = terminal
+    monkeypatch.setattr(progress_module, "DELAY", 3600.0)
     edited_town(tmp_path / "town")
     with progress.on(stream):  # type: ignore[arg-type]
         diff("HEAD~1", "HEAD", Settings(), start=str(tmp_path / "town"))
