@@ -271,7 +271,7 @@ def cells_errors(
     its first row, with how many more rows hold it. Rows come in batches, whose columns are
     gathered in C; only the rows of a batch that holds a bad value are visited one by one."""
     clean: list[set[str]] = [set() for _ in columns]  # bounded memo of values found clean
-    known: list[dict[str, list[Finding]]] = [{} for _ in columns]  # every bad value so far
+    known: list[dict[str, list[Finding]]] = [{} for _ in columns]  # bounded memo of bad ones
     bad: dict[tuple[int, str], list[Any]] = {}
     while batch := list(itertools.islice(rows, BATCH_ROWS)):
         hits: list[tuple[int, int, str]] = []
@@ -304,8 +304,11 @@ def column_values(batch: list[tuple[int, list[str]]], index: int, shortest: int)
 def new_findings(
     values: list[str], column: Column, clean: set[str], known: dict[str, list[Finding]]
 ) -> set[str]:
-    """The bad values among these (each distinct value checked once, the memo kept bounded)."""
+    """The bad values among these (each distinct value checked once; both memos kept bounded,
+    so a file of a million distinct bad values holds no more than MEMO_LIMIT of them)."""
     distinct = set(values)
+    if len(known) >= MEMO_LIMIT:
+        known.clear()  # a bad value seen again is checked again, and counted all the same
     for value in distinct.difference(clean, known):
         found = cell_findings(value, column)
         if found:

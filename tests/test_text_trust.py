@@ -22,6 +22,7 @@ import pygit2
 import pytest
 from conftest import commit_all, replace_in
 
+from civicgen import textscan
 from civicgen.build import build_site
 from civicgen.errors import CivicError
 from civicgen.exceptions import CivicgenException
@@ -530,9 +531,14 @@ def columns_by_index(columns: list[Column]) -> dict[int, str]:
     return {column.index: column.name for column in columns}
 
 
-def test_cells_are_checked_in_batches_as_one_by_one() -> None:
+@pytest.mark.parametrize("memo_limit", [1 << 16, 1])  # 1: both memos start over each batch
+def test_cells_are_checked_in_batches_as_one_by_one(
+    memo_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Bad values across batch boundaries, in two columns, in short rows: each reported at
-    its first row with the count of the others, in row then column order."""
+    its first row with the count of the others, in row then column order, however small
+    the memos of clean and bad values."""
+    monkeypatch.setattr(textscan, "MEMO_LIMIT", memo_limit)
     rows = [[f"code{i % 700}", f"plain {i}", str(i)] for i in range(3 * BATCH_ROWS + 17)]
     planted = {5: (0, "=SUM(A1)"), BATCH_ROWS - 1: (1, "a\u202eb"), BATCH_ROWS: (0, "=SUM(A1)")}
     planted |= {2 * BATCH_ROWS + 3: (1, "a\u202eb"), 2 * BATCH_ROWS + 4: (0, "x\u200by")}
