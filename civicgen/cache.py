@@ -34,6 +34,7 @@ from . import __version__
 from .errors import ERRORS, CivicError
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
+from .stats.partials import Group
 
 KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what they call
     ("civicgen.scan", "reference.py"),
@@ -172,15 +173,52 @@ def expanded(summaries: list[list[list[Any]]]) -> list[KeyRows]:
     return [{key: [first] * count for key, first, count in group} for group in summaries]
 
 
+def packed(aggregates: list[dict[tuple[str, ...], Group]]) -> list[Any]:
+    """Group states as lists json writes in C, with no object that a tag could be read
+    in (a sketch as its buckets, then their counts): a sensor table's hourly sketches are
+    millions of numbers, too many to walk in Python (encode). json writes inf and nan too."""
+    return [
+        [
+            [list(key), rows, [[*measure[:5], flat_sketch(measure[5])] for measure in measures]]
+            for key, (rows, measures) in groups.items()
+        ]
+        for groups in aggregates
+    ]
+
+
+def flat_sketch(sketch: dict[int, int] | None) -> list[list[int]] | None:
+    return None if sketch is None else [list(sketch), list(sketch.values())]
+
+
+def unpacked(aggregates: list[Any]) -> list[dict[tuple[str, ...], Group]]:
+    return [
+        {
+            tuple(key): [
+                rows,
+                [
+                    [*measure, None if sketch is None else dict(zip(*sketch, strict=True))]
+                    for *measure, sketch in measures
+                ],
+            ]
+            for key, rows, measures in groups
+        }
+        for groups in aggregates
+    ]
+
+
 def encode_result(result: ScanResult) -> Any:
-    return encode([*result[:4], summarised(result.key_rows), result.aggregates])
+    head = encode([*result[:4], summarised(result.key_rows)])
+    return [*head, packed(result.aggregates), encode(result.sequences)]
 
 
 def decode_result(value: Any) -> ScanResult:
-    errors, rows, labels, key_sets, summaries, aggregates = value
+    errors, rows, labels, key_sets, summaries, packed_aggregates, sequences = value
+    aggregates = unpacked(packed_aggregates)
     if any(sum(count for *_, count in group) > rows for group in summaries):
         raise ValueError("an entry whose keys count more rows than its table has")
-    return ScanResult(errors, rows, labels, key_sets, expanded(summaries), aggregates)
+    if not all(isinstance(states, dict) for states in sequences):
+        raise ValueError("an entry whose reading order is not one state per station")
+    return ScanResult(errors, rows, labels, key_sets, expanded(summaries), aggregates, sequences)
 
 
 def encode_errors(errors: list[CivicError]) -> Any:
@@ -228,7 +266,7 @@ class ScanCache:
             if entry.get("key") != key:
                 raise ValueError("an entry written for another key")
             return decoder(entry["result"])
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None
 
     def store(self, key: str, value: Any) -> None:

@@ -115,10 +115,12 @@ def sensor_aggregates(config: sensor.SensorConfig | None, resource: Resource) ->
     return sensor.group_bys(config, names)
 
 
-def sensor_keys(config: sensor.SensorConfig | None, resource: Resource) -> list[list[str]]:
+def sensor_sequences(
+    config: sensor.SensorConfig | None, resource: Resource
+) -> list[tuple[str, str]]:
     if config is None or sensor_aggregates(config, resource) is None:
         return []
-    return [[config.station, config.timestamp]]
+    return [(config.station, config.timestamp)]
 
 
 def sensor_tables(config: sensor.SensorConfig, scanned: Any, derived: Any) -> list[DerivedTable]:
@@ -164,7 +166,7 @@ SENSOR = Profile(
     package_check=sensor_package_check,
     read_options=sensor.sensor_config,
     aggregates=sensor_aggregates,
-    key_sets=sensor_keys,
+    sequences=sensor_sequences,
     derive=sensor_tables,
     pages=air_pages,
     template="stats-sensor.html",

@@ -33,6 +33,10 @@ def no_key_sets(options: Any, resource: Any) -> list[list[str]]:
     return []
 
 
+def no_sequences(options: Any, resource: Any) -> list[tuple[str, str]]:
+    return []
+
+
 def no_check(options: dict[str, Any], fields: set[str]) -> list[str]:
     return []
 
@@ -65,6 +69,8 @@ class Profile:
     )
     aggregates: Callable[[Any, Any], Any] = not_a_domain_table  # (options, Resource) -> GroupBys
     key_sets: Callable[[Any, Any], list[list[str]]] = no_key_sets  # keys kept beyond the FKs
+    sequences: Callable[[Any, Any], list[tuple[str, str]]] = no_sequences  # (key, time)
+    # fields whose reading order the scan counts (plan.Sequence)
     derive: Callable[[Any, Any, dict[str, Any]], list[Any]] = no_tables  # (options, scan, derived)
     pages: Callable[[Any, Any], list[Any]] | None = None  # (env, SiteInputs) -> pages
     template: str = ""  # the statistics section of the dataset page

@@ -22,7 +22,7 @@ from .scan import kernel
 from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
-from .stats.profiles import aggregates_for, extra_key_sets
+from .stats.profiles import aggregates_for, extra_key_sets, sequences_for
 from .textscan import text_errors
 
 
@@ -113,6 +113,7 @@ def validate_portal(
                 compile_plan,
                 key_sets=key_sets,
                 aggregates=aggregates_for(package, resource),
+                sequences=sequences_for(package, resource),
                 max_cell_bytes=limits.cell_bytes,
                 max_row_bytes=limits.row_bytes,
                 max_cells=limits.row_cells,

@@ -392,10 +392,17 @@ def test_out_of_order_and_duplicate_timestamps(portal: Path) -> None:
     [retiro_row] = coverage.where(station="sck-retiro")
     assert (retiro_row["duplicates"], retiro_row["out_of_order"]) == (0, 1)
     assert all(r["out_of_order"] == 0 for r in coverage.records() if r["station"] != "sck-retiro")
-    readings.write_text("".join(lines) + lines[retiro[3]])  # the same reading twice
+    readings.write_text("".join(lines) + lines[retiro[3]])  # an early reading again, at the end
+    assert retiro_counts(portal) == (0, 2)  # listed after later ones: out of order
+    repeated = [*lines[: retiro[3] + 1], lines[retiro[3]], *lines[retiro[3] + 1 :]]
+    readings.write_text("".join(repeated))  # the same reading twice in a row
+    assert retiro_counts(portal) == (1, 1)
+
+
+def retiro_counts(portal: Path) -> tuple[int, int]:
+    """(duplicates, out of order) of sck-retiro; the repeated reading is a primary-key error."""
     validation = validate([str(portal)])
     assert validation.report.flatten(["code"]) == [["primary-key"]]
-    [retiro_row] = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"].where(
-        station="sck-retiro"
-    )
-    assert retiro_row["duplicates"] == 1
+    coverage = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"]
+    [row] = coverage.where(station="sck-retiro")
+    return row["duplicates"], row["out_of_order"]

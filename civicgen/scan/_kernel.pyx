@@ -856,13 +856,36 @@ cdef tuple decode_key(const char* p, Py_ssize_t size):
     return tuple(parts)
 
 
+DEF SKETCH_BITS = 18  # a bucket's code: 0 for zero, else 17 bits of log index and a sign
+DEF SKETCH_SHIFT = 40000  # |index| - 1,000,000 of a finite double is within ±38,000
+
+
+cdef inline uint64_t bucket_code(double v) noexcept nogil:
+    """partials.bucket(v) in SKETCH_BITS: 0 for zero, else |index| - 1,000,000 + SKETCH_SHIFT,
+    with bit 17 for a negative value."""
+    cdef int64_t k
+    if v == 0:
+        return 0
+    k = <int64_t>ceil(log(fabs(v)) / LOG_GAMMA) + SKETCH_SHIFT
+    return <uint64_t>k | (<uint64_t>(v < 0) << 17)
+
+
+cdef inline int64_t code_bucket(uint64_t code) noexcept nogil:
+    """partials.bucket's index of a bucket code."""
+    cdef int64_t index
+    if code == 0:
+        return 0
+    index = <int64_t>(code & 0x1FFFF) - SKETCH_SHIFT + 1000000
+    return -index if code >> 17 else index
+
+
 @cython.final
 cdef class GroupAcc:
     """The partial states of one GroupBy, in C: per group rows, then per measure
-    count, sum, minimum, maximum, missing (as partials.new_group, without the sketch)."""
+    count, sum, minimum, maximum, missing (as partials.new_group); the quantile sketches
+    of all groups in one hash table of counts, keyed by (group, measure, bucket code)."""
 
     cdef KeySet index  # the groups' keys as bytes, entry g for group g
-    cdef list sketches
     cdef int nk, nm
     cdef int* kidx
     cdef Py_ssize_t* kcut
@@ -870,10 +893,12 @@ cdef class GroupAcc:
     cdef double* acc
     cdef Py_ssize_t n, cap, stride, limit
     cdef bint quantiles, collapsed
+    cdef uint64_t* skeys  # (group * nm + measure) << SKETCH_BITS | code, plus 1 (0: empty)
+    cdef int64_t* scounts
+    cdef Py_ssize_t scap, sused
 
     def __cinit__(self, group_by):
         self.index = KeySet()
-        self.sketches = []
         self.nk = len(group_by.keys)
         self.nm = len(group_by.measures)
         self.quantiles = bool(group_by.quantiles)
@@ -884,6 +909,7 @@ cdef class GroupAcc:
         self.stride = 1 + 5 * self.nm
         self.cap = 16
         self.acc = <double*>malloc(self.cap * self.stride * sizeof(double))
+        self.new_sketches(64)
         cuts = {"day": 10, "hour": 13}
         for k, (index, transform, argument) in enumerate(group_by.keys):
             self.kidx[k] = index
@@ -896,6 +922,46 @@ cdef class GroupAcc:
         free(self.kcut)
         free(self.midx)
         free(self.acc)
+        free(self.skeys)
+        free(self.scounts)
+
+    cdef int new_sketches(self, Py_ssize_t capacity) except -1:
+        """An empty sketch table of `capacity` slots (a power of two)."""
+        self.skeys = <uint64_t*>calloc(capacity, sizeof(uint64_t))
+        self.scounts = <int64_t*>malloc(capacity * sizeof(int64_t))
+        if not self.skeys or not self.scounts:
+            raise MemoryError()
+        self.scap, self.sused = capacity, 0
+        return 0
+
+    cdef int count_bucket(self, uint64_t key, int64_t count) except -1:
+        """Add count to the sketch entry key (its slot made if new); the table grows at half full."""
+        cdef uint64_t mask, at
+        if 2 * (self.sused + 1) > self.scap:
+            self.grow_sketches(self.scap * 2)
+        mask = <uint64_t>self.scap - 1
+        at = mix(key) & mask
+        while self.skeys[at] and self.skeys[at] != key + 1:
+            at = (at + 1) & mask
+        if self.skeys[at]:
+            self.scounts[at] += count
+        else:
+            self.skeys[at] = key + 1
+            self.scounts[at] = count
+            self.sused += 1
+        return 0
+
+    cdef int grow_sketches(self, Py_ssize_t capacity) except -1:
+        cdef uint64_t* keys = self.skeys
+        cdef int64_t* counts = self.scounts
+        cdef Py_ssize_t i, old = self.scap
+        self.new_sketches(capacity)
+        for i in range(old):
+            if keys[i]:
+                self.count_bucket(keys[i] - 1, counts[i])
+        free(keys)
+        free(counts)
+        return 0
 
     cdef int64_t add(self) except -1:
         """A new group (its key is the index's entry of the same number), its state empty."""
@@ -912,30 +978,32 @@ cdef class GroupAcc:
             g[3 + 5 * m] = float("inf")
             g[4 + 5 * m] = -float("inf")
             g[5 + 5 * m] = 0
-        if self.quantiles:
-            self.sketches.append([{} for _ in range(self.nm)])
         self.n += 1
         return self.n - 1
 
-    cdef int sketch(self, int64_t gid, Py_ssize_t m, double v) except -1:
-        cdef int64_t b
-        if v == 0:
-            b = 0
-        elif not isfinite(v):
+    cdef inline int sketch(self, int64_t gid, Py_ssize_t m, double v) except -1:
+        if not isfinite(v):
             return 0  # NaN and infinities stay out of the sketch, as in partials.add
-        else:
-            b = <int64_t>ceil(log(fabs(v)) / LOG_GAMMA) + 1000000
-            if v < 0:
-                b = -b
-        counts = self.sketches[gid][m]
-        counts[b] = counts.get(b, 0) + 1
-        return 0
+        return self.count_bucket(((<uint64_t>gid * self.nm + m) << SKETCH_BITS) | bucket_code(v), 1)
+
+    cdef bytes used_sketches(self):
+        """The sketch entries as (key, count) pairs of uint64/int64, in slot order."""
+        cdef Py_ssize_t i, at = 0
+        out = PyBytes_FromStringAndSize(NULL, self.sused * 16)
+        cdef char* p = PyBytes_AS_STRING(out)
+        for i in range(self.scap):
+            if self.skeys[i]:
+                memcpy(p + at, &self.skeys[i], 8)
+                memcpy(p + at + 8, &self.scounts[i], 8)
+                at += 16
+        return out
 
     def dump(self) -> tuple:
-        """The partial states compactly (keys as bytes, C doubles as bytes): to send between
-        processes."""
+        """The partial states compactly (keys, C doubles and sketch entries as bytes): to
+        send between processes."""
         acc = PyBytes_FromStringAndSize(<char*>self.acc, self.n * self.stride * sizeof(double))
-        return self.index.dumps(), self.collapsed, acc, self.sketches if self.quantiles else None
+        sketches = self.used_sketches() if self.quantiles else None
+        return self.index.dumps(), self.collapsed, acc, sketches
 
     def absorb(self, dump) -> None:
         """Add the groups of a later chunk's dump, as partials.merge_groups adds them."""
@@ -949,26 +1017,48 @@ cdef class GroupAcc:
         count = 1 if collapsed else len(entry_bytes) // sizeof(Entry)
         if collapsed and not self.collapsed:
             self.collapse()  # the later chunk went past the limit: so does the whole
-        for g in range(count):
-            if (g & 1023) == 1023:
-                let_others_run()
-            if self.collapsed:
-                gid = 0
-            else:
-                klen = (entries[g + 1].off if g + 1 < count else len(arena)) - entries[g].off
-                gid = self.index.insert_hashed(keys_at + entries[g].off, klen, entries[g].hash, self.n)
-            if gid < 0:  # a new group (its key now in the index): its state as it is
-                gid = self.add()
-                memcpy(self.acc + gid * self.stride, src + g * self.stride, self.stride * sizeof(double))
-                if self.quantiles:
-                    self.sketches[gid] = sketches[g]
-                continue
-            self.merge_into(gid, src + g * self.stride, sketches[g] if self.quantiles else None)
+        cdef int64_t* target = <int64_t*>malloc(max(count, 1) * sizeof(int64_t))
+        if not target:
+            raise MemoryError()
+        try:
+            for g in range(count):
+                if (g & 1023) == 1023:
+                    let_others_run()
+                if self.collapsed:
+                    gid = 0
+                else:
+                    klen = (entries[g + 1].off if g + 1 < count else len(arena)) - entries[g].off
+                    gid = self.index.insert_hashed(keys_at + entries[g].off, klen, entries[g].hash, self.n)
+                if gid < 0:  # a new group (its key now in the index): its state as it is
+                    gid = self.add()
+                    memcpy(self.acc + gid * self.stride, src + g * self.stride, self.stride * sizeof(double))
+                else:
+                    self.merge_into(gid, src + g * self.stride)
+                target[g] = gid
+            if self.quantiles:
+                self.absorb_sketches(sketches, target)
+        finally:
+            free(target)
         if self.limit and self.n > self.limit:
             self.collapse()
 
-    cdef int merge_into(self, int64_t gid, const double* b, list sketches) except -1:
-        """Add the state b (and its sketches) to group gid, as partials.merge_group."""
+    cdef int absorb_sketches(self, bytes sketches, const int64_t* target) except -1:
+        """Add a dump's sketch entries, each to the group it merged into (target)."""
+        cdef const char* p = PyBytes_AS_STRING(sketches)
+        cdef Py_ssize_t i, entries = len(sketches) // 16
+        cdef uint64_t key, slot
+        cdef int64_t count
+        for i in range(entries):
+            memcpy(&key, p + 16 * i, 8)
+            memcpy(&count, p + 16 * i + 8, 8)
+            slot = (key - 1) >> SKETCH_BITS
+            key = ((<uint64_t>target[slot // self.nm] * self.nm + slot % self.nm) << SKETCH_BITS) | (
+                (key - 1) & ((1 << SKETCH_BITS) - 1))
+            self.count_bucket(key, count)
+        return 0
+
+    cdef int merge_into(self, int64_t gid, const double* b) except -1:
+        """Add the state b to group gid, as partials.merge_group (sketches apart)."""
         cdef double* dst = self.acc + gid * self.stride
         cdef Py_ssize_t m
         dst[0] += b[0]
@@ -980,22 +1070,43 @@ cdef class GroupAcc:
             if b[4 + 5 * m] > dst[4 + 5 * m]:
                 dst[4 + 5 * m] = b[4 + 5 * m]
             dst[5 + 5 * m] += b[5 + 5 * m]
-            if sketches is not None:
-                counts = self.sketches[gid][m]
-                for bucket, count in sketches[m].items():
-                    counts[bucket] = counts.get(bucket, 0) + count
         return 0
 
     cdef int collapse(self) except -1:
         """Merge every group, in order, into group 0 under the key (): partials.collapse."""
-        cdef Py_ssize_t g
+        cdef Py_ssize_t g, i, old
+        cdef uint64_t* keys
+        cdef int64_t* counts
         for g in range(1, self.n):
-            self.merge_into(0, self.acc + g * self.stride, self.sketches[g] if self.quantiles else None)
+            self.merge_into(0, self.acc + g * self.stride)
+        if self.quantiles:  # every entry now counts for group 0
+            keys, counts, old = self.skeys, self.scounts, self.scap
+            self.new_sketches(old)
+            try:
+                for i in range(old):
+                    if keys[i]:
+                        self.count_bucket(((keys[i] - 1) >> SKETCH_BITS) % self.nm << SKETCH_BITS
+                                          | ((keys[i] - 1) & ((1 << SKETCH_BITS) - 1)), counts[i])
+            finally:
+                free(keys)
+                free(counts)
         self.n = 1
-        self.sketches = self.sketches[:1]
         self.index = KeySet()
         self.collapsed = True
         return 0
+
+    cdef list sketch_dicts(self):
+        """Per group, per measure: the sketch as partials keeps it ({bucket index: count})."""
+        cdef Py_ssize_t i
+        cdef uint64_t key, slot
+        sketches = [[{} for _ in range(self.nm)] for _ in range(self.n)]
+        for i in range(self.scap):
+            if self.skeys[i]:
+                key = self.skeys[i] - 1
+                slot = key >> SKETCH_BITS
+                sketches[slot // self.nm][slot % self.nm][
+                    code_bucket(key & ((1 << SKETCH_BITS) - 1))] = self.scounts[i]
+        return sketches
 
     def groups(self) -> dict:
         """The partial states as partials lists. They hold numbers and int dicts only, so
@@ -1005,6 +1116,7 @@ cdef class GroupAcc:
         cdef Py_ssize_t g, m
         cdef double* st
         cdef list measures, state
+        sketches = self.sketch_dicts() if self.quantiles else None
         result = {}
         for g in range(self.n):
             if (g & 1023) == 1023:
@@ -1012,7 +1124,9 @@ cdef class GroupAcc:
             measures = []
             for m in range(self.nm):
                 st = self.acc + g * self.stride + 1 + 5 * m
-                sketch = self.sketches[g][m] if self.quantiles else None
+                sketch = sketches[g][m] if self.quantiles else None
+                if sketch is not None:
+                    PyObject_GC_UnTrack(<void*>sketch)
                 state = [<int64_t>st[0], st[1], st[2], st[3], <int64_t>st[4], sketch]
                 PyObject_GC_UnTrack(<void*>state)
                 measures.append(state)
@@ -1029,6 +1143,86 @@ cdef class GroupAcc:
         key = decode_key(self.index.arena + self.index.entries[g].off, self.index.key_len(g))
         PyObject_GC_UnTrack(<void*>key)  # a tuple of str: never in a cycle (see groups)
         return key
+
+
+DEF RUNS = 16  # sequence.RUNS
+DEF SEQ_STRIDE = 6 + 2 * RUNS  # late, latest, runs kept, has rest, rest, rest duplicates, runs
+
+
+@cython.final
+cdef class SeqAcc:
+    """One Sequence's states in C, per station: sequence.py's [late, latest, runs, rest,
+    rest_duplicates] as int64s, the runs as (time, readings) pairs."""
+
+    cdef KeySet index  # the stations' texts, entry s for station s
+    cdef int key, time
+    cdef int64_t* st
+    cdef Py_ssize_t n, cap
+
+    def __cinit__(self, sequence):
+        self.index = KeySet()
+        self.key, self.time = sequence.key, sequence.time
+        self.cap = 16
+        self.st = <int64_t*>malloc(self.cap * SEQ_STRIDE * sizeof(int64_t))
+        if not self.st:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.st)
+
+    cdef int add(self, const char* key, Py_ssize_t klen, int64_t time) except -1:
+        """One reading of a station, listed after all before (sequence.add)."""
+        cdef int64_t sid = self.index.insert(key, klen, self.n)
+        cdef int64_t* s
+        if sid < 0:
+            if self.n == self.cap:
+                self.st = <int64_t*>resized(self.st, self.cap * 2 * SEQ_STRIDE, sizeof(int64_t))
+                self.cap *= 2
+            s = self.st + self.n * SEQ_STRIDE
+            s[0] = 0
+            s[1] = time
+            s[2] = 1
+            s[3] = 0
+            s[4] = 0
+            s[5] = 0
+            s[6] = time
+            s[7] = 1
+            self.n += 1
+            return 0
+        s = self.st + sid * SEQ_STRIDE
+        if time < s[1]:
+            s[0] += 1
+        elif time == s[1]:
+            if s[3]:
+                s[5] += 1
+            else:
+                s[5 + 2 * s[2]] += 1  # the last run's readings
+        else:
+            s[1] = time
+            if s[3]:
+                pass
+            elif s[2] < RUNS:
+                s[6 + 2 * s[2]] = time
+                s[7 + 2 * s[2]] = 1
+                s[2] += 1
+            else:
+                s[3] = 1
+                s[4] = time
+        return 0
+
+    def states(self) -> dict:
+        """{station: [late, latest, [[time, readings]...], rest or None, rest_duplicates]}."""
+        cdef Py_ssize_t g, r
+        cdef int64_t* s
+        result = {}
+        for g in range(self.n):
+            s = self.st + g * SEQ_STRIDE
+            runs = [[s[6 + 2 * r], s[7 + 2 * r]] for r in range(s[2])]
+            station = PyUnicode_DecodeUTF8(
+                self.index.arena + self.index.entries[g].off, self.index.key_len(g), NULL
+            )
+            result[station] = [s[0], s[1], runs, s[4] if s[3] else None, s[5]]
+        return result
 
 
 # the types whose values have canonical bytes (canon): a key of other types is a tuple
@@ -1127,7 +1321,7 @@ cdef class Scan:
     """The state of one scan over a byte range of a CSV file."""
 
     cdef object plan, errors, labels, values, checks_py, slow_fields, key_fields
-    cdef object key_groups, field_objs
+    cdef object key_groups, field_objs, sequences
     cdef object missing_lists, bool_lists, scanner, pattern_calls, header_rows, memos
     cdef object data
     cdef const unsigned char[::1] view
@@ -1264,6 +1458,7 @@ cdef class Scan:
         self.key_groups = [KeyRows(group, plan.fields) for group in plan.key_sets]
         self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
+        self.sequences = [SeqAcc(sequence) for sequence in plan.sequences]
 
     def compile_fields(self, plan):
         cdef Py_ssize_t n = max(self.nfields, 1), i
@@ -1779,6 +1974,8 @@ cdef class Scan:
             self.collect(row)
         if self.groups:
             self.aggregate(row)  # uses self.key as scratch
+        if self.sequences:
+            self.in_order()
         if klen >= 0:
             self.pending[self.npending].errors = len(self.errors)
             self.npending += 1
@@ -1978,6 +2175,23 @@ cdef class Scan:
             self.fold(acc, gid)
         return 0
 
+    cdef int in_order(self) except -1:
+        """Count the row's reading in each sequence (sequence.fold_function)."""
+        cdef SeqAcc acc
+        cdef int64_t time
+        cdef bint aware
+        for acc in self.sequences:
+            if acc.key >= self.ncells or acc.time >= self.ncells or self.cell_len[acc.key] == 0:
+                continue
+            if parse_datetime(self.cell_ptr[acc.time], self.cell_len[acc.time], &time, &aware):
+                pass
+            elif parse_date(self.cell_ptr[acc.time], self.cell_len[acc.time], &time):
+                time = (time - 1) * 86400000000
+            else:
+                continue
+            acc.add(self.cell_ptr[acc.key], self.cell_len[acc.key], time)
+        return 0
+
     cdef int fold(self, GroupAcc acc, int64_t gid) except -1:
         """Mirrors reference.aggregate and partials.add on C doubles."""
         cdef double* g = acc.acc + gid * acc.stride
@@ -2175,7 +2389,9 @@ cdef class Scan:
         aggregates = [acc.dump() if dump_groups else acc.groups() for acc in self.groups]
         key_sets = [group.key_set() for group in self.key_groups]
         key_rows = [group.key_rows() for group in self.key_groups]
-        return ScanResult(self.errors, self.rows, self.labels, key_sets, key_rows, aggregates)
+        sequences = [acc.states() for acc in self.sequences]
+        return ScanResult(self.errors, self.rows, self.labels, key_sets, key_rows, aggregates,
+                          sequences)
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -2241,7 +2457,8 @@ def encoding_failure(data, plan) -> ScanResult:
     if problem is None:
         raise AssertionError("the kernel and Python disagree on UTF-8")
     return ScanResult([problem], 0, [], [set() for _ in plan.key_sets],
-                      [{} for _ in plan.key_sets], [{} for _ in plan.aggregates])
+                      [{} for _ in plan.key_sets], [{} for _ in plan.aggregates],
+                      [{} for _ in plan.sequences])
 
 
 def scan_buffer(data, plan, bint release=False) -> ScanResult:

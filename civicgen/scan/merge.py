@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .chunks import merge_parts
 from .plan import TablePlan
 from .reference import RawError, ScanResult
+from .sequence import combined
 
 if TYPE_CHECKING:
     from .parallel import Chunked
@@ -105,6 +106,7 @@ class Merge:
             self.key_sets(results),
             self.key_rows(results),
             self.chunked.groups,
+            combined([result.sequences for result in results]),  # may raise Undecided
         )
 
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:

@@ -31,6 +31,7 @@ from .engine import compiled as _kernel  # None in a pure-Python install: one pr
 from .merge import GroupMerge, Merge, renumbered, union_moves, until_format_error
 from .plan import TablePlan
 from .reference import ScanResult
+from .sequence import Undecided
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
@@ -125,6 +126,8 @@ class Chunked:
             if any(part is None for part in parts):  # a chunk is not UTF-8
                 return self.single()
             return Merge(self, head, ranges, parts, primary).result()
+        except Undecided:  # a station's readings in two chunks overlap too much in time
+            return self.single()
         finally:  # the files go in the background (freeing their memory takes a while);
             # a thread that is not a daemon: the interpreter waits for it before it exits
             threading.Thread(target=remove_keys, args=(parts,), name="civicgen-cleanup").start()

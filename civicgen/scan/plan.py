@@ -57,6 +57,16 @@ class GroupBy(NamedTuple):
     limit: int = 0
 
 
+class Sequence(NamedTuple):
+    """Readings kept in time order per key (a sensor's station), counted during the scan:
+    a reading earlier than one listed before it is out of order, one at the same time as
+    the latest before it a duplicate (sequence.py). Both are field indexes; rows whose key
+    cell is empty, or whose time is not an ISO date or date-time, are left out."""
+
+    key: int
+    time: int
+
+
 MAX_CELL_BYTES = (
     1 << 20
 )  # 1 MiB: a detailed district polygon as GeoJSON fits; a pasted file does not
@@ -87,6 +97,7 @@ class TablePlan(NamedTuple):
     key_sets: tuple[tuple[int, ...], ...]  # field tuples whose distinct values are collected
     aggregates: tuple[GroupBy, ...] = ()
     limits: CsvLimits = CsvLimits()
+    sequences: tuple[Sequence, ...] = ()
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -160,11 +171,13 @@ def compile_plan(
     key_sets: list[list[str]] | None = None,
     aggregates: tuple[GroupBy, ...] = (),
     *,
+    sequences: tuple[tuple[str, str], ...] = (),
     max_cell_bytes: int = MAX_CELL_BYTES,
     max_row_bytes: int = MAX_ROW_BYTES,
     max_cells: int = MAX_CELLS,
 ) -> TablePlan:
-    """Plan a resource's table; key_sets lists the field groups other tables refer to.
+    """Plan a resource's table; key_sets lists the field groups other tables refer to,
+    sequences the (key, time) field names whose order is counted (Sequence).
 
     max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (CsvLimits)."""
     schema = resource.get("schema") or {}
@@ -175,4 +188,7 @@ def compile_plan(
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
     limits = CsvLimits(*(max(0, int(n)) for n in (max_cell_bytes, max_row_bytes, max_cells)))
-    return TablePlan(fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits)
+    ordered = tuple(Sequence(index[k], index[t]) for k, t in sequences if {k, t} <= index.keys())
+    return TablePlan(
+        fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits, ordered
+    )

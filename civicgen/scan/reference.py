@@ -23,6 +23,8 @@ from ..stats.partials import Group
 from .cast import RawError
 from .checkers import field_checker, fold_function, json_valued
 from .plan import CsvLimits, Dialect, TablePlan
+from .sequence import States
+from .sequence import fold_function as sequence_fold
 
 PREVIEW = 80  # characters of an oversized cell kept in its error
 
@@ -36,6 +38,7 @@ class ScanResult(NamedTuple):
     key_sets: list[set[tuple[Any, ...]]]
     key_rows: list[dict[tuple[Any, ...], list[int]]]
     aggregates: list[dict[tuple[str, ...], Group]]
+    sequences: list[States]  # per plan.sequences: each station's order state (sequence.py)
 
 
 # --- types -----------------------------------------------------------------------------
@@ -165,6 +168,7 @@ class Scanner:
         self.key_sets: list[set[tuple[Any, ...]]] = [set() for _ in plan.key_sets]
         self.key_rows: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in plan.key_sets]
         self.groups: list[dict[tuple[str, ...], Group]] = [{} for _ in plan.aggregates]
+        self.sequences: list[States] = [{} for _ in plan.sequences]
         self.width = len(plan.fields)  # cells a row should have: the header's, if any
         self.missing = plan.fields[0].missing_values if plan.fields else ("",)
         self.checkers = [
@@ -185,6 +189,10 @@ class Scanner:
         self.folds = [
             fold_function(group_by, groups)
             for group_by, groups in zip(plan.aggregates, self.groups, strict=True)
+        ]
+        self.folds_in_order = [
+            sequence_fold(sequence, states)
+            for sequence, states in zip(plan.sequences, self.sequences, strict=True)
         ]
 
     def labels(self, labels: list[str]) -> None:
@@ -251,6 +259,8 @@ class Scanner:
                     self.collect(row, values)
                 for fold in folds:
                     fold(cells, values)
+                for fold_in_order in self.folds_in_order:
+                    fold_in_order(cells)
         finally:
             self.rows += count
 
@@ -293,7 +303,10 @@ class Scanner:
         return tuple([values[i] if i not in json_fields else hashable(values[i]) for i in group])
 
     def result(self, labels: list[str]) -> ScanResult:
-        return ScanResult(self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups)
+        return ScanResult(
+            self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups,
+            self.sequences,
+        )  # fmt: skip
 
 
 def add_header_row(labels: list[str], above: dict[int, str], cells: list[str]) -> list[str]:

@@ -42,6 +42,13 @@ def extra_key_sets(package: Package, resource: Resource) -> list[list[str]]:
     return list(profile_of(package).key_sets(package.options, resource))
 
 
+def sequences_for(package: Package, resource: Resource) -> tuple[tuple[str, str], ...]:
+    """The (key, time) fields whose reading order the scan counts for this table."""
+    if resource.records is not None:
+        return ()
+    return tuple(profile_of(package).sequences(package.options, resource))
+
+
 def table_stats(package: Package, scanned: Any, derived: dict[str, list[DerivedTable]]) -> Any:
     """The derived tables of one scanned table."""
     resource = scanned.resource

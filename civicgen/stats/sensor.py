@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..scan.plan import GroupBy
+from ..scan.plan import GroupBy, Sequence
+from ..scan.sequence import counts
 from .partials import Group, summary
 from .tables import Column, DerivedTable, rounded
 
@@ -49,14 +50,17 @@ def sensor_config(descriptor: dict[str, Any]) -> SensorConfig | None:
 
 
 def group_bys(config: SensorConfig, names: list[str]) -> tuple[GroupBy, ...]:
-    """Station × hour and station × day, every quantity, with quantile sketches."""
+    """Station × hour and station × day, every quantity; the days with quantile sketches.
+
+    An hour holds a few readings (one to sixty), too few for a 95th percentile to say more
+    than its maximum; a sketch per station-hour would cost more than the rest of the scan."""
     index = {name: i for i, name in enumerate(names)}
     if config.station not in index or config.timestamp not in index:
         return ()
     measures = tuple(index[q] for q in config.quantities if q in index)
     station, stamp = index[config.station], index[config.timestamp]
     return (
-        GroupBy(((station, "value", 0), (stamp, HOUR_KEY, 0)), measures, True),
+        GroupBy(((station, "value", 0), (stamp, HOUR_KEY, 0)), measures, False),
         GroupBy(((station, "value", 0), (stamp, DAY_KEY, 0)), measures, True),
     )
 
@@ -68,12 +72,14 @@ def series_table(
     quantities: list[str],
     groups: dict[tuple[str, ...], Group],
     units: dict[str, str],
+    quantiles: bool = True,
 ) -> DerivedTable:
+    """quantiles: the groups have sketches, and the table a 95th percentile column."""
+    percentile = " and 95th percentile (within 1 %)" if quantiles else ""
     table = DerivedTable(
         name,
         f"{period.capitalize()} series",
-        f"Per station, {period} and quantity: readings, "
-        "mean, minimum, maximum and 95th percentile (within 1 %).",
+        f"Per station, {period} and quantity: readings, mean, minimum, maximum{percentile}.",
         [
             Column("station"),
             Column(period),
@@ -83,26 +89,16 @@ def series_table(
             Column("mean", "number"),
             Column("min", "number"),
             Column("max", "number"),
-            Column("p95", "number"),
+            *([Column("p95", "number")] if quantiles else []),
         ],
     )
     for (station, when), group in sorted(groups.items()):
         for quantity, state in zip(quantities, group[1], strict=True):
             s = summary(state)
             if s["count"]:
-                table.rows.append(
-                    [
-                        station,
-                        when,
-                        quantity,
-                        units.get(quantity, ""),
-                        s["count"],
-                        rounded(s["mean"], 3),
-                        s["min"],
-                        s["max"],
-                        rounded(s["p95"], 3),
-                    ]
-                )
+                row: list[Any] = [station, when, quantity, units.get(quantity, ""), s["count"]]
+                row += [rounded(s["mean"], 3), s["min"], s["max"]]
+                table.rows.append(row + [rounded(s["p95"], 3)] if quantiles else row)
     return table
 
 
@@ -114,28 +110,15 @@ def parse_hour(text: str) -> datetime | None:
 
 
 def reading_order(config: SensorConfig, plan: Any, result: Any) -> dict[str, tuple[int, int]]:
-    """Per station: (duplicate timestamps, readings out of order), from the collected keys.
-
-    A reading is out of order when the file lists it after a later reading of its station.
-    """
+    """Per station: (duplicate timestamps, readings out of order), as the scan counted them
+    (scan/sequence.py): a reading is out of order when its time is earlier than a reading
+    of its station listed before it, a duplicate when it repeats the latest such time."""
     names = [f.name for f in plan.fields]
-    wanted = (names.index(config.station), names.index(config.timestamp))
-    if wanted not in plan.key_sets:
+    wanted = Sequence(names.index(config.station), names.index(config.timestamp))
+    if wanted not in plan.sequences:
         return {}
-    rows_by_key = result.key_rows[plan.key_sets.index(wanted)]
-    per_station: dict[str, list[tuple[Any, int]]] = {}
-    duplicates: dict[str, int] = {}
-    for (station, when), rows in rows_by_key.items():
-        per_station.setdefault(station, []).append((when, min(rows)))
-        duplicates[station] = duplicates.get(station, 0) + len(rows) - 1
-    order = {}
-    for station, readings in per_station.items():
-        latest_row, late = 0, 0
-        for _, row in sorted(readings, key=lambda item: item[0]):
-            late += row < latest_row
-            latest_row = max(latest_row, row)
-        order[station] = (duplicates[station], late)
-    return order
+    states = result.sequences[plan.sequences.index(wanted)]
+    return {station: counts(state) for station, state in states.items()}
 
 
 def coverage_table(
@@ -148,8 +131,9 @@ def coverage_table(
         "coverage",
         "Coverage",
         "Readings present against readings expected between a station's first and last "
-        "hour, the hours with no reading at all (gaps), duplicate timestamps, and readings "
-        "listed after a later one (out of order).",
+        "hour, the hours with no reading at all (gaps), readings at the same time as the "
+        "station's latest before them (duplicates), and readings earlier than one listed "
+        "before them (out of order).",
         [
             Column("station"),
             Column("first_hour"),
@@ -228,7 +212,7 @@ def derive(
     if len(aggregates) < 2:
         return []
     quantities = [q for q in config.quantities if q in names]
-    hourly = series_table("hourly", "hour", config, quantities, aggregates[0], units)
+    hourly = series_table("hourly", "hour", config, quantities, aggregates[0], units, False)
     daily = series_table("daily", "day", config, quantities, aggregates[1], units)
     coverage = coverage_table(config, aggregates[0], order)
     return [coverage, exceedance_table(config, daily), daily, hourly]

@@ -1,0 +1,182 @@
+"""Reading order per station (scan/sequence.py): exact, in memory bounded by stations,
+the same in both kernels, in one process and in chunks."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civicgen.scan import parallel, reference
+from civicgen.scan.engine import compiled
+from civicgen.scan.plan import compile_plan
+from civicgen.scan.sequence import (
+    RUNS,
+    States,
+    Undecided,
+    add,
+    combine,
+    counts,
+    micros,
+    new_state,
+)
+
+RESOURCE = {
+    "schema": {
+        "fields": [
+            {"name": "station", "type": "string"},
+            {"name": "timestamp", "type": "datetime"},
+            {"name": "pm25", "type": "number"},
+        ]
+    }
+}
+PLAN = compile_plan(RESOURCE, sequences=(("station", "timestamp"),))
+needs_kernel = pytest.mark.skipif(compiled is None, reason="the compiled kernel is not built")
+
+
+def by_definition(times: list[int]) -> tuple[int, int]:
+    """(duplicates, out of order) of one station's times, straight from the definition."""
+    duplicates = late = 0
+    for index, time in enumerate(times):
+        before = times[:index]
+        if before and time < max(before):
+            late += 1
+        elif before and time == max(before):
+            duplicates += 1
+    return duplicates, late
+
+
+def one_pass(times: list[int]) -> list:
+    state = new_state(times[0])
+    for time in times[1:]:
+        add(state, time)
+    return state
+
+
+def parts_of(times: list[int], cuts: list[int]) -> list[States]:
+    bounds = [0, *sorted(set(cuts)), len(times)]
+    return [{"s": one_pass(times[a:b])} for a, b in itertools.pairwise(bounds) if a < b]
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=80))
+def test_one_pass_counts_what_the_definition_says(times: list[int]) -> None:
+    assert counts(one_pass(times)) == by_definition(times)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.integers(0, 60), min_size=1, max_size=120),
+    st.lists(st.integers(1, 119), max_size=6),
+)
+def test_parts_combine_to_the_one_pass_answer_or_say_they_cannot(
+    times: list[int], cuts: list[int]
+) -> None:
+    cuts = [c for c in cuts if c < len(times)]
+    merged: States = {}
+    try:
+        for part in parts_of(times, cuts):
+            combine(merged, part)
+    except Undecided:
+        return  # the caller scans the parts as one
+    assert counts(merged["s"]) == by_definition(times)
+
+
+@given(st.lists(st.integers(0, 60), min_size=3, max_size=90), st.integers(1, 89))
+def test_combining_is_associative(times: list[int], cut: int) -> None:
+    """A state made of combined parts combines further as a state of one part would."""
+    third = max(1, len(times) // 3)
+    a, b, c = times[:third], times[third : 2 * third], times[2 * third :]
+    if not (a and b and c):
+        return
+    try:
+        left = combine(combine({"s": one_pass(a)}, {"s": one_pass(b)}), {"s": one_pass(c)})
+        right = combine({"s": one_pass(a)}, combine({"s": one_pass(b)}, {"s": one_pass(c)}))
+    except Undecided:
+        return
+    assert counts(left["s"]) == counts(right["s"]) == by_definition(times)
+
+
+def test_sorted_parts_always_combine() -> None:
+    """Readings in time order (what exports are) never leave the answer undecided."""
+    times = sorted(random.Random(3).choices(range(10_000), k=5_000))
+    merged: States = {}
+    for part in parts_of(times, list(range(250, 5_000, 250))):
+        combine(merged, part)
+    assert counts(merged["s"]) == by_definition(times)
+
+
+def test_memory_does_not_grow_with_readings() -> None:
+    state = one_pass(list(range(100_000)))
+    assert len(state[2]) == RUNS and state[3] == RUNS and counts(state) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0001-01-01T00:00:00", 0),
+        ("1970-01-01T00:00:00Z", 719162 * 86400 * 10**6),
+        ("1970-01-01T01:00:00+01:00", 719162 * 86400 * 10**6),
+        ("1970-01-01 00:00:01", (719162 * 86400 + 1) * 10**6),
+        ("1970-01-02", 719163 * 86400 * 10**6),
+        ("2024-02-30T00:00:00Z", None),
+        ("2024-01-01T24:00:00Z", None),
+        ("2024-01-01T00:00Z", None),
+        ("2024-01-01T00:00:00.5Z", None),
+        ("٢٠٢٤-01-01", None),
+        ("", None),
+    ],
+)
+def test_times_are_read_as_the_compiled_kernel_reads_them(text: str, expected: int | None) -> None:
+    assert micros(text) == expected
+    if compiled is not None:
+        data = f"station,timestamp,pm25\ns1,{text},1\n".encode()
+        states = compiled.scan_csv(data, PLAN).sequences[0]
+        assert (states["s1"][1] if states else None) == expected
+
+
+def readings_csv(rows: int, shuffle: float, seed: int = 1) -> bytes:
+    """Readings of 40 stations a minute apart, some listed late, some repeated, some broken."""
+    rng = random.Random(seed)
+    lines = ["station,timestamp,pm25"]
+    for i in range(rows):
+        minute = i // 40
+        if rng.random() < shuffle:
+            minute = max(0, minute - rng.randint(0, 500))
+        stamp = f"2025-01-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:{minute % 60:02d}:00Z"
+        station = "" if rng.random() < 0.001 else f"s{i % 40}"
+        stamp = "yesterday" if rng.random() < 0.001 else stamp
+        lines.append(f"{station},{stamp},{i % 97}")
+        if rng.random() < 0.002:
+            lines.append(lines[-1])
+    return ("\n".join(lines) + "\n").encode()
+
+
+@needs_kernel
+@pytest.mark.parametrize("shuffle", [0.0, 0.001, 0.2])
+def test_both_kernels_and_the_chunked_scan_agree(shuffle: float) -> None:
+    data = readings_csv(60_000, shuffle)
+    expected = reference.scan_csv(data, PLAN).sequences
+    assert compiled.scan_csv(data, PLAN).sequences == expected
+    chunked = parallel.scan_csv_parallel(data, PLAN, workers=2, chunk_size=100_000)
+    assert chunked.sequences == expected
+    late = sum(counts(state)[1] for state in expected[0].values())
+    assert (late > 0) == (shuffle > 0)
+
+
+@needs_kernel
+def test_a_chunk_that_cannot_be_told_is_scanned_again_as_one() -> None:
+    """One station's readings, listed twice in full: the second copy's chunks are all
+    earlier than the first's latest, so the chunks' states cannot say more than RUNS."""
+    lines = [f"s1,2025-01-01T{m // 60:02d}:{m % 60:02d}:00Z,1" for m in range(1440)]
+    data = ("station,timestamp,pm25\n" + "\n".join(lines * 2) + "\n").encode()
+    parts = [
+        compiled.scan_csv(b"station,timestamp,pm25\n" + "\n".join(half).encode() + b"\n", PLAN)
+        for half in (lines, lines)
+    ]
+    with pytest.raises(Undecided):
+        combine(parts[0].sequences[0], parts[1].sequences[0])
+    chunked = parallel.scan_csv_parallel(data, PLAN, workers=2, chunk_size=len(data) // 3)
+    assert counts(chunked.sequences[0]["s1"]) == by_definition(list(range(1440)) * 2) == (1, 1439)
