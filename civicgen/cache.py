@@ -16,14 +16,16 @@ only under that key. It is JSON with type tags, never pickle.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from decimal import Decimal
 from importlib import resources
@@ -42,6 +44,9 @@ KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what 
     ("civicgen.scan", "checkers.py"),
     ("civicgen.scan", "_kernel.pyx"),
     ("civicgen.scan", "infer.py"),
+    ("civicgen.scan", "sequence.py"),
+    ("civicgen.scan", "merge.py"),
+    ("civicgen", "cache.py"),  # the entries' own format
     ("civicgen.stats", "partials.py"),
     ("civicgen", "textscan.py"),  # the text findings cached beside the scans
     ("civicgen", "textcheck.py"),
@@ -229,6 +234,19 @@ def decode_errors(value: Any) -> list[CivicError]:
     return [ERRORS[code](**values) for code, values in value]
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cycle collection while an entry is made or read: its many new lists hold numbers
+    and strings only, and each pass of the collector would walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class ScanCache:
     """A folder of cached scan results and findings (of the text checks, and frictionless's
     on each descriptor); counts hits and misses of each (tests and benchmarks read them)."""
@@ -239,13 +257,15 @@ class ScanCache:
         self.finding_hits = self.finding_misses = 0  # text findings and descriptor verdicts
 
     def get(self, key: str) -> ScanResult | None:
-        result = self.load(key, decode_result)
+        with collector_paused():
+            result = self.load(key, decode_result)
         self.hits += result is not None
         self.misses += result is None
         return result
 
     def put(self, key: str, result: ScanResult) -> None:
-        self.store(key, encode_result(result))
+        with collector_paused():
+            self.store(key, encode_result(result))
 
     def get_errors(self, key: str) -> list[CivicError] | None:
         errors = self.load(key, decode_errors)
