@@ -16,6 +16,8 @@ only under that key. It is JSON with type tags, never pickle.
 
 from __future__ import annotations
 
+import array
+import base64
 import contextlib
 import datetime as dt
 import functools
@@ -179,36 +181,55 @@ def expanded(summaries: list[list[list[Any]]]) -> list[KeyRows]:
 
 
 def packed(aggregates: list[dict[tuple[str, ...], Group]]) -> list[Any]:
-    """Group states as lists json writes in C, with no object that a tag could be read
-    in (a sketch as its buckets, then their counts): a sensor table's hourly sketches are
-    millions of numbers, too many to walk in Python (encode). json writes inf and nan too."""
-    return [
-        [
-            [list(key), rows, [[*measure[:5], flat_sketch(measure[5])] for measure in measures]]
-            for key, (rows, measures) in groups.items()
-        ]
-        for groups in aggregates
+    """Each group-by's states in columns: [keys, rows, counts and missing, sums, minima and
+    maxima, sketches]. A sensor table's hourly groups hold millions of numbers, too many
+    to walk in Python (encode) or to write as JSON numbers: the floats go as one base64
+    string of doubles (when they are all floats, as the compiled kernel gives them), and
+    nothing in a column is an object that a tag could be read in."""
+    return [packed_groups(groups) for groups in aggregates]
+
+
+def packed_groups(groups: dict[tuple[str, ...], Group]) -> list[Any]:
+    measures = [measure for _, group_measures in groups.values() for measure in group_measures]
+    floats: Any = [value for measure in measures for value in measure[1:4]]
+    if all(type(value) is float for value in floats):
+        floats = base64.b64encode(array.array("d", floats).tobytes()).decode("ascii")
+    sketches = [
+        [index, list(measure[5]), list(measure[5].values())]
+        for index, measure in enumerate(measures)
+        if measure[5] is not None
     ]
-
-
-def flat_sketch(sketch: dict[int, int] | None) -> list[list[int]] | None:
-    return None if sketch is None else [list(sketch), list(sketch.values())]
+    return [
+        [list(key) for key in groups],
+        [rows for rows, _ in groups.values()],
+        [count for measure in measures for count in (measure[0], measure[4])],
+        floats,
+        sketches,
+    ]
 
 
 def unpacked(aggregates: list[Any]) -> list[dict[tuple[str, ...], Group]]:
-    return [
-        {
-            tuple(key): [
-                rows,
-                [
-                    [*measure, None if sketch is None else dict(zip(*sketch, strict=True))]
-                    for *measure, sketch in measures
-                ],
-            ]
-            for key, rows, measures in groups
-        }
-        for groups in aggregates
+    return [unpacked_groups(*columns) for columns in aggregates]
+
+
+def unpacked_groups(
+    keys: list[list[str]], rows: list[int], counts: list[int], floats: Any, sketches: list[Any]
+) -> dict[tuple[str, ...], Group]:
+    if isinstance(floats, str):
+        floats = array.array("d", base64.b64decode(floats, validate=True)).tolist()
+    per_group = len(counts) // 2 // len(keys) if keys else 0
+    if len(counts) != 2 * per_group * len(keys) or len(floats) != 3 * per_group * len(keys):
+        raise ValueError("an entry whose group states do not fill their columns")
+    measures: list[list[Any]] = [
+        [counts[2 * i], *floats[3 * i : 3 * i + 3], counts[2 * i + 1], None]
+        for i in range(len(counts) // 2)
     ]
+    for index, buckets, bucket_counts in sketches:
+        measures[index][5] = dict(zip(buckets, bucket_counts, strict=True))
+    return {
+        tuple(key): [count, measures[g * per_group : (g + 1) * per_group]]
+        for g, (key, count) in enumerate(zip(keys, rows, strict=True))
+    }
 
 
 def encode_result(result: ScanResult) -> Any:
