@@ -155,6 +155,7 @@ CONTROLS = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 SHAPES = bytes.maketrans(b"0123456789 -." + CONTROLS, b"0000000000sss" + b"\0" * len(CONTROLS))
 # What an id or a phone number needs: 7 digits in a row, or separated groups of digits.
 DIGIT_SHAPES = (b"0000000", b"s000s", b"s00s00s")
+SHAPE_BLOCK = 8 << 20  # bytes translated at a time
 NUMBER_AFTER = rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[%s\r\n]|$)"
 
 
@@ -182,8 +183,22 @@ def may_mislead(data: bytes, delimiter: str) -> bool:
     character, no @, no digits shaped like an id or a phone number, no formula start."""
     if not data.isascii() or may_hold_formula(data, delimiter):
         return True
-    shapes = data.translate(SHAPES)
+    return any(has_shape(block) for block in overlapping_blocks(data))
+
+
+def has_shape(block: bytes) -> bool:
+    """Whether a block holds a control character or an id's or a phone number's digits."""
+    shapes = block.translate(SHAPES)
     return b"\0" in shapes or any(shape in shapes for shape in DIGIT_SHAPES)
+
+
+def overlapping_blocks(data: bytes, size: int = SHAPE_BLOCK) -> Iterator[bytes]:
+    """The data in blocks of `size` bytes, each starting a shape's length before the last
+    one ended (so that no shape is cut): translated one at a time, never the whole copied."""
+    overlap = max(len(shape) for shape in DIGIT_SHAPES) - 1
+    view = memoryview(data)
+    for start in range(0, max(len(data) - overlap, 1), size):
+        yield bytes(view[start : start + size + overlap])
 
 
 def labels_errors(labels: list[str], path: str, resource: str) -> list[CivicError]:

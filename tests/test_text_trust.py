@@ -21,6 +21,8 @@ from pathlib import Path
 import pygit2
 import pytest
 from conftest import commit_all, replace_in
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from civicgen import textscan
 from civicgen.build import build_site
@@ -31,7 +33,16 @@ from civicgen.report import Report, md_cell
 from civicgen.scan.plan import Dialect
 from civicgen.scan.reference import csv_rows
 from civicgen.textcheck import CELL, FREE, NAME, findings, is_formula, neutralise, visible
-from civicgen.textscan import BATCH_ROWS, Column, cell_findings, cells_errors
+from civicgen.textscan import (
+    BATCH_ROWS,
+    DIGIT_SHAPES,
+    SHAPES,
+    Column,
+    cell_findings,
+    cells_errors,
+    has_shape,
+    overlapping_blocks,
+)
 
 PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
 TITLE = "title: Shaded playground in Parque de Pradolongo"
@@ -556,3 +567,14 @@ def test_cells_are_checked_in_batches_as_one_by_one(
     assert [first for first, *_ in expected] == [7, 42, BATCH_ROWS + 1, 2 * BATCH_ROWS + 6]
     for (_, _, _, more), (_, _, note) in zip(expected, found, strict=True):
         assert (f"in {more} more row(s)" in note) == (more > 0)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="0123456789 -.ab,\x01", max_size=60))
+def test_a_shape_cut_by_a_block_is_still_found(text: str) -> None:
+    """may_mislead translates large files block by block; a shape over two blocks counts."""
+    data = text.encode()
+    whole = data.translate(SHAPES)
+    expected = b"\0" in whole or any(shape in whole for shape in DIGIT_SHAPES)
+    for size in (1, 2, 3, 5, 8, 64):
+        assert any(has_shape(block) for block in overlapping_blocks(data, size)) == expected
