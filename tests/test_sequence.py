@@ -180,3 +180,12 @@ def test_a_chunk_that_cannot_be_told_is_scanned_again_as_one() -> None:
         combine(parts[0].sequences[0], parts[1].sequences[0])
     chunked = parallel.scan_csv_parallel(data, PLAN, workers=2, chunk_size=len(data) // 3)
     assert counts(chunked.sequences[0]["s1"]) == by_definition(list(range(1440)) * 2) == (1, 1439)
+
+
+@needs_kernel
+def test_the_compiled_kernel_keeps_as_many_runs_as_the_reference() -> None:
+    lines = [f"s1,2025-01-01T00:{m:02d}:00Z,1" for m in range(60)]
+    data = ("station,timestamp,pm25\n" + "\n".join(lines) + "\n").encode()
+    [states] = compiled.scan_csv(data, PLAN).sequences
+    assert states == reference.scan_csv(data, PLAN).sequences[0]
+    assert len(states["s1"][2]) == RUNS and states["s1"][3] is not None
