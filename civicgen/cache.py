@@ -25,6 +25,7 @@ import gc
 import hashlib
 import json
 import math
+import mmap
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from typing import Any, TypeVar
 
 from . import __version__
 from .errors import ERRORS, CivicError
+from .repo import released
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 from .stats.partials import Group
@@ -55,6 +57,7 @@ KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what 
     ("civicgen", "privacy.py"),
 )
 T = TypeVar("T")
+HASH_BLOCK = 16 << 20  # bytes of a mapped file hashed at a time
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
 
 
@@ -98,10 +101,15 @@ def cache_folder(option: str, root: Path) -> tuple[Path, bool]:
     return (user_cache_dir(), True) if inside(chosen, root) else (chosen, False)
 
 
-def blob_id(data: bytes) -> str:
+def blob_id(data: bytes | mmap.mmap) -> str:
     """The id git gives these bytes as a blob (the same in the work tree and in any commit)."""
     digest = hashlib.sha1(b"blob %d\0" % len(data))
-    digest.update(data)  # no second copy of a large file
+    if not isinstance(data, mmap.mmap):
+        digest.update(data)
+        return digest.hexdigest()
+    for start in range(0, len(data), HASH_BLOCK):  # the pages read are let go behind
+        digest.update(data[start : start + HASH_BLOCK])
+        released(data, start, start + HASH_BLOCK)
     return digest.hexdigest()
 
 
@@ -113,7 +121,7 @@ def entry_key(blob: str, what: object, kernel: str) -> str:
     return f"{blob}-{what_hash}-{engine_hash}"
 
 
-def cache_key(data: bytes, plan: TablePlan, kernel: str, blob: str = "") -> str:
+def cache_key(data: bytes | mmap.mmap, plan: TablePlan, kernel: str, blob: str = "") -> str:
     """The key of a scan: these bytes (blob: their id, when known), this plan, this engine."""
     return entry_key(blob or blob_id(data), plan, kernel)
 

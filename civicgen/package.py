@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import posixpath
 import re
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -69,8 +71,21 @@ def read_file(
     source: Source, path: str, limit: int, option: str, **position: Any
 ) -> tuple[bytes | None, list[CivicError]]:
     """A file's bytes, or the error that says why it may not be read."""
+    return read_or_map(source.read, path, limit, option, **position)
+
+
+def map_file(
+    source: Source, path: str, limit: int, option: str, **position: Any
+) -> tuple[bytes | mmap.mmap | None, list[CivicError]]:
+    """read_file, with a large file of the work tree mapped (Source.map): close it after."""
+    return read_or_map(source.map, path, limit, option, **position)
+
+
+def read_or_map(
+    reader: Callable[[str, int], Any], path: str, limit: int, option: str, **position: Any
+) -> tuple[Any, list[CivicError]]:
     try:
-        return source.read(path, limit), []
+        return reader(path, limit), []
     except UnsafePath as exc:
         return None, [path_error(exc, path, **position)]
     except FileTooLarge as exc:

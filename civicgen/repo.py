@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import mmap
 import os
 import posixpath
 import re
@@ -28,6 +29,7 @@ from .exceptions import (
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+MAP_FROM = 32 << 20  # a file this large is mapped, not read (WorkTree.map)
 pygit2.settings.enable_strict_hash_verification(True)  # a corrupt object is an error, not data
 
 
@@ -58,6 +60,14 @@ def checked_content(data: bytes, path: str) -> bytes:
 def within(size: int, limit: int | None) -> None:
     if limit is not None and size > limit:
         raise FileTooLarge(size, limit)
+
+
+def released(mapped: mmap.mmap, start: int, end: int) -> None:
+    """Let go of the whole pages of mapped[start:end] (the file stays in the page cache)."""
+    first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+    last = end // mmap.PAGESIZE * mmap.PAGESIZE
+    if last > first and hasattr(mmap, "MADV_DONTNEED"):
+        mapped.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 class WorkTree:
@@ -101,6 +111,23 @@ class WorkTree:
         with full.open("rb") as handle:
             within(os.fstat(handle.fileno()).st_size, limit)
             return checked_content(handle.read(), path)
+
+    def map(self, path: str, limit: int | None = None) -> bytes | mmap.mmap:
+        """A large file mapped read-only (memory holds the pages being read, not the file);
+        a file under MAP_FROM bytes is read. The caller closes the map."""
+        full = self.full_path(path)
+        with full.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            within(size, limit)
+            if size < MAP_FROM or size == 0:  # an empty file cannot be mapped
+                return checked_content(handle.read(), path)
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            checked_content(mapped[: len(LFS_POINTER)], path)
+        except LfsPointer:
+            mapped.close()
+            raise
+        return mapped
 
     def exists(self, path: str) -> bool:
         try:
@@ -193,6 +220,10 @@ class Revision:
             raise FileNotFoundError(path)
         within(blob.size, limit)
         return checked_content(bytes(blob.data), path)
+
+    def map(self, path: str, limit: int | None = None) -> bytes:
+        """A revision's file is a blob in memory: its bytes (WorkTree.map maps large files)."""
+        return self.read(path, limit)
 
     def exists(self, path: str) -> bool:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import itertools
+import mmap
 import operator
 import re
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from .errors import CivicError, FormulaCellError
 from .model import Package, Portal, Record
 from .privacy import declares_personal, personal_findings, settings_errors
 from .progress import progress
-from .repo import Source
+from .repo import Source, released
 from .scan.reference import csv_rows, decode
 from .textcheck import CELL, FREE, NAME, TEXT_TYPES, Finding, findings, is_formula, visible
 
@@ -156,6 +157,7 @@ SHAPES = bytes.maketrans(b"0123456789 -." + CONTROLS, b"0000000000sss" + b"\0" *
 # What an id or a phone number needs: 7 digits in a row, or separated groups of digits.
 DIGIT_SHAPES = (b"0000000", b"s000s", b"s00s00s")
 SHAPE_BLOCK = 8 << 20  # bytes translated at a time
+LONE_CR = re.compile(rb"\r(?!\n)")  # a line break Python's csv module reads apart
 NUMBER_AFTER = rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?:[%s\r\n]|$)"
 
 
@@ -166,24 +168,25 @@ def text_minus(boundary: bytes, delimiter: bytes) -> re.Pattern[bytes]:
     return re.compile(re.escape(boundary + b"-") + b"(?!" + after + b")")
 
 
-def may_hold_formula(data: bytes, delimiter: str) -> bool:
-    """Whether an ASCII file may hold a text cell starting like a formula (a cheap, safe guess)."""
-    if any(c in data for c in (b"=", b"@", b"+")) or data.startswith(b"-"):
+def may_hold_formula(data: bytes, delimiter: str, first: bool = True) -> bool:
+    """Whether ASCII text may hold a cell starting like a formula (a cheap, safe guess).
+    first: the data starts the file (else it starts at a line break: line_blocks)."""
+    if any(c in data for c in (b"=", b"@", b"+", b'"-')) or first and data.startswith(b"-"):
         return True
-    if b'"' in data and b'"-' in data or delimiter != "\t" and b"\t" in data:
-        return True
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    if delimiter != "\t" and b"\t" in data or LONE_CR.search(data):
         return True
     d = delimiter.encode()
     return any(text_minus(b, d).search(data) for b in (d, b"\n"))
 
 
-def may_mislead(data: bytes, delimiter: str) -> bool:
+def may_mislead(data: bytes | mmap.mmap, delimiter: str) -> bool:
     """False only when no cell of the file can be a finding: plain ASCII with no control
-    character, no @, no digits shaped like an id or a phone number, no formula start."""
-    if not data.isascii() or may_hold_formula(data, delimiter):
-        return True
-    return any(has_shape(block) for block in overlapping_blocks(data))
+    character, no @, no digits shaped like an id or a phone number, no formula start.
+    Read in blocks of whole lines (a mapped file is never held whole in memory)."""
+    return any(
+        not block.isascii() or may_hold_formula(block, delimiter, number == 0) or has_shape(block)
+        for number, block in enumerate(line_blocks(data))
+    )
 
 
 def has_shape(block: bytes) -> bool:
@@ -192,13 +195,21 @@ def has_shape(block: bytes) -> bool:
     return b"\0" in shapes or any(shape in shapes for shape in DIGIT_SHAPES)
 
 
-def overlapping_blocks(data: bytes, size: int = SHAPE_BLOCK) -> Iterator[bytes]:
-    """The data in blocks of `size` bytes, each starting a shape's length before the last
-    one ended (so that no shape is cut): translated one at a time, never the whole copied."""
-    overlap = max(len(shape) for shape in DIGIT_SHAPES) - 1
-    view = memoryview(data)
-    for start in range(0, max(len(data) - overlap, 1), size):
-        yield bytes(view[start : start + size + overlap])
+def line_blocks(data: bytes | mmap.mmap, size: int = SHAPE_BLOCK) -> Iterator[bytes]:
+    """The data in blocks of about `size` bytes that end after a line feed, each after the
+    first starting with the line feed the one before ended with: nothing may_mislead looks
+    for (a shape, a formula start after a line break, a lone carriage return) is cut.
+    A mapped file's pages are let go behind the blocks."""
+    start = 0
+    while start < len(data):
+        cut = data.rfind(b"\n", start + 1, start + size)
+        if cut < 0:  # a line longer than a block: up to its end
+            cut = data.find(b"\n", start + size)
+        end = len(data) if cut < 0 else cut + 1
+        yield data[start:end]
+        if isinstance(data, mmap.mmap):
+            released(data, start, end)
+        start = end if end == len(data) else end - 1
 
 
 def labels_errors(labels: list[str], path: str, resource: str) -> list[CivicError]:
@@ -261,12 +272,17 @@ def file_cells_errors(
     resource, dialect = scanned.resource, scanned.plan.dialect
     progress.show(f"checking the text of {resource.path}")
     try:
-        data = source.read(resource.path)
+        mapped = source.map(resource.path)
     except (OSError, ValueError):
         return []
-    ascii_compatible = dialect.encoding.lower().replace("_", "-") in ASCII_ENCODINGS
-    if ascii_compatible and not may_mislead(data, dialect.delimiter):
-        return []  # plain ASCII with nothing that could be a finding
+    try:
+        ascii_compatible = dialect.encoding.lower().replace("_", "-") in ASCII_ENCODINGS
+        if ascii_compatible and not may_mislead(mapped, dialect.delimiter):
+            return []  # plain ASCII with nothing that could be a finding
+        data = mapped if isinstance(mapped, bytes) else mapped[:]
+    finally:
+        if isinstance(mapped, mmap.mmap):
+            mapped.close()
     text, problem = decode(data, dialect.encoding)
     if problem:
         return []

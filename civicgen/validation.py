@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -14,7 +16,7 @@ from .errors import CivicError, ForeignKeyError, SourceError
 from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
-from .package import DEFAULT_LIMITS, load_records, read_file
+from .package import DEFAULT_LIMITS, load_records, map_file
 from .progress import progress
 from .repo import Source
 from .report import Report
@@ -140,9 +142,17 @@ def validate_portal(
 PARALLEL_FROM = 32 << 20  # a file this large is scanned on every core
 
 
-def scan_table(data: bytes, plan: TablePlan) -> ScanResult:
-    """The scan of a CSV file: in one process, or on every core when the file is large."""
-    if len(data) >= PARALLEL_FROM:
+def unmap(data: bytes | mmap.mmap) -> None:
+    """Close a mapped file (a scan that failed and still views it: it closes when freed)."""
+    if isinstance(data, mmap.mmap):
+        with contextlib.suppress(BufferError):
+            data.close()
+
+
+def scan_table(data: bytes | mmap.mmap, plan: TablePlan) -> ScanResult:
+    """The scan of a CSV file: in one process, or on every core when the file is large
+    (a large file of the work tree comes mapped)."""
+    if len(data) >= PARALLEL_FROM or isinstance(data, mmap.mmap):
         from .scan.parallel import scan_csv_parallel  # process pools: loaded when needed
 
         return scan_csv_parallel(data, plan)
@@ -150,7 +160,7 @@ def scan_table(data: bytes, plan: TablePlan) -> ScanResult:
 
 
 def cached_scan(
-    data: bytes, plan: TablePlan, cache: ScanCache | None, blob: str = ""
+    data: bytes | mmap.mmap, plan: TablePlan, cache: ScanCache | None, blob: str = ""
 ) -> tuple[ScanResult, bool]:
     """The scan of a file, and whether it was read from the cache (the same bytes scanned
     with the same plan before)."""
@@ -180,7 +190,7 @@ def scan_resource(
     progress.show(f"checking {resource.path or resource.name} ({package.name})")
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report, limits)
-    data, errors = read_file(
+    data, errors = map_file(
         source, resource.path, limits.file_bytes, "file_bytes", resource=resource.name
     )
     report.extend(errors)
@@ -189,8 +199,11 @@ def scan_resource(
     inferred = replan is not None and resource.descriptor.get("schema") is None
     if replan is not None and inferred:
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
-    blob = blob_id(data) if cache is not None else ""
-    result, from_cache = cached_scan(data, plan, cache, blob)
+    try:
+        blob = blob_id(data) if cache is not None else ""
+        result, from_cache = cached_scan(data, plan, cache, blob)
+    finally:
+        unmap(data)
     explained = table_errors(resource, plan, result)
     report.extend([inferred_note(e) for e in explained] if inferred else explained)
     return TableScan(package, resource, plan, result, blob=blob, rows_kept=not from_cache)

@@ -41,7 +41,8 @@ from civicgen.textscan import (
     cell_findings,
     cells_errors,
     has_shape,
-    overlapping_blocks,
+    line_blocks,
+    may_mislead,
 )
 
 PROPOSAL = "datasets/proposals/records/pb-2015-001.md"
@@ -569,12 +570,53 @@ def test_cells_are_checked_in_batches_as_one_by_one(
         assert (f"in {more} more row(s)" in note) == (more > 0)
 
 
-@settings(max_examples=300)
-@given(st.text(alphabet="0123456789 -.ab,\x01", max_size=60))
-def test_a_shape_cut_by_a_block_is_still_found(text: str) -> None:
-    """may_mislead translates large files block by block; a shape over two blocks counts."""
+@settings(max_examples=500)
+@given(st.text(alphabet='0123456789 -.ab,=\n\r\x01"', max_size=60))
+def test_large_files_are_judged_in_blocks_as_a_whole(text: str) -> None:
+    """may_mislead reads a file in blocks of lines: nothing it looks for is cut between two."""
     data = text.encode()
     whole = data.translate(SHAPES)
-    expected = b"\0" in whole or any(shape in whole for shape in DIGIT_SHAPES)
+    expected = (
+        b"\0" in whole
+        or any(shape in whole for shape in DIGIT_SHAPES)
+        or textscan.may_hold_formula(data, ",")
+    )
     for size in (1, 2, 3, 5, 8, 64):
-        assert any(has_shape(block) for block in overlapping_blocks(data, size)) == expected
+        blocks = list(line_blocks(data, size))
+        assert b"".join([*blocks[:1], *(block[1:] for block in blocks[1:])]) == data
+        assert all(block.startswith(b"\n") for block in blocks[1:])
+        assert (
+            any(
+                has_shape(block) or textscan.may_hold_formula(block, ",", number == 0)
+                for number, block in enumerate(line_blocks(data, size))
+            )
+            == expected
+        )
+    assert may_mislead(data, ",") == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [
+        ("place 7", []),
+        ("place\x1b[31m 7", ["invisible-character"]),
+        ("=HYPERLINK(1)", ["formula-cell"]),
+        ("pl\u0430ce 7", ["mixed-script"]),
+        ("-twelve", ["formula-cell"]),
+    ],
+)
+def test_a_mapped_file_is_checked_as_a_read_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, codes: list[str]
+) -> None:
+    """Large files of the work tree are mapped, not read (repo.MAP_FROM): the scan and the
+    text checks report them exactly as they report the file's bytes."""
+    names = [f"place {i}" for i in range(1500)]
+    names[7] = name
+    root = generic_portal(tmp_path, names)
+    read = report_of(root)
+    monkeypatch.setattr("civicgen.repo.MAP_FROM", 0)
+    mapped = report_of(root)
+    assert mapped.flatten(["path", "row", "code", "note"]) == read.flatten(
+        ["path", "row", "code", "note"]
+    )
+    assert sorted({e.code for e in mapped.errors}) == codes

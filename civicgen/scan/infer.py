@@ -11,6 +11,7 @@ errors of cells that do not read as their column's inferred type.
 from __future__ import annotations
 
 import csv
+import mmap
 from typing import Any
 
 from .cast import NOT_CAST, cast
@@ -28,7 +29,7 @@ CANDIDATES = (
 MISSING = ("",)
 
 
-def infer_schema(data: bytes, dialect: Dialect) -> dict[str, Any]:
+def infer_schema(data: bytes | mmap.mmap, dialect: Dialect) -> dict[str, Any]:
     """The schema frictionless would infer for this CSV file: {"fields": [...]}.
 
     The field names are the header's labels as the scan reads them (several header rows
@@ -45,7 +46,7 @@ def infer_schema(data: bytes, dialect: Dialect) -> dict[str, Any]:
     return {"fields": [{"name": n, "type": t} for n, t in zip(names, types, strict=True)]}
 
 
-def sample_rows(data: bytes, dialect: Dialect) -> list[list[str]]:
+def sample_rows(data: bytes | mmap.mmap, dialect: Dialect) -> list[list[str]]:
     """The first SAMPLE_ROWS records of the file (fewer if it is shorter, or unreadable)."""
     head = data[:SAMPLE_BYTES]
     if head.startswith(b"\xef\xbb\xbf"):

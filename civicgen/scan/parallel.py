@@ -61,16 +61,20 @@ def scan_file_parallel(
 
 
 def scan_csv_parallel(
-    data: bytes, plan: TablePlan, workers: int | None = None, chunk_size: int | None = None
+    data: bytes | mmap.mmap,
+    plan: TablePlan,
+    workers: int | None = None,
+    chunk_size: int | None = None,
 ) -> ScanResult:
-    """Scan a CSV file on `workers` processes (default: one per core); same result as scan_csv."""
-    if _kernel is None:
-        return reference.scan_csv(data, plan)
+    """Scan a CSV file (its bytes, or a read-only map of it) on `workers` processes
+    (default: one per core); same result as scan_csv."""
+    if _kernel is None or not _kernel.supported(plan):
+        return reference.scan_csv(bytes(data), plan)
     workers = workers or cores()
     if chunk_size is None:
         chunk_size = max(MIN_CHUNK, -(-len(data) // (workers * CHUNKS_PER_WORKER)))
     if workers < 2 or not splittable(data, plan) or len(data) <= chunk_size:
-        return _kernel.scan_csv(data, plan)
+        return _kernel.scan_buffer(data, plan, isinstance(data, mmap.mmap))
     return Chunked(data, plan, chunk_size, workers).run()
 
 
