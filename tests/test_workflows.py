@@ -24,7 +24,7 @@ from fakeforge import TOKEN, State, serving
 
 from civicgen import __version__
 from civicgen.cli import main
-from civicgen.comment import UNSHOWN, described_head
+from civicgen.comment import UNSHOWN, defused, described_head
 from civicgen.diff_report import to_json, to_markdown, to_text
 from civicgen.pipeline import diff
 from civicgen.review import MESSAGE
@@ -385,6 +385,30 @@ def test_hostile_report_is_capped_and_defused_before_posting(tmp_path: Path) -> 
     assert len(comment.encode()) < 61_000 and comment.endswith("see the workflow run.")
     assert "@civicgen" not in comment and "@\u2060civicgen/maintainers" in comment
     assert not re.search("[\x00\x1b\u202e]", comment)
+
+
+HOSTILE_MARKDOWN = [
+    "![pixel](https://tracker.example/p.png) [click](https://evil.example) <img src=x>",
+    "see #12 and !7, <script>alert(1)</script>, www.evil.example, ftp://x.example",
+    "<details open><summary>rows</summary>| a |</details> &lt;ok&gt; a[1] (b) ] (c)",
+    "\u200e\u061cmerge @all\u2067 now",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_MARKDOWN)
+def test_the_comment_workflow_defuses_as_civicgen_does(tmp_path: Path, hostile: str) -> None:
+    """comment.yml cannot run civicgen (the artifact's job ran the pull request's code, and
+    so may have written anything): its own script makes links, images, HTML, references
+    and mentions inert exactly as civicgen.comment.defused does for GitLab and Forgejo."""
+    run = step_script(ENGINE_WORKFLOWS / "comment.yml", "Check the pull request and cap the report")
+    program = run[run.index("<<'PY'\n") + 7 : run.index("\nPY")]
+    (tmp_path / "untrusted").mkdir()
+    (tmp_path / "untrusted/report.md").write_text(hostile)
+    env = {**os.environ, "CONCLUSION": "success", "RUN_URL": "https://github.com/o/r/runs/1"}
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, check=True, timeout=60)
+    body = (tmp_path / "comment.md").read_text().split("\n\n", 1)[1]
+    assert body == defused(hostile)
+    assert "](" not in body and "<img" not in body and "https://" not in body
 
 
 # --- a new city's CI, run as written with the local civicgen wheel ------------------------------
