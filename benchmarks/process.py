@@ -36,10 +36,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import BOUNDS, MEASURES, polars_checked  # noqa: E402  (benchmarks/run.py)
+
 DATA = HERE / "data"
 CORES = os.cpu_count() or 1
-MEASURES = ("temperature", "humidity", "noise", "pm25")
-BOUNDS = {"temperature": (-30, 60), "humidity": (0, 100), "noise": (20, 130), "pm25": (0, 1000)}
 PROFILE = {
     "profile": "sensor",
     "sensor": {"station": "station", "timestamp": "timestamp", "quantities": list(MEASURES),
@@ -108,19 +109,7 @@ def run_duckdb(folder: Path, threads: int, profile: bool) -> None:
 def run_polars(folder: Path, profile: bool) -> None:
     import polars as pl
 
-    schema = {"station": pl.Utf8, "timestamp": pl.Utf8, **{m: pl.Float64 for m in MEASURES}}
-    frame = pl.read_csv(folder / "readings.csv", schema=schema).with_columns(
-        pl.col("timestamp").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC", strict=True)
-    )
-    bad = frame.select(
-        (pl.col("station").is_null() | ~pl.col("station").str.contains(r"^sck-[0-9]{4}$")).sum()
-        + pl.col("timestamp").is_null().sum()
-        + pl.sum_horizontal(
-            [((pl.col(m) < lo) | (pl.col(m) > hi)).sum() for m, (lo, hi) in BOUNDS.items()]
-        )
-    ).item()
-    duplicates = frame.height - frame.select(pl.struct("station", "timestamp").n_unique()).item()
-    assert bad == 0 and duplicates == 0
+    frame = polars_checked(folder)
     if not profile:
         return
     stats = [

@@ -198,7 +198,8 @@ def run_polars_budget(folder: Path) -> int:
     return lines.height + sum(frame.height for frame in small.values())
 
 
-def run_polars(folder: Path) -> int:
+def polars_checked(folder: Path):  # noqa: ANN201 (a polars frame; polars is imported late)
+    """The sensor file read by polars, typed and checked (required, pattern, bounds, key)."""
     import polars as pl
 
     schema = {"station": pl.Utf8, "timestamp": pl.Utf8, **{m: pl.Float64 for m in MEASURES}}
@@ -214,11 +215,19 @@ def run_polars(folder: Path) -> int:
         )
     ).item()
     dup = frame.height - frame.select(pl.struct("station", "timestamp").n_unique()).item()
+    assert bad == 0 and dup == 0
+    return frame
+
+
+def run_polars(folder: Path) -> int:
+    import polars as pl
+
+    frame = polars_checked(folder)
     groups = frame.group_by("station", pl.col("timestamp").dt.truncate("1h")).agg(
         pl.len(),
         *[f(m).name.suffix(f"_{f.__name__}") for m in MEASURES for f in (pl.mean, pl.min, pl.max)],
     )
-    assert bad == 0 and dup == 0 and groups.height > 0
+    assert groups.height > 0
     return frame.height
 
 
