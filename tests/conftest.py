@@ -56,14 +56,23 @@ def portal(tmp_path: Path) -> Path:
     return make_portal(tmp_path / "city")
 
 
+@contextmanager
+def own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A cache folder of its own for a build made by a module or session fixture (these run
+    before the autouse own_cache_folder), so that it neither reads nor fills another's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example city's portal built once per session, to read and never change: Spanish
-    at the root, English under en/."""
+    at the root, English under en/. A module that only reads the example's build uses this
+    one rather than building its own."""
     from civicgen.build import build_site
 
-    with pytest.MonkeyPatch.context() as patch:  # its own cache folder, as every test has
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    with own_cache(tmp_path_factory):  # its own cache folder, as every test has
         return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("example") / "site")
 
 

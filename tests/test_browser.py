@@ -8,11 +8,10 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM
-
-from civicgen.build import build_site
 
 pytestmark = pytest.mark.browser
 if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
@@ -25,12 +24,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from conftest import ROOT
-
-    site = build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser") / "site")
+def served(example_site: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(example_site))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from conftest import commit_all, make_portal
+from conftest import ROOT, commit_all
 
 from civicgen.build import build_site
 from civicgen.site.budget_explorer import SHOWN_LINES
@@ -100,10 +100,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def madrid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The example city built once: (portal, its English pages; Spanish is at the root)."""
-    portal = make_portal(tmp_path_factory.mktemp("madrid") / "city")
-    return portal, build_site(portal / "mkdocs.yml") / "en"
+def madrid(example_site: Path) -> tuple[Path, Path]:
+    """The example city, built once (conftest): (portal, its English pages; Spanish is at
+    the root)."""
+    return ROOT, example_site / "en"
 
 
 def test_a_page_for_every_node_that_has_children(madrid: tuple[Path, Path]) -> None:

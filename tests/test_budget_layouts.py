@@ -198,8 +198,8 @@ def test_second_city_preview_reads_latin1_and_semicolons(city_site: Path) -> Non
 # --- 1: the Madrid example keeps its three breakdowns; no currency → plain numbers ----------
 
 
-def test_madrid_page_shows_its_three_breakdowns(portal: Path) -> None:
-    site = build_site(portal / "mkdocs.yml") / "en"  # the English pages (Spanish at the root)
+def test_madrid_page_shows_its_three_breakdowns(example_site: Path) -> None:
+    site = example_site / "en"  # the English pages (Spanish at the root)
     html = (site / "datasets/madrid-budget/index.html").read_text()
     section = budget_section(html)
     assert [h for h in re.findall(r"<h3>(.*?)</h3>", section)] == [

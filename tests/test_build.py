@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, replace_in
+from conftest import commit_all, make_portal, own_cache, replace_in
 
 from civicgen.build import build_site
 
@@ -21,12 +21,21 @@ def tree_digest(site: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the example city built once for the tests that only read it: (portal, site)."""
+    portal = make_portal(tmp_path_factory.mktemp("built") / "city")
+    with own_cache(tmp_path_factory):
+        return portal, build_site(portal / "mkdocs.yml")
+
+
 @pytest.fixture
-def site(portal: Path) -> Path:
-    return build_site(portal / "mkdocs.yml")
+def site(built: tuple[Path, Path]) -> Path:
+    return built[1]
 
 
-def test_a_page_for_every_dataset_proposal_and_tool(portal: Path, site: Path) -> None:
+def test_a_page_for_every_dataset_proposal_and_tool(built: tuple[Path, Path]) -> None:
+    portal, site = built
     datasets = [p.parent.name for p in (portal / "datasets").glob("*/datapackage.json")]
     proposals = [p.stem for p in (portal / "datasets/proposals/records").glob("*.md")]
     tools = [p.stem for p in (portal / "tools-catalog").glob("*.yaml")]

@@ -1,9 +1,10 @@
 """The build trusts nothing a pull request can change: hostile theme templates, a hostile
 mkdocs.yml, and the faults of the machine (full disk, read-only output, two builds at once).
 
-Each hostile case builds the example city once (the "old site"), applies ONE hostile
-change, builds again, and checks the exact outcome: exit 2 with one clear line and no
-traceback, nothing run, nothing leaked, the old site intact and no staging folder left.
+Each hostile case starts from the example city's built site (the "old site": built once
+for the module and copied into the case's own portal), applies ONE hostile change, builds
+again, and checks the exact outcome: exit 2 with one clear line and no traceback, nothing
+run, nothing leaked, the old site intact and no staging folder left.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, replace_in
+from conftest import ROOT, make_portal, own_cache, replace_in
 
 from civicgen.build import (
     BuildFault,
@@ -81,10 +82,22 @@ def assert_refused(done: subprocess.CompletedProcess[str], *words: str, code: in
     return line
 
 
+@pytest.fixture(scope="module")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example city built once for the module, from a copy committed as every test's
+    copy is (same tree, author and time: the same commit), so that its site is, byte for
+    byte, the one each test's copy builds."""
+    city = make_portal(tmp_path_factory.mktemp("old") / "city")
+    with own_cache(tmp_path_factory):
+        return build_site(city / "mkdocs.yml")
+
+
 @pytest.fixture
-def old_site(portal: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    """The example city built once: (site folder, its digest before the hostile change)."""
-    site = build_site(portal / "mkdocs.yml")
+def old_site(portal: Path, example_build: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """The example city's site where this portal's build writes it, as its own earlier build
+    left it (the module's build, copied): (site folder, its digest before the hostile change)."""
+    site = portal / "site"
+    shutil.copytree(example_build, site, symlinks=True)
     yield site, digest(site)
 
 
@@ -317,9 +330,9 @@ def allocated(site: Path) -> int:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path, portal: Path) -> Iterator[Path]:
+def small_disk(tmp_path: Path, example_build: Path) -> Iterator[Path]:
     """A tmpfs holding one site and not two (needs root, as CI containers and this sandbox)."""
-    size = allocated(build_site(portal / "mkdocs.yml", tmp_path / "measure"))
+    size = allocated(example_build)  # the site each copy of the example builds
     disk = tmp_path / "disk"
     disk.mkdir()
     done = subprocess.run(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT
+from conftest import CHROMIUM
 
 from civicgen import csp
 from civicgen.build import build_site
@@ -31,8 +31,8 @@ def policy_of(page: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("csp") / "site")
+def site(example_site: Path) -> Path:
+    return example_site  # the example city, built once (conftest)
 
 
 # --- the policy in the HTML ----------------------------------------------------------------

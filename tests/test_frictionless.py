@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -241,12 +240,8 @@ def test_broken_budget_agrees(portal: Path) -> None:
     ]
 
 
-def test_published_packages_open_in_frictionless_and_datapackage_py(
-    portal: Path, tmp_path: Path
-) -> None:
-    from civicgen.build import build_site
-
-    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+def test_published_packages_open_in_frictionless_and_datapackage_py(example_site: Path) -> None:
+    site = example_site  # the example city, built once (conftest); read, never changed
     published = sorted((site / "datasets").glob("*/datapackage.json"))
     derived = sorted((site / "datasets").glob("*/stats/datapackage.json"))
     assert len(published) == 5 and len(derived) == 5
@@ -259,7 +254,6 @@ def test_published_packages_open_in_frictionless_and_datapackage_py(
             package = datapackage.Package(str(descriptor))
             assert package.valid, package.errors
             assert all(len(resource.read()) > 0 for resource in package.resources)
-    shutil.rmtree(site)
 
 
 # --- differences kept on purpose: each case run by both tools, and said in the catalogue ---

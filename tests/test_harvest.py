@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pyshacl
 import pytest
 import rdflib
-from conftest import ROOT, commit_all, replace_in, run_cli
+from conftest import commit_all, replace_in, run_cli
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
@@ -24,8 +24,8 @@ SITE_URL = "https://civicgen.example.org/"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("harvest") / "site")
+def site(example_site: Path) -> Path:
+    return example_site  # the example city, built once (conftest)
 
 
 def pod_validator() -> Draft4Validator:

@@ -34,8 +34,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from conftest import CHROMIUM, ROOT
 
-from civicgen.build import build_site
-
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -61,9 +59,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example portal, built once for this module."""
-    return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("portal") / "site")
+def site(example_site: Path) -> Path:
+    """The example portal, built once (conftest's example_site)."""
+    return example_site
 
 
 def site_pages(site: Path) -> list[str]:

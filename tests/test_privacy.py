@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, replace_in
+from conftest import commit_all, make_portal, own_cache, replace_in
 from test_text_trust import PROPOSAL, STATIONS, assert_refused, every_output, found, report_of
 
 from civicgen.build import build_site
@@ -200,10 +200,21 @@ def digest(folder: Path) -> dict[str, str]:
     }
 
 
-def test_hostile_home_sensor_coarsened_and_pseudonymised(portal: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the example city with sck-retiro at a home, built once for the tests that
+    only read it: (portal, site)."""
+    portal = make_portal(tmp_path_factory.mktemp("home") / "city")
     declare_home(portal)
+    with own_cache(tmp_path_factory):
+        return portal, build_site(portal / "mkdocs.yml", portal.parent / "site")
+
+
+def test_hostile_home_sensor_coarsened_and_pseudonymised(
+    home: tuple[Path, Path], tmp_path: Path
+) -> None:
+    portal, site = home
     assert report_of(portal).valid
-    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
     assert leaks(site, RAW_HOME) == []
     alias = pseudonym("sck-retiro")
     assert alias.startswith("home-") and len(alias) == 17
@@ -224,12 +235,11 @@ def test_hostile_home_sensor_coarsened_and_pseudonymised(portal: Path, tmp_path:
 
 
 def test_published_home_package_still_validates_with_frictionless(
-    portal: Path, tmp_path: Path
+    home: tuple[Path, Path],
 ) -> None:
     from frictionless import Package
 
-    declare_home(portal)
-    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    site = home[1]
     report = Package(str(site / "datasets/air-quality/datapackage.json")).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
 
@@ -297,7 +307,7 @@ def test_hostile_dni_in_budget_csv_label(portal: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-def test_home_sensor_page_in_a_browser(portal: Path, tmp_path: Path) -> None:
+def test_home_sensor_page_in_a_browser(home: tuple[Path, Path]) -> None:
     """What a person sees in Chromium: the pseudonym, the grid, no raw id, name or place."""
     import functools
     import http.server
@@ -309,8 +319,7 @@ def test_home_sensor_page_in_a_browser(portal: Path, tmp_path: Path) -> None:
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    declare_home(portal)
-    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    site = home[1]
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *args: None  # type: ignore[method-assign]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

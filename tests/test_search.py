@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT, commit_all, make_portal, run_cli, watched_tab
+from conftest import CHROMIUM, commit_all, make_portal, run_cli, watched_tab
 
 from civicgen import csp
 from civicgen.build import build_site
@@ -27,8 +27,8 @@ TABLE_ONLY = "Zyxquorble"  # a word that appears in a table cell and nowhere els
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("search") / "site")
+def site(example_site: Path) -> Path:
+    return example_site  # the example city, built once (conftest)
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

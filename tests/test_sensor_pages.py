@@ -1,6 +1,7 @@
-"""The air-quality pages, from real builds of a copy of the example city: the days above the
-guideline match an independent count from readings.csv, coverage and gaps are right on
-planted gaps, home stations never show, hostile names stay text, builds are deterministic."""
+"""The air-quality pages, from real builds of the example city and of changed copies of it:
+the days above the guideline match an independent count from readings.csv, coverage and
+gaps are right on planted gaps, home stations never show, hostile names stay text, builds
+are deterministic."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, commit_all, make_portal
+from conftest import ROOT, commit_all
 from test_privacy import RAW_HOME, declare_home, pseudonym
 from test_text_trust import assert_refused, found, report_of
 
@@ -34,10 +35,9 @@ GUIDELINES = {"pm25": 15.0, "pm10": 45.0, "noise": 55.0}
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """The example city built once: (portal, site)."""
-    portal = make_portal(tmp_path_factory.mktemp("example") / "city")
-    yield portal, build_site(portal / "mkdocs.yml", tmp_path_factory.mktemp("site") / "site")
+def example(example_site: Path) -> tuple[Path, Path]:
+    """The example city and its site, built once (conftest): (portal, site)."""
+    return ROOT, example_site
 
 
 def article(page: Path) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from conftest import CHROMIUM, ROOT, commit_all
 
-from civicgen.build import build_site
 from civicgen.history import field_history
 from civicgen.pipeline import validate
 from civicgen.site.env import make_env
@@ -210,8 +209,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("tracker") / "site")
+def built(example_site: Path) -> Path:
+    return example_site  # the example city, built once (conftest)
 
 
 @pytest.fixture(scope="module")

@@ -369,8 +369,8 @@ def test_hostile_manifest_is_a_link(site: Path, repository: Path, tmp_path: Path
     refused(site, repository, f"has no {MANIFEST}")
 
 
-def test_hostile_repository_lost_an_object(portal: Path, tmp_path: Path) -> None:
-    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+def test_hostile_repository_lost_an_object(site: Path, portal: Path) -> None:
+    # site: the build of a copy committed as portal is (the same commit), so portal's build
     blob = str(pygit2.Repository(str(portal)).head.peel(pygit2.Commit).tree["content/about.md"].id)
     (portal / ".git/objects" / blob[:2] / blob[2:]).unlink()
     refused(site, portal, "cannot be written out")
