@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +77,22 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     with own_cache(tmp_path_factory):  # its own cache folder, as every test has
         return build_site(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("example") / "site")
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hosted(example_site: Path) -> Iterator[str]:
+    """The example site served on 127.0.0.1 from a sub-folder (site/), as on a real host."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(example_site.parent))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{example_site.name}/"
+    server.shutdown()
 
 
 # --- a real headless Chromium (Debian's; .ci/run installs it) -------------------------------

@@ -4,12 +4,8 @@ a dataset, station or budget page does not have; civicgen's fold under the title
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,28 +40,14 @@ def test_pages_in_the_navigation_have_no_fold(example_site: Path) -> None:
     assert "civicgen-phone-toc" not in (example_site / "about/index.html").read_text("utf-8")
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(example_site: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(example_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
 @browser_test
 @pytest.mark.browser
 @pytest.mark.parametrize(("width", "fold_shown"), [(375, True), (1280, False)])
 def test_on_a_phone_the_fold_opens_and_leads_to_a_section(
-    browser: object, served: str, width: int, fold_shown: bool
+    browser: object, hosted: str, width: int, fold_shown: bool
 ) -> None:
     with watched_tab(browser, width, 800) as tab:
-        tab.goto(served + DATASET)
+        tab.goto(hosted + DATASET)
         fold = tab.locator("details.civicgen-phone-toc")
         assert fold.is_visible() == fold_shown
         sidebar_shown = tab.locator("nav.md-nav--secondary").first.is_visible()

@@ -3,13 +3,9 @@ search box, and one copy of every download for all the languages."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urljoin
 
@@ -122,22 +118,6 @@ def test_no_download_is_stored_twice(example_site: Path) -> None:
     assert twins == []
     assert not (example_site / "en/datasets/madrid-budget/datapackage.json").exists()
     assert (example_site / "datasets/madrid-budget/datapackage.json").is_file()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def hosted(example_site: Path) -> Iterator[str]:
-    """The example site served from a sub-folder (site/), as on a real host."""
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(example_site.parent))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{example_site.name}/"
-    server.shutdown()
 
 
 def download_links(page: Path) -> list[str]:

@@ -84,8 +84,8 @@ def test_parts_combine_to_the_one_pass_answer_or_say_they_cannot(
     assert counts(merged["s"]) == by_definition(times)
 
 
-@given(st.lists(st.integers(0, 60), min_size=3, max_size=90), st.integers(1, 89))
-def test_combining_is_associative(times: list[int], cut: int) -> None:
+@given(st.lists(st.integers(0, 60), min_size=3, max_size=90))
+def test_combining_is_associative(times: list[int]) -> None:
     """A state made of combined parts combines further as a state of one part would."""
     third = max(1, len(times) // 3)
     a, b, c = times[:third], times[third : 2 * third], times[2 * third :]

@@ -19,6 +19,7 @@ from .tables import Column, DerivedTable, rounded
 
 DEFAULT_THRESHOLDS = {"pm25": 15.0, "pm10": 45.0, "noise": 55.0}
 HOUR_KEY, DAY_KEY = "hour", "day"
+SKETCHED = {HOUR_KEY: False, DAY_KEY: True}  # which series have a 95th percentile (group_bys)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def group_bys(config: SensorConfig, names: list[str]) -> tuple[GroupBy, ...]:
     measures = tuple(index[q] for q in config.quantities if q in index)
     station, stamp = index[config.station], index[config.timestamp]
     return (
-        GroupBy(((station, "value", 0), (stamp, HOUR_KEY, 0)), measures, False),
-        GroupBy(((station, "value", 0), (stamp, DAY_KEY, 0)), measures, True),
+        GroupBy(((station, "value", 0), (stamp, HOUR_KEY, 0)), measures, SKETCHED[HOUR_KEY]),
+        GroupBy(((station, "value", 0), (stamp, DAY_KEY, 0)), measures, SKETCHED[DAY_KEY]),
     )
 
 
@@ -72,9 +73,9 @@ def series_table(
     quantities: list[str],
     groups: dict[tuple[str, ...], Group],
     units: dict[str, str],
-    quantiles: bool = True,
 ) -> DerivedTable:
-    """quantiles: the groups have sketches, and the table a 95th percentile column."""
+    """The series of one period; a sketched period's (SKETCHED) has a 95th percentile column."""
+    quantiles = SKETCHED[period]
     percentile = " and 95th percentile (within 1 %)" if quantiles else ""
     table = DerivedTable(
         name,
@@ -212,7 +213,7 @@ def derive(
     if len(aggregates) < 2:
         return []
     quantities = [q for q in config.quantities if q in names]
-    hourly = series_table("hourly", "hour", config, quantities, aggregates[0], units, False)
+    hourly = series_table("hourly", "hour", config, quantities, aggregates[0], units)
     daily = series_table("daily", "day", config, quantities, aggregates[1], units)
     coverage = coverage_table(config, aggregates[0], order)
     return [coverage, exceedance_table(config, daily), daily, hourly]
