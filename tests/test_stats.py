@@ -406,3 +406,19 @@ def retiro_counts(portal: Path) -> tuple[int, int]:
     coverage = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"]
     [row] = coverage.where(station="sck-retiro")
     return row["duplicates"], row["out_of_order"]
+
+
+def test_reading_order_counts_times_with_a_fraction_of_a_second(portal: Path) -> None:
+    """`civicgen import smartcitizen` writes microseconds when a reading has them: such
+    times are counted like whole seconds, not left out."""
+    readings = portal / READINGS
+    lines = readings.read_text().splitlines(keepends=True)
+    retiro = [i for i, line in enumerate(lines) if line.startswith("sck-retiro,")]
+    for i in retiro:
+        lines[i] = lines[i].replace(":00Z,", ":00.250000Z,", 1)
+    lines[retiro[10]], lines[retiro[11]] = lines[retiro[11]], lines[retiro[10]]
+    readings.write_text("".join(lines))
+    validation = validate([str(portal)])
+    coverage = {t.name: t for t in derive_all(validation)["air-quality"]}["coverage"]
+    [row] = coverage.where(station="sck-retiro")
+    assert (row["duplicates"], row["out_of_order"]) == (0, 1)

@@ -704,6 +704,37 @@ cdef int parse_datetime(const char* p, Py_ssize_t n, int64_t* out, bint* aware) 
     return 1
 
 
+cdef int parse_moment(const char* p, Py_ssize_t n, int64_t* out) noexcept nogil:
+    """A reading's time as sequence.micros reads it: 1 and microseconds, else 0. A date-time
+    (parse_datetime), one with a fraction of a second of 1 to 9 digits (cut to
+    microseconds) before its zone, or a date (its midnight)."""
+    cdef char[25] whole
+    cdef Py_ssize_t digits = 0, zone
+    cdef int64_t fraction = 0, scale = 1000000
+    cdef bint aware
+    if parse_datetime(p, n, out, &aware):
+        return 1
+    if parse_date(p, n, out):
+        out[0] = (out[0] - 1) * 86400 * <int64_t>1000000
+        return 1
+    if n < 21 or p[19] != 46:  # .
+        return 0
+    while 20 + digits < n and is_digit(p[20 + digits]):
+        if digits < 6:
+            fraction = fraction * 10 + (p[20 + digits] - 48)
+            scale //= 10
+        digits += 1
+    zone = n - 20 - digits
+    if digits == 0 or digits > 9 or (zone != 0 and zone != 1 and zone != 6):
+        return 0
+    memcpy(whole, p, 19)
+    memcpy(whole + 19, p + 20 + digits, zone)
+    if not parse_datetime(whole, 19 + zone, out, &aware):
+        return 0
+    out[0] += fraction * scale
+    return 1
+
+
 cdef inline bint utf8_valid(const uint8_t* s, Py_ssize_t n) noexcept nogil:
     """Strict UTF-8, as Python's decoder: no overlongs, surrogates or code points > U+10FFFF."""
     cdef Py_ssize_t i = 0
@@ -2179,17 +2210,11 @@ cdef class Scan:
         """Count the row's reading in each sequence (sequence.fold_function)."""
         cdef SeqAcc acc
         cdef int64_t time
-        cdef bint aware
         for acc in self.sequences:
             if acc.key >= self.ncells or acc.time >= self.ncells or self.cell_len[acc.key] == 0:
                 continue
-            if parse_datetime(self.cell_ptr[acc.time], self.cell_len[acc.time], &time, &aware):
-                pass
-            elif parse_date(self.cell_ptr[acc.time], self.cell_len[acc.time], &time):
-                time = (time - 1) * 86400000000
-            else:
-                continue
-            acc.add(self.cell_ptr[acc.key], self.cell_len[acc.key], time)
+            if parse_moment(self.cell_ptr[acc.time], self.cell_len[acc.time], &time):
+                acc.add(self.cell_ptr[acc.key], self.cell_len[acc.key], time)
         return 0
 
     cdef int fold(self, GroupAcc acc, int64_t gid) except -1:

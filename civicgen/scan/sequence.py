@@ -31,7 +31,7 @@ State = list[Any]  # [late, latest, runs, rest, rest_duplicates]
 States = dict[str, State]  # per station (the key cell's text)
 STAMP = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+    r"(?:[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 
 
@@ -40,10 +40,11 @@ class Undecided(Exception):
 
 
 def micros(text: str) -> int | None:
-    """An ISO date or date-time (seconds, optional Z or ±HH:MM) as microseconds, else None;
-    the same rule as the compiled kernel's parse_datetime and parse_date."""
+    """An ISO date or date-time (seconds, an optional fraction of up to 9 digits, optional
+    Z or ±HH:MM) as microseconds (a finer fraction cut), else None; the compiled kernel's
+    parse_moment reads the same."""
     found = STAMP.fullmatch(text)
-    if found is None or (found[4] is not None and len(text) not in (19, 20, 25)):
+    if found is None:
         return None
     year, month, day = int(found[1]), int(found[2]), int(found[3])
     hour, minute, second = (int(found[i] or 0) for i in (4, 5, 6))
@@ -53,14 +54,15 @@ def micros(text: str) -> int | None:
         days = date(year, month, day).toordinal() - 1
     except ValueError:
         return None
+    fraction = int((found[7] or "").ljust(6, "0")[:6])
     offset = 0
-    zone = found[7]
+    zone = found[8]
     if zone and zone != "Z":
         zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
         if zone_hours > 23 or zone_minutes > 59:
             return None
         offset = (zone_hours * 60 + zone_minutes) * 60 * (-1 if zone[0] == "-" else 1)
-    return (days * 86400 + hour * 3600 + minute * 60 + second - offset) * 1_000_000
+    return (days * 86400 + hour * 3600 + minute * 60 + second - offset) * 1_000_000 + fraction
 
 
 def new_state(time: int) -> State:
