@@ -15,14 +15,25 @@ import pytest
 import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from conftest import ROOT, commit_all, replace_in, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import civicgen.plugin
 from civicgen.build import build_site
 from civicgen.exceptions import BuildFault
 from civicgen.scaffold import new_portal
 from civicgen.site.env import make_env
-from civicgen.site.formats import money, number, percent, signed_percent
+from civicgen.site.formats import (
+    decimal_of,
+    money,
+    number,
+    patterns,
+    percent,
+    signed_percent,
+    with_digits,
+)
 from civicgen.site.i18n import Catalogue, load_catalogue
 
 HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
@@ -86,6 +97,29 @@ def test_numbers_and_percentages_in_spanish_and_english() -> None:
     assert signed_percent(-0.0103, "es") == f"-1,0{NBSP}%"
     assert signed_percent(0.04, "en") == "+4.0%"
     assert signed_percent(0.04) == "+4.0 %"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.decimals(
+        allow_nan=False, allow_infinity=False, places=6, max_value=10**15, min_value=-(10**15)
+    )
+    | st.floats(-1e15, 1e15)
+    | st.integers(-(10**15), 10**15),
+    digits=st.integers(0, 3),
+    locale=st.sampled_from(["es", "en", "fr", "pt_BR", "ar_EG", "sv", "hi", "en_IN"]),
+)
+def test_numbers_read_as_babel_writes_them(value: object, digits: int, locale: str) -> None:
+    """The pages' quick path for plain patterns writes what Babel's formatter writes (Indian
+    grouping goes to Babel itself)."""
+    pattern = with_digits(patterns(locale)[1], digits)
+    assert number(value, digits, locale) == format_decimal(decimal_of(value), pattern, locale)
+
+
+def test_an_apostrophe_between_thousands_is_kept() -> None:
+    """Swiss German groups thousands with an apostrophe, which Babel's formatter drops as a
+    quote ('1000000'); the pages write it."""
+    assert number(1234567, 0, "de_CH") == "1'234'567"
 
 
 def test_date_filter_in_spanish_and_english() -> None:

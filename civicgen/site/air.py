@@ -21,6 +21,7 @@ from ..model import Package
 from ..stats.sensor import DEFAULT_THRESHOLDS, SensorConfig
 from ..stats.tables import DerivedTable
 from . import series
+from .formats import number
 from .inputs import SiteInputs
 from .maps import air_map, read_base_layer
 from .pages import Output, page, shortened
@@ -172,11 +173,15 @@ def hourly_view(rows: list[dict[str, Any]], guideline: float | None) -> dict[str
 
 
 def hour_matrix(hours: list[tuple[datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The hourly means as one row per day and a cell per hour (None: no reading)."""
+    """The hourly means as one row per day and a value per hour (None: no reading), and the
+    values as the page's language writes them ("–": no reading), a table of 700 cells."""
     days: dict[date, list[float | None]] = {}
     for when, row in hours:
         days.setdefault(when.date(), [None] * 24)[when.hour] = row["mean"]
-    return [{"day": day, "hours": cells} for day, cells in sorted(days.items())]
+    return [
+        {"day": day, "hours": values, "cells": ["–" if v is None else number(v, 1) for v in values]}
+        for day, values in sorted(days.items())
+    ]
 
 
 def coverage_view(rows: list[dict[str, Any]], station: Station) -> dict[str, Any] | None:

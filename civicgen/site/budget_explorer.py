@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from ..model import Package
@@ -610,14 +610,22 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
         outputs.append(page(env, uri, ["budget-home.html"], edit,
                             **common(explorer), **home, **asked))  # fmt: skip
         for node in page_nodes(explorer):
-            every = line_rows(explorer, node.lines)
+            every, table = inputs.once(
+                ("budget lines", node.uri), partial(node_lines, explorer, node)
+            )
             context = node_context(explorer, node, every)
             asked = budget_context(env, inputs, about_node(inputs, explorer, node), node.uri)
             outputs.append(page(env, node.uri, ["budget-node.html"], edit,
                                 **common(explorer), **context, **asked))  # fmt: skip
             csv_uri = node.uri.removesuffix("index.md") + "lines.csv"
-            outputs.append(Output(csv_uri, lines_csv(explorer, every)))
+            outputs.append(Output(csv_uri, table))
     return outputs
+
+
+def node_lines(explorer: Explorer, node: Node) -> tuple[list[LineRow], bytes]:
+    """The node's budget lines, as rows and as their CSV (the same in every language)."""
+    every = line_rows(explorer, node.lines)
+    return every, lines_csv(explorer, every)
 
 
 def page_nodes(explorer: Explorer) -> list[Node]:

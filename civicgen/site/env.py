@@ -104,7 +104,21 @@ class PortalSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, stricter: an unsafe attribute is an error, not an empty
     string, and no template reaches a module or a class through an attribute."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.judged: dict[tuple[type, str, type], bool] = {}
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Every rule here and in Jinja's sandbox judges by the types of the object and the
+        value and by the attribute's name, so a judgement is kept for those three (a page
+        reads a million attributes, of a few hundred kinds)."""
+        kind = (type(obj), attr, type(value))
+        safe = self.judged.get(kind)
+        if safe is None:
+            safe = self.judged[kind] = self.judge_attribute(obj, attr, value)
+        return safe
+
+    def judge_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(value, (types.ModuleType, type)) or isinstance(obj, types.ModuleType):
             return False
         return super().is_safe_attribute(obj, attr, value)

@@ -19,7 +19,15 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 
 CURRENT: ContextVar[str | None] = ContextVar("civicgen_locale", default=None)
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -98,7 +106,38 @@ def number(value: Any, digits: int = 0, locale: str | None = None) -> str:
     if locale is None:
         return f"{amount:,.{digits}f}"
     pattern = with_digits(patterns(locale)[1], digits)
-    return format_decimal(amount, pattern, locale)
+    layout = grouped_by_three(pattern, locale)
+    if layout is None:
+        return format_decimal(amount, pattern, locale)
+    prefix, suffix, separators = layout
+    sign = int(amount.is_signed())
+    digits_text = f"{abs(amount):,.{digits}f}".translate(separators)
+    return prefix[sign] + digits_text + suffix[sign]
+
+
+Layout = tuple[tuple[str, str], tuple[str, str], dict[int, str]]
+
+
+@lru_cache(maxsize=64)
+def grouped_by_three(pattern: str, locale: str) -> Layout | None:
+    """How a plain decimal pattern (groups of three, a fixed number of decimals) writes a
+    number: its (positive, negative) prefixes and suffixes and the locale's separators, so the
+    pages' many numbers skip Babel's general formatter (the same text, tested); None for any
+    other pattern (Indian grouping, significant digits, exponents…)."""
+    parsed: NumberPattern = parse_pattern(pattern)
+    fraction = parsed.frac_prec
+    plain = (
+        parsed.grouping == (3, 3)
+        and parsed.int_prec[0] == 1
+        and fraction[0] == fraction[1]
+        and not parsed.scale
+        and not parsed.exp_prec
+        and "@" not in pattern
+    )
+    if not plain:
+        return None
+    separators = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    return parsed.prefix, parsed.suffix, separators
 
 
 def percent(value: Any, digits: int = 1, locale: str | None = None) -> str:
@@ -134,9 +173,13 @@ def date(value: Any, style: str = "long", locale: str | None = None) -> str:
     locale = active(locale)
     if locale is None:
         return day.isoformat()
-    return format_date(
-        day, style if style in ("short", "medium", "long", "full") else "long", locale
-    )
+    return day_in(day, style if style in ("short", "medium", "long", "full") else "long", locale)
+
+
+@lru_cache(maxsize=8192)
+def day_in(day: dt.date, style: str, locale: str) -> str:
+    """A day as the locale writes it (the same days recur on every station's pages)."""
+    return format_date(day, style, locale)
 
 
 def date_time(value: Any, style: str = "medium", locale: str | None = None) -> str:

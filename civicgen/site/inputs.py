@@ -7,7 +7,9 @@ profile, each package's history and its stations as published (home stations pro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ..history import FieldChange, HistoryEntry, dataset_history, field_history
 from ..model import Package
@@ -19,6 +21,7 @@ from .profile import ColumnProfile, table_profile
 from .published import Published, homes_in, protect_station, published_table, station_rows
 
 Derived = dict[str, list[DerivedTable]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,19 @@ class SiteInputs:
     # (package, resource) -> the column profile of the table as published
     profiles: dict[tuple[str, str], list[ColumnProfile]] = field(default_factory=dict)
 
+    # what every language's pages share, made by the first language that needs it
+    shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
     @property
     def packages(self) -> dict[str, Package]:
         return self.validation.packages
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """make(), computed for the first language only (downloads and other figures that
+        are the same in every language)."""
+        if key not in self.shared:
+            self.shared[key] = make()
+        return self.shared[key]
 
 
 def gather(validation: Validation) -> SiteInputs:

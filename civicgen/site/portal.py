@@ -25,8 +25,8 @@ def render_site(
     outputs = [
         *dataset_pages(env, inputs, preview_limit),
         *profile_pages(env, inputs),
-        *downloads(inputs.validation, inputs.published),
-        *stats_downloads(inputs.validation, inputs.derived),
+        *inputs.once("downloads", lambda: downloads(inputs.validation, inputs.published)),
+        *inputs.once("stats", lambda: stats_downloads(inputs.validation, inputs.derived)),
         *about_pages(env, inputs),
     ]
     return [*outputs, home_page(env, inputs, {o.uri for o in outputs}, intro)]

@@ -11,44 +11,31 @@ JavaScript) on wide screens, and under the page's entry in the navigation drawer
 from __future__ import annotations
 
 import html
-from html.parser import HTMLParser
+import re
 from typing import Any
 
-LEVELS = {"h2": 2, "h3": 3}
 MIN_ENTRIES = 3  # a page with fewer anchored headings is short enough to read through
 
 
-class Headings(HTMLParser):
-    """The anchored h2 and h3 headings of a page, in order, as (level, id, text)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[int, str, str]] = []
-        self.open: tuple[int, str] | None = None
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        anchor = dict(attrs).get("id")
-        if tag in LEVELS and anchor:
-            self.open, self.text = (LEVELS[tag], anchor), []
-
-    def handle_data(self, data: str) -> None:
-        if self.open is not None:
-            self.text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.open is not None and LEVELS.get(tag) == self.open[0]:
-            title = " ".join("".join(self.text).split()).removesuffix("¶").strip()
-            self.found.append((*self.open, title))
-            self.open = None
+HEADING = re.compile(r"<h([23])(\s[^>]*)>(.*?)</h\1\s*>", re.DOTALL | re.IGNORECASE)
+ANCHOR = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
+TAG = re.compile(r"<[^>]*>")
 
 
 def headings(page_html: str) -> list[tuple[int, str, str]]:
-    """(level, id, text) of each anchored h2 and h3 of the page."""
-    parser = Headings()
-    parser.feed(page_html)
-    parser.close()
-    return parser.found
+    """(level, id, text) of each anchored h2 and h3 of the page, in order.
+
+    Read with patterns, not a full HTML parser: a generated page is the plugin's own markup,
+    and parsing every tag of a long page cost a build more than writing it."""
+    found = []
+    for level, attributes, inner in HEADING.findall(page_html):
+        anchor = ANCHOR.search(attributes)
+        if anchor is None:
+            continue
+        text = html.unescape(TAG.sub("", inner))
+        title = " ".join(text.split()).removesuffix("¶").strip()
+        found.append((int(level), html.unescape(next(filter(None, anchor.groups()), "")), title))
+    return [entry for entry in found if entry[1]]
 
 
 def toc_tokens(page_html: str) -> list[dict[str, Any]]:
