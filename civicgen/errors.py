@@ -143,7 +143,10 @@ class RemoteReferenceError(SchemeError):
 class TooLargeError(FileError):
     code = "too-large"
     title = "Too large"
-    description = "A file or a collection is larger than the configured limit."
+    description = (
+        "A file or a collection is larger than the configured limit, or a table's statistics "
+        "would hold more groups than it."
+    )
     example = "datasets/budget/datapackage.json: this file is 3.0 MiB, more than the 2.0 MiB civicgen reads"
     fix = "Make the file smaller (move long text into a page), or raise the limit named in the message in mkdocs.yml."
 

@@ -12,7 +12,7 @@ from typing import Any
 from .cache import ScanCache, blob_id, cache_key
 from .checks import column_type_errors, record_errors, unknown_keys
 from .collection import record_cells
-from .errors import CivicError, ForeignKeyError, SourceError
+from .errors import CivicError, ForeignKeyError, SourceError, TooLargeError
 from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
@@ -24,7 +24,7 @@ from .scan import kernel
 from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
-from .stats.profiles import aggregates_for, extra_key_sets, sequences_for
+from .stats.profiles import aggregates_for, extra_key_sets, over_group_limit, sequences_for
 from .textscan import text_errors
 
 
@@ -114,7 +114,7 @@ def validate_portal(
             replan = partial(
                 compile_plan,
                 key_sets=key_sets,
-                aggregates=aggregates_for(package, resource),
+                aggregates=aggregates_for(package, resource, limits.groups),
                 sequences=sequences_for(package, resource),
                 max_cell_bytes=limits.cell_bytes,
                 max_row_bytes=limits.row_bytes,
@@ -123,6 +123,7 @@ def validate_portal(
             plan = replan(resource.descriptor)
             scanned = scan_resource(source, package, resource, plan, report, cache, limits, replan)
             if scanned is not None:
+                report.extend(group_limit_errors(package, scanned, limits.groups))
                 tables[key] = scanned
                 report.tables += 1
                 report.rows += scanned.result.rows
@@ -220,6 +221,41 @@ def table_errors(resource: Resource, plan: TablePlan, result: ScanResult) -> lis
         note = "the file is empty (no header, no rows); save the table into it again"
         errors.append(SourceError(note=note, path=resource.path, resource=resource.name))
     return errors
+
+
+def group_limit_errors(package: Package, scanned: TableScan, most: int) -> list[CivicError]:
+    """A table whose statistics would hold more groups than the limit (a station and hour,
+    a classification code…): too varied to summarise, and more likely a mistake."""
+    names = [f.name for f in scanned.plan.fields]
+    return [
+        TooLargeError(
+            note=group_limit_note(most, [grouped_by(names, key) for key in group_by.keys]),
+            path=scanned.resource.path or "",
+            resource=scanned.resource.name,
+        )
+        for group_by in over_group_limit(package, scanned)
+    ]
+
+
+def group_limit_note(most: int, columns: list[str]) -> str:
+    them = "those columns" if len(columns) > 1 else "that column"
+    return (
+        f"its statistics would have more than {most:,} groups of {' and '.join(columns)} "
+        f"(a row of the derived tables each); check {them} for values that should not "
+        "differ, or, if the data is right, raise the limit `groups` in mkdocs.yml (each "
+        "group takes about 3 KB of memory while the statistics are made)"
+    )
+
+
+def grouped_by(names: list[str], key: tuple[int, str, int]) -> str:
+    """'station', 'timestamp (by hour)', 'code (first 3 characters)'."""
+    index, transform, argument = key
+    name = f'"{names[index]}"'
+    if transform == "value":
+        return name
+    if transform == "prefix":
+        return f"{name} (its first {argument} characters)"
+    return f"{name} (by {transform})"
 
 
 INFERRED = (

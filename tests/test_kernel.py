@@ -6,8 +6,10 @@ compares with the reference's result, so the reference run checks the test itsel
 
 from __future__ import annotations
 
+import glob
 import json
 import math
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -382,22 +384,26 @@ def assert_same_scan(parallel: ScanResult, single: ScanResult) -> None:
 
 
 @pytest.fixture
-def compiled(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
-    """The compiled kernel; the test must leave no file of the chunked scan behind."""
+def compiled(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ModuleType]:
+    """The compiled kernel; the test must leave no file of the chunked scan behind. Its files
+    get a name of their own (the pool's workers are forked, so they share it): other test
+    processes of the run share the process group that names a run's files."""
     reason = compiled_kernel_skip_reason(request.config)
     if reason:
         pytest.skip(reason)
-    from civicgen.scan import _kernel
-    from civicgen.scan.chunks import SHARED_PREFIX  # this run's files, not another run's
+    from civicgen.scan import _kernel, chunks
 
+    prefix = f"civicgen-test-{os.getpid()}-{request.node.name}-"
+    monkeypatch.setattr(chunks, "SHARED_PREFIX", prefix)
     shared = Path("/dev/shm")
-    before = set(shared.glob(f"{SHARED_PREFIX}*")) if shared.is_dir() else set()
     yield _kernel
     for thread in threading.enumerate():
         if thread.name == "civicgen-cleanup":  # the chunked scan removes its files meanwhile
             thread.join()
-    after = set(shared.glob(f"{SHARED_PREFIX}*")) if shared.is_dir() else set()
-    assert after <= before, f"left behind: {sorted(after - before)}"
+    left = sorted(shared.glob(f"{glob.escape(prefix)}*")) if shared.is_dir() else []
+    assert left == [], f"left behind: {left}"
 
 
 def twice(data: bytes, extra: int = 300) -> bytes:

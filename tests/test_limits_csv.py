@@ -22,13 +22,16 @@ from typing import Any, BinaryIO
 
 import pygit2
 import pytest
-from conftest import ROOT, commit_all, compiled_kernel_skip_reason
+from conftest import ROOT, commit_all, compiled_kernel_skip_reason, run_cli
 from test_frictionless import f
 from test_kernel import codes, plan_of, scan_both
 
+from civicgen.limits import Limits
 from civicgen.pipeline import Settings, validate
 from civicgen.scan import reference
 from civicgen.scan.plan import MAX_CELL_BYTES, MAX_CELLS, MAX_ROW_BYTES, CsvLimits, compile_plan
+from civicgen.stats.profiles import derive_all
+from civicgen.validation import group_limit_note
 
 MiB = 1 << 20
 
@@ -393,3 +396,65 @@ def test_hostile_giant_cell_is_never_published(portal: Path) -> None:
     assert b"G" * 81 not in done.stderr + done.stdout and len(done.stderr) < 20_000
     published = [p for p in (portal / "out").rglob("*") if p.is_file()]
     assert not any(b"G" * 81 in p.read_bytes() for p in published)
+
+
+# --- statistics with more groups than the limit -----------------------------------------------
+
+
+def sensor_package(root: Path, stations: int, config: str = "") -> Path:
+    """A sensor package with one reading at each of `stations` stations (a station and an
+    hour, or a station and a day, is a group of its statistics)."""
+    root.mkdir(parents=True, exist_ok=True)
+    fields = [
+        {"name": "station", "type": "string"},
+        {"name": "timestamp", "type": "datetime"},
+        {"name": "pm25", "type": "number"},
+    ]
+    descriptor = {
+        "name": "sensors",
+        "resources": [{"name": "readings", "path": "readings.csv", "schema": {"fields": fields}}],
+        "civicgen": {
+            "profile": "sensor",
+            "sensor": {"station": "station", "timestamp": "timestamp", "quantities": ["pm25"]},
+        },
+    }
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    rows = "".join(f"s{n:05d},2025-01-01T{n % 24:02d}:00:00Z,{n % 50}.5\n" for n in range(stations))
+    (root / "readings.csv").write_text("station,timestamp,pm25\n" + rows, encoding="utf-8")
+    if config:
+        (root / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return root
+
+
+def test_statistics_past_the_group_limit_are_refused_not_made(tmp_path: Path) -> None:
+    """A hostile sensor file with a new station on every row: each station-hour would be a
+    row of the statistics. Past the limit the scan's groups collapse (memory stays bounded),
+    the table is reported with the columns to check, and no figure is derived from it."""
+    root = sensor_package(tmp_path / "p", stations=60)
+    validation = validate([str(root)], Settings(cache_dir=None, limits=Limits(groups=50)))
+    notes = [(e.code, e.path, e.note) for e in validation.report.errors]
+    assert notes == [
+        ("too-large", "readings.csv", group_limit_note(50, ['"station"', f'"timestamp" (by {p})']))
+        for p in ("hour", "day")
+    ]
+    assert "raise the limit `groups` in mkdocs.yml" in notes[0][2]
+    assert derive_all(validation) == {"sensors": []}
+
+
+def test_statistics_within_the_group_limit_are_made(tmp_path: Path) -> None:
+    root = sensor_package(tmp_path / "p", stations=60)
+    validation = validate([str(root)], Settings(cache_dir=None, limits=Limits(groups=60)))
+    assert validation.report.errors == []
+    daily = next(t for t in derive_all(validation)["sensors"] if t.name == "daily")
+    assert len(daily.records()) == 60
+
+
+def test_the_group_limit_is_read_from_mkdocs_yml(tmp_path: Path) -> None:
+    config = "site_name: x\nplugins:\n  - civicgen:\n      limits:\n        groups: 40\n"
+    root = sensor_package(tmp_path / "p", stations=45, config=config)
+    status, output = run_cli(root, "validate", "--format", "json")
+    errors = json.loads(output)["errors"]
+    assert status == 1
+    assert [e["code"] for e in errors] == ["too-large", "too-large"]
+    assert "more than 40 groups" in errors[0]["message"]
+    assert "Traceback" not in output

@@ -29,12 +29,27 @@ def domain_aggregates(package: Package, resource: Resource) -> tuple[GroupBy, ..
     return None if planned is None else tuple(planned)
 
 
-def aggregates_for(package: Package, resource: Resource) -> tuple[GroupBy, ...]:
-    """The aggregations the scan must compute for one table."""
+def aggregates_for(
+    package: Package, resource: Resource, most_groups: int = 0
+) -> tuple[GroupBy, ...]:
+    """The aggregations the scan must compute for one table. most_groups (Limits.groups):
+    the most groups one of the profile's aggregations may hold; past it the aggregation
+    collapses (memory stays bounded) and the table is reported (over_group_limit)."""
     if resource.records is not None:
         return ()  # collections are summarised from their records
     planned = domain_aggregates(package, resource)
-    return planned if planned is not None else generic.group_bys(resource.fields)
+    if planned is None:
+        return generic.group_bys(resource.fields)
+    return tuple(g if g.limit else g._replace(limit=most_groups) for g in planned)
+
+
+def over_group_limit(package: Package, scanned: Any) -> list[GroupBy]:
+    """The profile's aggregations of a scanned table that went past their limit (all that is
+    left is one group under the key ())."""
+    if scanned.is_collection or domain_aggregates(package, scanned.resource) is None:
+        return []
+    found = zip(scanned.plan.aggregates, scanned.result.aggregates, strict=False)
+    return [group_by for group_by, groups in found if group_by.limit and () in groups]
 
 
 def extra_key_sets(package: Package, resource: Resource) -> list[list[str]]:
@@ -56,6 +71,8 @@ def table_stats(package: Package, scanned: Any, derived: dict[str, list[DerivedT
         missing = scanned.plan.fields[0].missing_values if scanned.plan.fields else ("",)
         aggregates = scanned.result.aggregates
         return [generic.profile_table(resource.name, resource.fields, aggregates, missing)]
+    if over_group_limit(package, scanned):
+        return []  # validation said why: no figures from a summary that lost its groups
     return profile_of(package).derive(package.options, scanned, derived)
 
 
