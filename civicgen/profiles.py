@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .codes import code_errors
 from .enquiries import enquiries_of, package_problems, record_errors
 from .registry import Profile
 from .stats import budget, market, records, sensor
@@ -248,6 +249,7 @@ def tool_pages(env: Any, inputs: Any) -> list[Any]:
 CATALOG = Profile(
     name="catalog",
     description="A catalog of open-source tools for open government, one file per tool.",
+    record_check=code_errors,
     derive=catalog_tables,
     pages=tool_pages,
     diff_tables=("counts",),

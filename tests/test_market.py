@@ -150,6 +150,52 @@ def test_hostile_country_that_is_not_an_iso_code(portal: Path) -> None:
     )
 
 
+def test_hostile_country_code_no_one_knows(portal: Path) -> None:
+    """A pattern lets XX through; the portal would show it as it is and no country filter
+    would find it."""
+    deployment = portal / "tools-catalog/deployments/decidim-barcelona.yaml"
+    deployment.write_text(deployment.read_text().replace("country: ES", "country: XX"))
+    path = "tools-catalog/deployments/decidim-barcelona.yaml"
+    assert errors_of(portal) == [[path, 2, "country", "constraint-error"]]
+    assert messages_of(portal) == [
+        f'{path}, line 3, field "country": "XX" is not a country code; write its ISO code as '
+        "the portal lists it, such as FR, ES or DE"
+    ]
+
+
+def test_hostile_codes_inside_a_providers_lists(portal: Path) -> None:
+    """Items of a list are beyond a schema's pattern: each is checked, and each unknown one
+    is named."""
+    provider = portal / "tools-catalog/providers/ckan-civity.yaml"
+    text = provider.read_text().replace("countries: [NL]", "countries: [NL, Holland]")
+    provider.write_text(text.replace("languages: [nl, en]", "languages: [nl, dutch, zz]"))
+    path = "tools-catalog/providers/ckan-civity.yaml"
+    assert errors_of(portal) == [
+        [path, 3, "countries", "constraint-error"],
+        [path, 4, "languages", "constraint-error"],
+        [path, 4, "languages", "constraint-error"],
+    ]
+    assert [m.split(": ", 1)[1] for m in messages_of(portal)] == [
+        '"Holland" is not a country code; write its ISO code as the portal lists it, such as '
+        "FR, ES or DE",
+        '"dutch" is not a language code; write its ISO code as the portal lists it, such as '
+        "es, en or ca",
+        '"zz" is not a language code; write its ISO code as the portal lists it, such as '
+        "es, en or ca",
+    ]
+
+
+def test_a_tools_own_languages_are_programming_languages() -> None:
+    from civicgen.codes import code_errors
+
+    tool = Record("tools-catalog/ckan.yaml", {"id": "ckan", "languages": ["Python"]})
+    assert code_errors(None, tool) == []
+    provider = Record(
+        "p.yaml", {"tool": "ckan", "languages": ["ca", "eu", "gl"], "countries": ["ES"]}
+    )
+    assert code_errors(None, provider) == []
+
+
 def test_hostile_privacy_answer_outside_the_checklist_values(portal: Path) -> None:
     """An unquoted yes is YAML's true: the allowed answers are words that YAML keeps as text."""
     assessment = portal / "tools-catalog/privacy/ckan.yaml"
