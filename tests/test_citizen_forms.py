@@ -11,7 +11,13 @@ import pytest
 import yaml
 from conftest import ROOT, run_cli
 
-FORMS = ("propose-a-project.yml", "report-a-data-error.yml", "add-a-tool.yml")
+FORMS = (
+    "propose-a-project.yml",
+    "report-a-data-error.yml",
+    "add-a-tool.yml",
+    "tell-us-where-a-tool-is-used.yml",
+    "review-a-tool.yml",
+)
 FIELD_TYPES = {"markdown", "input", "textarea", "dropdown", "checkboxes"}
 
 
@@ -75,3 +81,31 @@ def test_the_pre_commit_hook_runs_civicgen_validate_on_data_changes(portal: Path
     )
     code, output = run_cli(portal, *arguments)
     assert code == 1 and "tools-catalog/ckan.yaml" in output  # a commit it would stop
+
+
+@pytest.mark.parametrize(
+    ("form", "collection"),
+    [("tell-us-where-a-tool-is-used.yml", "deployments"), ("review-a-tool.yml", "reviews")],
+)
+def test_the_marketplace_forms_ask_for_what_the_collection_holds(
+    form: str, collection: str
+) -> None:
+    """Each question is a field of the record a maintainer writes from the issue (the review's
+    consent aside); every required field of the schema is asked for but the record's id
+    (from its file name) and a review's date; the ratings offer the scores the schema
+    accepts."""
+    import json
+
+    from civicgen.stats.market import CRITERIA, SCORES
+
+    descriptor = json.loads((ROOT / "tools-catalog/datapackage.json").read_text("utf-8"))
+    schema = next(r for r in descriptor["resources"] if r["name"] == collection)["schema"]
+    fields = {f["name"]: f for f in schema["fields"]}
+    body = yaml.safe_load((ROOT / ".github/ISSUE_TEMPLATE" / form).read_text("utf-8"))["body"]
+    asked = {e["id"] for e in body if e["type"] != "markdown"} - {"consent"}
+    assert asked <= set(fields), asked - set(fields)
+    required = {n for n, f in fields.items() if (f.get("constraints") or {}).get("required")}
+    assert required - {"id", "date"} <= asked  # a review's date is the issue's
+    for element in body:
+        if element.get("id") in CRITERIA:
+            assert element["attributes"]["options"][1:] == [str(s) for s in SCORES]
