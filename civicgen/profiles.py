@@ -230,6 +230,7 @@ ENQUIRIES = Profile(
     derive=enquiry_tables,
     pages=enquiry_pages,
     diff_tables=("summary",),
+    scaffold="enquiries",
     order=20,
 )
 

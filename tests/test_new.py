@@ -74,6 +74,8 @@ CITY_FILES = {
     ".github/ISSUE_TEMPLATE/config.yml",
     ".github/ISSUE_TEMPLATE/propose-a-project.yml",
     ".github/ISSUE_TEMPLATE/report-a-data-error.yml",
+    ".github/ISSUE_TEMPLATE/review-a-tool.yml",
+    ".github/ISSUE_TEMPLATE/tell-us-where-a-tool-is-used.yml",
     ".github/pull_request_template.md",
     ".github/workflows/comment.yml",
     ".github/workflows/deploy.yml",
@@ -85,6 +87,8 @@ CITY_FILES = {
     "content/index.md",
     "datasets/budget/data/budget.csv",
     "datasets/budget/datapackage.json",
+    "datasets/enquiries/datapackage.json",
+    "datasets/enquiries/records/example-question.yaml",
     "datasets/proposals/datapackage.json",
     "datasets/proposals/records/example-proposal.md",
     "mkdocs.yml",
@@ -231,6 +235,26 @@ def test_new_city_example_budget_is_illustrative(springfield: Path) -> None:
     assert all(label.startswith("Example: ") for label in labels)
 
 
+def test_new_city_has_the_marketplace_and_questions_about_its_budget(
+    springfield: Path, springfield_site: Path
+) -> None:
+    """What the example city has beyond tools, ready for the first one-file pull request:
+    the catalog's five collections, and an enquiries package keyed into the new budget."""
+    catalog = json.loads((springfield / "tools-catalog/datapackage.json").read_text("utf-8"))
+    assert [r["name"] for r in catalog["resources"]] == [
+        "tools", "deployments", "providers", "improvements", "reviews", "privacy",
+    ]  # fmt: skip
+    enquiries = json.loads((springfield / "datasets/enquiries/datapackage.json").read_text())
+    keys = enquiries["resources"][0]["schema"]["foreignKeys"]
+    assert {(k["reference"]["package"], k["reference"]["resource"]) for k in keys} == {
+        ("budget", "lines")
+    }
+    page = (springfield_site / "enquiries/index.html").read_text("utf-8")
+    assert "What does the general administration program pay for, beyond staff?" in page
+    nav = (springfield_site / "index.html").read_text("utf-8")
+    assert 'href="enquiries/"' in nav and "Questions about the budget" in nav
+
+
 def test_new_city_site_holds_no_trace_of_madrid(springfield_site: Path) -> None:
     hits = {}
     for page in springfield_site.rglob("*"):
@@ -322,6 +346,8 @@ def test_new_usd_city_with_a_budget_in_another_layout_in_another_folder(
     new_portal(city, "Springfield", "en", "USD")
     move_the_data(city, "open-data")
     shutil.rmtree(city / "open-data/budget")
+    shutil.rmtree(city / "open-data/enquiries")  # its example question is about the old budget
+    replace_in(city / "mkdocs.yml", "      - Questions about the budget: enquiries/index.md\n", "")
     shutil.copytree(SECOND_CITY_BUDGET, city / "open-data/budget")
     replace_in(city / "open-data/budget/datapackage.json", '"BRL"', '"USD"', count=-1)
     data = city / "open-data/budget/data/despesas-2023-2024.csv"
