@@ -343,9 +343,27 @@ def scale_portal(target: Path, k: int) -> Counts:
     counts = Counts()
     for folder, descriptor in descriptors(target):
         scale_package(folder, descriptor, k, counts)
+    allow_groups(target / "mkdocs.yml", GROUPS_PER_SCALE * k)
     pygit2.init_repository(str(target))
     commit_all(target, f"The example city at {k}x")
     return counts
+
+
+GROUPS_PER_SCALE = 20_000  # the example's most groups in one table (its budget lines), rounded up
+
+
+def allow_groups(config: Path, groups: int) -> None:
+    """As a city with this much data does: raise the limit on one table's statistics groups
+    (limits.groups, 500,000 by default) when the scaled tables need more."""
+    from civicgen.limits import Limits
+
+    if groups <= Limits().groups:
+        return
+    text = config.read_text(encoding="utf-8")
+    plugin = "  - civicgen:\n"
+    assert plugin in text and "limits:" not in text, "the example's civicgen options changed"
+    limits = f"      limits:\n        groups: {groups}\n"
+    config.write_text(text.replace(plugin, plugin + limits, 1), encoding="utf-8")
 
 
 def scale_package(folder: Path, descriptor: dict[str, Any], k: int, counts: Counts) -> None:

@@ -31,7 +31,7 @@ class Limits:
     row_cells: int = 16_384  # cells of one CSV row (a spreadsheet's most columns)
     catalogue_bytes: int = 2 * MIB  # one translation catalogue (.po file)
     catalogue_entries: int = 20_000  # messages in one translation catalogue
-    groups: int = 200_000  # groups of one table's statistics (station-hours, budget codes…)
+    groups: int = 500_000  # groups of one table's statistics (station-hours, budget lines…)
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Limits:
