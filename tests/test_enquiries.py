@@ -340,6 +340,40 @@ def test_the_spanish_page_asks_in_spanish_with_spanish_figures(example_site: Pat
     assert "respondida el 12 de marzo de 2015, al cabo de 30 días" in words
 
 
+def line_asks(page: str) -> list[tuple[str, str]]:
+    """(address, accessible name) of each budget line's own "Ask" link on a built page."""
+    found = re.findall(r'<a href="([^"]+)" rel="noopener nofollow" aria-label="([^"]+)">', page)
+    return [(html.unescape(href), html.unescape(name)) for href, name in found]
+
+
+def test_every_budget_line_listed_has_its_own_prefilled_question(example_site: Path) -> None:
+    """Each row of "the budget lines it sums" asks about that line: its codes and labels, its
+    year and amounts, and a link back to the list."""
+    page = (example_site / STREET_CLEANING).read_text(encoding="utf-8")
+    rows = page[page.index('<h2 id="lines">') :].count("<tr><td>")
+    asks = line_asks(page)
+    assert rows > 1 and len(asks) == rows
+    assert len({href for href, _ in asks}) == rows  # one question per line, none repeated
+    href, name = asks[0]
+    path, fields = query_of(href)
+    assert path == "/civicgen/portal/issues/new"
+    [title], [body] = fields["title"], fields["body"]
+    assert name.replace("Preguntar sobre", "Pregunta sobre") == title
+    assert body.startswith("Tengo una pregunta sobre esta partida del presupuesto.\n\n")
+    assert title == "Pregunta sobre la línea del presupuesto 001 · 015 · 16301 · 2 · 22700 (2015)"
+    assert (
+        "- Año: 2015\n- Centre: 001 AYUNTAMIENTO DE MADRID\n"
+        "- Section: 015 MEDIO AMBIENTE Y MOVILIDAD\n- Program: 16301 LIMPIEZA VIARIA\n"
+        "- Chapter: 2 GASTOS EN BIENES CORRIENTES Y SERVICIOS\n"
+        "- Economic item: 22700 LIMPIEZA Y ASEO\n- Aprobado: 180.794.871\xa0€\n"
+    ) in body  # the data's own field titles and labels, the amount as the page shows it
+    assert (
+        "- Página: https://civicgen.example.org/budget/madrid-budget/functional/163/#lines\n"
+        in body
+    )
+    assert "## Mi pregunta\n" in body
+
+
 def test_the_english_link_points_back_to_the_english_page(example_site: Path) -> None:
     page = (example_site / "en" / STREET_CLEANING).read_text(encoding="utf-8")
     _, fields = query_of(ask_href(page))
