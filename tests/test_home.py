@@ -78,7 +78,7 @@ def test_air_figure_is_the_latest_month_of_the_daily_series(portal: Path) -> Non
     rows = [r for r in daily if str(r["day"]).startswith(month) and r["quantity"] == "pm25"]
     mean = sum(r["mean"] * r["readings"] for r in rows) / sum(r["readings"] for r in rows)
     assert f"Measured in {month}" in home
-    assert f"PM2.5 particles: on average {number(mean, 1)} µg/m³ across 6 stations." in home
+    assert f"PM2.5 (fine particles): on average {number(mean, 1)} µg/m³ across 6 stations." in home
     assert "pm25" not in home  # names and units, never the raw code
 
 
@@ -176,7 +176,11 @@ def test_hostile_label_of_a_quantity_is_escaped(portal: Path) -> None:
     field["title"] = "PM2.5 <b onmouseover=alert(3)>"
     descriptor.write_text(json.dumps(data, indent=2))
     home, _ = home_of(portal)
-    assert "<b onmouseover" not in home and "PM2.5 &lt;b onmouseover=alert(3)&gt;" in home
+    assert "<b onmouseover" not in home  # a known quantity is named in the page's words
+    assert "PM2.5 (fine particles): on average" in home
+    unknown = {"code": "radon", "title": "Radon <b onmouseover=alert(3)>"}
+    named = make_env().from_string('{% import "_air.html" as air %}{{ air.quantity_name(q) }}')
+    assert named.render(q=unknown) == "Radon &lt;b onmouseover=alert(3)&gt;"
 
 
 # --- in Spanish, from civicgen/locale/es/records.po -----------------------------------------

@@ -137,7 +137,8 @@ def quantity_month(
     mean = sum(r["mean"] * r["readings"] for r in mine) / readings if readings else None
     above = {r["day"] for r in mine if limit is not None and r["mean"] > limit}
     return {
-        "name": name,
+        "code": quantity,  # the pages name the quantities they know in their language
+        "title": name,
         "unit": mine[0]["unit"] if mine else "",
         "mean": mean,
         "stations": len({r["station"] for r in mine}),
