@@ -5,9 +5,10 @@ only. The preview instead runs the real build (every language, the search index,
 policy) into a temporary folder, serves that folder with a small static server on the
 local machine, and rebuilds when a watched file changes (mkdocs.yml, the pages, the theme,
 the data, the translations: every file of the portal's folder but git's, the cache and
-site/). The browser is not reloaded
-for you: refresh the page once the terminal says the site was rebuilt. A build that fails
-is reported and the previous site stays on show.
+site/). Every page it serves loads one more script, /.civicgen/reload.js, which asks the
+server for its build number each second and reloads the page when a new build is on show
+(the files on disk stay as `civicgen build` wrote them). A build that fails is reported and
+the previous site stays on show.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from types import FrameType
 
@@ -29,24 +31,60 @@ POLL = 1.0  # seconds between two looks at the watched files
 Say = Callable[[str], None]
 
 
+RELOAD = "/.civicgen/reload.js"  # the preview's own files, beside the site's
+BUILD = "/.civicgen/build"
+RELOAD_TAG = f'<script src="{RELOAD}"></script>'.encode()
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the built site; a missing page gets the site's 404 page, and no log line."""
+    """Serves the built site, each HTML page with the reload script; a missing page gets the
+    site's 404 page, and no log line."""
+
+    build = 0  # the number of the build on show: a page that saw another one reloads
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == RELOAD:
+            script = resources.files("civicgen").joinpath("assets/reload.js").read_bytes()
+            self.send_bytes(200, "text/javascript; charset=utf-8", script)
+        elif path == BUILD:
+            self.send_bytes(200, "text/plain; charset=utf-8", str(Handler.build).encode())
+        elif (page := self.html_page()) is not None:
+            self.send_bytes(200, "text/html; charset=utf-8", with_reload(page.read_bytes()))
+        else:
+            super().do_GET()
+
+    def html_page(self) -> Path | None:
+        """The HTML file a request is for (a folder's index.html), if there is one."""
+        local = Path(self.translate_path(self.path))
+        if local.is_dir() and self.path.split("?", 1)[0].endswith("/"):
+            local = local / "index.html"
+        return local if local.suffix == ".html" and local.is_file() else None
+
+    def send_bytes(self, code: int, kind: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(self.directory) / "404.html"
         if code != 404 or not page.is_file():
             super().send_error(code, message, explain)
             return
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.send_bytes(404, "text/html; charset=utf-8", with_reload(page.read_bytes()))
+
+
+def with_reload(page: bytes) -> bytes:
+    """The page with the reload script before its closing body tag (at its end if none)."""
+    end = page.rfind(b"</body>")
+    return page + RELOAD_TAG if end < 0 else page[:end] + RELOAD_TAG + page[end:]
 
 
 SKIPPED = {".git", ".civicgen-cache", "site", "__pycache__"}  # not sources of the site
@@ -105,7 +143,8 @@ def watch(config_file: Path, site: Path, stop: threading.Event, say: Say) -> Non
             continue
         say("A file changed; building the portal again…")
         if rebuild(config_file, site, say):
-            say("Rebuilt; refresh the page in your browser.")
+            Handler.build += 1
+            say("Rebuilt; the open pages reload.")
         seen = signature(folders)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_portal
+from conftest import ROOT, make_portal, watched_tab
 
 from civicgen.exceptions import CivicgenException
 from civicgen.preview import parse_address
@@ -94,6 +94,37 @@ def test_serve_builds_again_on_change(served: tuple[str, Path]) -> None:
     home = portal / "content/index.md"
     home.write_text(home.read_text(encoding="utf-8") + "\nZyxquorble preview.\n", encoding="utf-8")
     wait_for(url, STARTUP, "Zyxquorble")
+
+
+def test_served_pages_carry_the_reload_script_and_the_files_do_not(
+    served: tuple[str, Path],
+) -> None:
+    url, _ = served
+    page = wait_for(url + "en/", 10)
+    assert page.count('<script src="/.civicgen/reload.js"></script>') == 1
+    assert page.index("/.civicgen/reload.js") < page.rindex("</body>")
+    status, script = fetch(url + ".civicgen/reload.js")
+    assert status == 200 and 'fetch("/.civicgen/build"' in script
+    status, build = fetch(url + ".civicgen/build")
+    assert status == 200 and build.isdigit()
+    assert fetch(url + "datasets/madrid-budget/datapackage.json")[1].lstrip().startswith("{")
+
+
+@pytest.mark.browser
+def test_an_open_page_reloads_itself_after_a_change(  # type: ignore[no-untyped-def]
+    browser, served: tuple[str, Path]
+) -> None:
+    """In Chromium: the page open on the contributing guide shows an edit to it once the
+    portal is built again, with no refresh by hand, no console error (the policy allows the
+    script) and no request to another host."""
+    url, portal = served
+    guide = portal / "content/en/contributing.md"
+    with watched_tab(browser, 1280, 900) as tab:
+        tab.goto(url + "en/contributing/")
+        tab.wait_for_timeout(1500)  # the script has read the build on show
+        guide.write_text(guide.read_text("utf-8") + "\nQuuxplorf preview.\n", encoding="utf-8")
+        tab.get_by_text("Quuxplorf preview.").wait_for(timeout=STARTUP * 1000)
+        assert tab.problems == []
 
 
 def test_serve_address_must_be_host_and_port() -> None:
