@@ -46,9 +46,6 @@ class TableDiff:
         return sum(1 for change in self.rows if change.kind == kind)
 
 
-RATIOS = ("share", "rate", "coverage")  # figures that are a part of a whole (0 to 1)
-
-
 @dataclass
 class StatChange:
     package: str
@@ -57,12 +54,7 @@ class StatChange:
     figure: str
     old: float | None
     new: float | None
-
-    @property
-    def is_ratio(self) -> bool:
-        """A share, rate or coverage moves by points, not by a percentage of itself (which
-        on a share published to 4 decimals turns 0.0009 → 0.0010 into +11 %)."""
-        return self.figure in RATIOS
+    is_ratio: bool = False  # a part of a whole (its table's column says so: Column.ratio)
 
     @property
     def relative(self) -> float | None:
@@ -426,6 +418,13 @@ def figures(table: DerivedTable) -> dict[tuple[Key, str], float]:
     return values
 
 
+def ratio_columns(table: DerivedTable) -> set[str]:
+    """The table's figures that are a part of a whole: a share, rate or coverage moves by
+    points, not by a percentage of itself (which on a share published to 4 decimals turns
+    0.0009 → 0.0010 into +11 %)."""
+    return {column.name for column in table.columns if column.ratio}
+
+
 def stat_changes(
     base: dict[str, list[DerivedTable]], head: dict[str, list[DerivedTable]]
 ) -> list[StatChange]:
@@ -436,10 +435,14 @@ def stat_changes(
         for name in [*new_tables, *(n for n in old_tables if n not in new_tables)]:
             before = figures(old_tables[name]) if name in old_tables else {}
             after = figures(new_tables[name]) if name in new_tables else {}
+            ratios = ratio_columns(new_tables.get(name) or old_tables[name])
             for point in sorted(before.keys() | after.keys()):
                 old, new = before.get(point), after.get(point)
                 if old != new:
-                    changes.append(StatChange(package, name, point[0], point[1], old, new))
+                    key, figure = point
+                    changes.append(
+                        StatChange(package, name, key, figure, old, new, figure in ratios)
+                    )
     return changes
 
 

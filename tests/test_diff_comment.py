@@ -224,6 +224,23 @@ def test_shares_move_by_points_and_never_top_the_figures(portal: Path) -> None:
     assert all(i < first_share for i in classifications if "| share |" not in rows[i])
 
 
+def test_a_part_of_a_whole_is_known_by_its_column_not_its_name() -> None:
+    """A profile's own ratio (a city's "uptake") moves by points because its table says it is
+    one; a column merely named like a ratio elsewhere ("share" of votes, a count) does not."""
+    from civicgen.diff import stat_changes
+    from civicgen.stats.tables import Column, DerivedTable
+
+    def table(uptake: float, share: int) -> DerivedTable:
+        columns = [Column("district"), Column("uptake", "number", ratio=True),
+                   Column("share", "integer")]  # fmt: skip
+        return DerivedTable("t", "T", "", columns, [["north", uptake, share]])
+
+    moved = {c.figure: c for c in stat_changes({"p": [table(0.25, 10)]}, {"p": [table(0.26, 12)]})}
+    assert moved["uptake"].is_ratio and moved["uptake"].points == pytest.approx(1.0)
+    assert moved["uptake"].relative is None
+    assert not moved["share"].is_ratio and moved["share"].relative == pytest.approx(0.2)
+
+
 def test_a_call_out_of_many_long_paths_stays_under_the_cap(
     portal: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

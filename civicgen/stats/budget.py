@@ -247,7 +247,7 @@ def nodes_table(config: BudgetConfig, aggregates: Aggregates, totals: Amounts) -
             Column("phase"),
             Column("direction"),
             Column("amount", "number", unit=unit),
-            Column("share", "number"),
+            Column("share", "number", ratio=True),
             Column("change", "number", unit=unit),
             Column("change_pct", "number"),
         ],
@@ -339,7 +339,7 @@ def execution_table(config: BudgetConfig, rows: list[dict[str, Any]]) -> Derived
             Column("approved", "number", unit=unit),
             Column("adjusted", "number", unit=unit),
             Column("executed", "number", unit=unit),
-            Column("rate", "number"),
+            Column("rate", "number", ratio=True),
             Column("flag"),
         ],
     )

@@ -141,7 +141,7 @@ def coverage_table(
             Column("last_hour"),
             Column("readings", "integer"),
             Column("expected", "integer"),
-            Column("coverage", "number"),
+            Column("coverage", "number", ratio=True),
             Column("gap_hours", "integer"),
             Column("duplicates", "integer"),
             Column("out_of_order", "integer"),

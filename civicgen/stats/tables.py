@@ -14,6 +14,7 @@ class Column:
     type: str = "string"
     title: str = ""
     unit: str = ""
+    ratio: bool = False  # a part of a whole, 0 to 1 (a share): a diff moves it by points
 
     def descriptor(self) -> dict[str, Any]:
         described: dict[str, Any] = {"name": self.name, "type": self.type}
