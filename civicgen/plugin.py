@@ -249,6 +249,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.with_policy = set()
+        self.html_pages = {}  # none left from a build that stopped half-way
 
     @event_priority(-100)  # last: another plugin's changes to the page's Markdown are kept
     def on_page_markdown(

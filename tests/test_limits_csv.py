@@ -458,3 +458,24 @@ def test_the_group_limit_is_read_from_mkdocs_yml(tmp_path: Path) -> None:
     assert [e["code"] for e in errors] == ["too-large", "too-large"]
     assert "more than 40 groups" in errors[0]["message"]
     assert "Traceback" not in output
+
+
+def test_an_aggregation_by_no_key_is_never_past_the_limit(tmp_path: Path) -> None:
+    """Its one group is the key (), as a collapsed aggregation's is: only an aggregation by
+    some key can go past the limit (a budget with no year, phase or direction columns sums
+    all its lines under ())."""
+    from dataclasses import replace
+
+    from civicgen.scan.plan import GroupBy
+    from civicgen.stats.profiles import over_group_limit
+
+    root = sensor_package(tmp_path / "p", stations=3)
+    validation = validate([str(root)], Settings(cache_dir=None))
+    scanned = validation.tables[("sensors", "readings")]
+    package = validation.packages["sensors"]
+    total = GroupBy((), (2,), limit=50)
+    by_station = GroupBy(((0, "value", 0),), (2,), limit=50)
+    collapsed = {(): [3, []]}
+    plan = scanned.plan._replace(aggregates=(total, by_station))
+    result = scanned.result._replace(aggregates=[collapsed, collapsed])
+    assert over_group_limit(package, replace(scanned, plan=plan, result=result)) == [by_station]

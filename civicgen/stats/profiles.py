@@ -45,11 +45,11 @@ def aggregates_for(
 
 def over_group_limit(package: Package, scanned: Any) -> list[GroupBy]:
     """The profile's aggregations of a scanned table that went past their limit (all that is
-    left is one group under the key ())."""
+    left is one group under the key (), which an aggregation by no key always has)."""
     if scanned.is_collection or domain_aggregates(package, scanned.resource) is None:
         return []
     found = zip(scanned.plan.aggregates, scanned.result.aggregates, strict=False)
-    return [group_by for group_by, groups in found if group_by.limit and () in groups]
+    return [g for g, groups in found if g.limit and g.keys and () in groups]
 
 
 def extra_key_sets(package: Package, resource: Resource) -> list[list[str]]:
