@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -311,11 +312,17 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
 
 HTML_PAGE = '<div class="civicgen">'  # how _page.html opens every generated page's body
+MARKDOWN_INSIDE = re.compile(r"<\w[^>]*\smarkdown\b", re.IGNORECASE)  # md_in_html's attribute
 
 
 def is_html_page(markdown: str) -> bool:
-    """A page written by _page.html: one <div> of HTML, nothing for Markdown to convert."""
-    return markdown.startswith(HTML_PAGE) and markdown.rstrip().endswith("</div>")
+    """A page written by _page.html: one <div> of HTML, nothing for Markdown to convert (a
+    city's template that asks for Markdown inside an element, `markdown="1"`, is converted)."""
+    return (
+        markdown.startswith(HTML_PAGE)
+        and markdown.rstrip().endswith("</div>")
+        and not MARKDOWN_INSIDE.search(markdown)
+    )
 
 
 def city_intro(files: Files) -> str | None:

@@ -12,15 +12,17 @@ import json
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pygit2
 import pytest
 from conftest import commit_all, replace_in
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from civicgen import validate
 from civicgen.build import build_site
-from civicgen.forge.issue_link import MAX_URL, forge_of, new_issue_url
+from civicgen.forge.issue_link import MAX_URL, encoded, forge_of, new_issue_url
 from civicgen.site.env import make_env
 from civicgen.site.i18n import Catalogue
 
@@ -93,6 +95,15 @@ def test_each_forge_gets_its_own_prefilled_form(
     assert url.startswith(urlsplit(repository).scheme + "://" + urlsplit(repository).netloc)
     assert found_path == path
     assert fields == {title_key: ["Question about 23106 (2015)"], body_key: [body]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text()
+    | st.lists(st.sampled_from(["\n", "\r", "a", "é", " ", "&", "%", "\n\n"])).map("".join)
+)
+def test_text_is_encoded_a_line_at_a_time_as_a_whole(text: str) -> None:
+    assert encoded(text) == quote(text, safe="")
 
 
 HOSTILE = 'Z&body=evil#top "><script>alert(1)</script> 100% +1 %41\r\n&title=x'

@@ -53,6 +53,9 @@ def test_markdown_pages_are_not_kept_out() -> None:
     assert not is_html_page('## Where this portal comes from\n\n<div class="civicgen">x</div>')
     assert not is_html_page('<div class="civicgen">x</div>\n\n## More')
     assert is_html_page('<div class="civicgen">\n<h1>T</h1>\n</div>\n')
+    asks_for_markdown = '<div class="civicgen">\n<div markdown="1">\n## Notes\n</div>\n</div>'
+    assert not is_html_page(asks_for_markdown)  # a city's template: md_in_html converts it
+    assert is_html_page('<div class="civicgen">\n<p>Written in Markdown, or not</p>\n</div>')
 
 
 class ParsedHeadings(HTMLParser):
