@@ -84,15 +84,25 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A folder served on 127.0.0.1 (a free port) while the block runs; yields its URL."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def hosted(example_site: Path) -> Iterator[str]:
     """The example site served on 127.0.0.1 from a sub-folder (site/), as on a real host."""
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(example_site.parent))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{example_site.name}/"
-    server.shutdown()
+    with serving(example_site.parent) as root:
+        yield f"{root}{example_site.name}/"
 
 
 # --- a real headless Chromium (Debian's; .ci/run installs it) -------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from conftest import ROOT, commit_all
+from conftest import ROOT, commit_all, serving
 
 from civicgen.build import build_site
 from civicgen.site.budget_explorer import SHOWN_LINES
@@ -429,20 +429,8 @@ THEME_RULES = ("color-contrast", "scrollable-region-focusable")  # theme/ (teal,
 
 @pytest.fixture(scope="module")
 def served(madrid: tuple[Path, Path]):  # type: ignore[no-untyped-def]
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(madrid[1]))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serving(madrid[1]) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -15,15 +15,11 @@ Tabs working at once: CIVICGEN_BROWSER_TABS (2).
 from __future__ import annotations
 
 import collections
-import contextlib
 import csv
 import fnmatch
-import functools
-import http.server
 import os
 import re
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import CHROMIUM, ROOT
+from conftest import CHROMIUM, ROOT, serving
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
@@ -48,11 +44,6 @@ STRUCTURE = [  # axe "best practices" that our page contract asks for too
 ]
 MAX_PAGE_BYTES = 500 * 1024
 NOT_PAGES = {"assets", "pagefind", "_pagefind"}  # folders of the theme's and search's files
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 # --- the site and its pages (no browser needed) ---------------------------------------------
@@ -274,20 +265,6 @@ class Audit:
     visits: list[Visit]
     seconds: float
     folder: Path
-
-
-@contextlib.contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """A folder served on 127.0.0.1 (a free port) while the block runs; yields its URL."""
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def needs_chromium() -> None:
