@@ -539,20 +539,18 @@ def population_source(package: Package) -> str:
     return str(budget.get("populationSource") or "") if isinstance(budget, dict) else ""
 
 
-LAST: list[tuple[SiteInputs, list[Explorer]]] = []  # the explorers of the build in progress
-
-
 def explorers(inputs: SiteInputs) -> list[Explorer]:
     """Every budget package's explorer, computed once per build (other pages link to it)."""
-    if LAST and LAST[0][0] is inputs:
-        return LAST[0][1]
+    return inputs.once("budget explorers", partial(budget_explorers, inputs))
+
+
+def budget_explorers(inputs: SiteInputs) -> list[Explorer]:
     found = [
         explorer_of(inputs, package)
         for name, package in sorted(inputs.packages.items())
         if package.profile == "budget"
     ]
-    LAST[:] = [(inputs, [e for e in found if e is not None])]
-    return LAST[0][1]
+    return [e for e in found if e is not None]
 
 
 def node_link(inputs: SiteInputs, package: str, classification: str, code: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -195,13 +196,12 @@ def collections(inputs: SiteInputs) -> list[TableScan]:
     ]
 
 
-LAST: list[tuple[SiteInputs, list[View]]] = []  # the views of the build in progress
-
-
 def views(inputs: SiteInputs) -> list[View]:
     """Every enquiry of the portal, located in the budget it is about (computed once a build)."""
-    if LAST and LAST[0][0] is inputs:
-        return LAST[0][1]
+    return inputs.once("enquiry views", partial(located_views, inputs))
+
+
+def located_views(inputs: SiteInputs) -> list[View]:
     found = []
     budgets = explorers(inputs)
     for scanned in collections(inputs):
@@ -214,7 +214,6 @@ def views(inputs: SiteInputs) -> list[View]:
                     locate(view, explorer, given)
                     break
             found.append(view)
-    LAST[:] = [(inputs, found)]
     return found
 
 
