@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -328,8 +329,9 @@ def whole_process(engine: str, folder: Path) -> dict:
     }
 
 
+@functools.cache
 def data_rows(folder: Path) -> int:
-    """The sensor file's data rows (the generated file quotes no line break)."""
+    """The sensor file's data rows (the generated file quotes no line break), counted once."""
     with open(folder / "readings.csv", "rb") as data:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 24), b"")) - 1
 
