@@ -188,6 +188,30 @@ def test_labels_from_data_are_inert_in_the_page_and_in_the_link(
     assert "- Page: https://data.city/budget/madrid-budget/functional/163/" in body
 
 
+@pytest.mark.parametrize(("repository", "forge"), [(r, o or "") for r, o, *_ in FORGES[:3]])
+def test_a_budget_lines_hostile_codes_and_labels_are_inert(repository: str, forge: str) -> None:
+    """A line's own Ask link: its codes and labels from hostile data stay text in the page
+    (the accessible name included) and each stays inside its field of the link."""
+    env = make_env(None, Catalogue("en"))
+    env.globals.update(repository_url=repository, forge=forge)
+    template = env.from_string(
+        '{% import "_enquiries.html" as q %}'
+        "{{ q.ask_line(package, row, ['Program'], ['approved'], 'EUR', canonical) }}"
+    )
+    row = {"year": "2015", "codes": [{"code": HOSTILE, "label": HOSTILE}],
+           "phases": {"approved": 1000}}  # fmt: skip
+    out = template.render(package={"title": "Budget"}, row=row, canonical="https://data.city/x/")
+    assert "<script" not in out and out.count('"') == 6  # href, rel, aria-label
+    [(href, name)] = line_asks(out)
+    assert name == f"Ask about budget line {HOSTILE} (2015)"
+    _, fields = query_of(href)
+    title, body = (values[0] for values in fields.values())
+    assert title == " ".join(f"Question about budget line {HOSTILE} (2015)".split())
+    label = HOSTILE.replace("\r\n", "\n")
+    assert f"- Program: {label}\n- Approved: €1,000\n" in body  # a label like its code: once
+    assert "- Page: https://data.city/x/#lines" in body
+
+
 def test_no_repository_configured_gives_no_link() -> None:
     assert "civicgen-ask" not in render_ask("", "", "LIMPIEZA VIARIA")
     assert "civicgen-ask" not in render_ask("https://git.example.org/c/p", "", "LIMPIEZA")
@@ -532,6 +556,13 @@ def test_a_second_city_asks_on_its_own_forge_with_its_own_figures(
     for _, amount in figures:
         assert amount.startswith("R$") and amount in html.unescape(page)  # as the page shows it
     assert "- Page: https://dados.cidade.example/budget/orcamento-despesas/funcional/12/" in body
+    lines = line_asks(page)  # each listed line asks on the same forge, in its own columns
+    assert lines and all(href.startswith(repository + form) for href, _ in lines)
+    _, fields = query_of(lines[0][0])
+    line_title, line_body = (values[0] for values in fields.values())
+    assert line_title.startswith("Question about budget line ") and "(2024)" in line_title
+    line_figures = re.findall(r"^- (Approved|Modified|Executed): (R\$.+)$", line_body, re.M)
+    assert line_figures and all(amount in html.unescape(page) for _, amount in line_figures)
     answered = text_of(card(page, "escolas"))
     assert "About Subfunção 361 · Ensino Fundamental, 2024" in answered
     assert (

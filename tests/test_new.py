@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import material
 import pygit2
@@ -235,6 +236,10 @@ def test_new_city_example_budget_is_illustrative(springfield: Path) -> None:
     assert all(label.startswith("Example: ") for label in labels)
 
 
+def field_names(resource: dict[str, Any]) -> list[tuple[str, str, object]]:
+    return [(f["name"], f["type"], f.get("constraints")) for f in resource["schema"]["fields"]]
+
+
 def test_new_city_has_the_marketplace_and_questions_about_its_budget(
     springfield: Path, springfield_site: Path
 ) -> None:
@@ -244,6 +249,13 @@ def test_new_city_has_the_marketplace_and_questions_about_its_budget(
     assert [r["name"] for r in catalog["resources"]] == [
         "tools", "deployments", "providers", "improvements", "reviews", "privacy",
     ]  # fmt: skip
+    example = json.loads((ROOT / "tools-catalog/datapackage.json").read_text("utf-8"))
+    assert [field_names(r) for r in catalog["resources"]] == [  # a copy that must not drift
+        field_names(r) for r in example["resources"]
+    ]
+    assert [r["schema"].get("foreignKeys") for r in catalog["resources"]] == [
+        r["schema"].get("foreignKeys") for r in example["resources"]
+    ]
     enquiries = json.loads((springfield / "datasets/enquiries/datapackage.json").read_text())
     keys = enquiries["resources"][0]["schema"]["foreignKeys"]
     assert {(k["reference"]["package"], k["reference"]["resource"]) for k in keys} == {
