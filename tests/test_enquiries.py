@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from civicgen import validate
 from civicgen.build import build_site
 from civicgen.forge.issue_link import MAX_URL, encoded, forge_of, new_issue_url
+from civicgen.site.budget_explorer import LineRow
 from civicgen.site.env import make_env
 from civicgen.site.i18n import Catalogue
 
@@ -195,11 +196,14 @@ def test_a_budget_lines_hostile_codes_and_labels_are_inert(repository: str, forg
     env = make_env(None, Catalogue("en"))
     env.globals.update(repository_url=repository, forge=forge)
     template = env.from_string(
-        '{% import "_enquiries.html" as q %}'
-        "{{ q.ask_line(package, row, ['Program'], ['approved'], 'EUR', canonical) }}"
+        '{% import "_enquiries.html" as q %}{% import "_budget.html" as b %}'
+        "{% set ask = line_asks(repository_url, forge, q.line_title, q.line_label,"
+        " q.line_head(package), q.line_tail(canonical),"
+        " 'Year', ['Program'], ['approved'], b.phase_name, 'EUR') %}"
+        '{% set a = ask.link(row) %}<a href="{{ a.href }}" rel="noopener nofollow" aria-label="{{ a.label }}">'
     )
-    row = {"year": "2015", "codes": [{"code": HOSTILE, "label": HOSTILE}],
-           "phases": {"approved": 1000}}  # fmt: skip
+    row = LineRow(key=(), year="2015", direction="expenditure", phases={"approved": 1000},
+                  codes=[{"code": HOSTILE, "label": HOSTILE}], csv="")  # fmt: skip
     out = template.render(package={"title": "Budget"}, row=row, canonical="https://data.city/x/")
     assert "<script" not in out and out.count('"') == 6  # href, rel, aria-label
     [(href, name)] = line_asks(out)

@@ -18,6 +18,7 @@ refuse longer ones, at about 8 KB) by cutting the text at a line or a word.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
@@ -33,6 +34,7 @@ FORMS = {  # forge -> (path after the repository, title parameter, text paramete
 MAX_URL = 6000  # characters of the whole address (forges and proxies stop at about 8 KB)
 MAX_TITLE = 200  # characters of the title (GitHub allows 256)
 CUT = "\n…"
+BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def repository_base(repository_url: str) -> str:
@@ -68,6 +70,12 @@ def encoded(text: str) -> str:
 @lru_cache(maxsize=4096)
 def encoded_line(line: str) -> str:
     return quote(line, safe="")
+
+
+def tidy(text: str) -> str:
+    """text without spaces at line ends, leading or trailing blank lines, or runs of them."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return BLANK_RUNS.sub("\n\n", "\n".join(lines))
 
 
 def shortened(text: str, limit: int) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import types
 from pathlib import Path
 from typing import Any, NoReturn
@@ -31,11 +30,12 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from ..forge.issue_link import new_issue_url
+from ..forge.issue_link import new_issue_url, tidy
 from .formats import country as country_name
 from .formats import date, date_time, money, number, percent, signed_percent
 from .formats import language as language_name
 from .i18n import Catalogue
+from .line_asks import line_asks_in
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -70,9 +70,7 @@ def safe_url(value: Any) -> str:
 def plain_text(value: Any) -> str:
     """Text rendered by a template, as plain text: escapes undone, spaces at line ends and
     runs of blank lines dropped (for an issue's title and text, which are not HTML)."""
-    text = value.unescape() if isinstance(value, Markup) else str(value or "")
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return tidy(value.unescape() if isinstance(value, Markup) else str(value or ""))
 
 
 def issue_url(repository: Any, forge: Any, title: Any, body: Any) -> str:
@@ -207,6 +205,7 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
     )
     install_translations(env, catalogue)
     env.globals["issue_url"] = issue_url
+    env.globals["line_asks"] = line_asks_in(catalogue.language if catalogue else None)
     env.filters.update(markdown=render_markdown, url=safe_url, cell=cell, frontmatter=frontmatter)
     env.filters.update(number_filters(catalogue.language if catalogue else None))
     from .rows import FILTERS

@@ -92,8 +92,15 @@ def money(value: Any, currency: str = "", locale: str | None = None) -> str:
         return f"{amount:,.0f} {currency}".rstrip()
     if not CURRENCY.match(currency or ""):
         return number(amount, 0, locale)
+    return whole_money(round(amount), currency, locale)
+
+
+@lru_cache(maxsize=65536)
+def whole_money(amount: int, currency: str, locale: str) -> str:
+    """Babel's text of a whole amount, remembered: a page's amounts come again in its links'
+    texts, and each budget line's on every page that lists it."""
     pattern = with_digits(patterns(locale)[0], 0)
-    return format_currency(round(amount), currency, pattern, locale, currency_digits=False)
+    return format_currency(amount, currency, pattern, locale, currency_digits=False)
 
 
 def number(value: Any, digits: int = 0, locale: str | None = None) -> str:
