@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlsplit
 
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from mkdocs.commands.build import build as mkdocs_build
@@ -34,6 +35,7 @@ from .harvest import merge_sitemaps
 from .plugin import REFUSED, InvalidDataError, civicgen_plugin, seal, sharing
 from .repo import last_commit_time
 from .search import index_site
+from .site.theme_assets import share_theme_assets
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -285,7 +287,7 @@ def build_into(config_path: Path, target: Path, strict: bool) -> None:
     try:
         with collect_errors() as collector, source_date_epoch(config_path.parent), sharing():
             default = build_languages(config_path, staging, strict, collector)
-            finish_site(staging, portal_languages(default))
+            finish_site(staging, default)
             seal(staging, default)
         replace_dir(staging, target)
     finally:
@@ -322,14 +324,18 @@ def language_docs(docs_dir: Path, language: str) -> Path:
     return folder if folder.is_dir() and not folder.is_symlink() else docs_dir
 
 
-def finish_site(site_dir: Path, languages: list[str]) -> None:
+def finish_site(site_dir: Path, default: MkDocsConfig) -> None:
     """Steps over the whole finished site, every language built, before the manifest seals it.
 
-    A step that needs every page of every language runs here (one sitemap for them all,
-    the search index: `civicgen.search.index_site(site_dir)`); the manifest written next
-    covers its files.
+    A step that needs every page of every language runs here (one copy of the theme's
+    assets, one sitemap for them all, the search index: `civicgen.search.index_site`); the
+    manifest written next covers its files.
     """
-    merge_sitemaps(site_dir, languages[1:])
+    others = portal_languages(default)[1:]
+    root_path = urlsplit(default.site_url or "").path or "/"
+    for language in others:
+        share_theme_assets(site_dir, language, root_path)
+    merge_sitemaps(site_dir, others)
     index_site(site_dir)
 
 

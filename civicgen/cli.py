@@ -15,10 +15,11 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import Settings, read_settings
+from .config import ENGINES, PARTITION_BYTES, Settings, read_settings
 from .exceptions import CivicgenException
 from .pipeline import diff, statistics, validate
 from .progress import progress
+from .scan.cluster import scanning_on
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -71,6 +72,35 @@ CONFIG_OPTION = click.option(
 )
 
 
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--engine, --scheduler and --partition-mb: the command scans large files there (over
+    the plugin's engine option in mkdocs.yml; --scheduler alone means the dask engine)."""
+
+    @wraps(command)
+    def on_engine(
+        *args: Any, engine: str | None, scheduler: str | None, partition_mb: float, **kwargs: Any
+    ) -> Any:
+        chosen = engine or ("dask" if scheduler else "local")
+        if scheduler and chosen != "dask":
+            raise CivicgenException("--scheduler names a Dask scheduler: use it with --engine dask")
+        with scanning_on(chosen, scheduler, int(partition_mb * (1 << 20))):
+            return command(*args, **kwargs)
+
+    options = [
+        click.option("--engine", type=click.Choice(ENGINES), default=None,
+                     help="Where to scan large files: this machine, or a Dask cluster."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="The Dask scheduler's address (default: $CIVICGEN_SCHEDULER, else "
+                     "a cluster started on this machine)."),
+        click.option("--partition-mb", type=click.FloatRange(min=0.01),
+                     default=PARTITION_BYTES >> 20, show_default=True,
+                     help="With dask: the size of a file's partitions."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        on_engine = option(on_engine)
+    return on_engine
+
+
 def settings_for(config_file: str | None, start: str = ".", **overrides: Any) -> Settings:
     """The configuration's settings, with the options given on the command line."""
     settings = read_settings(config_file, start)
@@ -100,6 +130,7 @@ def settings_for(config_file: str | None, start: str = ".", **overrides: Any) ->
 @click.option("--rev", default=None, help="Validate the data as it is in this git revision.")
 @CONFIG_OPTION
 @handle_errors
+@engine_options
 def validate_command(
     paths: tuple[str, ...],
     output: str,
@@ -146,6 +177,7 @@ def validate_command(
 )
 @CONFIG_OPTION
 @handle_errors
+@engine_options
 def stats_command(
     package: str, output: str, table: str | None, limit: int | None, config_file: str | None
 ) -> None:
@@ -492,6 +524,7 @@ def show_mkdocs_messages() -> None:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @handle_errors
+@engine_options
 def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
     """Validate the data, then build the static portal (refuses invalid data)."""
     from .build import build_site

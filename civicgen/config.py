@@ -23,6 +23,10 @@ CONFIG_FILE = "mkdocs.yml"
 PLUGIN = "civicgen"
 
 
+ENGINES = ("local", "dask")  # where large files are scanned (scan/cluster.py)
+PARTITION_BYTES = 64 << 20  # a Dask partition: Dask's own advice is about 100 MB or less
+
+
 class CivicgenConfig(base.Config):
     """plugins: - civicgen: {datasets_dir, tools_dir, limit_errors, preview_rows, cache_dir, limits,
     repository_url, forge, languages, locale_dir…}."""
@@ -40,6 +44,8 @@ class CivicgenConfig(base.Config):
         c.Type(str), default=[]
     )  # the first at the root, the others at /<lang>/
     locale_dir = c.Type(str, default="locale")  # the city's catalogues: <locale_dir>/<lang>/*.po
+    engine = c.Choice(ENGINES, default="local")  # where large files are scanned (scan/cluster.py)
+    partition_mb = c.Type(int, default=PARTITION_BYTES >> 20)  # a Dask partition's size
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Settings:
     config_file: str = ""  # where these came from ("" : the defaults, no mkdocs.yml)
     languages: tuple[str, ...] = ()  # (): one language, theme.language
     locale_dir: str = "locale"
+    engine: str = "local"  # local | dask
+    scheduler: str | None = None  # a Dask scheduler's address: never from mkdocs.yml
+    partition_bytes: int = PARTITION_BYTES
 
 
 def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
@@ -67,6 +76,8 @@ def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
         config_file=config_file,
         languages=tuple(config.languages),
         locale_dir=config.locale_dir,
+        engine=config.engine,
+        partition_bytes=config.partition_mb << 20,
     )
 
 

@@ -15,6 +15,7 @@ from .exceptions import CivicgenException
 from .model import Portal
 from .package import descriptor_paths, load_portal
 from .repo import Source, open_source
+from .scan.cluster import scanning_on
 from .validation import Validation, validate_portal
 
 
@@ -115,15 +116,16 @@ def validate(
     text_checks off: no check of the cells' text, for a diff's base)."""
     settings = settings or Settings()
     loaded = load(paths, rev, settings)
-    return validate_portal(
-        loaded.source,
-        loaded.portal,
-        loaded.errors,
-        settings.limit_errors,
-        loaded.cache,
-        settings.limits,
-        text_checks,
-    )
+    with scanning_on(settings.engine, settings.scheduler, settings.partition_bytes):
+        return validate_portal(
+            loaded.source,
+            loaded.portal,
+            loaded.errors,
+            settings.limit_errors,
+            loaded.cache,
+            settings.limits,
+            text_checks,
+        )
 
 
 def open_cache(source: Source, option: str | None) -> tuple[ScanCache | None, list[CivicError]]:

@@ -7,6 +7,7 @@ import mmap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from .cache import ScanCache, blob_id, cache_key
@@ -18,9 +19,10 @@ from .limits import Limits
 from .model import Package, Portal, Record, Resource
 from .package import DEFAULT_LIMITS, load_records, map_file
 from .progress import progress
-from .repo import Source
+from .repo import Source, WorkTree
 from .report import Report
 from .scan import kernel
+from .scan.cluster import current as current_cluster
 from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
 from .scan.reference import ScanResult
@@ -150,9 +152,15 @@ def unmap(data: bytes | mmap.mmap) -> None:
             data.close()
 
 
-def scan_table(data: bytes | mmap.mmap, plan: TablePlan) -> ScanResult:
+def scan_table(data: bytes | mmap.mmap, plan: TablePlan, path: Path | None = None) -> ScanResult:
     """The scan of a CSV file: in one process, or on every core when the file is large
-    (a large file of the work tree comes mapped)."""
+    (a large file of the work tree comes mapped), or on the Dask cluster this run scans on
+    when the file is on disk (path) and makes two of its partitions at least."""
+    cluster = current_cluster()
+    if cluster is not None and path is not None and len(data) >= 2 * cluster.partition_bytes:
+        from .scan.partitions import scan_on_cluster  # Dask: loaded when used
+
+        return scan_on_cluster(cluster, path, data, plan)
     if len(data) >= PARALLEL_FROM or isinstance(data, mmap.mmap):
         from .scan.parallel import scan_csv_parallel  # process pools: loaded when needed
 
@@ -161,17 +169,21 @@ def scan_table(data: bytes | mmap.mmap, plan: TablePlan) -> ScanResult:
 
 
 def cached_scan(
-    data: bytes | mmap.mmap, plan: TablePlan, cache: ScanCache | None, blob: str = ""
+    data: bytes | mmap.mmap,
+    plan: TablePlan,
+    cache: ScanCache | None,
+    blob: str = "",
+    path: Path | None = None,
 ) -> tuple[ScanResult, bool]:
-    """The scan of a file, and whether it was read from the cache (the same bytes scanned
-    with the same plan before)."""
+    """The scan of a file (at path on disk, if it is there), and whether it was read from
+    the cache (the same bytes scanned with the same plan before)."""
     if cache is None:
-        return scan_table(data, plan), False
+        return scan_table(data, plan, path), False
     key = cache_key(data, plan, kernel.__name__, blob)
     result = cache.get(key)
     if result is not None:
         return result, True
-    result = scan_table(data, plan)
+    result = scan_table(data, plan, path)
     cache.put(key, result)
     return result, False
 
@@ -202,7 +214,8 @@ def scan_resource(
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
     try:
         blob = blob_id(data) if cache is not None else ""
-        result, from_cache = cached_scan(data, plan, cache, blob)
+        on_disk = source.full_path(resource.path) if isinstance(source, WorkTree) else None
+        result, from_cache = cached_scan(data, plan, cache, blob, on_disk)
     finally:
         unmap(data)
     explained = table_errors(resource, plan, result)

@@ -14,6 +14,7 @@ from conftest import CHROMIUM, watched_tab
 
 from civicgen.site.pages import Output
 from civicgen.site.shared import one_copy
+from civicgen.site.theme_assets import share_theme_assets
 from civicgen.site.toc import toc_tokens
 
 browser_test = pytest.mark.skipif(
@@ -104,14 +105,14 @@ def test_other_languages_link_the_roots_downloads() -> None:
 
 
 def test_no_download_is_stored_twice(example_site: Path) -> None:
-    """Every file of en/ with an identical twin at the root is an error, except pages and
-    each language's own theme and search files."""
+    """Every file of en/ with an identical twin at the root is an error, the theme's assets
+    too, except pages and each language's own search index."""
     twins = [
         path.relative_to(example_site).as_posix()
         for path in sorted((example_site / "en").rglob("*"))
         if path.is_file()
         and path.suffix != ".html"
-        and path.relative_to(example_site / "en").parts[0] not in ("assets", "pagefind")
+        and path.relative_to(example_site / "en").parts[0] != "pagefind"
         and (example_site / path.relative_to(example_site / "en")).is_file()
         and (example_site / path.relative_to(example_site / "en")).read_bytes() == path.read_bytes()
     ]
@@ -147,6 +148,55 @@ def test_every_english_link_to_a_file_resolves(example_site: Path) -> None:
         if not re.match(r"^[a-z]+:|^/", link) and not (page.parent / link).resolve().is_file()
     ]
     assert broken == []
+
+
+QUOTED_ASSET = re.compile(r"""["']([^"'\s<>]*\bassets/[^"'\s<>#?]*)""")
+
+
+def test_every_english_address_of_a_theme_asset_resolves(example_site: Path) -> None:
+    """Stylesheets, scripts, icons and the search worker's address in the theme's settings:
+    each leads to a file, the root's copy (en/ keeps none of its own)."""
+    addresses, broken = 0, []
+    for page in sorted((example_site / "en").rglob("*.html")):
+        for address in QUOTED_ASSET.findall(page.read_text(encoding="utf-8")):
+            target = (
+                example_site / address[1:] if address.startswith("/") else page.parent / address
+            )
+            addresses += 1
+            if not target.resolve().is_file() or "en/assets" in target.resolve().as_posix():
+                broken.append((page.relative_to(example_site).as_posix(), address))
+    assert addresses > 1000 and broken == []
+    assert not (example_site / "en/assets").exists()
+
+
+def test_a_languages_own_asset_stays_with_its_links(tmp_path: Path) -> None:
+    """Only files with the root's bytes go; a language's own file and the links to it stay,
+    and so does a page's own assets/ folder further down."""
+    files = {
+        "assets/a.css": "a", "assets/b.css": "root's b",
+        "en/assets/a.css": "a", "en/assets/b.css": "english b", "en/assets/c.css": "c",
+        "en/index.html": '<link href="assets/a.css"><link href="assets/b.css"><script>'
+        '{"search": "assets/a.css"}</script><img src="assets/c.css">',
+        "en/x/y/index.html": '<link href="../../assets/a.css"><img src="assets/a.css">',
+        "en/404.html": '<link href="/portal/en/assets/a.css"><link href="/portal/en/assets/b.css">',
+    }  # fmt: skip
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert share_theme_assets(tmp_path, "en", "/portal/") == 1
+    read = {name: (tmp_path / name).read_text(encoding="utf-8") for name in files if
+            (tmp_path / name).exists()}  # fmt: skip
+    assert "en/assets/a.css" not in read and read["en/assets/b.css"] == "english b"
+    assert read["en/index.html"] == (
+        '<link href="../assets/a.css"><link href="assets/b.css"><script>'
+        '{"search": "../assets/a.css"}</script><img src="assets/c.css">'
+    )
+    assert (
+        read["en/x/y/index.html"] == '<link href="../../../assets/a.css"><img src="assets/a.css">'
+    )
+    assert read["en/404.html"] == (
+        '<link href="/portal/assets/a.css"><link href="/portal/en/assets/b.css">'
+    )
 
 
 # --- the header's search box ----------------------------------------------------------------

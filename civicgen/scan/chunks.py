@@ -46,7 +46,7 @@ def shared_file(kind: str) -> Any:
 
 
 def scan_chunk(
-    data: bytes | None,
+    data: bytes | mmap.mmap | None,
     plan: TablePlan,
     lo: int,
     hi: int,
@@ -55,6 +55,7 @@ def scan_chunk(
     release: bool = False,
     key_parts: int = 1,
     quote: bytes | None = None,
+    keys_inline: bool = False,
 ) -> tuple[ScanResult, Any, list[Any], bool] | tuple[str, str] | str | None:
     """In a worker: scan one chunk; return its result and its keys, compactly (None if
     the chunk is not UTF-8; QUOTED, at once, if quote is given and found in it).
@@ -62,6 +63,8 @@ def scan_chunk(
     Primary keys are not looked up here: every row's key travels as a 32-bit hash tag and
     the row (12 bytes a row), split in key_parts parts by tag, with the chunk's record
     checkpoints, so that the process merging a part can re-read any row to confirm a match.
+    They go through a file in shared memory, or in the result itself (keys_inline: a worker
+    on another machine).
     """
     shared, data = data is None, SHARED if data is None else data
     assert data is not None
@@ -73,7 +76,9 @@ def scan_chunk(
     uniques = [keys.dumps() for keys in scan.uniques]
     primary = None
     if plan.primary_key:
-        primary = (*park_keys(scan.deferred_keys()), *scan.checkpoints(), lo, hi, 0)
+        keys = scan.deferred_keys()
+        where = ("", keys) if keys_inline else park_keys(keys)  # ("", parts): no file
+        primary = (*where, *scan.checkpoints(), lo, hi, 0)
     part = (scan.result(dump_groups=True), primary, uniques, bool(scan.format_error))
     return parcel(part) if shared else part
 
@@ -127,7 +132,7 @@ def read_keys(path: str, wheres: list[tuple[int, int, int]]) -> list[tuple[Any, 
 def remove_keys(parts: list[Any]) -> None:
     """Delete the files of the chunks' primary keys (park_keys)."""
     for part in parts:
-        if isinstance(part, tuple) and part[1] is not None:
+        if isinstance(part, tuple) and part[1] is not None and part[1][0]:
             with contextlib.suppress(OSError):
                 os.unlink(part[1][0])
 
@@ -138,6 +143,7 @@ def merge_parts(
     """_kernel.merge_primary over some parts of every chunk's primary keys (a worker's share)."""
     chunks = []
     for path, layout, *rest in keys:
-        found = read_keys(path, [layout[part] for part in parts])
+        wanted = [layout[part] for part in parts]
+        found = read_keys(path, wanted) if path else wanted  # no path: the keys themselves
         chunks.append(([tags for tags, _ in found], [rows for _, rows in found], *rest))
     return _kernel.merge_primary(SHARED if data is None else data, plan, chunks)
