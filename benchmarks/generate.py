@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
-SIZES = {"100k": 100_000, "1M": 1_000_000, "5M": 5_000_000}
+SIZES = {"100k": 100_000, "1M": 1_000_000, "5M": 5_000_000, "20M": 20_000_000}
 STATIONS = [f"sck-{i:04d}" for i in range(200)]
 
 
