@@ -45,7 +45,7 @@ class CivicgenConfig(base.Config):
     )  # the first at the root, the others at /<lang>/
     locale_dir = c.Type(str, default="locale")  # the city's catalogues: <locale_dir>/<lang>/*.po
     engine = c.Choice(ENGINES, default="local")  # where large files are scanned (scan/cluster.py)
-    partition_mb = c.Type(int, default=PARTITION_BYTES >> 20)  # a Dask partition's size
+    partition_mb = c.Type((int, float), default=PARTITION_BYTES >> 20)  # a Dask partition, MB
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
         languages=tuple(config.languages),
         locale_dir=config.locale_dir,
         engine=config.engine,
-        partition_bytes=config.partition_mb << 20,
+        partition_bytes=int(config.partition_mb * (1 << 20)),
     )
 
 

@@ -281,7 +281,13 @@ def test_a_worker_that_finds_another_file_is_a_clear_error(tmp_path: Path, clust
 # --- the command line ------------------------------------------------------------------------
 
 
-def test_validate_and_stats_take_the_engine_on_the_command_line(portal: Path, cluster: Any) -> None:
+def test_validate_and_stats_take_the_engine_on_the_command_line(
+    portal: Path,
+    cluster: Any,
+    scanned_on_cluster: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from click.testing import CliRunner
 
     from civicgen.cli import main
@@ -289,14 +295,15 @@ def test_validate_and_stats_take_the_engine_on_the_command_line(portal: Path, cl
     commit_all(portal, "as it is")
     runner = CliRunner()
     budget = str(portal / "datasets/madrid-budget")
-    for command in (
-        ["validate", str(portal), "--format", "json"],
-        ["stats", budget, "--format", "json"],
+    for number, command in enumerate(
+        (["validate", str(portal), "--format", "json"], ["stats", budget, "--format", "json"])
     ):
-        local = runner.invoke(main, [*command, "--engine", "local"])
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"cache-{number}"))  # nothing cached
         dask = runner.invoke(
             main, [*command, "--scheduler", cluster.scheduler_address, "--partition-mb", "0.05"]
         )
+        assert scanned_on_cluster.count("gastos-2014-2015.csv") == number + 1
+        local = runner.invoke(main, [*command, "--engine", "local"])
         assert local.exit_code == dask.exit_code == 0, dask.output
         assert dask.output == local.output
     wrong = runner.invoke(main, ["validate", str(portal), "--engine", "local", "--scheduler", "x"])
@@ -329,3 +336,30 @@ def test_the_local_engine_never_imports_dask(portal: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.stdout.split("\n")[0] == "0 []", done.stdout + done.stderr
+
+
+def test_the_engine_option_in_mkdocs_yml_starts_a_cluster_here(
+    portal: Path, scanned_on_cluster: list[str]
+) -> None:
+    """`engine: dask` in the plugin's options: a cluster on this machine, started and
+    stopped by the command, and the same report as the local engine."""
+    from click.testing import CliRunner
+
+    from civicgen.cli import main
+
+    config = portal / "mkdocs.yml"
+    command = ["validate", str(portal), "--format", "json", "-f", str(config)]
+    text = config.read_text(encoding="utf-8")
+    assert "  - civicgen:\n" in text
+    config.write_text(
+        text.replace(
+            "  - civicgen:\n", "  - civicgen:\n      engine: dask\n      partition_mb: 0.05\n", 1
+        ),
+        encoding="utf-8",
+    )
+    dask = CliRunner().invoke(main, command)  # first: the cache is empty, every file is scanned
+    config.write_text(text, encoding="utf-8")
+    local = CliRunner().invoke(main, command)
+    assert local.exit_code == dask.exit_code == 0, dask.output
+    assert dask.output == local.output and "gastos-2014-2015.csv" in scanned_on_cluster
+    assert current() is None  # stopped with the command
