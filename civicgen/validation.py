@@ -118,6 +118,7 @@ def validate_portal(
                 key_sets=key_sets,
                 aggregates=aggregates_for(package, resource, limits.groups),
                 sequences=sequences_for(package, resource),
+                max_keys=limits.groups,
                 max_cell_bytes=limits.cell_bytes,
                 max_row_bytes=limits.row_bytes,
                 max_cells=limits.row_cells,

@@ -14,12 +14,15 @@ from civicgen.scan import parallel, reference
 from civicgen.scan.engine import compiled
 from civicgen.scan.plan import compile_plan
 from civicgen.scan.sequence import (
+    OVER,
     RUNS,
     States,
     Undecided,
     add,
     combine,
+    combined,
     counts,
+    is_over,
     micros,
     new_state,
 )
@@ -194,3 +197,29 @@ def test_the_compiled_kernel_keeps_as_many_runs_as_the_reference() -> None:
     [states] = compiled.scan_csv(data, PLAN).sequences
     assert states == reference.scan_csv(data, PLAN).sequences[0]
     assert len(states["s1"][2]) == RUNS and states["s1"][3] is not None
+
+
+@needs_kernel
+@pytest.mark.parametrize("limit", [40, 39, 10])
+def test_past_its_limit_of_stations_a_sequence_follows_none(limit: int) -> None:
+    """40 stations: a limit of 40 keeps them all; below it, both kernels and the chunked
+    scan let every station go (one OVER entry: memory stays bounded on a column of mostly
+    distinct values), and the sensor statistics then give no order figures."""
+    data = readings_csv(20_000, 0.01)
+    plan = compile_plan(RESOURCE, sequences=(("station", "timestamp"),), max_keys=limit)
+    expected = reference.scan_csv(data, plan).sequences
+    assert compiled.scan_csv(data, plan).sequences == expected
+    chunked = parallel.scan_csv_parallel(data, plan, workers=2, chunk_size=60_000)
+    assert chunked.sequences == expected
+    if limit >= 40:
+        assert expected == reference.scan_csv(data, PLAN).sequences and len(expected[0]) == 40
+    else:
+        assert expected == [{OVER: [0, 0, [], None, 0]}] and is_over(expected[0])
+
+
+def test_chunks_each_under_the_limit_can_be_over_it_together() -> None:
+    """Two parts of 30 stations each, 60 in all, with a limit of 50."""
+    first = {f"s{i}": new_state(i) for i in range(30)}
+    second = {f"s{i}": new_state(100 + i) for i in range(30, 60)}
+    assert combined([[first], [second]], [50]) == [{OVER: [0, 0, [], None, 0]}]
+    assert len(combined([[dict(first)], [dict(second)]], [60])[0]) == 60

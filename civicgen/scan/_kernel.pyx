@@ -1188,11 +1188,13 @@ cdef class SeqAcc:
     cdef KeySet index  # the stations' texts, entry s for station s
     cdef int key, time
     cdef int64_t* st
-    cdef Py_ssize_t n, cap
+    cdef Py_ssize_t n, cap, limit  # limit: at most this many stations (0: no limit)
+    cdef bint over  # past the limit: no station is followed any more
 
     def __cinit__(self, sequence):
         self.index = KeySet()
-        self.key, self.time = sequence.key, sequence.time
+        self.key, self.time, self.limit = sequence.key, sequence.time, sequence.limit
+        self.over = False
         self.cap = 16
         self.st = <int64_t*>malloc(self.cap * SEQ_STRIDE * sizeof(int64_t))
         if not self.st:
@@ -1203,9 +1205,19 @@ cdef class SeqAcc:
 
     cdef int add(self, const char* key, Py_ssize_t klen, int64_t time) except -1:
         """One reading of a station, listed after all before (sequence.add)."""
-        cdef int64_t sid = self.index.insert(key, klen, self.n)
+        cdef int64_t sid
         cdef int64_t* s
+        if self.over:
+            return 0
+        sid = self.index.insert(key, klen, self.n)
         if sid < 0:
+            if self.limit and self.n >= self.limit:  # sequence.overflowed: let the states go
+                self.over = True
+                self.index = KeySet()
+                self.n = 0
+                self.st = <int64_t*>resized(self.st, SEQ_STRIDE, sizeof(int64_t))
+                self.cap = 1
+                return 0
             if self.n == self.cap:
                 self.st = <int64_t*>resized(self.st, self.cap * 2 * SEQ_STRIDE, sizeof(int64_t))
                 self.cap *= 2
@@ -1242,9 +1254,12 @@ cdef class SeqAcc:
         return 0
 
     def states(self) -> dict:
-        """{station: [late, latest, [[time, readings]...], rest or None, rest_duplicates]}."""
+        """{station: [late, latest, [[time, readings]...], rest or None, rest_duplicates]}
+        (past the limit: {OVER: [0, 0, [], None, 0]})."""
         cdef Py_ssize_t g, r
         cdef int64_t* s
+        if self.over:
+            return {"": [0, 0, [], None, 0]}
         result = {}
         for g in range(self.n):
             s = self.st + g * SEQ_STRIDE

@@ -106,7 +106,9 @@ class Merge:
             self.key_sets(results),
             self.key_rows(results),
             self.chunked.groups,
-            combined([result.sequences for result in results]),  # may raise Undecided
+            combined(  # may raise Undecided
+                [result.sequences for result in results], [s.limit for s in self.plan.sequences]
+            ),
         )
 
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:

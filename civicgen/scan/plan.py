@@ -61,10 +61,15 @@ class Sequence(NamedTuple):
     """Readings kept in time order per key (a sensor's station), counted during the scan:
     a reading earlier than one listed before it is out of order, one at the same time as
     the latest before it a duplicate (sequence.py). Both are field indexes; rows whose key
-    cell is empty, or whose time is not an ISO date or date-time, are left out."""
+    cell is empty, or whose time is not an ISO date or date-time, are left out.
+
+    limit: at most this many keys (0: no limit). Past it no key is followed any more: the
+    states become one OVER entry, so that memory stays bounded on a column of mostly
+    distinct values."""
 
     key: int
     time: int
+    limit: int = 0
 
 
 MAX_CELL_BYTES = (
@@ -172,12 +177,14 @@ def compile_plan(
     aggregates: tuple[GroupBy, ...] = (),
     *,
     sequences: tuple[tuple[str, str], ...] = (),
+    max_keys: int = 0,
     max_cell_bytes: int = MAX_CELL_BYTES,
     max_row_bytes: int = MAX_ROW_BYTES,
     max_cells: int = MAX_CELLS,
 ) -> TablePlan:
     """Plan a resource's table; key_sets lists the field groups other tables refer to,
-    sequences the (key, time) field names whose order is counted (Sequence).
+    sequences the (key, time) field names whose order is counted (Sequence), for at most
+    max_keys keys each (0: no limit).
 
     max_cell_bytes, max_row_bytes, max_cells: the CSV record limits (CsvLimits)."""
     schema = resource.get("schema") or {}
@@ -188,7 +195,11 @@ def compile_plan(
     primary_key = tuple(index[n] for n in as_names(schema.get("primaryKey")) if n in index)
     groups = [tuple(index[n] for n in group if n in index) for group in key_sets or []]
     limits = CsvLimits(*(max(0, int(n)) for n in (max_cell_bytes, max_row_bytes, max_cells)))
-    ordered = tuple(Sequence(index[k], index[t]) for k, t in sequences if {k, t} <= index.keys())
+    ordered = tuple(
+        Sequence(index[k], index[t], max(0, int(max_keys)))
+        for k, t in sequences
+        if {k, t} <= index.keys()
+    )
     return TablePlan(
         fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits, ordered
     )

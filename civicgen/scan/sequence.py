@@ -27,6 +27,7 @@ from typing import Any
 from .plan import Sequence
 
 RUNS = 16  # kept times per station and part: enough for parts that overlap a little
+OVER = ""  # the one key of a sequence past its limit of stations (an empty key is never one)
 State = list[Any]  # [late, latest, runs, rest, rest_duplicates]
 States = dict[str, State]  # per station (the key cell's text)
 STAMP = re.compile(
@@ -102,6 +103,9 @@ def newer(state: State, time: int, count: int) -> None:
 
 def combine(before: States, after: States) -> States:
     """The states of two consecutive parts of a file as one (before is changed)."""
+    if is_over(before) or is_over(after):
+        overflowed(before)
+        return before
     for station, later in after.items():
         state = before.get(station)
         if state is None:
@@ -130,15 +134,29 @@ def copied(state: State) -> State:
     return [state[0], state[1], [list(run) for run in state[2]], state[3], state[4]]
 
 
-def combined(parts: list[list[States]]) -> list[States]:
-    """Per sequence, the states of parts listed in file order, combined."""
+def combined(parts: list[list[States]], limits: list[int] | None = None) -> list[States]:
+    """Per sequence, the states of parts listed in file order, combined (each sequence at
+    most its limit of stations, if given)."""
     if not parts:
         return []
     merged: list[States] = [{} for _ in parts[0]]
     for part in parts:
         for states, more in zip(merged, part, strict=True):
             combine(states, more)
+    for states, limit in zip(merged, limits or [], strict=False):
+        if limit and len(states) > limit:
+            overflowed(states)
     return merged
+
+
+def overflowed(states: States) -> None:
+    """Past the limit: no station is followed any more (one OVER entry)."""
+    states.clear()
+    states[OVER] = [0, 0, [], None, 0]
+
+
+def is_over(states: States) -> bool:
+    return OVER in states
 
 
 def counts(state: State) -> tuple[int, int]:
@@ -148,16 +166,19 @@ def counts(state: State) -> tuple[int, int]:
 
 def fold_function(sequence: Sequence, states: States) -> Callable[[list[Any]], None]:
     """The reference kernel's per-row update of one sequence, from the row's cell texts."""
-    key, when = sequence
+    key, when, limit = sequence
 
     def fold(cells: list[Any]) -> None:
-        if key >= len(cells) or when >= len(cells) or not cells[key]:
+        if key >= len(cells) or when >= len(cells) or not cells[key] or is_over(states):
             return
         time = micros(cells[when]) if isinstance(cells[when], str) else None
         if time is None:
             return
         state = states.get(cells[key])
         if state is None:
+            if limit and len(states) >= limit:
+                overflowed(states)
+                return
             states[cells[key]] = new_state(time)
         else:
             add(state, time)
