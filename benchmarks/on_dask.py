@@ -36,14 +36,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from process import DATA, profiled_folder, tree_rss_kb  # noqa: E402  (benchmarks/process.py)
+from process import DATA, profiled_folder, timed  # noqa: E402  (benchmarks/process.py)
 
 CORES = os.cpu_count() or 1
 PARTITIONS_MB = (64, 16, 4, 1)  # the overhead sweep, on 2 workers
@@ -93,28 +92,6 @@ def wait_for_workers(scheduler_file: Path, workers: int) -> str:
         return str(client.scheduler.address)
 
 
-def timed(command: list[str], env: dict[str, str], also: list[int]) -> dict[str, float]:
-    """Wall seconds from start to exit; peak resident memory (MB) of the command's process
-    tree plus the trees of the pids in also (a running cluster)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0]
-
-    def sample() -> None:
-        while process.poll() is None:
-            peak[0] = max(peak[0], sum(tree_rss_kb(pid) for pid in [process.pid, *also]))
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    _, errors = process.communicate()
-    seconds = time.perf_counter() - start
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{errors.decode()[-2000:]}")
-    return {"seconds": seconds, "peak_mb": peak[0] / 1024}
-
-
 def validate(folder: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "civicgen", "validate", str(folder), *options]
 
@@ -139,7 +116,9 @@ def run_suite(folder: Path, rounds: int) -> dict[str, list[dict]]:
         for _ in range(rounds):
             for name, (command, pids) in commands.items():
                 with tempfile.TemporaryDirectory() as cache:
-                    runs.setdefault(name, []).append(timed(command, environment(cache), pids))
+                    runs.setdefault(name, []).append(
+                        timed(command, environment(cache), tuple(pids))
+                    )
     return runs
 
 
@@ -151,14 +130,16 @@ def sweep(folder: Path, rounds: int) -> dict[int, float]:
             for mb in PARTITIONS_MB:
                 command = validate(folder, "--scheduler", address, "--partition-mb", str(mb))
                 with tempfile.TemporaryDirectory() as cache:
-                    found.setdefault(mb, []).append(timed(command, environment(cache), pids)["seconds"])
+                    found.setdefault(mb, []).append(
+                        timed(command, environment(cache), tuple(pids))["seconds"]
+                    )
     return {mb: statistics.median(seconds) for mb, seconds in found.items()}
 
 
 def partial_state(folder: Path, partition_mb: int = 64) -> dict[str, int]:
     """Bytes of one partition's partial state (pickled, as Dask sends it), by part."""
-    from civicgen.pipeline import load
     from civicgen.config import Settings
+    from civicgen.pipeline import load
     from civicgen.scan.partitions import scan_partition
     from civicgen.scan.plan import compile_plan
     from civicgen.stats.profiles import aggregates_for, sequences_for

@@ -155,15 +155,16 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall seconds from start to exit, and the peak memory of the process tree (MB)."""
+def timed(command: list[str], env: dict[str, str], also: tuple[int, ...] = ()) -> dict[str, float]:
+    """Wall seconds from start to exit, and the peak memory of the process tree (MB), plus
+    the trees of the pids in also (a running cluster's)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(process.pid))
+            peak[0] = max(peak[0], sum(tree_rss_kb(pid) for pid in (process.pid, *also)))
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample)

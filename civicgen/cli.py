@@ -83,7 +83,8 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
         chosen = engine or ("dask" if scheduler else "local")
         if scheduler and chosen != "dask":
             raise CivicgenException("--scheduler names a Dask scheduler: use it with --engine dask")
-        with scanning_on(chosen, scheduler, int(partition_mb * (1 << 20))):
+        decided = engine is not None or scheduler is not None
+        with scanning_on(chosen, scheduler, int(partition_mb * (1 << 20)), decided):
             return command(*args, **kwargs)
 
     options = [

@@ -339,7 +339,7 @@ def test_the_local_engine_never_imports_dask(portal: Path) -> None:
 
 
 def test_the_engine_option_in_mkdocs_yml_starts_a_cluster_here(
-    portal: Path, scanned_on_cluster: list[str]
+    portal: Path, scanned_on_cluster: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`engine: dask` in the plugin's options: a cluster on this machine, started and
     stopped by the command, and the same report as the local engine."""
@@ -358,8 +358,10 @@ def test_the_engine_option_in_mkdocs_yml_starts_a_cluster_here(
         encoding="utf-8",
     )
     dask = CliRunner().invoke(main, command)  # first: the cache is empty, every file is scanned
-    config.write_text(text, encoding="utf-8")
-    local = CliRunner().invoke(main, command)
+    scanned = list(scanned_on_cluster)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-cache"))
+    local = CliRunner().invoke(main, [*command, "--engine", "local"])  # the command line wins
+    assert scanned_on_cluster == scanned
     assert local.exit_code == dask.exit_code == 0, dask.output
-    assert dask.output == local.output and "gastos-2014-2015.csv" in scanned_on_cluster
+    assert dask.output == local.output and "gastos-2014-2015.csv" in scanned
     assert current() is None  # stopped with the command

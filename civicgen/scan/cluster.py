@@ -40,6 +40,7 @@ class Cluster:
 
 
 CURRENT: ContextVar[Cluster | None] = ContextVar("civicgen_cluster", default=None)
+DECIDED: ContextVar[bool] = ContextVar("civicgen_engine_decided", default=False)
 
 
 def current() -> Cluster | None:
@@ -49,22 +50,33 @@ def current() -> Cluster | None:
 
 @contextmanager
 def scanning_on(
-    engine: str = "local", scheduler: str | None = None, partition_bytes: int = PARTITION_BYTES
+    engine: str = "local",
+    scheduler: str | None = None,
+    partition_bytes: int = PARTITION_BYTES,
+    decided: bool = False,
 ) -> Iterator[Cluster | None]:
-    """Scan on the engine while inside (local: nothing to start)."""
+    """Scan on the engine while inside (local: nothing to start). decided: the engine was
+    chosen on the command line, and an engine named inside (mkdocs.yml's) does not count."""
     if engine not in ENGINES:
         raise CivicgenException(f'unknown engine "{engine}"; use one of: {", ".join(ENGINES)}')
-    if engine == "local" or CURRENT.get() is not None:  # a cluster is already in use
+    if DECIDED.get() or CURRENT.get() is not None:  # chosen outside, or a cluster in use
         yield CURRENT.get()
         return
     if partition_bytes < 1:
         raise CivicgenException("the partition size must be at least one byte")
-    with connected(scheduler or os.environ.get(SCHEDULER_VARIABLE) or None) as client:
-        token = CURRENT.set(Cluster(client, partition_bytes))
-        try:
-            yield CURRENT.get()
-        finally:
-            CURRENT.reset(token)
+    chosen = DECIDED.set(decided)
+    try:
+        if engine == "local":
+            yield None
+            return
+        with connected(scheduler or os.environ.get(SCHEDULER_VARIABLE) or None) as client:
+            token = CURRENT.set(Cluster(client, partition_bytes))
+            try:
+                yield CURRENT.get()
+            finally:
+                CURRENT.reset(token)
+    finally:
+        DECIDED.reset(chosen)
 
 
 @contextmanager
