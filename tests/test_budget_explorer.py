@@ -429,8 +429,9 @@ THEME_RULES = ("color-contrast", "scrollable-region-focusable")  # theme/ (teal,
 
 @pytest.fixture(scope="module")
 def served(madrid: tuple[Path, Path]):  # type: ignore[no-untyped-def]
-    with serving(madrid[1]) as url:
-        yield url
+    """The English pages' address, the whole site served (they share its theme's assets)."""
+    with serving(madrid[1].parent) as url:
+        yield url + "en/"
 
 
 @pytest.mark.browser

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urljoin
 import pytest
 from conftest import CHROMIUM, watched_tab
 
+from civicgen import csp
 from civicgen.site.pages import Output
 from civicgen.site.shared import one_copy
 from civicgen.site.theme_assets import share_theme_assets
@@ -190,6 +191,15 @@ def test_a_languages_own_asset_stays_with_its_links(tmp_path: Path) -> None:
     assert read["en/index.html"] == (
         '<link href="../assets/a.css"><link href="assets/b.css"><script>'
         '{"search": "../assets/a.css"}</script><img src="assets/c.css">'
+    )
+    settings = '<script type="application/json">{"search": "../../assets/a.css"}</script>'
+    policy = f'<meta content="script-src {csp.digest(settings[32:-9])}">'
+    (tmp_path / "en/x/y/index.html").write_text(policy + settings, encoding="utf-8")
+    (tmp_path / "en/assets/a.css").write_text("a", encoding="utf-8")
+    share_theme_assets(tmp_path, "en", "/portal/")  # the theme's settings keep their trust
+    relinked = settings.replace("../../assets", "../../../assets")
+    assert (tmp_path / "en/x/y/index.html").read_text(encoding="utf-8") == (
+        f'<meta content="script-src {csp.digest(relinked[32:-9])}">' + relinked
     )
     assert (
         read["en/x/y/index.html"] == '<link href="../../../assets/a.css"><img src="assets/a.css">'

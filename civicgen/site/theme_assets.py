@@ -7,6 +7,8 @@ language leads to the root's copy instead: a relative link gets one more `../`
 (`en/about/` links `../../assets/x.css`), an address from the host loses the language
 (`/en/assets/x.css` in the 404 page becomes `/assets/x.css`). A file the language has of its
 own (another language's docs folder can hold one) stays where it is, and so do its links.
+An inline script relinked (the theme's settings) keeps its place in the page's policy: its
+hash there is replaced by the hash of what it now reads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import posixpath
 import re
 from pathlib import Path
 from urllib.parse import unquote
+
+from ..csp import digest, inline_scripts
 
 ASSETS = "assets"
 REFERENCE = re.compile(r"""(["'])([^"'\s<>]*\bassets/[^"'\s<>]*)\1""")  # a quoted address
@@ -82,4 +86,14 @@ def relink(page: str, folder: str, language: str, removed: set[str], root_path: 
             )
         return match.group(0)
 
-    return REFERENCE.sub(relinked, page)
+    return with_hashes_of(page, REFERENCE.sub(relinked, page))
+
+
+def with_hashes_of(page: str, relinked: str) -> str:
+    """relinked with the page's policy allowing each inline script as relinked: a script the
+    policy trusted by its hash (the theme's settings, which name the search worker) is
+    trusted as it now reads."""
+    for before, after in zip(inline_scripts(page), inline_scripts(relinked), strict=True):
+        if before != after:
+            relinked = relinked.replace(digest(before), digest(after))
+    return relinked
