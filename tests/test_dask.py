@@ -263,6 +263,17 @@ def test_a_partition_dask_gives_up_on_is_a_clear_error(tmp_path: Path) -> None:
     assert "readings.csv" in message and "no report is given" in message
 
 
+def test_a_file_makes_at_most_so_many_partitions() -> None:
+    """A tiny partition size (mkdocs.yml comes by pull request) does not make a task a row."""
+    from civicgen.scan.partitions import MAX_PARTITIONS, partition_size
+
+    assert partition_size(10 << 20, 64 << 20) == 64 << 20
+    assert partition_size(10 << 20, SMALL) == SMALL  # 320 partitions: as asked
+    big = 1 << 40
+    assert partition_size(big, 1) == big // MAX_PARTITIONS
+    assert -(-big // partition_size(big, 1)) == MAX_PARTITIONS
+
+
 def test_a_worker_that_finds_another_file_is_a_clear_error(tmp_path: Path, cluster: Any) -> None:
     from civicgen.scan.cluster import Cluster
     from civicgen.scan.partitions import scan_on_cluster

@@ -216,6 +216,20 @@ def test_a_budget_lines_hostile_codes_and_labels_are_inert(repository: str, forg
     assert "- Page: https://data.city/x/#lines" in body
 
 
+def test_a_code_that_reads_like_a_placeholder_stays_as_it_is() -> None:
+    """The wording's {line} and {year} are filled in one pass: a code "{year}" is not the year."""
+    from civicgen.site.line_asks import LineAsks
+
+    asks = LineAsks("https://github.com/city/portal", "", "About {line} ({year})",
+                    "Ask about {line} ({year})", "", "", "Year", ["Program"], [], "EUR", "en")  # fmt: skip
+    row = LineRow(key=(), year="{line}", direction="expenditure", phases={},
+                  codes=[{"code": "{year}", "label": ""}], csv="")  # fmt: skip
+    link = asks.link(row)
+    assert link.label == "Ask about {year} ({line})"
+    title, body = (values[0] for values in query_of(link.href)[1].values())
+    assert title == "About {year} ({line})" and body == "- Year: {line}\n- Program: {year}"
+
+
 def test_no_repository_configured_gives_no_link() -> None:
     assert "civicgen-ask" not in render_ask("", "", "LIMPIEZA VIARIA")
     assert "civicgen-ask" not in render_ask("https://git.example.org/c/p", "", "LIMPIEZA")

@@ -106,6 +106,12 @@ def new_issue_url(
     return start + encoded(fitting(body, limit - len(start)))
 
 
+def filled_url(repository_url: str, forge: str | None, title: str, body: str) -> str:
+    """new_issue_url of plain text as a template renders it: the title on one line, the body
+    without spaces at line ends or runs of blank lines."""
+    return new_issue_url(repository_url, forge or None, " ".join(title.split()), tidy(body))
+
+
 def fitting(body: str, room: int) -> str:
     """The longest clean cut of body whose encoding takes at most room characters."""
     if len(encoded(body)) <= room:

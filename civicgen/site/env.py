@@ -30,12 +30,12 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from ..forge.issue_link import new_issue_url, tidy
+from ..forge.issue_link import filled_url
 from .formats import country as country_name
 from .formats import date, date_time, money, number, percent, signed_percent
 from .formats import language as language_name
 from .i18n import Catalogue
-from .line_asks import line_asks_in
+from .line_asks import LineAsks
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -67,18 +67,32 @@ def safe_url(value: Any) -> str:
     return text if text.lower().startswith(SAFE_SCHEMES) else ""
 
 
-def plain_text(value: Any) -> str:
-    """Text rendered by a template, as plain text: escapes undone, spaces at line ends and
-    runs of blank lines dropped (for an issue's title and text, which are not HTML)."""
-    return tidy(value.unescape() if isinstance(value, Markup) else str(value or ""))
+def unescaped(value: Any) -> str:
+    """Text rendered by a template with its HTML escapes undone (for an issue's title and
+    text, which are not HTML)."""
+    return value.unescape() if isinstance(value, Markup) else str(value or "")
 
 
 def issue_url(repository: Any, forge: Any, title: Any, body: Any) -> str:
     """For templates: the forge's new-issue form filled with title and body ("" : no forge)."""
-    one_line = " ".join(plain_text(title).split())
-    return new_issue_url(
-        str(repository or ""), str(forge or "") or None, one_line, plain_text(body)
-    )
+    return filled_url(str(repository or ""), str(forge or ""), unescaped(title), unescaped(body))
+
+
+def line_asks_in(language: str | None) -> Any:
+    """For templates, numbers in language: a page's `line_asks(...)`, its wording rendered
+    by the template (`phase_name` is the macro naming a phase)."""
+
+    def line_asks(
+        repository: Any, forge: Any, title: Any, label: Any, head: Any, tail: Any, year: Any,
+        fields: list[Any], phases: list[str], phase_name: Any, currency: Any,
+    ) -> LineAsks:  # fmt: skip
+        return LineAsks(
+            str(repository or ""), str(forge or ""), unescaped(title), unescaped(label),
+            unescaped(head), unescaped(tail), unescaped(year), [str(f) for f in fields],
+            [(p, unescaped(phase_name(p))) for p in phases], str(currency or ""), language,
+        )  # fmt: skip
+
+    return line_asks
 
 
 def cell(value: Any) -> str:
@@ -204,10 +218,11 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
         extensions=["jinja2.ext.i18n"],
     )
     install_translations(env, catalogue)
+    language = catalogue.language if catalogue else None
     env.globals["issue_url"] = issue_url
-    env.globals["line_asks"] = line_asks_in(catalogue.language if catalogue else None)
+    env.globals["line_asks"] = line_asks_in(language)
     env.filters.update(markdown=render_markdown, url=safe_url, cell=cell, frontmatter=frontmatter)
-    env.filters.update(number_filters(catalogue.language if catalogue else None))
+    env.filters.update(number_filters(language))
     from .rows import FILTERS
 
     env.filters.update(FILTERS)

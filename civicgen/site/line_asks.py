@@ -8,15 +8,15 @@ macro a line, the 21,000 links of the example's two languages cost its build 2.4
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
-
-from ..forge.issue_link import new_issue_url, tidy
+from ..forge.issue_link import filled_url
 from .budget_explorer import LineRow
 from .formats import money
+
+PLACE = re.compile(r"\{(line|year)\}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class LineAsks:
     """A page's wording for its lines' Ask links (plain text, as the forge receives it)."""
 
     repository: str
-    forge: str | None
+    forge: str  # "": known from the repository's host
     title: str  # "{line}" and "{year}" stand for the line's codes and year
     label: str  # the same
     head: str  # the text before a line's facts
@@ -44,11 +44,11 @@ class LineAsks:
     language: str | None
 
     def link(self, row: LineRow) -> AskLink:
-        line = " · ".join(str(item["code"]) for item in row.codes)
-        title = self.title.replace("{line}", line).replace("{year}", row.year)
-        body = tidy(self.head + self.facts(row) + self.tail)
-        href = new_issue_url(self.repository, self.forge, " ".join(title.split()), body)
-        return AskLink(href, self.label.replace("{line}", line).replace("{year}", row.year))
+        named = {"line": " · ".join(str(item["code"]) for item in row.codes), "year": row.year}
+        title = filled_in(self.title, named)
+        body = self.head + self.facts(row) + self.tail
+        href = filled_url(self.repository, self.forge, title, body)
+        return AskLink(href, filled_in(self.label, named))
 
     def facts(self, row: LineRow) -> str:
         """The line's year, codes with labels, and amounts, one per list item."""
@@ -61,29 +61,13 @@ class LineAsks:
         return "\n".join(items) + "\n"
 
 
+def filled_in(wording: str, named: dict[str, str]) -> str:
+    """wording with each {line} and {year} replaced in one pass: a code that reads "{year}"
+    stays as it is."""
+    return PLACE.sub(lambda found: named[found.group(1)], wording)
+
+
 def code_text(item: dict[str, Any]) -> str:
     """A code and its label, the code alone when the label is missing or repeats it."""
     code, label = str(item["code"]), item.get("label")
     return f"{code} {label}" if label and label != code else code
-
-
-def line_asks_in(language: str | None) -> Callable[..., LineAsks]:
-    """For templates, numbers in language: a page's `line_asks(...)`, its wording rendered
-    by the template (`phase_name` is the macro naming a phase)."""
-
-    def line_asks(
-        repository: Any, forge: Any, title: Any, label: Any, head: Any, tail: Any, year: Any,
-        fields: list[Any], phases: list[str], phase_name: Callable[[str], Any], currency: Any,
-    ) -> LineAsks:  # fmt: skip
-        return LineAsks(
-            str(repository or ""), str(forge or "") or None, plain(title), plain(label),
-            plain(head), plain(tail), plain(year), [str(f) for f in fields],
-            [(p, plain(phase_name(p))) for p in phases], str(currency or ""), language,
-        )  # fmt: skip
-
-    return line_asks
-
-
-def plain(value: Any) -> str:
-    """Rendered text with its HTML escapes undone (the forge's form takes plain text)."""
-    return str(value.unescape() if isinstance(value, Markup) else value)

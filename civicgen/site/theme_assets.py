@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..csp import digest, inline_scripts
+from .shared import EXTERNAL
 
 ASSETS = "assets"
 REFERENCE = re.compile(r"""(["'])([^"'\s<>]*\bassets/[^"'\s<>]*)\1""")  # a quoted address
@@ -74,7 +75,7 @@ def relink(page: str, folder: str, language: str, removed: set[str], root_path: 
             if path[len(host_prefix) :] in removed:
                 return quote_mark + address.replace(f"/{language}/", "/", 1) + quote_mark
             return match.group(0)
-        if path.startswith("/") or ":" in path.split("/")[0]:
+        if EXTERNAL.match(path):  # another host, or a path from the host's root
             return match.group(0)
         target = posixpath.normpath(posixpath.join(folder, path))
         if target.startswith(f"{ASSETS}/") and target[len(ASSETS) + 1 :] in removed:
@@ -86,7 +87,8 @@ def relink(page: str, folder: str, language: str, removed: set[str], root_path: 
             )
         return match.group(0)
 
-    return with_hashes_of(page, REFERENCE.sub(relinked, page))
+    text = REFERENCE.sub(relinked, page)
+    return with_hashes_of(page, text) if text != page else page
 
 
 def with_hashes_of(page: str, relinked: str) -> str:
