@@ -12,6 +12,7 @@ from typing import Any
 
 from .collection import record_cells
 from .model import Resource
+from .parts import files_label
 from .progress import progress
 from .repo import Source
 from .review import ReviewNote, review_notes
@@ -19,7 +20,7 @@ from .scan.plan import as_names
 from .scan.reference import csv_rows, decode
 from .stats.tables import DerivedTable
 from .tablerows import data_rows, header_count
-from .validation import TableScan, Validation
+from .validation import TableScan, Validation, table_bytes
 
 Key = tuple[str, ...]
 NUMERIC = ("number", "integer")
@@ -283,7 +284,7 @@ def stored_pair(
     collection: one file per record)."""
     if old.is_collection or new.is_collection:
         return None
-    return base.source.read(old.resource.path), head.source.read(new.resource.path)
+    return table_bytes(base.source, old), table_bytes(head.source, new)
 
 
 def same_records(old: TableScan, new: TableScan) -> bool:
@@ -319,6 +320,8 @@ def one_table(key: tuple[str, str], base: Validation, head: Validation) -> Table
                 k: {renames.get(n, n): v for n, v in row.items()} for k, row in before.items()
             }
     where = present.resource.path
+    if present.resource.parts:
+        where = files_label(present.resource.parts)
     if present.resource.records is not None:
         where = f"{present.package.folder}/{present.resource.records.pattern}"
     diff = TableDiff(key[0], key[1], where, key_fields_new or key_fields, schema=schema)

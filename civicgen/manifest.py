@@ -95,7 +95,7 @@ def package_sources(validation: Validation, datasets_dir: str, tools_dir: str) -
         if scanned.is_collection:
             paths.update(record.path for record in scanned.records)
         else:
-            paths.add(scanned.resource.path)
+            paths.update(scanned.resource.files)
     return paths
 
 

@@ -32,9 +32,15 @@ class Resource:
     """A table of a package: a CSV file or a collection of record files."""
 
     name: str
-    path: str  # repo-relative POSIX path of the CSV (for a collection: where it is published)
+    path: str  # repo-relative POSIX path of the CSV (a collection, or files: where published)
     descriptor: dict[str, Any]
     records: RecordSpec | None = None
+    parts: tuple[str, ...] = ()  # a table in several files (path is a list): the files
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The CSV files the table is read from."""
+        return self.parts or (self.path,)
 
     @property
     def schema(self) -> dict[str, Any]:

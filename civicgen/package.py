@@ -33,6 +33,7 @@ from .exceptions import FileTooLarge, UnsafePath
 from .limits import Limits, size_note
 from .model import Package, Portal, Record, RecordSpec, Resource
 from .parse import ParseProblem, load_json, load_yaml
+from .parts import MAX_PARTS, published_location
 from .repo import Source, clean_path
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -219,9 +220,25 @@ def load_resource(
         else None
     )
     location = raw.get("path") or f"{name}.csv"
-    if isinstance(location, list) or not isinstance(location, str):
-        note = "multi-part or non-text paths are not supported; give one CSV file as path"
+    if isinstance(location, list) and location and all(isinstance(p, str) for p in location):
+        if records is not None:
+            note = f'resource "{name}" is a collection of records: give it no list of files'
+            return None, [DescriptorError(note=note, path=descriptor_path, resource=name)]
+        return files_resource(folder, raw, name, location, descriptor_path)
+    if not isinstance(location, str):
+        note = (
+            "path must be a file name, or a list of file names (one table in several CSV "
+            'files, like ["data/2024-01.csv", "data/2024-02.csv"])'
+        )
         return None, [DescriptorError(note=note, path=descriptor_path, resource=name)]
+    path, errors = resource_path(folder, location, name, descriptor_path)
+    return (Resource(name, path, raw, records), []) if path is not None else (None, errors)
+
+
+def resource_path(
+    folder: str, location: str, name: str, descriptor_path: str
+) -> tuple[str | None, list[CivicError]]:
+    """A data file's path in the repository, or why it may not be read."""
     if "://" in location:
         note = (
             f'resource "{name}" points to {location}; civicgen never downloads data while '
@@ -229,10 +246,34 @@ def load_resource(
         )
         return None, [SchemeError(note=note, path=descriptor_path, resource=name)]
     try:
-        path = clean_path(posixpath.join(folder, location))
+        return clean_path(posixpath.join(folder, location)), []
     except UnsafePath as error:
         return None, [path_error(error, descriptor_path, resource=name)]
-    return Resource(name, path, raw, records), []
+
+
+def files_resource(
+    folder: str, raw: dict[str, Any], name: str, locations: list[str], descriptor_path: str
+) -> tuple[Resource | None, list[CivicError]]:
+    """A table in several CSV files (path is a list), published joined as <name>.csv."""
+    if len(locations) > MAX_PARTS:
+        note = (
+            f'resource "{name}" lists {len(locations):,} files, more than the {MAX_PARTS:,} '
+            "civicgen joins into one table; join some of them, or split the resource"
+        )
+        return None, [TooLargeError(note=note, path=descriptor_path, resource=name)]
+    paths, errors = [], []
+    for location in locations:
+        path, problems = resource_path(folder, location, name, descriptor_path)
+        errors.extend(problems)
+        if path is not None and path in paths:
+            note = f'resource "{name}" lists {location} twice; list each file once'
+            errors.append(DescriptorError(note=note, path=descriptor_path, resource=name))
+        elif path is not None:
+            paths.append(path)
+    if errors:
+        return None, errors
+    published = published_location(folder, name)
+    return Resource(name, published, raw, None, tuple(paths)), []
 
 
 # --- record collections ----------------------------------------------------------------

@@ -10,14 +10,14 @@ import csv
 
 from .repo import Source
 from .scan.reference import csv_rows, decode
-from .validation import TableScan
+from .validation import TableScan, table_bytes
 
 
 def stored_rows(source: Source, scanned: TableScan) -> list[list[str]]:
     """Every row of a CSV table as stored, header rows included ([] if it cannot be read:
     the scan has reported why)."""
     try:
-        data = source.read(scanned.resource.path)
+        data = table_bytes(source, scanned)
     except OSError:
         return []
     text, problem = decode(data, scanned.plan.dialect.encoding)

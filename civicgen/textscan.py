@@ -250,7 +250,7 @@ def table_errors(
     of the text columns, or hold a bad one (then the file says in which rows).
     """
     resource = scanned.resource
-    errors = labels_errors(scanned.result.labels, resource.path, resource.name)
+    errors = labels_errors(scanned.result.labels, resource.files[0], resource.name)
     columns = columns_of(scanned)
     if not columns or clean_by_aggregates(scanned, columns):
         return errors
@@ -268,11 +268,22 @@ def table_errors(
 def file_cells_errors(
     source: Source, scanned: TableScan, columns: list[Column]
 ) -> list[CivicError]:
-    """The text cells of a CSV file, read through its dialect and encoding."""
+    """The text cells of a CSV table (of each of its files), read through its dialect and
+    encoding."""
+    return [
+        error
+        for path in scanned.resource.files
+        for error in one_file_cells_errors(source, path, scanned, columns)
+    ]
+
+
+def one_file_cells_errors(
+    source: Source, path: str, scanned: TableScan, columns: list[Column]
+) -> list[CivicError]:
     resource, dialect = scanned.resource, scanned.plan.dialect
-    progress.show(f"checking the text of {resource.path}")
+    progress.show(f"checking the text of {path}")
     try:
-        mapped = source.map(resource.path)
+        mapped = source.map(path)
     except (OSError, ValueError):
         return []
     try:
@@ -290,7 +301,7 @@ def file_cells_errors(
     try:
         for _ in itertools.islice(rows, max(dialect.header_rows, default=0)):
             pass
-        return cells_errors(rows, columns, resource.path, resource.name)
+        return cells_errors(rows, columns, path, resource.name)
     except csv.Error:
         return []  # a malformed row: the scan reported it as a format-error
 

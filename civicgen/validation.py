@@ -17,7 +17,8 @@ from .errors import CivicError, ForeignKeyError, SourceError, TooLargeError
 from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
-from .package import DEFAULT_LIMITS, load_records, map_file
+from .package import DEFAULT_LIMITS, load_records, map_file, read_file
+from .parts import Joined, Parts, join_files, joined_bytes, parts_of
 from .progress import progress
 from .repo import Source, WorkTree
 from .report import Report
@@ -25,7 +26,7 @@ from .scan import kernel
 from .scan.cluster import current as current_cluster
 from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
-from .scan.reference import ScanResult
+from .scan.reference import RawError, ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets, over_group_limit, sequences_for
 from .textscan import text_errors
 
@@ -41,6 +42,11 @@ class TableScan:
     records: list[Record] = field(default_factory=list)
     blob: str = ""  # the git blob id of the scanned bytes, when a cache is in use
     rows_kept: bool = True  # False: from the cache, where each key keeps its first row only
+    parts: Parts | None = None  # a table in several files: which file each row comes from
+
+    def place(self, row: int) -> tuple[str, int]:
+        """The file and row number in it of a row of the table."""
+        return self.parts.where(row) if self.parts is not None else (self.resource.path, row)
 
     @property
     def is_collection(self) -> bool:
@@ -204,9 +210,7 @@ def scan_resource(
     progress.show(f"checking {resource.path or resource.name} ({package.name})")
     if resource.records is not None:
         return scan_collection(source, package, resource, plan, report, limits)
-    data, errors = map_file(
-        source, resource.path, limits.file_bytes, "file_bytes", resource=resource.name
-    )
+    data, joined, errors = table_data(source, resource, plan, limits)
     report.extend(errors)
     if data is None:
         return None
@@ -215,26 +219,72 @@ def scan_resource(
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
     try:
         blob = blob_id(data) if cache is not None else ""
-        on_disk = source.full_path(resource.path) if isinstance(source, WorkTree) else None
+        on_disk = (
+            source.full_path(resource.path)
+            if isinstance(source, WorkTree) and joined is None
+            else None
+        )
         result, from_cache = cached_scan(data, plan, cache, blob, on_disk)
     finally:
         unmap(data)
-    explained = table_errors(resource, plan, result)
+    parts = parts_of(joined, resource, plan) if joined is not None else None
+    explained = table_errors(resource, plan, result, parts)
     report.extend([inferred_note(e) for e in explained] if inferred else explained)
-    return TableScan(package, resource, plan, result, blob=blob, rows_kept=not from_cache)
+    return TableScan(
+        package, resource, plan, result, blob=blob, rows_kept=not from_cache, parts=parts
+    )
 
 
-def table_errors(resource: Resource, plan: TablePlan, result: ScanResult) -> list[CivicError]:
-    """The scan's errors in words; a file with no header and no rows is empty (source-error,
-    as frictionless says)."""
+def table_data(
+    source: Source, resource: Resource, plan: TablePlan, limits: Limits
+) -> tuple[bytes | mmap.mmap | None, Joined | None, list[CivicError]]:
+    """A CSV table's bytes (a large file mapped), its files joined if it has several."""
+    if not resource.parts:
+        data, errors = map_file(
+            source, resource.path, limits.file_bytes, "file_bytes", resource=resource.name
+        )
+        return data, None, errors
+    header = len(plan.dialect.header_rows)
+    if sorted(plan.dialect.header_rows) != list(range(1, header + 1)):
+        note = (
+            "a table in several files needs its header in the first rows of each file; "
+            'give "headerRows" as [1] (or [1, 2] …) in the dialect'
+        )
+        return None, None, [SourceError(note=note, path=resource.parts[0], resource=resource.name)]
+
+    def read(path: str) -> tuple[bytes | None, list[CivicError]]:
+        return read_file(source, path, limits.file_bytes, "file_bytes", resource=resource.name)
+
+    joined, errors = join_files(read, resource, header, limits.file_bytes)
+    return (joined.data if joined else None), joined, errors
+
+
+def table_errors(
+    resource: Resource, plan: TablePlan, result: ScanResult, parts: Parts | None = None
+) -> list[CivicError]:
+    """The scan's errors in words, each in its file and row; a file with no header and no
+    rows is empty (source-error, as frictionless says)."""
     errors = [
         explain(raw, plan.fields, path=resource.path, resource=resource.name)
+        if parts is None
+        else placed_error(raw, plan, resource.name, parts)
         for raw in result.errors
     ]
     if not (result.labels or result.rows or result.errors):
         note = "the file is empty (no header, no rows); save the table into it again"
-        errors.append(SourceError(note=note, path=resource.path, resource=resource.name))
+        path = resource.files[0]
+        errors.append(SourceError(note=note, path=path, resource=resource.name))
     return errors
+
+
+def placed_error(raw: RawError, plan: TablePlan, resource: str, parts: Parts) -> CivicError:
+    """An error of a table in several files, in its own file and row; the row a duplicate
+    repeats is named with its file when that is another."""
+    row, field, code, cell, detail = raw
+    path, own = parts.where(row)
+    if code in ("primary-key", "unique-error") and detail.isdigit():
+        raw = (row, field, code, cell, parts.named(int(detail), path))
+    return explain(raw, plan.fields, path=path, row=own, resource=resource)
 
 
 def group_limit_errors(package: Package, scanned: TableScan, most: int) -> list[CivicError]:
@@ -360,7 +410,12 @@ def check_foreign_keys(
 
 def rows_again(source: Source, scanned: TableScan) -> list[dict[tuple[Any, ...], list[int]]]:
     """Every row of every key of a table, scanned again (its cached result has first rows)."""
-    return scan_table(source.read(scanned.resource.path), scanned.plan).key_rows
+    return scan_table(table_bytes(source, scanned), scanned.plan).key_rows
+
+
+def table_bytes(source: Source, scanned: TableScan) -> bytes:
+    """The bytes of a CSV table as scanned (its files joined, if it has several)."""
+    return joined_bytes(source.read, scanned.resource, len(scanned.plan.dialect.header_rows))
 
 
 def fk_error(
@@ -382,9 +437,10 @@ def fk_error(
             line=record.lines.get(fields[0]),
             cell=shown,
         )
+    path, row = scanned.place(row)
     return ForeignKeyError(
         note=note,
-        path=scanned.resource.path,
+        path=path,
         resource=scanned.resource.name,
         row=row,
         field_name=fields[0],

@@ -79,10 +79,17 @@ def preview_rows(scanned: TableScan, published: Published, limit: int) -> list[l
     return rows
 
 
-def publishable(descriptor: dict[str, Any]) -> dict[str, Any]:
+def publishable(package: Package) -> dict[str, Any]:
     """The descriptor as published: keys into other packages move to the resource's civicgen
-    property, since Data Package v1 foreign keys stay inside one package."""
-    published = json.loads(json.dumps(descriptor))
+    property, since Data Package v1 foreign keys stay inside one package; a table in several
+    files is published joined, as one file."""
+    published = json.loads(json.dumps(package.descriptor))
+    joined = {r.name: r for r in package.resources if r.parts}
+    for resource in published.get("resources") or []:
+        if isinstance(resource, dict) and resource.get("name") in joined:
+            resource["path"] = posixpath.relpath(
+                joined[resource["name"]].path, package.folder or "."
+            )
     sensor = (published.get("civicgen") or {}).get("sensor")
     if isinstance(sensor, dict):
         sensor.pop("pseudonymSalt", None)  # the key of the pseudonyms stays in the repository
@@ -116,7 +123,7 @@ def downloads(validation: Validation, published: dict[tuple[str, str], Published
     """Every package's descriptor and data files, collections written out as CSV."""
     outputs = []
     for package in validation.packages.values():
-        text = json.dumps(publishable(package.descriptor), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(publishable(package), indent=2, ensure_ascii=False) + "\n"
         outputs.append(Output(f"{package_uri(package)}/datapackage.json", text.encode()))
     for key, scanned in validation.tables.items():
         path = published_path(scanned.package, scanned.resource)

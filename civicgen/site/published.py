@@ -21,7 +21,7 @@ from ..scan.reference import csv_rows, decode
 from ..tablerows import stored_rows
 from ..textcheck import TEXT_TYPES, is_formula, neutralise
 from ..textscan import may_hold_formula, scanned_values
-from ..validation import TableScan, Validation
+from ..validation import TableScan, Validation, table_bytes
 
 HOME_NAME = "Home sensor"
 Rewrite = Callable[[list[str]], list[str]]
@@ -136,7 +136,7 @@ def published_table(
     if scanned.is_collection:
         count = formula_cells(resource, scanned.records)
         return Published(to_csv(resource, scanned.records), count)
-    data = validation.source.read(resource.path)
+    data = table_bytes(validation.source, scanned)
     privacy = privacy_rewrite(scanned, homes)
     formulas = formula_columns(scanned, data)
     if privacy is None and not formulas:
