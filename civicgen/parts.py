@@ -56,6 +56,26 @@ class Joined:
 
     data: bytes
     starts: tuple[int, ...]  # where each file's data rows begin in data
+    bodies: tuple[tuple[int, int], ...]  # where they begin in the file, and its size
+
+
+@dataclass(frozen=True)
+class FilePiece:
+    """One file of a joined table, as a Dask worker reads it: its rows are bytes lo..size
+    of the file at path, and bytes start.. of the joined table."""
+
+    path: str
+    lo: int
+    size: int
+    start: int
+
+
+def file_pieces(joined: Joined, paths: list[str]) -> tuple[FilePiece, ...]:
+    """The joined table's files at these paths on disk."""
+    return tuple(
+        FilePiece(path, lo, size, start)
+        for path, (lo, size), start in zip(paths, joined.bodies, joined.starts, strict=True)
+    )
 
 
 def header_lines(data: bytes, count: int) -> int:
@@ -84,33 +104,38 @@ def join_files(
     (a file that cannot be read, a header that differs from the first file's, too many bytes)."""
     pieces: list[bytes] = []
     starts: list[int] = []
+    bodies: list[tuple[int, int]] = []
     errors: list[CivicError] = []
-    size = 0
+    total = length = 0
     first_header = b""
     for number, path in enumerate(resource.parts):
         data, problems = read(path)
         errors.extend(problems)
         if data is None:
             continue
-        data = data[len(BOM) :] if data.startswith(BOM) else data
+        size, bom = len(data), len(BOM) if data.startswith(BOM) else 0
+        data = data[bom:]
         body = header_lines(data, header)
         if number == 0:
             first_header = data[:body]
             pieces.append(first_header)
-        elif not same_header(first_header, data[:body]):
+            length = len(first_header)
+        elif not errors and not same_header(first_header, data[:body]):
             errors.append(header_error(path, resource, first_header, data[:body]))
             continue
-        size += len(data)
-        if size > limit:
-            note = size_note("table", size, limit, "limits.file_bytes")
+        total += len(data)
+        if total > limit:
+            note = size_note("table", total, limit, "limits.file_bytes")
             path = resource.parts[0]
             return None, [TooLargeError(note=f"{note} (its files together)", path=path)]
-        starts.append(sum(map(len, pieces)))
+        starts.append(length)
+        bodies.append((bom + body, size))
         rows = data[body:]
         pieces.append(rows if not rows or rows.endswith((b"\n", b"\r")) else rows + b"\n")
+        length += len(pieces[-1])
     if errors:
         return None, errors
-    return Joined(b"".join(pieces), tuple(starts)), []
+    return Joined(b"".join(pieces), tuple(starts), tuple(bodies)), []
 
 
 def header_error(path: str, resource: Resource, first: bytes, found: bytes) -> CivicError:

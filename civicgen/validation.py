@@ -18,7 +18,7 @@ from .explain import explain
 from .limits import Limits
 from .model import Package, Portal, Record, Resource
 from .package import DEFAULT_LIMITS, load_records, map_file, read_file
-from .parts import Joined, Parts, join_files, joined_bytes, parts_of
+from .parts import FilePiece, Joined, Parts, file_pieces, join_files, joined_bytes, parts_of
 from .progress import progress
 from .repo import Source, WorkTree
 from .report import Report
@@ -159,15 +159,24 @@ def unmap(data: bytes | mmap.mmap) -> None:
             data.close()
 
 
-def scan_table(data: bytes | mmap.mmap, plan: TablePlan, path: Path | None = None) -> ScanResult:
-    """The scan of a CSV file: in one process, or on every core when the file is large
-    (a large file of the work tree comes mapped), or on the Dask cluster this run scans on
-    when the file is on disk (path) and makes two of its partitions at least."""
+def scan_table(
+    data: bytes | mmap.mmap,
+    plan: TablePlan,
+    path: Path | None = None,
+    pieces: tuple[FilePiece, ...] = (),
+) -> ScanResult:
+    """The scan of a CSV table: in one process, or on every core when it is large (a large
+    file of the work tree comes mapped), or on the Dask cluster this run scans on when it
+    is on disk (at path, or in the files of pieces, joined in data) and makes two of its
+    partitions at least."""
     cluster = current_cluster()
-    if cluster is not None and path is not None and len(data) >= 2 * cluster.partition_bytes:
-        from .scan.partitions import scan_on_cluster  # Dask: loaded when used
+    if cluster is not None and len(data) >= 2 * cluster.partition_bytes:
+        from .scan import partitions  # Dask: loaded when used
 
-        return scan_on_cluster(cluster, path, data, plan)
+        if path is not None:
+            return partitions.scan_on_cluster(cluster, path, data, plan)
+        if pieces and isinstance(data, bytes):
+            return partitions.scan_files_on_cluster(cluster, pieces, data, plan)
     if len(data) >= PARALLEL_FROM or isinstance(data, mmap.mmap):
         from .scan.parallel import scan_csv_parallel  # process pools: loaded when needed
 
@@ -181,16 +190,17 @@ def cached_scan(
     cache: ScanCache | None,
     blob: str = "",
     path: Path | None = None,
+    pieces: tuple[FilePiece, ...] = (),
 ) -> tuple[ScanResult, bool]:
-    """The scan of a file (at path on disk, if it is there), and whether it was read from
-    the cache (the same bytes scanned with the same plan before)."""
+    """The scan of a table (on disk at path, or in the files of pieces), and whether it
+    was read from the cache (the same bytes scanned with the same plan before)."""
     if cache is None:
-        return scan_table(data, plan, path), False
+        return scan_table(data, plan, path, pieces), False
     key = cache_key(data, plan, kernel.__name__, blob)
     result = cache.get(key)
     if result is not None:
         return result, True
-    result = scan_table(data, plan, path)
+    result = scan_table(data, plan, path, pieces)
     cache.put(key, result)
     return result, False
 
@@ -219,12 +229,8 @@ def scan_resource(
         plan = replan({**resource.descriptor, "schema": infer_schema(data, plan.dialect)})
     try:
         blob = blob_id(data) if cache is not None else ""
-        on_disk = (
-            source.full_path(resource.path)
-            if isinstance(source, WorkTree) and joined is None
-            else None
-        )
-        result, from_cache = cached_scan(data, plan, cache, blob, on_disk)
+        on_disk, pieces = where_on_disk(source, resource, joined)
+        result, from_cache = cached_scan(data, plan, cache, blob, on_disk, pieces)
     finally:
         unmap(data)
     parts = parts_of(joined, resource, plan) if joined is not None else None
@@ -233,6 +239,17 @@ def scan_resource(
     return TableScan(
         package, resource, plan, result, blob=blob, rows_kept=not from_cache, parts=parts
     )
+
+
+def where_on_disk(
+    source: Source, resource: Resource, joined: Joined | None
+) -> tuple[Path | None, tuple[FilePiece, ...]]:
+    """Where a cluster's workers read a table of the work tree: its file, or its files."""
+    if not isinstance(source, WorkTree):
+        return None, ()
+    if joined is None:
+        return source.full_path(resource.path), ()
+    return None, file_pieces(joined, [str(source.full_path(p)) for p in resource.parts])
 
 
 def table_data(

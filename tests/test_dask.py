@@ -213,6 +213,56 @@ def test_planted_errors_are_found_where_they_are(
     ]
 
 
+def in_files(package: Path, count: int) -> list[str]:
+    """The package's readings split into count files, each with the header."""
+    header, *rows = (package / "readings.csv").read_text().splitlines(keepends=True)
+    (package / "readings.csv").unlink()
+    size = -(-len(rows) // count)
+    paths = [f"readings/{n:02d}.csv" for n in range(count)]
+    (package / "readings").mkdir()
+    for n, path in enumerate(paths):
+        (package / path).write_text(header + "".join(rows[n * size : (n + 1) * size]))
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    descriptor["resources"][0]["path"] = paths
+    (package / "datapackage.json").write_text(json.dumps(descriptor))
+    return paths
+
+
+def test_a_table_in_several_files_is_scanned_a_file_at_a_time(
+    tmp_path: Path, cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One table in six files: each file is read by a worker (a large one in several
+    partitions, one with a quoted cell whole); the result is the local scan's, and each
+    planted error is placed in its own file and row."""
+    from civicgen.scan import partitions
+
+    seen: list[int] = []
+    real = partitions.scan_files_on_cluster
+
+    def recorded(cluster: Any, pieces: Any, data: Any, plan: Any) -> Any:
+        seen.append(len(pieces))
+        return real(cluster, pieces, data, plan)
+
+    monkeypatch.setattr(partitions, "scan_files_on_cluster", recorded)
+    lines = readings(ROWS)
+    planted(lines)
+    lines[5_001] = lines[5_001].replace("sck-", '"sck-', 1).replace(",2025", '",2025', 1)
+    package = sensor_package(tmp_path / "sensors", lines)
+    paths = in_files(package, 6)
+    local = validate([str(package)], Settings(cache_dir=None))
+    dask = on_cluster(cluster, [str(package)])
+    assert seen == [6]
+    same_results(local, dask)
+    placed = {(e.path.rsplit("/", 1)[1], e.row): e.code for e in dask.report.errors}
+    assert placed == {
+        ("00.csv", 152): "type-error",
+        ("02.csv", 1_002): "primary-key",
+        ("03.csv", 2_002): "constraint-error",
+    }
+    duplicate = next(e for e in dask.report.errors if e.code == "primary-key")
+    assert f"the same key as row 2 of {paths[0]};" in duplicate.message
+
+
 # --- faults ------------------------------------------------------------------------------------
 
 

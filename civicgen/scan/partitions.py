@@ -20,6 +20,8 @@ never with a report that misses a partition.
 
 from __future__ import annotations
 
+import array
+import bisect
 import contextlib
 import mmap
 import os
@@ -27,6 +29,7 @@ from concurrent.futures import CancelledError
 from typing import Any
 
 from ..exceptions import CivicgenException
+from ..parts import FilePiece
 from .chunks import scan_chunk
 from .cluster import Cluster
 from .parallel import Chunked
@@ -44,18 +47,33 @@ def scan_on_cluster(
     cluster: Cluster, path: str | os.PathLike[str], data: Any, plan: TablePlan
 ) -> ScanResult:
     """The scan of the file at path (data: its bytes or map here) on the cluster's workers."""
-    from distributed import KilledWorker
-
     executor = cluster.client.get_executor(pure=False)
     size = partition_size(len(data), cluster.partition_bytes)
-    scan = OnCluster(data, plan, size, executor, os.fspath(path))
+    return run_on_cluster(OnCluster(data, plan, size, executor, os.fspath(path)), os.fspath(path))
+
+
+def scan_files_on_cluster(
+    cluster: Cluster, pieces: tuple[FilePiece, ...], data: bytes, plan: TablePlan
+) -> ScanResult:
+    """The scan of a table in several files (data: joined here) on the cluster's workers:
+    each file a partition at least, a large one cut after line feeds."""
+    executor = cluster.client.get_executor(pure=False)
+    size = partition_size(len(data), cluster.partition_bytes)
+    where = f"{pieces[0].path} and the {len(pieces) - 1} other files of its table"
+    return run_on_cluster(FilesOnCluster(data, plan, size, executor, pieces), where)
+
+
+def run_on_cluster(scan: OnCluster, where: str) -> ScanResult:
+    """Run a scan on the cluster: its result, or a clear error (never a partial report)."""
+    from distributed import KilledWorker
+
     try:
         return scan.run()
     except PartitionUnreadable as exc:
         raise CivicgenException(str(exc)) from None
     except (KilledWorker, CancelledError, OSError, TimeoutError) as exc:
         raise CivicgenException(
-            f"the Dask cluster could not scan {os.fspath(path)} ({type(exc).__name__}: {exc}); "
+            f"the Dask cluster could not scan {where} ({type(exc).__name__}: {exc}); "
             "no report is given, as it would miss part of the file: run it again, or with "
             "--engine local"
         ) from None
@@ -108,6 +126,102 @@ class OnCluster(Chunked):
         """One partition's task: what to read, never the bytes."""
         size = len(self.data)
         return pool.submit(scan_partition, self.path, size, self.plan, lo, hi, row, width, quote)
+
+
+class FilesOnCluster(OnCluster):
+    """A table in several files scanned on the cluster: a worker reads each file itself;
+    the joined bytes here serve to confirm keys met twice, as for one file."""
+
+    def __init__(
+        self,
+        data: bytes,
+        plan: TablePlan,
+        partition_bytes: int,
+        executor: Any,
+        pieces: tuple[FilePiece, ...],
+    ) -> None:
+        super().__init__(data, plan, partition_bytes, executor, pieces[0].path)
+        self.pieces = pieces
+        self.starts = [piece.start for piece in pieces]
+
+    def scan_chunks(
+        self, body: int, first_row: int, width: int | None
+    ) -> tuple[list[Any], list[Any], None] | None:
+        """The partitions' ranges and partial results, their groups merged (None: the rows
+        make one partition, scanned here)."""
+        ranges = self.piece_ranges(first_row)
+        if len(ranges) < 2:
+            return None
+        futures = [self.submit(self.executor, lo, hi, row, width, False) for lo, hi, row in ranges]
+        collected = self.collect(ranges, futures)
+        assert collected is not None  # no partition was asked to look for quotes
+        ranges, parts, merged = collected
+        self.groups = merged.groups()
+        return ranges, parts, None
+
+    def piece_ranges(self, first_row: int) -> list[tuple[int, int, int]]:
+        """(start, stop, first row) in the joined table of each partition: every file, cut
+        after line feeds when none of its cells is quoted (collect numbers the rows)."""
+        quote = self.plan.dialect.quote_char.encode()
+        stops = [*self.starts[1:], len(self.data)]
+        ranges: list[tuple[int, int, int]] = []
+        for start, stop in zip(self.starts, stops, strict=True):
+            quoted = bool(quote) and self.data.find(quote, start, stop) >= 0
+            bounds = [start, *([] if quoted else self.cuts_in(start, stop)), stop]
+            ranges.extend((lo, hi, first_row) for lo, hi in zip(bounds, bounds[1:], strict=False))
+        return [(lo, hi, row) for lo, hi, row in ranges if hi > lo]
+
+    def cuts_in(self, start: int, stop: int) -> list[int]:
+        """Offsets just after the first line feed past each partition step of a file's rows."""
+        cuts, last = [], start
+        for target in range(start + self.chunk_size, stop, self.chunk_size):
+            cut = self.data.find(b"\n", max(target, last), stop) + 1
+            if cut <= 0 or cut >= stop:
+                break
+            cuts.append(cut)
+            last = cut
+        return cuts
+
+    def submit(
+        self,
+        pool: Any,
+        lo: int,
+        hi: int,
+        row: int,
+        width: int | None,
+        fork: bool,
+        quote: bytes | None = None,
+    ) -> Any:
+        """One partition's task: the file, and the range of it, to read."""
+        piece = self.pieces[bisect.bisect_right(self.starts, lo) - 1]
+        shift = piece.start - piece.lo  # from the file's offsets to the joined table's
+        file_lo, file_hi = lo - shift, min(hi - shift, piece.size)  # the file may end unbroken
+        plan, path, size = self.plan, piece.path, piece.size
+        return pool.submit(scan_piece, path, size, plan, file_lo, file_hi, row, width, shift)
+
+
+def scan_piece(
+    path: str,
+    size: int,
+    plan: TablePlan,
+    lo: int,
+    hi: int,
+    first_row: int,
+    width: int | None,
+    shift: int,
+) -> Any:
+    """On a worker: the partial state of bytes lo..hi of one file of a joined table, its
+    offsets moved by shift to the joined table's (where keys met twice are read again)."""
+    part = scan_partition(path, size, plan, lo, hi, first_row, width, None)
+    if not isinstance(part, tuple) or part[1] is None:
+        return part  # not UTF-8, or no primary key: no offsets
+    result, primary, uniques, format_error = part
+    where, keys, offsets, row, start, stop, moved = primary
+    moved_offsets = array.array("q", offsets)
+    for index, offset in enumerate(moved_offsets):
+        moved_offsets[index] = offset + shift
+    primary = (where, keys, moved_offsets.tobytes(), row, start + shift, stop + shift, moved)
+    return result, primary, uniques, format_error
 
 
 def scan_partition(
