@@ -159,7 +159,8 @@ def test_charts_are_labelled_images_with_their_numbers(example: tuple[Path, Path
     assert all(cells.count("<td>") == 24 for _, cells in last)  # a cell per hour
 
 
-def test_home_map_has_a_computed_base_layer_and_a_table(example: tuple[Path, Path]) -> None:
+def test_home_map_has_the_district_boundaries_and_a_table(example: tuple[Path, Path]) -> None:
+    """The example ships Madrid's 21 districts as its map's base layer, named and credited."""
     portal, site = example
     content = article(site / PAGES / "index.html")
     noise = reference_days_above(portal, "noise", GUIDELINES["noise"])
@@ -172,9 +173,24 @@ def test_home_map_has_a_computed_base_layer_and_a_table(example: tuple[Path, Pat
         in text
     )
     assert 'aria-labelledby="air-map-title air-map-desc"' in content
-    assert 'stroke-dasharray="6 4"' in content  # the stations' hull
+    assert content.count('fill="#f0f0f0"') == 21  # one shape a district
+    assert "<title>Moncloa-Aravaca</title>" in content and "<title>Vicálvaro</title>" in content
+    assert 'stroke-dasharray="6 4"' not in content  # no hull computed over real boundaries
+    assert "Background: Ayuntamiento de Madrid – Geoportal, datos.madrid.es" in text
     assert re.search(r">\d+ km</text>", content)  # the scale bar
     assert content.count('<th scope="row">') >= 12  # locations and days-above tables
+
+
+def test_without_a_base_layer_the_map_computes_one(portal: Path, tmp_path: Path) -> None:
+    def drop(descriptor: dict) -> None:  # type: ignore[type-arg]
+        del descriptor["civicgen"]["sensor"]["baseLayer"]
+
+    edit_descriptor(portal, drop)
+    commit_all(portal, "No base layer")
+    content = article(build_site(portal / "mkdocs.yml", tmp_path / "site") / PAGES / "index.html")
+    assert 'stroke-dasharray="6 4"' in content  # the stations' hull
+    assert 'fill="#f0f0f0"' not in content
+    assert "drawn from the stations themselves" in content
 
 
 def test_coverage_of_the_example_matches_the_readings(example: tuple[Path, Path]) -> None:
