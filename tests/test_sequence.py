@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from civicgen.scan import parallel, reference
 from civicgen.scan.engine import compiled
-from civicgen.scan.plan import compile_plan
+from civicgen.scan.plan import compile_plan, keys_hashed
 from civicgen.scan.sequence import (
     OVER,
     RUNS,
@@ -23,6 +23,7 @@ from civicgen.scan.sequence import (
     combined,
     counts,
     is_over,
+    keys_proven,
     micros,
     new_state,
 )
@@ -223,3 +224,97 @@ def test_chunks_each_under_the_limit_can_be_over_it_together() -> None:
     second = {f"s{i}": new_state(100 + i) for i in range(30, 60)}
     assert combined([[first], [second]], [50]) == [{OVER: [0, 0, [], None, 0]}]
     assert len(combined([[dict(first)], [dict(second)]], [60])[0]) == 60
+
+
+# --- a primary key proven unique by its stations' order (plan.ordered_key) ---------------------
+
+KEYED = {"schema": {**RESOURCE["schema"], "primaryKey": ["station", "timestamp"]}}
+KEYED_PLAN = compile_plan(KEYED, sequences=(("station", "timestamp"),))
+
+
+def keyed_csv(lines: list[str]) -> bytes:
+    return ("station,timestamp,pm25\n" + "\n".join(lines) + "\n").encode()
+
+
+def in_order(rows: int = 4_000) -> list[str]:
+    return [
+        f"s{i % 40},2025-01-01T{i // 40 // 60:02d}:{i // 40 % 60:02d}:00Z,1" for i in range(rows)
+    ]
+
+
+def test_only_a_text_station_and_its_time_prove_a_key() -> None:
+    assert KEYED_PLAN.ordered_key == 0 and keys_hashed(KEYED_PLAN) is False
+    assert compile_plan(KEYED).ordered_key == -1  # no sequence: every key is kept
+    numbered = {"schema": {**KEYED["schema"], "fields": [
+        {"name": "station", "type": "integer"}, *RESOURCE["schema"]["fields"][1:]]}}  # fmt: skip
+    assert compile_plan(numbered, sequences=(("station", "timestamp"),)).ordered_key == -1
+    wider = {"schema": {**KEYED["schema"], "primaryKey": ["station", "timestamp", "pm25"]}}
+    assert compile_plan(wider, sequences=(("station", "timestamp"),)).ordered_key == -1
+
+
+@needs_kernel
+def test_readings_in_order_keep_no_key() -> None:
+    """In order, no row's key is kept (memory bounded by stations): a chunk collects no
+    key hashes, and the scan is the reference's."""
+    data = keyed_csv(in_order())
+    scan = compiled.scan_range(data, KEYED_PLAN, len(b"station,timestamp,pm25\n"), len(data),
+                               2, 3, False, 4)  # fmt: skip
+    assert all(tags == rows == b"" for tags, rows in scan.deferred_keys())
+    result = scan.result()
+    assert result.unplaced == 0 and keys_proven(KEYED_PLAN, result.sequences, result.unplaced)
+    assert compiled.scan_csv(data, KEYED_PLAN) == reference.scan_csv(data, KEYED_PLAN)
+
+
+def planted_keys(kind: str) -> list[str]:
+    """Readings in order but for one planted row."""
+    lines = in_order()
+    if kind == "repeated":  # the same reading again, next to itself
+        lines.insert(101, lines[100])
+    elif kind == "late-repeat":  # an early reading again much later: not the latest time
+        lines.insert(3_000, lines[5])
+    elif kind == "late-unique":  # a reading listed late, at a time not seen before
+        lines.insert(3_000, "s5,2025-01-01T00:00:30Z,1")
+    elif kind == "no-station":  # two rows whose key is (no station, the same time)
+        lines[200] = ",2025-01-01T00:05:00Z,1"
+        lines[240] = ",2025-01-01T00:05:00Z,2"
+    elif kind == "missing-token":  # two spellings of no station at one time
+        lines[200] = "NA,2025-01-01T00:05:00Z,1"
+        lines[240] = "n/a,2025-01-01T00:05:00Z,2"
+    elif kind == "unread-time":  # a time the sequence cannot read, as a key twice
+        lines[200] = "s0,yesterday,1"
+        lines[300] = "s0,yesterday,2"
+    return lines
+
+
+@needs_kernel
+@pytest.mark.parametrize(
+    "kind",
+    ["none", "repeated", "late-repeat", "late-unique", "no-station", "missing-token",
+     "unread-time"],
+)  # fmt: skip
+def test_a_key_the_order_cannot_prove_is_looked_up(kind: str) -> None:
+    """Whatever breaks the order (a repeat, a late reading, a row the sequence does not
+    place), the result is the reference's, which looks every key up: in one process and
+    in chunks."""
+    resource = KEYED
+    if kind == "missing-token":
+        resource = {"schema": {**KEYED["schema"], "missingValues": ["", "NA", "n/a"]}}
+    plan = compile_plan(resource, sequences=(("station", "timestamp"),))
+    data = keyed_csv(planted_keys(kind))
+    expected = reference.scan_csv(data, plan)
+    duplicates = [e for e in expected.errors if e[2] == "primary-key" and e[4]]
+    assert bool(duplicates) == (kind not in ("none", "late-unique")), expected.errors
+    assert compiled.scan_csv(data, plan) == expected
+    chunked = parallel.scan_csv_parallel(data, plan, workers=2, chunk_size=len(data) // 3)
+    assert chunked.errors == expected.errors and chunked.sequences == expected.sequences
+
+
+@needs_kernel
+def test_past_its_limit_of_stations_keys_are_looked_up() -> None:
+    lines = in_order()
+    lines.insert(2_000, lines[1_000])
+    plan = compile_plan(KEYED, sequences=(("station", "timestamp"),), max_keys=10)
+    data = keyed_csv(lines)
+    expected = reference.scan_csv(data, plan)
+    assert [e[2] for e in expected.errors] == ["primary-key"]
+    assert compiled.scan_csv(data, plan) == expected

@@ -33,6 +33,7 @@ from ..stats import partials
 from . import cast as casting, reference
 from .cast import NOT_CAST, broken_constraint, cast
 from .reference import ScanResult, scan_rows
+from .sequence import keys_proven
 
 cdef extern from "<sys/mman.h>" nogil:
     int madvise(void* addr, size_t length, int advice)
@@ -1204,7 +1205,8 @@ cdef class SeqAcc:
         free(self.st)
 
     cdef int add(self, const char* key, Py_ssize_t klen, int64_t time) except -1:
-        """One reading of a station, listed after all before (sequence.add)."""
+        """One reading of a station, listed after all before (sequence.add); 0 if no station
+        is followed any more (past the limit), else 1."""
         cdef int64_t sid
         cdef int64_t* s
         if self.over:
@@ -1217,7 +1219,7 @@ cdef class SeqAcc:
                 self.n = 0
                 self.st = <int64_t*>resized(self.st, SEQ_STRIDE, sizeof(int64_t))
                 self.cap = 1
-                return 0
+                return 0  # sequence.overflowed: nothing is placed any more
             if self.n == self.cap:
                 self.st = <int64_t*>resized(self.st, self.cap * 2 * SEQ_STRIDE, sizeof(int64_t))
                 self.cap *= 2
@@ -1231,7 +1233,7 @@ cdef class SeqAcc:
             s[6] = time
             s[7] = 1
             self.n += 1
-            return 0
+            return 1
         s = self.st + sid * SEQ_STRIDE
         if time < s[1]:
             s[0] += 1
@@ -1251,7 +1253,7 @@ cdef class SeqAcc:
             else:
                 s[3] = 1
                 s[4] = time
-        return 0
+        return 1
 
     def states(self) -> dict:
         """{station: [late, latest, [[time, readings]...], rest or None, rest_duplicates]}
@@ -1399,6 +1401,8 @@ cdef class Scan:
     cdef bint* vaware
     cdef int* pk
     cdef Py_ssize_t npk
+    cdef int ordered  # the sequence whose order proves the primary key (-1: keys are kept)
+    cdef public int64_t unplaced  # keyed rows that sequence did not place (no proof then)
     # keys and groups
     cdef public KeyIndex primary
     cdef Scan verifier
@@ -1501,6 +1505,7 @@ cdef class Scan:
         self.compile_fields(plan)
         if any(index >= self.width for index in plan.primary_key):
             self.npk = 0  # a key field with no label: no key (Scanner.labels)
+        self.ordered = plan.ordered_key if self.npk else -1
         self.key_groups = [KeyRows(group, plan.fields) for group in plan.key_sets]
         self.primary = KeyIndex()
         self.groups = [GroupAcc(group_by) for group_by in plan.aggregates]
@@ -1978,6 +1983,7 @@ cdef class Scan:
         cdef int64_t first
         cdef uint64_t tag = 0
         cdef bint blank = True
+        cdef bint keyed = False
         self.rows += 1
         for i in range(ncells):
             if nfields == 0:
@@ -2005,10 +2011,12 @@ cdef class Scan:
         if self.npk:
             for i in range(self.npk):
                 if self.vstat[self.pk[i]] != V_NONE:
-                    klen = self.composite(self.pk, self.npk)
+                    keyed = True
                     break
             else:  # every key cell empty or not of its type: the row has no key
                 self.errors.append((row, 0, "primary-key", "", ""))
+            if keyed and self.ordered < 0:  # else its station's order proves it (in_order)
+                klen = self.composite(self.pk, self.npk)
             if klen >= 0 and self.key_parts:  # another process looks the key up
                 self.defer_key(hash_bytes(self.key, klen) >> 32, row)
                 klen = -1
@@ -2020,8 +2028,8 @@ cdef class Scan:
             self.collect(row)
         if self.groups:
             self.aggregate(row)  # uses self.key as scratch
-        if self.sequences:
-            self.in_order()
+        if self.sequences and not self.in_order() and keyed and self.ordered >= 0:
+            self.unplaced += 1  # in_order runs first: every row's readings are counted
         if klen >= 0:
             self.pending[self.npending].errors = len(self.errors)
             self.npending += 1
@@ -2221,16 +2229,23 @@ cdef class Scan:
             self.fold(acc, gid)
         return 0
 
-    cdef int in_order(self) except -1:
-        """Count the row's reading in each sequence (sequence.fold_function)."""
+    cdef bint in_order(self) except -1:
+        """Count the row's reading in each sequence (sequence.fold_function); whether the
+        sequence that proves the primary key (ordered) placed it, both its cells values."""
         cdef SeqAcc acc
         cdef int64_t time
+        cdef bint placed = False
+        cdef int number = -1
         for acc in self.sequences:
+            number += 1
             if acc.key >= self.ncells or acc.time >= self.ncells or self.cell_len[acc.key] == 0:
                 continue
             if parse_moment(self.cell_ptr[acc.time], self.cell_len[acc.time], &time):
-                acc.add(self.cell_ptr[acc.key], self.cell_len[acc.key], time)
-        return 0
+                if acc.add(self.cell_ptr[acc.key], self.cell_len[acc.key], time) and (
+                    number == self.ordered
+                ):
+                    placed = self.vstat[acc.key] != V_NONE and self.vstat[acc.time] != V_NONE
+        return placed
 
     cdef int fold(self, GroupAcc acc, int64_t gid) except -1:
         """Mirrors reference.aggregate and partials.add on C doubles."""
@@ -2431,7 +2446,7 @@ cdef class Scan:
         key_rows = [group.key_rows() for group in self.key_groups]
         sequences = [acc.states() for acc in self.sequences]
         return ScanResult(self.errors, self.rows, self.labels, key_sets, key_rows, aggregates,
-                          sequences)
+                          sequences, self.unplaced)
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -2502,7 +2517,16 @@ def encoding_failure(data, plan) -> ScanResult:
 
 
 def scan_buffer(data, plan, bint release=False) -> ScanResult:
-    """Scan a CSV file held in a buffer (bytes, or a read-only mmap with release=True)."""
+    """Scan a CSV file held in a buffer (bytes, or a read-only mmap with release=True);
+    again with every primary key kept if its stations' order did not prove it unique."""
+    result = scan_once(data, plan, release)
+    if keys_proven(plan, result.sequences, result.unplaced):
+        return result
+    return scan_once(data, plan._replace(ordered_key=-1), release)
+
+
+def scan_once(data, plan, bint release=False) -> ScanResult:
+    """One pass of scan_buffer."""
     cdef Scan scan
     start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
     enabled = gc.isenabled()

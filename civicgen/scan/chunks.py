@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .engine import compiled as _kernel  # None in a pure-Python install: chunks are never scanned
-from .plan import TablePlan
+from .plan import TablePlan, keys_hashed
 from .reference import ScanResult
 
 QUOTED = "quoted"  # a worker's answer for a chunk that holds a quote before the last cut
@@ -75,7 +75,7 @@ def scan_chunk(
         return None
     uniques = [keys.dumps() for keys in scan.uniques]
     primary = None
-    if plan.primary_key:
+    if keys_hashed(plan):
         keys = scan.deferred_keys()
         where = ("", keys) if keys_inline else park_keys(keys)  # ("", parts): no file
         primary = (*where, *scan.checkpoints(), lo, hi, 0)

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .chunks import merge_parts
-from .plan import TablePlan
+from .plan import TablePlan, keys_hashed
 from .reference import RawError, ScanResult
 from .sequence import combined
 
@@ -109,12 +109,13 @@ class Merge:
             combined(  # may raise Undecided
                 [result.sequences for result in results], [s.limit for s in self.plan.sequences]
             ),
+            sum(result.unplaced for result in results),
         )
 
     def cross_chunk_keys(self) -> list[dict[Any, dict[int, int]]]:
         """Per chunk: {field number (0: primary key): {first row here: first row before}}."""
         moves: list[dict[Any, dict[int, int]]] = [{} for _ in self.parts]
-        if self.plan.primary_key:
+        if keys_hashed(self.plan):
             primary = self.primary
             if primary is None:  # the workers did not share the file: look keys up here
                 keys = [part[1] for part in self.parts]

@@ -29,9 +29,9 @@ from . import reference
 from .chunks import QUOTED, merge_parts, remove_keys, scan_chunk, sharing, unwrap
 from .engine import compiled as _kernel  # None in a pure-Python install: one process, the reference
 from .merge import GroupMerge, Merge, renumbered, union_moves, until_format_error
-from .plan import TablePlan
+from .plan import TablePlan, keys_hashed
 from .reference import ScanResult
-from .sequence import Undecided
+from .sequence import Undecided, keys_proven
 
 MIN_CHUNK = 4 << 20  # below this many bytes per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # smaller chunks: a worker slowed down by others takes fewer
@@ -107,9 +107,15 @@ class Chunked:
         self.groups: list[dict[tuple[str, ...], Any]] = []  # merged as the chunks come in
 
     def run(self) -> ScanResult:
+        """The chunks' scan; again with every primary key kept if the stations' order did
+        not prove it unique (plan.ordered_key)."""
         enabled = gc.isenabled()
         gc.disable()  # the merge makes many objects and keeps them: no cycles to look for
         try:
+            result = self.run_chunks()
+            if keys_proven(self.plan, result.sequences, result.unplaced):
+                return result
+            self.plan = self.plan._replace(ordered_key=-1)
             return self.run_chunks()
         finally:
             if enabled:
@@ -213,7 +219,7 @@ class Chunked:
             collected = self.collect(ranges, futures)
         assert collected is not None  # true first rows: nothing is quoted or shifted
         ranges, parts, merged = collected
-        if not fork or not self.plan.primary_key or None in parts:
+        if not fork or not keys_hashed(self.plan) or None in parts:
             self.groups = merged.groups()
             return ranges, parts, None
         futures = primary_moves(pool, self.plan, until_format_error(parts), self.workers)

@@ -103,6 +103,32 @@ class TablePlan(NamedTuple):
     aggregates: tuple[GroupBy, ...] = ()
     limits: CsvLimits = CsvLimits()
     sequences: tuple[Sequence, ...] = ()
+    ordered_key: int = -1  # the sequence whose order may prove the primary key (ordered_key)
+
+
+def ordered_key(
+    fields: tuple[FieldPlan, ...], primary_key: tuple[int, ...], sequences: tuple[Sequence, ...]
+) -> int:
+    """The sequence whose (station, time) are the primary key, if any (-1: none).
+
+    Readings each later than the station's reading before them have distinct keys: when
+    every keyed row is such a reading, the primary key is unique with no key kept (memory
+    bounded by stations, not rows). The kernel then only checks that; when it cannot be
+    shown, the table is scanned again with every key looked up (keys_hashed). The station
+    must be text: a typed value (the integer 7 of "07") equal for different texts would
+    make two stations of one.
+    """
+    for number, sequence in enumerate(sequences):
+        if sorted(primary_key) == sorted((sequence.key, sequence.time)) and (
+            sequence.key != sequence.time and fields[sequence.key].type == "string"
+        ):
+            return number
+    return -1
+
+
+def keys_hashed(plan: TablePlan) -> bool:
+    """Whether the scan keeps every row's primary key (not proven by a sequence's order)."""
+    return bool(plan.primary_key) and plan.ordered_key < 0
 
 
 def field_plan(field: dict[str, Any], missing: tuple[str, ...]) -> FieldPlan:
@@ -201,5 +227,12 @@ def compile_plan(
         if {k, t} <= index.keys()
     )
     return TablePlan(
-        fields, dialect_plan(resource), primary_key, tuple(groups), aggregates, limits, ordered
+        fields,
+        dialect_plan(resource),
+        primary_key,
+        tuple(groups),
+        aggregates,
+        limits,
+        ordered,
+        ordered_key(fields, primary_key, ordered),
     )

@@ -39,6 +39,7 @@ class ScanResult(NamedTuple):
     key_rows: list[dict[tuple[Any, ...], list[int]]]
     aggregates: list[dict[tuple[str, ...], Group]]
     sequences: list[States]  # per plan.sequences: each station's order state (sequence.py)
+    unplaced: int = 0  # keyed rows the plan's ordered_key sequence did not place (keys_proven)
 
 
 # --- types -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from .plan import Sequence
+from .plan import Sequence, TablePlan
 
 RUNS = 16  # kept times per station and part: enough for parts that overlap a little
 OVER = ""  # the one key of a sequence past its limit of stations (an empty key is never one)
@@ -157,6 +157,22 @@ def overflowed(states: States) -> None:
 
 def is_over(states: States) -> bool:
     return OVER in states
+
+
+def keys_proven(plan: TablePlan, sequences: list[States], unplaced: int) -> bool:
+    """Whether a scan that kept no primary key (plan.ordered_key) has shown it unique: every
+    keyed row was a reading of its station later than all before it."""
+    if plan.ordered_key < 0:
+        return True
+    states = sequences[plan.ordered_key]
+    return (
+        not unplaced
+        and not is_over(states)
+        and all(
+            state[0] == 0 and state[4] == 0 and all(count == 1 for _, count in state[2])
+            for state in states.values()
+        )
+    )
 
 
 def counts(state: State) -> tuple[int, int]:
