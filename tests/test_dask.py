@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, commit_all
+from test_parts import descriptor as sensor_descriptor
 
 from civicgen import validate
 from civicgen.config import Settings
@@ -34,7 +35,6 @@ pytestmark = pytest.mark.skipif(compiled is None, reason="the partitions run the
 
 SMALL = 32 << 10  # bytes a partition: the example's readings make 8, its budget lines 50
 ROWS = 24_000  # generated readings: about 1.2 MB, 38 partitions
-KEY = ("station", "timestamp")
 
 
 @contextmanager
@@ -143,24 +143,7 @@ def readings(rows: int) -> list[str]:
 
 
 def sensor_package(folder: Path, lines: list[str]) -> Path:
-    schema = {
-        "fields": [
-            {"name": "station", "type": "string", "constraints": {"required": True}},
-            {"name": "timestamp", "type": "datetime", "constraints": {"required": True}},
-            {"name": "temperature", "type": "number", "constraints": {"minimum": -30}},
-            {"name": "humidity", "type": "number", "constraints": {"maximum": 100}},
-            {"name": "noise", "type": "number"},
-            {"name": "pm25", "type": "number"},
-        ],
-        "primaryKey": list(KEY),
-    }
-    descriptor = {
-        "name": "sensors",
-        "resources": [{"name": "readings", "path": "readings.csv", "schema": schema}],
-        "civicgen": {"profile": "sensor", "sensor": {
-            "station": "station", "timestamp": "timestamp", "intervalMinutes": 1,
-            "quantities": ["temperature", "humidity", "noise", "pm25"]}},
-    }  # fmt: skip
+    descriptor = sensor_descriptor("readings.csv")
     folder.mkdir(parents=True)
     (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
     (folder / "readings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")

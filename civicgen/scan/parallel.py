@@ -289,12 +289,13 @@ class Chunked:
         ]
         return ranges, futures
 
-    def line_cuts(self, body: int) -> list[int]:
-        """Offsets just after the first line feed past each chunk_size step."""
+    def line_cuts(self, body: int, stop: int | None = None) -> list[int]:
+        """Offsets just after the first line feed past each chunk_size step (up to stop)."""
         data, cuts, last = self.data, [], body
-        for target in range(body + self.chunk_size, len(data), self.chunk_size):
-            cut = data.find(b"\n", max(target, last)) + 1
-            if cut <= 0 or cut >= len(data):
+        stop = len(data) if stop is None else stop
+        for target in range(body + self.chunk_size, stop, self.chunk_size):
+            cut = data.find(b"\n", max(target, last), stop) + 1
+            if cut <= 0 or cut >= stop:
                 break
             cuts.append(cut)
             last = cut

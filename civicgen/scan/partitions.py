@@ -105,13 +105,23 @@ class OnCluster(Chunked):
             ranges = self.ranges(body, first_row)
             if len(ranges) < 2:
                 return None
-            futures = [self.submit(self.executor, lo, hi, row, width, False)
-                       for lo, hi, row in ranges]  # fmt: skip
-            collected = self.collect(ranges, futures)
+            return self.scan_ranges(ranges, width)
+        return self.merged(collected)
+
+    def scan_ranges(
+        self, ranges: list[tuple[int, int, int]], width: int | None
+    ) -> tuple[list[Any], list[Any], None]:
+        """Scan these partitions, none of which may hold a quote before its end."""
+        futures = [self.submit(self.executor, lo, hi, row, width, False) for lo, hi, row in ranges]
+        return self.merged(self.collect(ranges, futures))
+
+    def merged(self, collected: Any) -> tuple[list[Any], list[Any], None]:
+        """The partitions' ranges and partial results, their groups merged (primary keys:
+        compared here, from the partitions' hashes)."""
         assert collected is not None  # cut where records start: nothing is quoted or shifted
         ranges, parts, merged = collected
         self.groups = merged.groups()
-        return ranges, parts, None  # primary keys: compared here, from the partitions' hashes
+        return ranges, parts, None
 
     def submit(
         self,
@@ -150,14 +160,7 @@ class FilesOnCluster(OnCluster):
         """The partitions' ranges and partial results, their groups merged (None: the rows
         make one partition, scanned here)."""
         ranges = self.piece_ranges(first_row)
-        if len(ranges) < 2:
-            return None
-        futures = [self.submit(self.executor, lo, hi, row, width, False) for lo, hi, row in ranges]
-        collected = self.collect(ranges, futures)
-        assert collected is not None  # no partition was asked to look for quotes
-        ranges, parts, merged = collected
-        self.groups = merged.groups()
-        return ranges, parts, None
+        return self.scan_ranges(ranges, width) if len(ranges) >= 2 else None
 
     def piece_ranges(self, first_row: int) -> list[tuple[int, int, int]]:
         """(start, stop, first row) in the joined table of each partition: every file, cut
@@ -167,20 +170,9 @@ class FilesOnCluster(OnCluster):
         ranges: list[tuple[int, int, int]] = []
         for start, stop in zip(self.starts, stops, strict=True):
             quoted = bool(quote) and self.data.find(quote, start, stop) >= 0
-            bounds = [start, *([] if quoted else self.cuts_in(start, stop)), stop]
+            bounds = [start, *([] if quoted else self.line_cuts(start, stop)), stop]
             ranges.extend((lo, hi, first_row) for lo, hi in zip(bounds, bounds[1:], strict=False))
         return [(lo, hi, row) for lo, hi, row in ranges if hi > lo]
-
-    def cuts_in(self, start: int, stop: int) -> list[int]:
-        """Offsets just after the first line feed past each partition step of a file's rows."""
-        cuts, last = [], start
-        for target in range(start + self.chunk_size, stop, self.chunk_size):
-            cut = self.data.find(b"\n", max(target, last), stop) + 1
-            if cut <= 0 or cut >= stop:
-                break
-            cuts.append(cut)
-            last = cut
-        return cuts
 
     def submit(
         self,
