@@ -218,6 +218,7 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # an environment serves one build, whose templates stay as read
     )
     install_translations(env, catalogue)
     language = catalogue.language if catalogue else None
