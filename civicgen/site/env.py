@@ -29,6 +29,7 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError, TemplateNotFound
 from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
+from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -45,6 +46,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 SAFE_SCHEMES = ("https://", "http://", "mailto:")
 MAX_TEMPLATE_BYTES = 1_000_000
+DICT_ATTRIBUTES = frozenset(dir(dict))  # every attribute a dict has (it has no __dict__)
 
 
 MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
@@ -131,6 +133,20 @@ class PortalSandbox(ImmutableSandboxedEnvironment):
         if safe is None:
             safe = self.judged[kind] = self.judge_attribute(obj, attr, value)
         return safe
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Jinja's: the attribute, else the item. A dict's items are read first, for the
+        names no dict has as an attribute (where Jinja's getattr would fail, then subscribe)."""
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        """Jinja's rule; a template's own macro is always safe (nothing can mark it unsafe)."""
+        return type(obj) is Macro or super().is_safe_callable(obj)
 
     def judge_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(value, (types.ModuleType, type)) or isinstance(obj, types.ModuleType):
