@@ -108,6 +108,13 @@ class Explorer:
             self.level_rows[key] = found
         return self.level_rows[key].get(node.code, [])
 
+    def forget_rows(self) -> None:
+        """Drop every line's rows (hundreds of thousands at scale): once each node's page has
+        taken its first lines and its CSV, no page reads them."""
+        for name in ("rows", "ordered_rows"):
+            self.__dict__.pop(name, None)
+        self.level_rows.clear()
+
     @cached_property
     def points(self) -> set[Point]:
         """Every (year, phase, direction) with an amount."""
@@ -649,6 +656,7 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
                                 **common(explorer), **context, **asked))  # fmt: skip
             csv_uri = node.uri.removesuffix("index.md") + "lines.csv"
             outputs.append(Output(csv_uri, table))
+        explorer.forget_rows()
     return outputs
 
 
