@@ -252,14 +252,15 @@ def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
     """Newstyle gettext whose translations are escaped text: a city's .po comes by pull
     request, and Jinja would otherwise take a translation as trusted markup.
 
-    `_`, `gettext` and `ngettext` do what Jinja's newstyle callables do, without their two
-    calls through the context each (a page calls `_` hundreds of times, in loops)."""
+    `gettext` and `ngettext` (which Jinja's `_` calls) do what Jinja's newstyle callables
+    do, without a second call through the context each (a page calls `_` hundreds of times,
+    in loops); translations installed later replace them, as Jinja's would be."""
     catalogue = catalogue or Catalogue("en")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         catalogue.gettext, catalogue.ngettext, newstyle=True
     )
     gettext, ngettext = newstyle_gettext(catalogue)
-    env.globals.update({"_": gettext, "gettext": gettext, "ngettext": ngettext})
+    env.globals.update({"gettext": gettext, "ngettext": ngettext})
 
 
 def newstyle_gettext(catalogue: Catalogue) -> tuple[Any, Any]:
