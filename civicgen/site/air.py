@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment
@@ -138,6 +139,15 @@ def series_by(table: DerivedTable, key: str) -> dict[tuple[str, str], list[dict[
     return found
 
 
+Series = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def series_of(stats: dict[str, DerivedTable]) -> tuple[Series, Series]:
+    """The daily and hourly series by (station, quantity) (the same in every language)."""
+    hourly = series_by(stats["hourly"], "hour") if "hourly" in stats else {}
+    return series_by(stats["daily"], "day"), hourly
+
+
 def daily_view(rows: list[dict[str, Any]], guideline: float | None) -> dict[str, Any]:
     """The latest year of daily means: chart, table, days above and calendar."""
     days = [(d, r) for r in rows if (d := series.parse_day(r["day"])) is not None]
@@ -225,8 +235,7 @@ def package_pages(
     config = package.options
     quantities = quantities_of(config, stats["daily"], field_titles(inputs, package))
     stations = stations_of(inputs, package.name, stats)
-    daily = series_by(stats["daily"], "day")
-    hourly = series_by(stats["hourly"], "hour") if "hourly" in stats else {}
+    daily, hourly = inputs.once(("air series", package.name), partial(series_of, stats))
     for station in stations:
         station.quantities = [q for q in quantities if (station.id, q.code) in daily]
     shown = [row for row in map(station_row, stations) if row]

@@ -10,7 +10,6 @@ the package's options; numbers reach the templates as numbers (the filters print
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -78,12 +77,43 @@ class Explorer:
     labels: dict[str, dict[str, str]]
     levels: dict[str, list[Level]]
     nodes: dict[tuple[str, int], dict[str, Node]]  # (classification, depth) -> code -> node
+    # (classification, depth) -> code -> the rows of the lines under it, in page order
+    level_rows: dict[tuple[str, int], dict[str, list[LineRow]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def rows(self) -> list[list[LineRow]]:
         """Each line's rows (one per year and direction), computed once."""
         phases = phases_known(self)
         return [rows_of_line(self, line, phases) for line in self.lines]
+
+    @cached_property
+    def ordered_rows(self) -> list[tuple[int, LineRow]]:
+        """Every line's rows with the line's number, in the order pages list them (sorted
+        once: a stable sort, so a node's rows keep this order among themselves)."""
+        numbered = [(number, row) for number, rows in enumerate(self.rows) for row in rows]
+        return sorted(numbered, key=lambda item: item[1].key)
+
+    def rows_under(self, node: Node) -> list[LineRow]:
+        """The rows of the node's lines in page order: those of every line with the node's
+        code at its level (its lines), picked from the rows sorted once for the whole level."""
+        key = (node.classification, node.depth)
+        if key not in self.level_rows:
+            level = self.levels[node.classification][node.depth]
+            codes = [self.code_at(line, level) for line in self.lines]
+            found: dict[str, list[LineRow]] = {}
+            for number, row in self.ordered_rows:
+                found.setdefault(codes[number], []).append(row)
+            self.level_rows[key] = found
+        return self.level_rows[key].get(node.code, [])
+
+    def forget_rows(self) -> None:
+        """Drop every line's rows (hundreds of thousands at scale): once each node's page has
+        taken its first lines and its CSV, no page reads them."""
+        for name in ("rows", "ordered_rows"):
+            self.__dict__.pop(name, None)
+        self.level_rows.clear()
 
     @cached_property
     def points(self) -> set[Point]:
@@ -107,9 +137,11 @@ class Explorer:
 
 def group(explorer: Explorer, lines: Iterable[int], level: Level) -> dict[str, list[int]]:
     """Line numbers by their code at level, codes in order."""
+    at, prefix, every = explorer.fields.index(level.field), level.prefix, explorer.lines
     found: dict[str, list[int]] = {}
     for number in lines:
-        found.setdefault(explorer.code_at(explorer.lines[number], level), []).append(number)
+        value = every[number].codes[at]
+        found.setdefault(value[:prefix] if prefix else value, []).append(number)
     return dict(sorted(found.items()))
 
 
@@ -392,10 +424,18 @@ def rows_of_line(explorer: Explorer, line: Line, phases: list[str]) -> list[Line
     return rows
 
 
+class Echo:
+    """A file whose write hands the text back: a csv writer on it returns each record."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+CSV_RECORD = csv.writer(Echo(), lineterminator="\n")
+
+
 def csv_line(cells: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(cells)
-    return out.getvalue()
+    return str(CSV_RECORD.writerow(cells))
 
 
 def line_cells(explorer: Explorer, line: Line) -> list[dict[str, str]]:
@@ -608,22 +648,23 @@ def budget_pages(env: Any, inputs: SiteInputs) -> list[Any]:
         outputs.append(page(env, uri, ["budget-home.html"], edit,
                             **common(explorer), **home, **asked))  # fmt: skip
         for node in page_nodes(explorer):
-            every, table = inputs.once(
-                ("budget lines", node.uri), partial(node_lines, explorer, node)
+            context, table = inputs.once(
+                ("budget node", node.uri), partial(node_page, explorer, node)
             )
-            context = node_context(explorer, node, every)
             asked = budget_context(env, inputs, about_node(inputs, explorer, node), node.uri)
             outputs.append(page(env, node.uri, ["budget-node.html"], edit,
                                 **common(explorer), **context, **asked))  # fmt: skip
             csv_uri = node.uri.removesuffix("index.md") + "lines.csv"
             outputs.append(Output(csv_uri, table))
+        explorer.forget_rows()
     return outputs
 
 
-def node_lines(explorer: Explorer, node: Node) -> tuple[list[LineRow], bytes]:
-    """The node's budget lines, as rows and as their CSV (the same in every language)."""
-    every = line_rows(explorer, node.lines)
-    return every, lines_csv(explorer, every)
+def node_page(explorer: Explorer, node: Node) -> tuple[dict[str, Any], bytes]:
+    """What the node's page shows and its lines CSV (the same in every language): the
+    figures and the first lines, not every line's row, are kept for the other languages."""
+    every = explorer.rows_under(node)
+    return node_context(explorer, node, every), lines_csv(explorer, every)
 
 
 def page_nodes(explorer: Explorer) -> list[Node]:

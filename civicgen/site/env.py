@@ -24,9 +24,12 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     PrefixLoader,
+    pass_eval_context,
 )
 from jinja2.exceptions import SecurityError, TemplateNotFound
 from jinja2.loaders import split_template_path
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -43,6 +46,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 SAFE_SCHEMES = ("https://", "http://", "mailto:")
 MAX_TEMPLATE_BYTES = 1_000_000
+DICT_ATTRIBUTES = frozenset(dir(dict))  # every attribute a dict has (it has no __dict__)
 
 
 MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
@@ -130,6 +134,20 @@ class PortalSandbox(ImmutableSandboxedEnvironment):
             safe = self.judged[kind] = self.judge_attribute(obj, attr, value)
         return safe
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Jinja's: the attribute, else the item. A dict's items are read first, for the
+        names no dict has as an attribute (where Jinja's getattr would fail, then subscribe)."""
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        """Jinja's rule; a template's own macro is always safe (nothing can mark it unsafe)."""
+        return type(obj) is Macro or super().is_safe_callable(obj)
+
     def judge_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(value, (types.ModuleType, type)) or isinstance(obj, types.ModuleType):
             return False
@@ -216,6 +234,7 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # an environment serves one build, whose templates stay as read
     )
     install_translations(env, catalogue)
     language = catalogue.language if catalogue else None
@@ -231,11 +250,37 @@ def make_env(theme_dir: Path | None = None, catalogue: Catalogue | None = None) 
 
 def install_translations(env: Environment, catalogue: Catalogue | None) -> None:
     """Newstyle gettext whose translations are escaped text: a city's .po comes by pull
-    request, and Jinja would otherwise take a translation as trusted markup."""
+    request, and Jinja would otherwise take a translation as trusted markup.
+
+    `gettext` and `ngettext` (which Jinja's `_` calls) do what Jinja's newstyle callables
+    do, without a second call through the context each (a page calls `_` hundreds of times,
+    in loops); translations installed later replace them, as Jinja's would be."""
     catalogue = catalogue or Catalogue("en")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         catalogue.gettext, catalogue.ngettext, newstyle=True
     )
+    gettext, ngettext = newstyle_gettext(catalogue)
+    env.globals.update({"gettext": gettext, "ngettext": ngettext})
+
+
+def newstyle_gettext(catalogue: Catalogue) -> tuple[Any, Any]:
+    """gettext and ngettext as Jinja's newstyle ones behave: the translation is a format
+    string (always: "%%" is "%"), marked safe when the template autoescapes."""
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+        text = catalogue.gettext(string)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+    @pass_eval_context
+    def ngettext(
+        eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        text = catalogue.ngettext(singular, plural, num)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+    return gettext, ngettext
 
 
 def number_filters(language: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 WIDTH, HEIGHT = 480, 260
@@ -17,6 +18,7 @@ LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 34
 BLUE, VERMILLION, BLACK = "#0072B2", "#D55E00", "#000000"
 HOURLY_DAYS = 31  # the hourly chart shows the latest month of a station's readings
 DAILY_DAYS = 366  # the daily chart, table and calendar show the latest year
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,30 @@ def date_ticks(first: date, days: int, to_x: Any, count: int = 5) -> list[DateTi
     return [DateTick(to_x(i), first + timedelta(days=i)) for i in range(0, days, step)]
 
 
+PARSED_KEYS = 1 << 16  # distinct days or hours remembered (every station has the same ones)
+
+
 def parse_day(text: str) -> date | None:
+    return day_of_key(str(text)[:10])
+
+
+@lru_cache(maxsize=PARSED_KEYS)
+def day_of_key(text: str) -> date | None:
+    """'2025-10-01' as a date, remembered (a date is immutable); None when it is not one."""
     try:
-        return date.fromisoformat(str(text)[:10])
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
 
 def parse_hour(text: str) -> datetime | None:
     """'2025-10-01T07' (an hourly key) as a datetime; None when it is not one."""
-    text = str(text)
+    return hour_of_key(str(text))
+
+
+@lru_cache(maxsize=PARSED_KEYS)
+def hour_of_key(text: str) -> datetime | None:
+    """parse_hour's work on a text, remembered (a datetime is immutable)."""
     digits = text[:4] + text[5:7] + text[8:10] + text[11:13]
     if len(text) < 13 or text[4] + text[7] + text[10] != "--T" or not digits.isascii():
         return None
@@ -145,12 +161,12 @@ def hourly_chart(hours: list[tuple[datetime, float]], guideline: float | None) -
         return None
     chart = Chart()
     first = hours[0][0]
-    span = int((hours[-1][0] - first) / timedelta(hours=1)) + 1
+    span = int((hours[-1][0] - first) / HOUR) + 1
     step = (chart.right - chart.left) / max(span - 1, 1)
     to_y = y_axis(chart, [v for _, v in hours], guideline)
     parts, previous = [], None
     for when, value in hours:
-        index = int((when - first) / timedelta(hours=1))
+        index = int((when - first) / HOUR)
         move = "L" if previous is not None and index == previous + 1 else "M"
         parts.append(f"{move}{chart.left + index * step:.1f} {to_y(value):.1f}")
         previous = index
