@@ -256,7 +256,7 @@ def table_errors(
         return errors
     if cache is None or not scanned.blob:
         return errors + file_cells_errors(source, scanned, columns)
-    checked = (resource.path, resource.name, columns, scanned.plan.dialect)  # all they name
+    checked = (resource.files, resource.name, columns, scanned.plan.dialect)  # all they name
     key = entry_key(scanned.blob, checked, "text")
     found = cache.get_errors(key)
     if found is None:

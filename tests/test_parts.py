@@ -244,3 +244,21 @@ def test_a_station_a_file_builds_and_diffs_as_the_one_file(
     result = CliRunner().invoke(main, ["validate", "datasets/air-quality"])
     assert result.exit_code == 1
     assert f"{paths[2]}, row 2" in result.output and "sck-nowhere" in result.output
+
+
+def test_a_cached_text_finding_names_the_file_it_is_in_now(tmp_path: Path) -> None:
+    """The text checks' cache holds the joined bytes' findings: files renamed, the same
+    bytes, the finding names the new file."""
+    lines = readings(200)
+    lines[150] = lines[150].replace("sck-", "sck-\u202e", 1)
+    package = in_files(tmp_path / "text", split(lines, [50, 100, 120, 180]))
+    settings = Settings(cache_dir=tmp_path / "cache")
+    [first] = [e for e in validate([str(package)], settings).report.errors]
+    assert first.path.endswith("data/part-3.csv") and first.row == 32
+    (package / "data/part-3.csv").rename(package / "data/renamed.csv")
+    paths = [f"data/part-{n}.csv" for n in range(5)]
+    paths[3] = "data/renamed.csv"
+    (package / "datapackage.json").write_text(json.dumps(descriptor(paths)))
+    [again] = [e for e in validate([str(package)], settings).report.errors]
+    assert again.path.endswith("data/renamed.csv") and again.row == 32
+    assert again.code == first.code
