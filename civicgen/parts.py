@@ -39,9 +39,9 @@ class Parts:
 
     def where(self, row: int) -> tuple[str, int]:
         """The file and its own row number of a row of the joined table."""
-        index = max(bisect.bisect_right(self.first_rows, row) - 1, 0)
         if row <= self.header:
             return self.paths[0], row
+        index = max(bisect.bisect_right(self.first_rows, row) - 1, 0)
         return self.paths[index], row - self.first_rows[index] + self.header + 1
 
     def named(self, row: int, beside: str) -> str:

@@ -26,7 +26,7 @@ from .scan import kernel
 from .scan.cluster import current as current_cluster
 from .scan.infer import infer_schema
 from .scan.plan import TablePlan, as_names, compile_plan
-from .scan.reference import RawError, ScanResult
+from .scan.reference import ROW_DETAIL, RawError, ScanResult
 from .stats.profiles import aggregates_for, extra_key_sets, over_group_limit, sequences_for
 from .textscan import text_errors
 
@@ -299,7 +299,7 @@ def placed_error(raw: RawError, plan: TablePlan, resource: str, parts: Parts) ->
     repeats is named with its file when that is another."""
     row, field, code, cell, detail = raw
     path, own = parts.where(row)
-    if code in ("primary-key", "unique-error") and detail.isdigit():
+    if code in ROW_DETAIL and detail.isdigit():
         raw = (row, field, code, cell, parts.named(int(detail), path))
     return explain(raw, plan.fields, path=path, row=own, resource=resource)
 

@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from .chunks import merge_parts
 from .plan import TablePlan, keys_hashed
-from .reference import RawError, ScanResult
+from .reference import ROW_DETAIL, RawError, ScanResult
 from .sequence import combined
 
 if TYPE_CHECKING:
     from .parallel import Chunked
 
 from .engine import compiled as _kernel  # None in a pure-Python install: nothing to merge
-
-ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
 
 
 def renumbered(part: Any, shift: int) -> Any:

@@ -31,6 +31,9 @@ PREVIEW = 80  # characters of an oversized cell kept in its error
 CSV_FIELD_LIMIT = 2**31 - 1
 
 
+ROW_DETAIL = ("primary-key", "unique-error")  # codes whose detail is the first row's number
+
+
 class ScanResult(NamedTuple):
     errors: list[RawError]
     rows: int
