@@ -203,8 +203,27 @@ def load_package(
         errors.extend(problems)
         if resource is not None:
             resources.append(resource)
+    errors.extend(published_clashes(resources, path))
     name = str(descriptor.get("name") or posixpath.basename(folder) or "package")
     return Package(name, folder, descriptor, tuple(resources)), errors
+
+
+def published_clashes(resources: list[Resource], descriptor_path: str) -> list[CivicError]:
+    """A table in several files is published joined as <name>.csv: no other resource of the
+    package may be published at that path (two resources may share one plain file)."""
+    first: dict[str, Resource] = {}
+    errors: list[CivicError] = []
+    for resource in resources:
+        other = first.setdefault(resource.path, resource)
+        if other is resource or not (other.parts or resource.parts):
+            continue
+        joined, plain = (resource, other) if resource.parts else (other, resource)
+        note = (
+            f'resource "{joined.name}" is published joined as {joined.path}, the path of '
+            f'resource "{plain.name}" too; rename one of the two resources'
+        )
+        errors.append(DescriptorError(note=note, path=descriptor_path, resource=resource.name))
+    return errors
 
 
 def load_resource(

@@ -181,6 +181,21 @@ def test_a_hostile_list_of_files_is_a_clear_error(
     assert "Traceback" not in result.output and said in result.output
 
 
+def test_a_joined_table_may_not_be_published_over_another_resource(tmp_path: Path) -> None:
+    """The joined readings are published as readings.csv: a second resource at that path
+    (its own file, other rows) is refused, naming both resources, not overwritten."""
+    package = in_files(tmp_path / "clash", split(readings(100), [20, 40, 60, 80]))
+    (package / "readings.csv").write_text("id\n1\n")
+    descriptor_ = descriptor([f"data/part-{n}.csv" for n in range(5)])
+    descriptor_["resources"].append({"name": "notes", "path": "readings.csv"})
+    (package / "datapackage.json").write_text(json.dumps(descriptor_))
+    result = CliRunner().invoke(main, ["validate", str(package)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert 'resource "readings" is published joined as' in result.output
+    assert 'of resource "notes" too; rename one' in " ".join(result.output.split())
+
+
 def station_files(portal: Path) -> list[str]:
     """The example's readings split into one file per station (each with the header)."""
     folder = portal / "datasets/air-quality"
