@@ -7,14 +7,14 @@ without running any tag it holds, and checks the options against the same schema
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from mkdocs.config import base
-from mkdocs.config import config_options as c
 
 from .exceptions import CivicgenException, SiteConfigError
 from .limits import Limits
@@ -27,25 +27,44 @@ ENGINES = ("local", "dask")  # where large files are scanned (scan/cluster.py)
 PARTITION_BYTES = 64 << 20  # a Dask partition: Dask's own advice is about 100 MB or less
 
 
-class CivicgenConfig(base.Config):
-    """plugins: - civicgen: {datasets_dir, tools_dir, limit_errors, preview_rows, cache_dir, limits,
-    repository_url, forge, languages, locale_dir…}."""
+@dataclass(frozen=True)
+class Option:
+    """One option of the civicgen plugin: what its value must be, and its default."""
 
-    enabled = c.Type(bool, default=True)
-    datasets_dir = c.Type(str, default="datasets")
-    tools_dir = c.Type(str, default="tools-catalog")
-    limit_errors = c.Type(int, default=1000)
-    preview_rows = c.Type(int, default=10)
-    cache_dir = c.Type(str, default="")  # "": the user's cache folder; never inside the repo
-    limits = c.Type(dict, default={})  # civicgen.limits.Limits, by name
-    repository_url = c.Type(str, default="")
-    forge = c.Optional(c.Choice(("github", "gitlab", "forgejo")))  # None: from the host
-    languages = c.ListOfItems(
-        c.Type(str), default=[]
-    )  # the first at the root, the others at /<lang>/
-    locale_dir = c.Type(str, default="locale")  # the city's catalogues: <locale_dir>/<lang>/*.po
-    engine = c.Choice(ENGINES, default="local")  # where large files are scanned (scan/cluster.py)
-    partition_mb = c.Type((int, float), default=PARTITION_BYTES >> 20)  # a Dask partition, MB
+    kind: type | tuple[type, ...]
+    default: Any
+    choices: tuple[str, ...] = ()  # when given, the value must be one of these
+    need: str = ""  # what the value must be, in words
+
+    def problem(self, value: Any) -> str:
+        """What is wrong with value ("" when it may be used)."""
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(self.choices)}"
+        wrong = not isinstance(value, self.kind) or (
+            isinstance(value, bool) and self.kind is not bool
+        )
+        if self.kind is list and not wrong:
+            wrong = not all(isinstance(item, str) for item in value)
+        return f"must be {self.need}" if wrong else ""
+
+
+FORGES = ("github", "gitlab", "forgejo")
+TEXT = "text"
+OPTIONS = {
+    "enabled": Option(bool, True, need="true or false"),
+    "datasets_dir": Option(str, "datasets", need=TEXT),
+    "tools_dir": Option(str, "tools-catalog", need=TEXT),
+    "limit_errors": Option(int, 1000, need="a whole number"),
+    "preview_rows": Option(int, 10, need="a whole number"),
+    "cache_dir": Option(str, "", need=TEXT),  # "": the user's cache folder; never in the repo
+    "limits": Option(dict, {}, need="limits by name, like `file_bytes: 50000000`"),
+    "repository_url": Option(str, "", need=TEXT),
+    "forge": Option(str, None, FORGES),  # None: known from the repository's host
+    "languages": Option(list, [], need="a list of language codes, the default first"),
+    "locale_dir": Option(str, "locale", need=TEXT),  # the city's catalogues: <dir>/<lang>/*.po
+    "engine": Option(str, "local", ENGINES),  # where large files are scanned (scan/cluster.py)
+    "partition_mb": Option((int, float), PARTITION_BYTES >> 20, need="a number of megabytes"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,19 +84,19 @@ class Settings:
     partition_bytes: int = PARTITION_BYTES
 
 
-def settings_from(config: CivicgenConfig, config_file: str = "") -> Settings:
+def settings_from(config: Mapping[str, Any], config_file: str = "") -> Settings:
     """Settings from the plugin's checked options (the one mapping, by name)."""
     return Settings(
-        datasets_dir=config.datasets_dir,
-        tools_dir=config.tools_dir,
-        limit_errors=config.limit_errors,
-        cache_dir=config.cache_dir,
-        limits=Limits.from_options(config.limits),
+        datasets_dir=config["datasets_dir"],
+        tools_dir=config["tools_dir"],
+        limit_errors=config["limit_errors"],
+        cache_dir=config["cache_dir"],
+        limits=Limits.from_options(config["limits"]),
         config_file=config_file,
-        languages=tuple(config.languages),
-        locale_dir=config.locale_dir,
-        engine=config.engine,
-        partition_bytes=int(config.partition_mb * (1 << 20)),
+        languages=tuple(config["languages"]),
+        locale_dir=config["locale_dir"],
+        engine=config["engine"],
+        partition_bytes=int(config["partition_mb"] * (1 << 20)),
     )
 
 
@@ -139,19 +158,24 @@ def plugin_entry(entry: Any) -> tuple[str, Any]:
     return (entry if isinstance(entry, str) else "", {})
 
 
-def checked(options: dict[str, Any], path: Path) -> CivicgenConfig:
-    """The options checked by name against the plugin's schema; unknown names are errors."""
-    config = CivicgenConfig(config_file_path=str(path))
-    config.load_dict(options)
-    failed, warnings = config.validate()
-    problems = [f'"{key}": {error}' for key, error in failed]
-    known = ", ".join(name for name, _ in CivicgenConfig._schema)
-    problems += [f'unknown option "{key}" (known: {known})' for key, _ in warnings]
+def checked(options: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The options checked by name against OPTIONS, the defaults filled in; unknown names
+    are errors (MkDocs checks them the same way: plugin.CivicgenConfig)."""
+    values = {name: copy.deepcopy(option.default) for name, option in OPTIONS.items()}
+    problems = []
+    for key, value in options.items():
+        option = OPTIONS.get(key)
+        if option is None:
+            problems.append(f'unknown option "{key}" (known: {", ".join(OPTIONS)})')
+        elif value is not None:
+            problem = option.problem(value)
+            problems += [f'"{key}": {problem}'] if problem else []
+            values[key] = value
     if problems:
         raise CivicgenException(
             f"{path.name}, civicgen plugin options: {'; '.join(problems)}; fix them in {path.name}"
         )
-    return config
+    return values
 
 
 # --- mkdocs.yml, read safely before MkDocs reads it ---------------------------------------

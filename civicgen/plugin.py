@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from mkdocs.config.base import BaseConfigOption, Config, ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
@@ -23,7 +24,7 @@ from mkdocs.utils.templates import TemplateContext
 
 from . import __version__, csp
 from . import manifest as site_manifest
-from .config import CivicgenConfig, Settings, settings_from
+from .config import OPTIONS, Option, Settings, settings_from
 from .exceptions import CivicgenException
 from .harvest import harvest_files
 from .pipeline import validate
@@ -108,7 +109,27 @@ class LanguageMenu:
 
 def languages_of(config: CivicgenConfig, theme_language: str) -> list[str]:
     """The portal's languages, the default first (no `languages` option: the theme's)."""
-    return list(config.languages) or [theme_language or "en"]
+    return list(config["languages"]) or [theme_language or "en"]
+
+
+class Checked(BaseConfigOption[Any]):
+    """An option of config.OPTIONS as MkDocs checks it: the same test, the same words."""
+
+    def __init__(self, option: Option) -> None:
+        super().__init__()
+        self.option, self.default = option, option.default
+
+    def run_validation(self, value: object) -> Any:
+        problem = self.option.problem(value) if value is not None else ""
+        if problem:
+            raise ValidationError(problem)
+        return self.default if value is None else value
+
+
+class CivicgenConfig(Config):
+    """The plugin's options in mkdocs.yml: config.OPTIONS, by name."""
+
+    _schema = tuple((name, Checked(option)) for name, option in OPTIONS.items())
 
 
 class CivicgenPlugin(BasePlugin[CivicgenConfig]):
@@ -135,7 +156,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     @event_priority(50)  # first: the theme's language is set before search reads it
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        if not self.config.enabled:
+        if not self.config["enabled"]:
             return config
         config.extra_css.append(STYLESHEET)
         config.extra_javascript.append(FILTERS)
@@ -167,7 +188,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         self.catalogue = load_catalogue(
             self.current, self.root, settings.locale_dir, settings.limits
         )
-        if self.config.languages:
+        if self.config["languages"]:
             config.theme["language"] = theme_language(self.current)
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
         if config.nav is not None:
@@ -199,12 +220,12 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
 
     @event_priority(-50)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        if not self.config.enabled or self.validation is None:
+        if not self.config["enabled"] or self.validation is None:
             return files
         theme = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         env = make_env(theme, self.catalogue)
-        env.globals["repository_url"] = self.config.repository_url.rstrip("/")
-        env.globals["forge"] = self.config.forge or ""  # "": known from the repository's host
+        env.globals["repository_url"] = self.config["repository_url"].rstrip("/")
+        env.globals["forge"] = self.config["forge"] or ""  # "": known from the repository's host
         env.globals["site_url"] = config.site_url or ""  # this language's public address
         env.globals["language"] = self.current
         env.globals["directory_urls"] = config.use_directory_urls  # how pages link each other
@@ -221,7 +242,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
             intro = city_intro(files)  # the city's own home page text, kept on the home
             inputs = self.site_inputs()
             with formatting(self.current if self.catalogue else None):
-                outputs = render_site(env, inputs, self.config.preview_rows, intro)
+                outputs = render_site(env, inputs, self.config["preview_rows"], intro)
                 outputs += search_files(env)
             if self.current == self.languages[0]:  # the catalogues list every language's pages once
                 outputs += harvest_files(inputs, outputs, config)
@@ -242,7 +263,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     @event_priority(-100)  # last: after any plugin added its filters and globals
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         """MkDocs' own theme templates (theme/main.html, partials…) run in the sandbox too."""
-        return sandboxed(env) if self.config.enabled else env
+        return sandboxed(env) if self.config["enabled"] else env
 
     def site_inputs(self) -> SiteInputs:
         assert self.gathered is not None
@@ -259,7 +280,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         """A generated page that is one block of HTML skips Python-Markdown, which would only
         parse it to hand the same HTML back (half the build's time at 10x the example): the
         HTML is kept aside and becomes the page's content."""
-        if self.config.enabled and page.file.generated_by and is_html_page(markdown):
+        if self.config["enabled"] and page.file.generated_by and is_html_page(markdown):
             self.html_pages[page.file.src_uri] = markdown.rstrip()
             return ""
         return markdown
@@ -270,7 +291,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         """A generated page's HTML, and its table of contents from its anchored headings
         (Markdown's toc extension does not read the HTML a template wrote)."""
         content = self.html_pages.pop(page.file.src_uri, content)
-        if self.config.enabled and page.file.generated_by and not page.toc.items:
+        if self.config["enabled"] and page.file.generated_by and not page.toc.items:
             page.toc = get_toc(toc_tokens(content))  # type: ignore[arg-type]
         return content
 
@@ -278,13 +299,13 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         """The language menu leads to this same page in the other languages."""
-        if self.config.enabled and self.config.languages:
+        if self.config["enabled"] and self.config["languages"]:
             config.extra["alternate"] = LanguageMenu(self.alternates(page.url))
         return context
 
     @event_priority(-100)  # last: the policy hashes the page's final HTML
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
-        if not self.config.enabled or self.serving:
+        if not self.config["enabled"] or self.serving:
             return output
         self.with_policy.add(page.file.dest_uri)
         return csp.with_policy(output, page.content or "")
@@ -293,7 +314,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     def on_post_template(
         self, output_content: str, *, template_name: str, config: MkDocsConfig
     ) -> str | None:
-        if not self.config.enabled or self.serving or not template_name.endswith(".html"):
+        if not self.config["enabled"] or self.serving or not template_name.endswith(".html"):
             return output_content
         self.with_policy.add(template_name)
         return csp.with_policy(output_content)
@@ -302,12 +323,12 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Static pages get their policy. `civicgen build` seals the site (manifest and
         SHA256SUMS) once every language is built; a plain `mkdocs build` (one language) here."""
-        if self.config.enabled and not self.serving:
+        if self.config["enabled"] and not self.serving:
             protect_static_pages(Path(config.site_dir), self.with_policy)
             if SHARED is None:  # a plain `mkdocs build`: this one language is the whole site
                 index_site(Path(config.site_dir))
                 seal(Path(config.site_dir), config)
-        if self.config.languages:
+        if self.config["languages"]:
             config.extra["alternate"] = LanguageMenu(self.alternates(""))
 
 
@@ -386,7 +407,7 @@ def other_languages(files: Files, others: list[str]) -> list[File]:
 def civicgen_plugin(config: MkDocsConfig) -> CivicgenPlugin | None:
     """The configuration's civicgen plugin, when it is there and enabled."""
     plugin = config.plugins.get("civicgen")
-    if isinstance(plugin, CivicgenPlugin) and plugin.config.enabled:
+    if isinstance(plugin, CivicgenPlugin) and plugin.config["enabled"]:
         return plugin
     return None
 
@@ -396,7 +417,7 @@ def seal(site_dir: Path, config: MkDocsConfig) -> None:
     plugin = civicgen_plugin(config)
     if plugin is None or plugin.validation is None:
         return
-    data_dirs = (plugin.config.datasets_dir, plugin.config.tools_dir)
+    data_dirs = (plugin.config["datasets_dir"], plugin.config["tools_dir"])
     inputs = (*mkdocs_inputs(config), locale_folder(plugin))
     manifest = site_manifest.for_build(plugin.validation, data_dirs, inputs, site_dir, __version__)
     (site_dir / site_manifest.MANIFEST).write_text(site_manifest.dumps(manifest), encoding="utf-8")
@@ -406,7 +427,7 @@ def seal(site_dir: Path, config: MkDocsConfig) -> None:
 
 def locale_folder(plugin: CivicgenPlugin) -> Path | None:
     """The city's translations folder, when it has one (a source of the build)."""
-    folder = plugin.root / plugin.config.locale_dir
+    folder = plugin.root / plugin.config["locale_dir"]
     return folder if folder.is_dir() and not folder.is_symlink() else None
 
 

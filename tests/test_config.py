@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pygit2
@@ -113,7 +115,10 @@ def test_nothing_found_names_the_configuration_file(tmp_path: Path) -> None:
     ("options", "expected"),
     [
         ("      dataset_dir: data\n", 'unknown option "dataset_dir"'),
-        ("      limit_errors: many\n", '"limit_errors"'),
+        ("      limit_errors: many\n", '"limit_errors": must be a whole number'),
+        ("      preview_rows: true\n", '"preview_rows": must be a whole number'),
+        ("      engine: spark\n", '"engine": must be one of local, dask'),
+        ("      languages: [es, 3]\n", '"languages": must be a list of language codes'),
         ("      limits: {rows: 5}\n", 'unknown limit "rows"'),
     ],
 )
@@ -127,6 +132,22 @@ def test_hostile_config_options_are_refused_by_name(
     code, output = run_cli(city, "validate")
     assert code == 2
     assert expected in output and "Traceback" not in output
+
+
+def test_mkdocs_refuses_an_option_in_the_words_of_the_commands(tmp_path: Path) -> None:
+    """`mkdocs build` checks the plugin's options against the same table as `validate`."""
+    city = small_city(tmp_path / "c", "data")
+    (city / "mkdocs.yml").write_text(
+        "site_name: Town\nplugins:\n  - civicgen:\n      engine: spark\n", encoding="utf-8"
+    )
+    (city / "docs").mkdir()
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", "out"],
+        cwd=city, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert built.returncode == 1, built.stderr
+    assert "Plugin 'civicgen' option 'engine': must be one of local, dask" in built.stderr
+    assert not (city / "out").exists()
 
 
 def test_hostile_config_with_a_python_tag_is_refused_before_reading(tmp_path: Path) -> None:
