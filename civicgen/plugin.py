@@ -49,6 +49,13 @@ FILTERS = "assets/javascripts/civicgen-filters.js"  # narrows the proposal and t
 COMPARE = "assets/javascripts/civicgen-compare.js"  # narrows the tool comparison
 
 
+UNSANDBOXED = (
+    "mkdocs.yml lists extra_templates: MkDocs renders those outside civicgen's template "
+    "sandbox, so a pull request could run code through one; remove extra_templates and put "
+    "the page in the theme folder as an override template, which the sandbox runs"
+)
+
+
 class InvalidDataError(PluginError):
     """The plugin refuses to build invalid data (civicgen build exits 1 on it)."""
 
@@ -158,6 +165,8 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config["enabled"]:
             return config
+        if config.extra_templates:
+            raise PluginError(UNSANDBOXED)
         config.extra_css.append(STYLESHEET)
         config.extra_javascript.append(FILTERS)
         config.extra_javascript.append(COMPARE)

@@ -186,6 +186,29 @@ def test_hostile_ssti_in_mkdocs_theme_under_plain_mkdocs_build(
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("command", ["civicgen", "mkdocs"])
+def test_hostile_extra_template_is_refused_before_it_runs(
+    command: str, portal: Path, old_site: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """MkDocs renders `extra_templates` with plain Jinja2, outside the sandbox: a pull request
+    listing one in mkdocs.yml is refused before any page is rendered, by either build."""
+    site, before = old_site
+    marker = tmp_path / "pwned"
+    (portal / "content/feed.xml").write_text(payload("lipsum-globals", marker))
+    with (portal / "mkdocs.yml").open("a") as config:
+        config.write("extra_templates:\n  - feed.xml\n")
+    if command == "civicgen":
+        assert_refused(cli_build(portal), "extra_templates", "sandbox")
+    else:
+        done = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "plain")],
+            cwd=portal, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1 and "remove extra_templates" in done.stderr
+    assert not marker.exists()
+    assert_untouched(site, before)
+
+
 def test_an_honest_mkdocs_theme_override_still_works(portal: Path) -> None:
     (portal / "theme/main.html").write_text(
         '{% extends "base.html" %}{% block extrahead %}'
