@@ -42,7 +42,7 @@ from .errors import ERRORS, CivicError
 from .repo import released
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
-from .stats.partials import Group
+from .stats.partials import Group, GroupMap, Groups
 
 KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what they call
     ("civicgen.scan", "reference.py"),
@@ -192,55 +192,105 @@ def expanded(summaries: list[list[list[Any]]]) -> list[KeyRows]:
     return [{key: [first] * count for key, first, count in group} for group in summaries]
 
 
-def packed(aggregates: list[dict[tuple[str, ...], Group]]) -> list[Any]:
+def packed(aggregates: list[GroupMap]) -> list[Any]:
     """Each group-by's states in columns: [keys, rows, counts and missing, sums, minima and
-    maxima, sketches]. A sensor table's hourly groups hold millions of numbers, too many
-    to walk in Python (encode) or to write as JSON numbers: the floats go as one base64
-    string of doubles (when they are all floats, as the compiled kernel gives them), and
-    nothing in a column is an object that a tag could be read in."""
-    return [packed_groups(groups) for groups in aggregates]
+    maxima, sketch entries, whether it has sketches]. A sensor table's hourly groups hold
+    millions of numbers, too many to walk in Python or to write as JSON numbers: the numbers
+    go as base64 strings of int64s and doubles (the floats as a list when they are not all
+    floats, as the pure-Python kernel may leave them), and nothing in a column is an object
+    a tag could be read in."""
+    return [
+        [b64(c) if isinstance(c, bytes) else c for c in columns_of(groups)] for groups in aggregates
+    ]
 
 
-def packed_groups(groups: dict[tuple[str, ...], Group]) -> list[Any]:
+def columns_of(groups: GroupMap) -> list[Any]:
+    """The compiled kernel's columns as it keeps them; a dict's, made here the same way."""
+    if isinstance(groups, Groups):
+        return groups.columns()
     measures = [measure for _, group_measures in groups.values() for measure in group_measures]
     floats: Any = [value for measure in measures for value in measure[1:4]]
     if all(type(value) is float for value in floats):
-        floats = base64.b64encode(array.array("d", floats).tobytes()).decode("ascii")
-    sketches = [
-        [index, list(measure[5]), list(measure[5].values())]
+        floats = array.array("d", floats).tobytes()
+    entries = [
+        number
         for index, measure in enumerate(measures)
-        if measure[5] is not None
+        for bucket, count in (measure[5] or {}).items()
+        for number in (index, bucket, count)
     ]
     return [
         [list(key) for key in groups],
-        [rows for rows, _ in groups.values()],
-        [count for measure in measures for count in (measure[0], measure[4])],
+        array.array("q", [rows for rows, _ in groups.values()]).tobytes(),
+        array.array("q", [n for measure in measures for n in (measure[0], measure[4])]).tobytes(),
         floats,
-        sketches,
+        array.array("q", entries).tobytes(),
+        any(measure[5] is not None for measure in measures),
     ]
 
 
-def unpacked(aggregates: list[Any]) -> list[dict[tuple[str, ...], Group]]:
-    return [unpacked_groups(*columns) for columns in aggregates]
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def decoded(text: Any, kind: str) -> array.array[Any]:
+    """A base64 column as an array of int64s ("q") or doubles ("d")."""
+    if not isinstance(text, str):
+        raise ValueError("a column of numbers that is not base64 text")
+    data = base64.b64decode(text, validate=True)
+    if len(data) % 8:
+        raise ValueError("a column of numbers cut short")
+    return array.array(kind, data)
+
+
+def unpacked(aggregates: list[Any]) -> list[GroupMap]:
+    """Each group-by's states from their columns: checked now (a broken entry is a cache
+    miss), made into states when first read."""
+    return [unpacked_lazily(*columns) for columns in aggregates]
+
+
+def unpacked_lazily(
+    keys: Any, rows: str, counts: str, floats: Any, sketches: str, quantiles: bool
+) -> Groups:
+    columns = [keys, rows, counts, floats, sketches, quantiles]
+    group_rows, numbers, entries = decoded(rows, "q"), decoded(counts, "q"), decoded(sketches, "q")
+    values = decoded(floats, "d") if isinstance(floats, str) else floats
+    if not (isinstance(keys, list) and all(isinstance(key, list) for key in keys)):
+        raise ValueError("an entry whose group keys are not lists")
+    if len({tuple(key) for key in keys}) != len(keys) or len(group_rows) != len(keys):
+        raise ValueError("an entry whose groups and keys do not match")
+    measures = len(numbers) // 2
+    if len(numbers) % 2 or len(values) != 3 * measures or (keys and measures % len(keys)):
+        raise ValueError("an entry whose group states do not fill their columns")
+    slots = entries[::3]
+    if len(entries) % 3 or (slots and not 0 <= min(slots) <= max(slots) < measures):
+        raise ValueError("an entry whose sketches belong to no measure")
+
+    def build() -> dict[tuple[str, ...], Group]:
+        return unpacked_groups(keys, group_rows, numbers, list(values), entries, quantiles)
+
+    return Groups(build, lambda: columns)
 
 
 def unpacked_groups(
-    keys: list[list[str]], rows: list[int], counts: list[int], floats: Any, sketches: list[Any]
+    keys: list[list[str]],
+    rows: array.array[int],
+    numbers: array.array[int],
+    floats: list[float],
+    entries: array.array[int],
+    quantiles: bool,
 ) -> dict[tuple[str, ...], Group]:
-    if isinstance(floats, str):
-        floats = array.array("d", base64.b64decode(floats, validate=True)).tolist()
-    per_group = len(counts) // 2 // len(keys) if keys else 0
-    if len(counts) != 2 * per_group * len(keys) or len(floats) != 3 * per_group * len(keys):
-        raise ValueError("an entry whose group states do not fill their columns")
+    count = len(numbers) // 2
     measures: list[list[Any]] = [
-        [counts[2 * i], *floats[3 * i : 3 * i + 3], counts[2 * i + 1], None]
-        for i in range(len(counts) // 2)
+        [numbers[2 * i], *floats[3 * i : 3 * i + 3], numbers[2 * i + 1], {} if quantiles else None]
+        for i in range(count)
     ]
-    for index, buckets, bucket_counts in sketches:
-        measures[index][5] = dict(zip(buckets, bucket_counts, strict=True))
+    for at in range(0, len(entries), 3):
+        slot, bucket, n = entries[at : at + 3]
+        measures[slot][5][bucket] = n
+    per_group = count // len(keys) if keys else 0
     return {
-        tuple(key): [count, measures[g * per_group : (g + 1) * per_group]]
-        for g, (key, count) in enumerate(zip(keys, rows, strict=True))
+        tuple(key): [n, measures[g * per_group : (g + 1) * per_group]]
+        for g, (key, n) in enumerate(zip(keys, rows.tolist(), strict=True))
     }
 
 

@@ -6,7 +6,10 @@ compares with the reference's result, so the reference run checks the test itsel
 
 from __future__ import annotations
 
+import array
+import base64
 import glob
+import gzip
 import json
 import math
 import os
@@ -20,6 +23,7 @@ import pytest
 from conftest import ROOT, compiled_kernel_skip_reason
 from test_frictionless import CASES, f
 
+from civicgen.cache import ScanCache
 from civicgen.scan import reference
 from civicgen.scan.plan import GroupBy, TablePlan, compile_plan
 from civicgen.scan.reference import ScanResult
@@ -303,6 +307,26 @@ def test_example_aggregates(kernel: ModuleType, example: Any) -> None:
     result = scan_both(kernel, data, plan)
     assert result.errors == []
     assert all(result.aggregates)
+
+
+@pytest.mark.parametrize("example", [readings, budget])
+def test_example_aggregates_round_trip_through_the_cache(
+    kernel: ModuleType, example: Any, tmp_path: Path
+) -> None:
+    """The groups come back from the cache as the reference kernel made them (the compiled
+    kernel's from its columns, never made into lists on the way), and an entry whose
+    sketches name a measure it does not have is a miss."""
+    data, plan = example()
+    cache = ScanCache(tmp_path)
+    cache.put("k", kernel.scan_csv(data, plan))
+    back = cache.get("k")
+    assert back is not None
+    assert [dict(g) for g in back.aggregates] == reference.scan_csv(data, plan).aggregates
+    entry = json.loads(gzip.decompress(cache.path_of("k").read_bytes()))  # type: ignore[union-attr]
+    sketched = next(c for c in entry["result"][5] if c[5])  # a group-by with quantiles
+    sketched[4] = base64.b64encode(array.array("q", [10**6, 1, 1]).tobytes()).decode()
+    cache.path_of("k").write_bytes(gzip.compress(json.dumps(entry).encode()))  # type: ignore[union-attr]
+    assert cache.get("k") is None
 
 
 def test_aggregates_of_broken_rows(kernel: ModuleType) -> None:

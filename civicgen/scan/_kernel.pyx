@@ -13,7 +13,7 @@ is scanned by the reference.
 
 cimport cython
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint32_t, uint8_t
-from libc.stdlib cimport malloc, calloc, realloc, free, strtod
+from libc.stdlib cimport malloc, calloc, realloc, free, strtod, qsort
 from libc.string cimport memchr, memcpy, memcmp, memset
 from libc.math cimport log, ceil, fabs, isfinite
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
@@ -911,6 +911,16 @@ cdef inline int64_t code_bucket(uint64_t code) noexcept nogil:
     return -index if code >> 17 else index
 
 
+ctypedef struct SketchEntry:
+    uint64_t key  # as GroupAcc.skeys holds it, less the 1
+    int64_t count
+
+
+cdef int by_sketch_key(const void* a, const void* b) noexcept nogil:
+    cdef uint64_t x = (<const SketchEntry*>a).key, y = (<const SketchEntry*>b).key
+    return (x > y) - (x < y)
+
+
 @cython.final
 cdef class GroupAcc:
     """The partial states of one GroupBy, in C: per group rows, then per measure
@@ -1139,6 +1149,47 @@ cdef class GroupAcc:
                 sketches[slot // self.nm][slot % self.nm][
                     code_bucket(key & ((1 << SKETCH_BITS) - 1))] = self.scounts[i]
         return sketches
+
+    def columns(self) -> list:
+        """The states as the cache keeps them (cache.packed_groups): the keys, then as
+        bytes the rows (int64), each measure's count and missing (int64), its sum, minimum
+        and maximum (double), and the sketch entries as (measure slot, bucket index,
+        count) int64 triples in slot order, the slot being group * measures + measure."""
+        cdef Py_ssize_t g, m, i, at = 0
+        cdef uint64_t key
+        cdef double* st
+        rows = PyBytes_FromStringAndSize(NULL, self.n * 8)
+        counts = PyBytes_FromStringAndSize(NULL, self.n * self.nm * 16)
+        floats = PyBytes_FromStringAndSize(NULL, self.n * self.nm * 24)
+        cdef int64_t* r = <int64_t*>PyBytes_AS_STRING(rows)
+        cdef int64_t* c = <int64_t*>PyBytes_AS_STRING(counts)
+        cdef double* f = <double*>PyBytes_AS_STRING(floats)
+        for g in range(self.n):
+            r[g] = <int64_t>self.acc[g * self.stride]
+            for m in range(self.nm):
+                st = self.acc + g * self.stride + 1 + 5 * m
+                c[2 * (g * self.nm + m)] = <int64_t>st[0]
+                c[2 * (g * self.nm + m) + 1] = <int64_t>st[4]
+                memcpy(f + 3 * (g * self.nm + m), st + 1, 3 * sizeof(double))
+        cdef Py_ssize_t used = self.sused if self.quantiles else 0
+        sketches = PyBytes_FromStringAndSize(NULL, used * 24)
+        cdef int64_t* e = <int64_t*>PyBytes_AS_STRING(sketches)
+        cdef SketchEntry* entries = <SketchEntry*>malloc((used + 1) * sizeof(SketchEntry))
+        if not entries:
+            raise MemoryError()
+        for i in range(self.scap if used else 0):
+            if self.skeys[i]:
+                entries[at].key, entries[at].count = self.skeys[i] - 1, self.scounts[i]
+                at += 1
+        qsort(entries, at, sizeof(SketchEntry), by_sketch_key)  # by slot: they compress
+        for i in range(at):
+            key = entries[i].key
+            e[3 * i] = <int64_t>(key >> SKETCH_BITS)
+            e[3 * i + 1] = code_bucket(key & ((1 << SKETCH_BITS) - 1))
+            e[3 * i + 2] = entries[i].count
+        free(entries)
+        return [[list(self.key(g)) for g in range(self.n)], rows, counts, floats, sketches,
+                bool(self.quantiles)]
 
     def groups(self) -> dict:
         """The partial states as partials lists. They hold numbers and int dicts only, so
@@ -2441,7 +2492,8 @@ cdef class Scan:
     def result(self, bint dump_groups=False) -> ScanResult:
         """The scan's result; dump_groups: aggregates as GroupAcc dumps (for a merge)."""
         self.primary.clear()
-        aggregates = [acc.dump() if dump_groups else acc.groups() for acc in self.groups]
+        aggregates = [acc.dump() if dump_groups else partials.Groups(acc.groups, acc.columns)
+                      for acc in self.groups]
         key_sets = [group.key_set() for group in self.key_groups]
         key_rows = [group.key_rows() for group in self.key_groups]
         sequences = [acc.states() for acc in self.sequences]

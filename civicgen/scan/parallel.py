@@ -21,10 +21,10 @@ import mmap
 import multiprocessing
 import os
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from ..stats.partials import GroupMap
 from . import reference
 from .chunks import QUOTED, merge_parts, remove_keys, scan_chunk, sharing, unwrap
 from .engine import compiled as _kernel  # None in a pure-Python install: one process, the reference
@@ -104,7 +104,7 @@ class Chunked:
         self.data, self.plan, self.chunk_size, self.workers = data, plan, chunk_size, workers
         self.start = len(BOM) if data[: len(BOM)] == BOM else 0
         self.mapped = isinstance(data, mmap.mmap)
-        self.groups: list[dict[tuple[str, ...], Any]] = []  # merged as the chunks come in
+        self.groups: list[GroupMap] = []  # merged as the chunks come in
 
     def run(self) -> ScanResult:
         """The chunks' scan; again with every primary key kept if the stations' order did
@@ -219,12 +219,10 @@ class Chunked:
             collected = self.collect(ranges, futures)
         assert collected is not None  # true first rows: nothing is quoted or shifted
         ranges, parts, merged = collected
+        self.groups = merged.groups()
         if not fork or not keys_hashed(self.plan) or None in parts:
-            self.groups = merged.groups()
             return ranges, parts, None
         futures = primary_moves(pool, self.plan, until_format_error(parts), self.workers)
-        handed_over(futures)
-        self.groups = merged.groups(handing_over=True)  # as workers look keys up
         return ranges, parts, union_moves(future.result() for future in futures)
 
     def collect(
@@ -300,13 +298,6 @@ class Chunked:
             cuts.append(cut)
             last = cut
         return cuts
-
-
-def handed_over(futures: list[Any]) -> None:
-    """Wait (a few milliseconds) until the pool's threads have passed the tasks on: they need
-    the interpreter, which a long merge here would hold."""
-    while not all(future.running() or future.done() for future in futures):
-        time.sleep(0.0002)
 
 
 def quoted_before(future: Any, futures: list[Any]) -> bool:

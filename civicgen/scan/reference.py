@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from ..stats.partials import Group
+from ..stats.partials import Group, GroupMap
 from .cast import RawError
 from .checkers import field_checker, fold_function, json_valued
 from .plan import CsvLimits, Dialect, TablePlan
@@ -40,7 +40,7 @@ class ScanResult(NamedTuple):
     labels: list[str]
     key_sets: list[set[tuple[Any, ...]]]
     key_rows: list[dict[tuple[Any, ...], list[int]]]
-    aggregates: list[dict[tuple[str, ...], Group]]
+    aggregates: list[GroupMap]
     sequences: list[States]  # per plan.sequences: each station's order state (sequence.py)
     unplaced: int = 0  # keyed rows the plan's ordered_key sequence did not place (keys_proven)
 
@@ -308,7 +308,7 @@ class Scanner:
 
     def result(self, labels: list[str]) -> ScanResult:
         return ScanResult(
-            self.errors, self.rows, labels, self.key_sets, self.key_rows, self.groups,
+            self.errors, self.rows, labels, self.key_sets, self.key_rows, list(self.groups),
             self.sequences,
         )  # fmt: skip
 

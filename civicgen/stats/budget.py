@@ -15,7 +15,7 @@ from typing import Any
 
 from ..scan.plan import GroupBy
 from .budget_config import PHASES, BudgetConfig, Level, Measure, budget_config
-from .partials import Group
+from .partials import GroupMap
 from .tables import Column, DerivedTable, change, rounded
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
 ]  # fmt: skip
 
 OVER_EXECUTED, UNDER_EXECUTED = 1.0, 0.5
-Aggregates = list[dict[tuple[str, ...], Group]]
+Aggregates = list[GroupMap]
 Amounts = dict[tuple[str, ...], float]  # (year, phase, direction, *codes) → amount
 
 
@@ -84,7 +84,7 @@ def split_key(config: BudgetConfig, key: tuple[str, ...]) -> tuple[str, str, str
     return year, phase, direction, tuple(rest)
 
 
-def amounts_of(config: BudgetConfig, groups: dict[tuple[str, ...], Group]) -> Amounts:
+def amounts_of(config: BudgetConfig, groups: GroupMap) -> Amounts:
     """Each measure's sum under its phase and direction (a column's value first), to the
     cent, so that the row order cannot move a figure; a measure with no value, or with a
     NaN or infinite one among its rows, is left out (no figure rather than a wrong one)."""
@@ -285,9 +285,7 @@ def total_records(totals: Amounts) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def line_records(
-    config: BudgetConfig, groups: dict[tuple[str, ...], Group]
-) -> list[dict[str, Any]]:
+def line_records(config: BudgetConfig, groups: GroupMap) -> list[dict[str, Any]]:
     """Budget lines in the shape of classification rows, for the execution table."""
     level = "+".join(line_fields(config))
     return [

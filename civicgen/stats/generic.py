@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scan.plan import GroupBy
-from .partials import Group, summary
+from .partials import GroupMap, summary
 from .tables import Column, DerivedTable, rounded
 
 NUMERIC = ("integer", "number", "year")
@@ -25,7 +25,7 @@ def group_bys(fields: list[dict[str, str]]) -> tuple[GroupBy, ...]:
 def profile_table(
     resource: str,
     fields: list[dict[str, str]],
-    aggregates: list[dict[tuple[str, ...], Group]],
+    aggregates: list[GroupMap],
     missing: tuple[str, ...],
 ) -> DerivedTable:
     table = DerivedTable(
@@ -56,9 +56,7 @@ def profile_table(
     return table
 
 
-def column_profile(
-    field: dict[str, str], groups: dict[tuple[str, ...], Group], missing: tuple[str, ...]
-) -> list[Any]:
+def column_profile(field: dict[str, str], groups: GroupMap, missing: tuple[str, ...]) -> list[Any]:
     """count, missing, distinct, min, max, mean and top values of one column."""
     numeric = field.get("type") in NUMERIC
     if () in groups:  # more than DISTINCT_LIMIT values: only the whole column's measure

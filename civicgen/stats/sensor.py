@@ -14,7 +14,7 @@ from typing import Any
 
 from ..scan.plan import GroupBy
 from ..scan.sequence import counts, is_over
-from .partials import Group, summary
+from .partials import GroupMap, summary
 from .tables import Column, DerivedTable, rounded
 
 DEFAULT_THRESHOLDS = {"pm25": 15.0, "pm10": 45.0, "noise": 55.0}
@@ -71,7 +71,7 @@ def series_table(
     period: str,
     config: SensorConfig,
     quantities: list[str],
-    groups: dict[tuple[str, ...], Group],
+    groups: GroupMap,
     units: dict[str, str],
 ) -> DerivedTable:
     """The series of one period; a sketched period's (SKETCHED) has a 95th percentile column."""
@@ -124,7 +124,7 @@ def reading_order(config: SensorConfig, plan: Any, result: Any) -> dict[str, tup
 
 def coverage_table(
     config: SensorConfig,
-    hourly: dict[tuple[str, ...], Group],
+    hourly: GroupMap,
     order: dict[str, tuple[int, int]] | None = None,
 ) -> DerivedTable:
     """Share of expected readings present, from the first to the last hour of each station."""
@@ -205,7 +205,7 @@ def exceedance_table(config: SensorConfig, daily: DerivedTable) -> DerivedTable:
 
 def derive(
     config: SensorConfig,
-    aggregates: list[dict[tuple[str, ...], Group]],
+    aggregates: list[GroupMap],
     units: dict[str, str],
     names: list[str],
     order: dict[str, tuple[int, int]] | None = None,
