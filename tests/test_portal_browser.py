@@ -3,8 +3,11 @@
 The example portal is built once; every HTML page found in the site folder, in every
 language, is opened at 375 px and must show no console error, ask no host but 127.0.0.1,
 pass axe-core's WCAG 2.0/2.1 A and AA rules (and a few structural ones: one h1, headings in
-order, landmarks) and not scroll sideways. No page may weigh over 500 KB with what it loads. One page of each kind
-is photographed at 375 and 1280 px into $CIVICGEN_ARTIFACTS/screenshots (a temporary folder
+order, landmarks) and not scroll sideways. The colour-contrast rule, two thirds of axe's
+time, runs on six pages of each kind spread over it, on more until every class name, inline
+style and SVG colour of the kind has been on one, and on every page photographed: colours
+come from the theme through those, not from the text of the data. No page may weigh over
+500 KB with what it loads. One page of each kind is photographed at 375 and 1280 px into $CIVICGEN_ARTIFACTS/screenshots (a temporary folder
 if unset), with audit.txt: seconds and violations per page.
 
 Some pages only: a glob on the page's path in the site, for example
@@ -43,6 +46,9 @@ STRUCTURE = [  # axe "best practices" that our page contract asks for too
     "region",
 ]
 MAX_PAGE_BYTES = 500 * 1024
+# axe-core's colour-contrast rule takes two thirds of its time (0.65 of 1.0 s a page); the
+# colours come from the theme and the page's template, so it runs on a sample of each kind
+CONTRAST_PER_KIND = 6
 NOT_PAGES = {"assets", "pagefind", "_pagefind"}  # folders of the theme's and search's files
 
 
@@ -162,6 +168,25 @@ def test_kinds_of_page() -> None:
     assert page_kind("en/tools/decidim/") == "en/tools/*"
 
 
+def test_contrast_sample_spreads_over_a_kind_and_covers_every_look(tmp_path: Path) -> None:
+    """Ten pages of a kind alike but one with a badge of its own: the sample is six spread
+    over the kind, and the one whose look no other page has."""
+    pages = [f"proposals/p{n}/" for n in range(10)]
+    for n, path in enumerate(pages):
+        (tmp_path / path).mkdir(parents=True)
+        badge = '<span class="status rejected">' if n == 3 else '<span class="status">'
+        fill = f'<rect fill="#0072B2" style="width: {n}%"/>'
+        (tmp_path / path / "index.html").write_text(f"<p>{badge}</p>{fill}", "utf-8")
+    sample = contrast_sample(tmp_path, pages)
+    assert sample == {pages[n] for n in (0, 2, 4, 5, 7, 9)} | {pages[3]}
+    assert looks('<p class="a b" style="width: 12.5%">') == {
+        "class:a",
+        "class:b",
+        "style:width: N%",
+    }
+    assert contrast_sample(tmp_path, pages, per_kind=1) == {pages[0], pages[3]}
+
+
 def test_no_page_weighs_over_500_kb(site: Path) -> None:
     heavy = []
     for path in site_pages(site):
@@ -253,6 +278,7 @@ class Visit:
     inner_width: int = 0  # the layout viewport (innerWidth grows with the page on a phone)
     seconds: float = 0.0
     width: int = PHONE["width"]
+    contrast: bool = True  # whether axe-core's colour-contrast rule ran
 
     @property
     def label(self) -> str:
@@ -287,8 +313,9 @@ def axe_source() -> str:
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
 
 
-AXE_START = """([tags, extra]) => {
-  const rules = axe.getRules(tags).map(r => r.ruleId).concat(extra);
+AXE_START = """([tags, extra, left_out = []]) => {
+  const rules = axe.getRules(tags).map(r => r.ruleId).concat(extra)
+    .filter(r => !left_out.includes(r));
   window.civicgenAxe = axe.run(document, {runOnly: {type: 'rule', values: rules},
                                           resultTypes: ['violations']})
     .then(r => r.violations.map(v => ({id: v.id, impact: v.impact,
@@ -307,8 +334,9 @@ def watched_tab(context, served: str):  # type: ignore[no-untyped-def]
     return tab
 
 
-def start(tab, served: str, path: str) -> Visit:  # type: ignore[no-untyped-def]
-    """Open a page, measure its width and start axe-core on it (it runs while other tabs load)."""
+def start(tab, served: str, path: str, contrast: bool = True) -> Visit:  # type: ignore[no-untyped-def]
+    """Open a page, measure its width and start axe-core on it (it runs while other tabs load);
+    without the colour-contrast rule unless contrast."""
     seen = Visit(path, seconds=time.perf_counter(), width=tab.viewport_size["width"])
     tab.current = seen
     response = tab.goto(served + path, wait_until="load")
@@ -316,7 +344,8 @@ def start(tab, served: str, path: str) -> Visit:  # type: ignore[no-untyped-def]
     seen.scroll_width, seen.inner_width = tab.evaluate(
         "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]"
     )
-    tab.evaluate(AXE_START, [WCAG, STRUCTURE])
+    tab.evaluate(AXE_START, [WCAG, STRUCTURE, [] if contrast else ["color-contrast"]])
+    seen.contrast = contrast
     return seen
 
 
@@ -336,24 +365,64 @@ def audit_pages(
     tabs: int,
     shots: dict[str, Path],
     viewport: dict[str, int] = PHONE,
+    contrast: set[str] | None = None,
 ):  # type: ignore[no-untyped-def]
-    """Every page through a few tabs at once: while one tab's axe runs, another loads."""
+    """Every page through a few tabs at once: while one tab's axe runs, another loads. The
+    colour-contrast rule runs on the pages in contrast (every page when None)."""
 
     phone = viewport == PHONE
     context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
     context.add_init_script(script=axe_source())
     queue = iter(pages)
     workers = [watched_tab(context, served) for _ in range(max(tabs, 1))]
-    running = [(tab, start(tab, served, path)) for tab, path in zip(workers, queue, strict=False)]
+
+    def opened(tab, path: str) -> tuple[object, Visit]:  # type: ignore[no-untyped-def]
+        return tab, start(tab, served, path, contrast is None or path in contrast)
+
+    running = [opened(tab, path) for tab, path in zip(workers, queue, strict=False)]
     visits = []
     while running:
         tab, seen = running.pop(0)
         visits.append(finish(tab, seen, shots.get(seen.path)))
         path = next(queue, None)
         if path is not None:
-            running.append((tab, start(tab, served, path)))
+            running.append(opened(tab, path))
     context.close()
     return visits
+
+
+LOOK = re.compile(r'\b(class|style|fill|stroke|color)="([^"]*)"')
+
+
+def looks(html: str) -> set[str]:
+    """What decides a page's colours besides the theme: its class names, inline styles
+    (numbers left out) and SVG colours."""
+    found = set()
+    for attribute, value in LOOK.findall(html):
+        words = value.split() if attribute == "class" else [re.sub(r"[\d.]+", "N", value)]
+        found |= {f"{attribute}:{word}" for word in words}
+    return found
+
+
+def contrast_sample(site: Path, pages: list[str], per_kind: int = CONTRAST_PER_KIND) -> set[str]:
+    """Where the colour-contrast rule runs at 375 px: up to per_kind pages of each kind, spread
+    evenly over its pages in path order, and then more of the kind until every class name,
+    inline style and SVG colour any page of it has is on a page in the sample."""
+    kinds: dict[str, list[str]] = collections.defaultdict(list)
+    for path in pages:
+        kinds[page_kind(path)].append(path)
+    sample = set()
+    for same in kinds.values():
+        n = min(len(same), per_kind)
+        chosen = {same[round(i * (len(same) - 1) / max(n - 1, 1))] for i in range(n)}
+        seen = {path: looks(html_file(site, path).read_text("utf-8")) for path in same}
+        covered = set().union(*(seen[path] for path in chosen))
+        for path in same:
+            if not seen[path] <= covered:
+                chosen.add(path)
+                covered |= seen[path]
+        sample |= chosen
+    return sample
 
 
 def one_of_each_kind(pages: list[str]) -> dict[str, str]:
@@ -380,7 +449,9 @@ def write_report(audit: Audit) -> None:
         f"{n} pages at 375 px in {audit.seconds:.1f} s ({audit.seconds / max(n, 1):.2f} s a page)"
     ]
     lines += [
-        f"{v.seconds:6.2f} s  {len(v.violations):3d} rules failing  {v.label}" for v in audit.visits
+        f"{v.seconds:6.2f} s  {len(v.violations):3d} rules failing  {v.label}"
+        + ("" if v.contrast else "  (colour contrast: not run)")
+        for v in audit.visits
     ]
     (audit.folder / "audit.txt").write_text("\n".join(lines) + "\n", "utf-8")
 
@@ -394,7 +465,9 @@ def audit(browser, site: Path) -> Iterator[Audit]:  # type: ignore[no-untyped-de
     tabs = int(os.environ.get("CIVICGEN_BROWSER_TABS", "2"))
     with serving(site) as served:
         begun = time.perf_counter()
-        visits = audit_pages(browser, served, pages, tabs, shot_names(pages, folder, "375"))
+        shots = shot_names(pages, folder, "375")
+        sample = contrast_sample(site, pages) | set(shots)
+        visits = audit_pages(browser, served, pages, tabs, shots, contrast=sample)
         result = Audit(visits, time.perf_counter() - begun, folder)
         desktop = shot_names(pages, folder, "1280")  # one of each kind, checked there too
         result.visits += audit_pages(browser, served, list(desktop), tabs, desktop, DESKTOP)
