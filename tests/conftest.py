@@ -53,6 +53,22 @@ def make_portal(target: Path) -> Path:
     return target
 
 
+def make_lean_portal(target: Path) -> Path:
+    """The example city in its first language only (half the pages and half the build), for
+    tests of what no language changes: two commits, the second leaving the others out."""
+    portal = make_portal(target)
+    replace_in(portal / "mkdocs.yml", "languages: [es, en]", "languages: [es]")
+    shutil.rmtree(portal / "content/en")
+    commit_all(portal, "The first language only")
+    return portal
+
+
+@pytest.fixture
+def lean_portal(tmp_path: Path) -> Path:
+    """A fresh copy of the example city in its first language, committed (make_lean_portal)."""
+    return make_lean_portal(tmp_path / "city")
+
+
 @pytest.fixture
 def portal(tmp_path: Path) -> Path:
     """A fresh copy of the example city, committed to its own git repository."""

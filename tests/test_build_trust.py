@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, make_portal, own_cache, replace_in
+from conftest import ROOT, make_lean_portal, own_cache, replace_in
 
 from civicgen.build import (
     BuildFault,
@@ -82,12 +82,18 @@ def assert_refused(done: subprocess.CompletedProcess[str], *words: str, code: in
     return line
 
 
+@pytest.fixture
+def portal(lean_portal: Path) -> Path:
+    """The example city in its first language: nothing here depends on the languages."""
+    return lean_portal
+
+
 @pytest.fixture(scope="module")
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example city built once for the module, from a copy committed as every test's
     copy is (same tree, author and time: the same commit), so that its site is, byte for
     byte, the one each test's copy builds."""
-    city = make_portal(tmp_path_factory.mktemp("old") / "city")
+    city = make_lean_portal(tmp_path_factory.mktemp("old") / "city")
     with own_cache(tmp_path_factory):
         return build_site(city / "mkdocs.yml")
 

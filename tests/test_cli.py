@@ -16,6 +16,12 @@ from civicgen.cli import main
 
 
 @pytest.fixture
+def portal(lean_portal: Path) -> Path:
+    """The example city in its first language: nothing here depends on the languages."""
+    return lean_portal
+
+
+@pytest.fixture
 def run(portal: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(portal)
     runner = CliRunner()

@@ -21,6 +21,12 @@ POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*
 INJECTED = "<script>window.__pwned = true</script>"
 
 
+@pytest.fixture
+def portal(lean_portal: Path) -> Path:
+    """The example city in its first language: nothing here depends on the languages."""
+    return lean_portal
+
+
 def policy_of(page: str) -> dict[str, list[str]]:
     """The page's policy as directive → sources (quotes decoded)."""
     found = POLICY.search(page)

@@ -23,6 +23,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SITE_URL = "https://civicgen.example.org/"
 
 
+@pytest.fixture
+def portal(lean_portal: Path) -> Path:
+    """The example city in its first language: nothing here depends on the languages."""
+    return lean_portal
+
+
 @pytest.fixture(scope="module")
 def site(example_site: Path) -> Path:
     return example_site  # the example city, built once (conftest)

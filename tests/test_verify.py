@@ -13,7 +13,7 @@ from pathlib import Path
 import pygit2
 import pytest
 from click.testing import CliRunner, Result
-from conftest import commit_all, make_portal, replace_in
+from conftest import commit_all, make_lean_portal, replace_in
 
 from civicgen import __version__
 from civicgen.build import build_site
@@ -27,7 +27,7 @@ BUDGET_PAGE = "datasets/madrid-budget/index.html"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(repository, site) built once from a clean commit; tests tamper with copies."""
-    repository = make_portal(tmp_path_factory.mktemp("verify") / "city")
+    repository = make_lean_portal(tmp_path_factory.mktemp("verify") / "city")
     return repository, build_site(repository / "mkdocs.yml", repository.parent / "site")
 
 
@@ -133,11 +133,11 @@ def test_manifest_says_when_a_source_was_not_committed(portal: Path) -> None:
     )
 
 
-def test_a_change_outside_the_build_inputs_keeps_the_build_clean(portal: Path) -> None:
-    (portal / "NOTES.txt").write_text("notes\n")
-    commit_all(portal, "Notes")
-    (portal / "NOTES.txt").write_text("changed, not committed\n")
-    assert manifest_of(build_site(portal / "mkdocs.yml"))["clean"] is True
+def test_a_change_outside_the_build_inputs_keeps_the_build_clean(lean_portal: Path) -> None:
+    (lean_portal / "NOTES.txt").write_text("notes\n")
+    commit_all(lean_portal, "Notes")
+    (lean_portal / "NOTES.txt").write_text("changed, not committed\n")
+    assert manifest_of(build_site(lean_portal / "mkdocs.yml"))["clean"] is True
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -289,7 +289,8 @@ def test_hostile_file_name_cannot_forge_a_verdict(site: Path, repository: Path) 
     assert "extra     x\\nVerified: the 1 files" in result.output
 
 
-def test_hostile_manifest_points_at_an_older_commit(portal: Path, tmp_path: Path) -> None:
+def test_hostile_manifest_points_at_an_older_commit(lean_portal: Path, tmp_path: Path) -> None:
+    portal = lean_portal
     older = str(pygit2.Repository(str(portal)).head.target)
     replace_in(
         portal / "datasets/madrid-budget/data/gastos-2014-2015.csv", ",102739\n", ",102740\n"
@@ -369,8 +370,9 @@ def test_hostile_manifest_is_a_link(site: Path, repository: Path, tmp_path: Path
     refused(site, repository, f"has no {MANIFEST}")
 
 
-def test_hostile_repository_lost_an_object(site: Path, portal: Path) -> None:
-    # site: the build of a copy committed as portal is (the same commit), so portal's build
+def test_hostile_repository_lost_an_object(site: Path, lean_portal: Path) -> None:
+    # site: the build of a copy committed as this one is (the same commit), so its build
+    portal = lean_portal
     blob = str(pygit2.Repository(str(portal)).head.peel(pygit2.Commit).tree["content/about.md"].id)
     (portal / ".git/objects" / blob[:2] / blob[2:]).unlink()
     refused(site, portal, "cannot be written out")
