@@ -11,26 +11,27 @@ foreign key that fails on a cached table is looked up again in the file, for eve
 A rebuild after one file changed rescans that file alone. The cache lives outside the
 repository (the user's cache folder, or a folder given by option), so a pull request
 cannot bring its own results; every entry names the key it was written for and is used
-only under that key. It is JSON with type tags, never pickle, gzipped: under 5 % of the
-data's size.
+only under that key. It is JSON with type tags, never pickle, then the numbers of the
+groups' columns as raw bytes (int64s and doubles), all gzipped: under 5 % of the data's
+size.
 """
 
 from __future__ import annotations
 
 import array
-import base64
 import contextlib
 import datetime as dt
 import functools
 import gc
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import mmap
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from decimal import Decimal
 from importlib import resources
@@ -59,7 +60,7 @@ KERNEL_SOURCES = (  # what a scan's result is computed by: the kernels and what 
     ("civicgen", "privacy.py"),
 )
 T = TypeVar("T")
-ENTRY_SUFFIX = ".json.gz"  # an entry is gzipped JSON: a 1M-row sensor table's is 4 % of it
+ENTRY_SUFFIX = ".json.gz"  # gzipped JSON, then its blobs: a 1M-row sensor table's is 4 % of it
 ENTRY_LEVEL = 1  # the fastest: 48 ms for that entry, 15 % of the data's size uncompressed
 HASH_BLOCK = 16 << 20  # bytes of a mapped file hashed at a time
 LEGACY_FOLDER = ".civicgen-cache"  # where caches lived inside the repository before 0.2
@@ -192,16 +193,21 @@ def expanded(summaries: list[list[list[Any]]]) -> list[KeyRows]:
     return [{key: [first] * count for key, first, count in group} for group in summaries]
 
 
-def packed(aggregates: list[GroupMap]) -> list[Any]:
+def packed(aggregates: list[GroupMap], blobs: list[bytes]) -> list[Any]:
     """Each group-by's states in columns: [keys, rows, counts and missing, sums, minima and
     maxima, sketch entries, whether it has sketches]. A sensor table's hourly groups hold
-    millions of numbers, too many to walk in Python or to write as JSON numbers: the numbers
-    go as base64 strings of int64s and doubles (the floats as a list when they are not all
-    floats, as the pure-Python kernel may leave them), and nothing in a column is an object
-    a tag could be read in."""
-    return [
-        [b64(c) if isinstance(c, bytes) else c for c in columns_of(groups)] for groups in aggregates
-    ]
+    millions of numbers, too many to walk in Python or to write as JSON: the numbers go to
+    blobs as int64s and doubles, their column holding the blob's index (the floats stay a
+    list when they are not all floats, as the pure-Python kernel may leave them)."""
+    return [[blob(c, blobs) for c in columns_of(groups)] for groups in aggregates]
+
+
+def blob(column: Any, blobs: list[bytes]) -> Any:
+    """A column of bytes as the index of the blob it is appended as; others as they are."""
+    if not isinstance(column, bytes):
+        return column
+    blobs.append(column)
+    return len(blobs) - 1
 
 
 def columns_of(groups: GroupMap) -> list[Any]:
@@ -228,32 +234,35 @@ def columns_of(groups: GroupMap) -> list[Any]:
     ]
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def decoded(text: Any, kind: str) -> array.array[Any]:
-    """A base64 column as an array of int64s ("q") or doubles ("d")."""
-    if not isinstance(text, str):
-        raise ValueError("a column of numbers that is not base64 text")
-    data = base64.b64decode(text, validate=True)
-    if len(data) % 8:
+def decoded(index: Any, blobs: Sequence[memoryview], kind: str) -> array.array[Any]:
+    """The blob a column names, as an array of int64s ("q") or doubles ("d")."""
+    if type(index) is not int or not 0 <= index < len(blobs):
+        raise ValueError("a column of numbers that names no blob of the entry")
+    if len(blobs[index]) % 8:
         raise ValueError("a column of numbers cut short")
-    return array.array(kind, data)
+    numbers = array.array(kind)
+    numbers.frombytes(blobs[index])
+    return numbers
 
 
-def unpacked(aggregates: list[Any]) -> list[GroupMap]:
+def unpacked(aggregates: list[Any], blobs: Sequence[memoryview]) -> list[GroupMap]:
     """Each group-by's states from their columns: checked now (a broken entry is a cache
     miss), made into states when first read."""
-    return [unpacked_lazily(*columns) for columns in aggregates]
+    return [unpacked_lazily(blobs, *columns) for columns in aggregates]
 
 
 def unpacked_lazily(
-    keys: Any, rows: str, counts: str, floats: Any, sketches: str, quantiles: bool
+    blobs: Sequence[memoryview],
+    keys: Any,
+    rows: int,
+    counts: int,
+    floats: Any,
+    sketches: int,
+    quantiles: bool,
 ) -> Groups:
-    columns = [keys, rows, counts, floats, sketches, quantiles]
-    group_rows, numbers, entries = decoded(rows, "q"), decoded(counts, "q"), decoded(sketches, "q")
-    values = decoded(floats, "d") if isinstance(floats, str) else floats
+    group_rows, numbers = decoded(rows, blobs, "q"), decoded(counts, blobs, "q")
+    entries = decoded(sketches, blobs, "q")
+    values: Any = floats if isinstance(floats, list) else decoded(floats, blobs, "d")
     if not (isinstance(keys, list) and all(isinstance(key, list) for key in keys)):
         raise ValueError("an entry whose group keys are not lists")
     if len({tuple(key) for key in keys}) != len(keys) or len(group_rows) != len(keys):
@@ -268,7 +277,12 @@ def unpacked_lazily(
     def build() -> dict[tuple[str, ...], Group]:
         return unpacked_groups(keys, group_rows, numbers, list(values), entries, quantiles)
 
-    return Groups(build, lambda: columns)
+    def columns() -> list[Any]:
+        floats_column = values if isinstance(values, list) else values.tobytes()
+        return [keys, group_rows.tobytes(), numbers.tobytes(), floats_column,
+                entries.tobytes(), quantiles]  # fmt: skip
+
+    return Groups(build, columns)
 
 
 def unpacked_groups(
@@ -294,14 +308,14 @@ def unpacked_groups(
     }
 
 
-def encode_result(result: ScanResult) -> Any:
+def encode_result(result: ScanResult, blobs: list[bytes]) -> Any:
     head = encode([*result[:4], summarised(result.key_rows)])
-    return [*head, packed(result.aggregates), encode(result.sequences)]
+    return [*head, packed(result.aggregates, blobs), encode(result.sequences)]
 
 
-def decode_result(value: Any) -> ScanResult:
+def decode_result(value: Any, blobs: Sequence[memoryview]) -> ScanResult:
     errors, rows, labels, key_sets, summaries, packed_aggregates, sequences = value
-    aggregates = unpacked(packed_aggregates)
+    aggregates = unpacked(packed_aggregates, blobs)
     if any(sum(count for *_, count in group) > rows for group in summaries):
         raise ValueError("an entry whose keys count more rows than its table has")
     if not all(isinstance(states, dict) for states in sequences):
@@ -313,8 +327,18 @@ def encode_errors(errors: list[CivicError]) -> Any:
     return [[e.code, {f.name: getattr(e, f.name) for f in fields(e)}] for e in errors]
 
 
-def decode_errors(value: Any) -> list[CivicError]:
+def decode_errors(value: Any, blobs: Sequence[memoryview] = ()) -> list[CivicError]:
     return [ERRORS[code](**values) for code, values in value]
+
+
+def blobs_of(sizes: Any, rest: memoryview) -> list[memoryview]:
+    """The blobs after an entry's JSON, cut by the sizes it gives (which must fill it)."""
+    if not isinstance(sizes, list) or any(type(n) is not int or n < 0 for n in sizes):
+        raise ValueError("an entry whose blob sizes are not byte counts")
+    if sum(sizes) != len(rest):
+        raise ValueError("an entry whose blobs do not fill it")
+    starts = [0, *itertools.accumulate(sizes)]
+    return [rest[start:end] for start, end in zip(starts, starts[1:], strict=False)]
 
 
 @contextlib.contextmanager
@@ -347,8 +371,9 @@ class ScanCache:
         return result
 
     def put(self, key: str, result: ScanResult) -> None:
+        blobs: list[bytes] = []
         with collector_paused():
-            self.store(key, encode_result(result))
+            self.store(key, encode_result(result, blobs), blobs)
 
     def get_errors(self, key: str) -> list[CivicError] | None:
         errors = self.load(key, decode_errors)
@@ -362,30 +387,41 @@ class ScanCache:
     def path_of(self, key: str) -> Path | None:
         return self.folder / f"{key}{ENTRY_SUFFIX}" if self.folder else None
 
-    def load(self, key: str, decoder: Callable[[Any], T]) -> T | None:
+    def load(self, key: str, decoder: Callable[[Any, Sequence[memoryview]], T]) -> T | None:
         """The entry written for this key, or None (absent, unreadable or for another key)."""
         path = self.path_of(key)
         if path is None or not path.is_file():
             return None
         try:
-            entry = decode(gzip.decompress(path.read_bytes()).decode("utf-8"))
+            data = gzip.decompress(path.read_bytes())
+            end = data.find(b"\n")
+            entry = decode((data if end < 0 else data[:end]).decode("utf-8"))
             if entry.get("key") != key:
                 raise ValueError("an entry written for another key")
-            return decoder(entry["result"])
+            rest = memoryview(data)[end + 1 :] if end >= 0 else memoryview(b"")
+            return decoder(entry["result"], blobs_of(entry.get("blobs", []), rest))
         except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None
 
-    def store(self, key: str, value: Any) -> None:
-        """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
+    def store(self, key: str, value: Any, blobs: Sequence[bytes] = ()) -> None:
+        """Write atomically (temporary file, then rename); a cache that cannot be written is
+        skipped. The entry: its JSON, a newline, then the blobs' bytes, gzipped as written."""
         if self.folder is None:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                entry = {"key": key, "result": value}
-                text = json.dumps(entry, separators=(",", ":"))  # dumps: the C encoder
-                out.write(gzip.compress(text.encode("utf-8"), ENTRY_LEVEL, mtime=0))
+            with (
+                os.fdopen(handle, "wb") as out,
+                gzip.GzipFile(
+                    fileobj=out, mode="wb", compresslevel=ENTRY_LEVEL, mtime=0
+                ) as packed_out,
+            ):
+                entry = {"key": key, "result": value, "blobs": [len(b) for b in blobs]}
+                packed_out.write(json.dumps(entry, separators=(",", ":")).encode("utf-8"))
+                packed_out.write(b"\n")  # JSON as dumps writes it (ASCII) holds no newline
+                for data in blobs:
+                    packed_out.write(data)
             os.replace(temporary, self.folder / f"{key}{ENTRY_SUFFIX}")
         except OSError:
             return
