@@ -1151,7 +1151,7 @@ cdef class GroupAcc:
         return sketches
 
     def columns(self) -> list:
-        """The states as the cache keeps them (cache.packed_groups): the keys, then as
+        """The states as the cache keeps them (cache.packed): the keys, then as
         bytes the rows (int64), each measure's count and missing (int64), its sum, minimum
         and maximum (double), and the sketch entries as (measure slot, bucket index,
         count) int64 triples in slot order, the slot being group * measures + measure."""

@@ -26,7 +26,7 @@ GroupMap = Mapping[tuple[str, ...], Group]  # a group-by's states by key: a dict
 class Groups(Mapping[tuple[str, ...], Group]):
     """A group-by's states, made on first read. The compiled kernel keeps them in C: a
     command that never reads them (validate) never makes the Python lists, 83,000 groups
-    of a 5M-row sensor table. columns(): their compact form (cache.packed_groups)."""
+    of a 5M-row sensor table. columns(): their compact form, as the cache writes it."""
 
     def __init__(self, build: Callable[[], dict[tuple[str, ...], Group]],
                  columns: Callable[[], list[Any]]) -> None:  # fmt: skip
