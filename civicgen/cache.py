@@ -273,6 +273,8 @@ def unpacked_lazily(
     slots = entries[::3]
     if len(entries) % 3 or (slots and not 0 <= min(slots) <= max(slots) < measures):
         raise ValueError("an entry whose sketches belong to no measure")
+    if type(quantiles) is not bool or (slots and not quantiles):
+        raise ValueError("an entry with sketches for a group-by that keeps none")
 
     def build() -> dict[tuple[str, ...], Group]:
         return unpacked_groups(keys, group_rows, numbers, list(values), entries, quantiles)

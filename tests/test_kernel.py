@@ -313,8 +313,8 @@ def test_example_aggregates_round_trip_through_the_cache(
     kernel: ModuleType, example: Any, tmp_path: Path
 ) -> None:
     """The groups come back from the cache as the reference kernel made them (the compiled
-    kernel's from its columns, never made into lists on the way), and an entry whose
-    sketches name a measure it does not have is a miss."""
+    kernel's from its columns, never made into lists on the way); an entry cut short, or
+    whose sketches name a measure it does not have or a group-by that keeps none, is a miss."""
     data, plan = example()
     cache = ScanCache(tmp_path)
     cache.put("k", kernel.scan_csv(data, plan))
@@ -329,8 +329,12 @@ def test_example_aggregates_round_trip_through_the_cache(
     path.write_bytes(gzip.compress(head + b"\n" + blobs[:-8]))  # cut short
     assert cache.get("k") is None
     sketched = next(c for c in entry["result"][5] if c[5])  # a group-by with quantiles
+    own = sketched[4]
     sketched[4], entry["blobs"] = len(entry["blobs"]), [*entry["blobs"], 24]
     wrong_slot = array.array("q", [10**6, 1, 1]).tobytes()
+    path.write_bytes(gzip.compress(json.dumps(entry).encode() + b"\n" + blobs + wrong_slot))
+    assert cache.get("k") is None
+    sketched[4], sketched[5] = own, False  # its own sketches, said to keep none
     path.write_bytes(gzip.compress(json.dumps(entry).encode() + b"\n" + blobs + wrong_slot))
     assert cache.get("k") is None
 
