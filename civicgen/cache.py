@@ -339,8 +339,7 @@ def blobs_of(sizes: Any, rest: memoryview) -> list[memoryview]:
         raise ValueError("an entry whose blob sizes are not byte counts")
     if sum(sizes) != len(rest):
         raise ValueError("an entry whose blobs do not fill it")
-    starts = [0, *itertools.accumulate(sizes)]
-    return [rest[start:end] for start, end in zip(starts, starts[1:], strict=False)]
+    return [rest[start:end] for start, end in itertools.pairwise([0, *itertools.accumulate(sizes)])]
 
 
 @contextlib.contextmanager

@@ -64,14 +64,11 @@ def make_lean_portal(target: Path) -> Path:
 
 
 @pytest.fixture
-def lean_portal(tmp_path: Path) -> Path:
-    """A fresh copy of the example city in its first language, committed (make_lean_portal)."""
-    return make_lean_portal(tmp_path / "city")
-
-
-@pytest.fixture
-def portal(tmp_path: Path) -> Path:
-    """A fresh copy of the example city, committed to its own git repository."""
+def portal(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A fresh copy of the example city, committed to its own git repository; in its first
+    language only for a test marked one_language (make_lean_portal)."""
+    if request.node.get_closest_marker("one_language"):
+        return make_lean_portal(tmp_path / "city")
     return make_portal(tmp_path / "city")
 
 

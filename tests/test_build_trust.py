@@ -82,10 +82,7 @@ def assert_refused(done: subprocess.CompletedProcess[str], *words: str, code: in
     return line
 
 
-@pytest.fixture
-def portal(lean_portal: Path) -> Path:
-    """The example city in its first language: nothing here depends on the languages."""
-    return lean_portal
+pytestmark = pytest.mark.one_language  # nothing here depends on the languages
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,7 @@ from conftest import replace_in
 
 from civicgen.cli import main
 
-
-@pytest.fixture
-def portal(lean_portal: Path) -> Path:
-    """The example city in its first language: nothing here depends on the languages."""
-    return lean_portal
+pytestmark = pytest.mark.one_language  # nothing here depends on the languages
 
 
 @pytest.fixture

@@ -21,10 +21,7 @@ POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*
 INJECTED = "<script>window.__pwned = true</script>"
 
 
-@pytest.fixture
-def portal(lean_portal: Path) -> Path:
-    """The example city in its first language: nothing here depends on the languages."""
-    return lean_portal
+pytestmark = pytest.mark.one_language  # nothing here depends on the languages
 
 
 def policy_of(page: str) -> dict[str, list[str]]:

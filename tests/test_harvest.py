@@ -23,10 +23,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SITE_URL = "https://civicgen.example.org/"
 
 
-@pytest.fixture
-def portal(lean_portal: Path) -> Path:
-    """The example city in its first language: nothing here depends on the languages."""
-    return lean_portal
+pytestmark = pytest.mark.one_language  # nothing here depends on the languages
 
 
 @pytest.fixture(scope="module")

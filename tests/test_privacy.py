@@ -18,10 +18,7 @@ AIR = "datasets/air-quality/datapackage.json"
 RAW_HOME = ("sck-retiro", "Parque del Retiro", "40.4153", "-3.6845")
 
 
-@pytest.fixture
-def portal(lean_portal: Path) -> Path:
-    """The example city in its first language: nothing here depends on the languages."""
-    return lean_portal
+pytestmark = pytest.mark.one_language  # nothing here depends on the languages
 
 
 def append_body(portal: Path, text: str) -> None:

@@ -133,11 +133,12 @@ def test_manifest_says_when_a_source_was_not_committed(portal: Path) -> None:
     )
 
 
-def test_a_change_outside_the_build_inputs_keeps_the_build_clean(lean_portal: Path) -> None:
-    (lean_portal / "NOTES.txt").write_text("notes\n")
-    commit_all(lean_portal, "Notes")
-    (lean_portal / "NOTES.txt").write_text("changed, not committed\n")
-    assert manifest_of(build_site(lean_portal / "mkdocs.yml"))["clean"] is True
+@pytest.mark.one_language
+def test_a_change_outside_the_build_inputs_keeps_the_build_clean(portal: Path) -> None:
+    (portal / "NOTES.txt").write_text("notes\n")
+    commit_all(portal, "Notes")
+    (portal / "NOTES.txt").write_text("changed, not committed\n")
+    assert manifest_of(build_site(portal / "mkdocs.yml"))["clean"] is True
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -289,8 +290,8 @@ def test_hostile_file_name_cannot_forge_a_verdict(site: Path, repository: Path) 
     assert "extra     x\\nVerified: the 1 files" in result.output
 
 
-def test_hostile_manifest_points_at_an_older_commit(lean_portal: Path, tmp_path: Path) -> None:
-    portal = lean_portal
+@pytest.mark.one_language
+def test_hostile_manifest_points_at_an_older_commit(portal: Path, tmp_path: Path) -> None:
     older = str(pygit2.Repository(str(portal)).head.target)
     replace_in(
         portal / "datasets/madrid-budget/data/gastos-2014-2015.csv", ",102739\n", ",102740\n"
@@ -370,9 +371,9 @@ def test_hostile_manifest_is_a_link(site: Path, repository: Path, tmp_path: Path
     refused(site, repository, f"has no {MANIFEST}")
 
 
-def test_hostile_repository_lost_an_object(site: Path, lean_portal: Path) -> None:
-    # site: the build of a copy committed as this one is (the same commit), so its build
-    portal = lean_portal
+@pytest.mark.one_language
+def test_hostile_repository_lost_an_object(site: Path, portal: Path) -> None:
+    # site: the build of a copy committed as portal is (the same commit), so portal's build
     blob = str(pygit2.Repository(str(portal)).head.peel(pygit2.Commit).tree["content/about.md"].id)
     (portal / ".git/objects" / blob[:2] / blob[2:]).unlink()
     refused(site, portal, "cannot be written out")
