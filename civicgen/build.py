@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -31,10 +32,11 @@ from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
 from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
+from .forked import SideBySide
 from .harvest import merge_sitemaps
-from .plugin import REFUSED, InvalidDataError, civicgen_plugin, seal, sharing
+from .plugin import REFUSED, InvalidDataError, civicgen_plugin, gathered_ahead, seal, sharing
 from .repo import last_commit_time
-from .search import index_site
+from .search import Indexing
 from .site.theme_assets import share_theme_assets
 
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build of the same site
@@ -282,34 +284,78 @@ def build_site(
 
 
 def build_into(config_path: Path, target: Path, strict: bool) -> None:
-    """Build in a staging folder beside target and swap it in; remove it whatever happens."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    """Build in a workspace beside target and swap the site in; remove it whatever happens."""
+    workspace = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = workspace / "site"
     try:
-        with collect_errors() as collector, source_date_epoch(config_path.parent), sharing():
-            default = build_languages(config_path, staging, strict, collector)
-            finish_site(staging, default)
+        with (
+            collect_errors() as collector,
+            source_date_epoch(config_path.parent),
+            sharing(),
+            Indexing() as indexing,
+        ):
+            default = build_languages(config_path, workspace, strict, collector, indexing)
+            finish_site(staging, default, indexing)
             seal(staging, default)
         replace_dir(staging, target)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(workspace, ignore_errors=True)
 
 
 # --- every language, one site -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LanguageBuild:
+    """One other language's MkDocs build: into <site>/<lang>/, with its own settings."""
+
+    language: str
+    site_dir: Path
+    extra: dict[str, str]
+
+
 def build_languages(
-    config_path: Path, staging: Path, strict: bool, collector: ErrorCollector
+    config_path: Path, workspace: Path, strict: bool, collector: ErrorCollector, indexing: Indexing
 ) -> MkDocsConfig:
-    """The default language at the site's root, then each other one in <site>/<lang>/ (the
-    data is read once: plugin.sharing); return the default language's configuration."""
-    default = run_mkdocs(config_path, staging, strict, collector, language=None)
-    for language in portal_languages(default)[1:]:
-        extra = {"docs_dir": str(language_docs(Path(default.docs_dir), language))}
-        if default.site_url:  # the language's pages are published under <site_url><lang>/
-            extra["site_url"] = f"{default.site_url.rstrip('/')}/{language}/"
-        run_mkdocs(config_path, staging / language, strict, collector, language, extra)
+    """The default language into <workspace>/site and each other one beside it, then moved to
+    site/<lang>/ (MkDocs empties its site folder as it starts). They build side by side on a
+    machine with cores to spare, from the data read once before any of them
+    (plugin.gathered_ahead); the root's search index starts as soon as its pages are written.
+    Return the default language's configuration."""
+    staging = workspace / "site"
+    with mkdocs_faults(collector, config_path):
+        default = load_config(str(config_path), site_dir=str(staging), strict=strict)
+    ahead = [language_build(default, code, workspace) for code in gathered_ahead(default)[1:]]
+
+    def build_other(other: LanguageBuild) -> None:
+        with mkdocs_faults(collector, config_path):
+            config = load_config(
+                str(config_path), site_dir=str(other.site_dir), strict=strict, **other.extra
+            )
+            run_mkdocs(config, other.language)
+
+    with SideBySide(ahead, build_other) as side:
+        with mkdocs_faults(collector, config_path):
+            run_mkdocs(default, None)
+        others = portal_languages(default)[1:]
+        indexing.start(staging, set(others))
+        taken = {other.language for other in ahead if other not in side.left}
+        for language in others:
+            if language not in taken:
+                build_other(language_build(default, language, workspace))
+        side.wait()
+    for language in others:
+        language_build(default, language, workspace).site_dir.rename(staging / language)
     return default
+
+
+def language_build(default: MkDocsConfig, language: str, workspace: Path) -> LanguageBuild:
+    """A language's pages come from <docs_dir>/<lang>/ and are published under
+    <site_url><lang>/; built in <workspace>/languages/<lang>/."""
+    extra = {"docs_dir": str(language_docs(Path(default.docs_dir), language))}
+    if default.site_url:
+        extra["site_url"] = f"{default.site_url.rstrip('/')}/{language}/"
+    return LanguageBuild(language, workspace / "languages" / language, extra)
 
 
 def portal_languages(config: MkDocsConfig) -> list[str]:
@@ -324,39 +370,36 @@ def language_docs(docs_dir: Path, language: str) -> Path:
     return folder if folder.is_dir() and not folder.is_symlink() else docs_dir
 
 
-def finish_site(site_dir: Path, default: MkDocsConfig) -> None:
+def finish_site(site_dir: Path, default: MkDocsConfig, indexing: Indexing) -> None:
     """Steps over the whole finished site, every language built, before the manifest seals it.
 
     A step that needs every page of every language runs here (one copy of the theme's
-    assets, one sitemap for them all, the search index: `civicgen.search.index_site`); the
-    manifest written next covers its files.
+    assets, one sitemap for them all); so does each other language's search index, which
+    reads its pages once relinked to the root's assets. The manifest written next covers
+    every file, the search indexes too.
     """
     others = portal_languages(default)[1:]
     root_path = urlsplit(default.site_url or "").path or "/"
     for language in others:
         share_theme_assets(site_dir, language, root_path)
+        indexing.start(site_dir / language, set())
     merge_sitemaps(site_dir, others)
-    index_site(site_dir)
+    indexing.wait()
 
 
-def run_mkdocs(
-    config_path: Path,
-    site_dir: Path,
-    strict: bool,
-    collector: ErrorCollector,
-    language: str | None,
-    extra: dict[str, str] | None = None,
-) -> MkDocsConfig:
-    """One MkDocs build of one language (None: the default) into site_dir (extra: settings
-    of this language's build, over mkdocs.yml's)."""
+def run_mkdocs(config: MkDocsConfig, language: str | None) -> None:
+    """One MkDocs build of one language (None: the default), inside mkdocs_faults."""
+    plugin = civicgen_plugin(config)
+    if plugin is not None:
+        plugin.language = language
+    mkdocs_build(config)
+
+
+@contextmanager
+def mkdocs_faults(collector: ErrorCollector, config_path: Path) -> Iterator[None]:
+    """MkDocs' and the templates' errors while loading or building, as BuildFaults."""
     try:
-        extra = extra or {}
-        config = load_config(str(config_path), site_dir=str(site_dir), strict=strict, **extra)
-        plugin = civicgen_plugin(config)
-        if plugin is not None:
-            plugin.language = language
-        mkdocs_build(config)
-        return config
+        yield
     except TemplateError as exc:
         raise template_fault(exc) from exc
     except UnicodeDecodeError as exc:

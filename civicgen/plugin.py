@@ -102,6 +102,27 @@ def gathered(root: Path, settings: Settings) -> Gathered:
     return found
 
 
+def gathered_ahead(config: MkDocsConfig) -> list[str]:
+    """Before any language's build, while sharing: the data read, checked and gathered once,
+    so that builds running side by side all start from it. The portal's languages, the
+    default first; [] when there is nothing to share (no civicgen, or a problem with the
+    settings or the data, which the build itself then reports as it always does)."""
+    plugin = civicgen_plugin(config)
+    if plugin is None or SHARED is None:
+        return []
+    root = Path(config.config_file_path or ".").resolve().parent
+    try:
+        settings = settings_from(plugin.config, str(config.config_file_path or ""))
+        languages = [check_language(code, "languages") for code in plugin_languages(plugin, config)]
+        found = gathered(root, settings)
+        if not found.validation.report.valid:
+            return []
+        found.site_inputs()
+    except CivicgenException:
+        return []
+    return languages
+
+
 @dataclass(frozen=True)
 class LanguageMenu:
     """config.extra.alternate: the language menu's entries for the page being rendered.
@@ -114,9 +135,9 @@ class LanguageMenu:
     entries: list[dict[str, Any]]
 
 
-def languages_of(config: CivicgenConfig, theme_language: str) -> list[str]:
+def plugin_languages(plugin: CivicgenPlugin, config: MkDocsConfig) -> list[str]:
     """The portal's languages, the default first (no `languages` option: the theme's)."""
-    return list(config["languages"]) or [theme_language or "en"]
+    return list(plugin.config["languages"]) or [config.theme["language"] or "en"]
 
 
 class Checked(BaseConfigOption[Any]):
@@ -192,7 +213,7 @@ class CivicgenPlugin(BasePlugin[CivicgenConfig]):
         name = Path(config.config_file_path or "mkdocs.yml").name
         self.languages = [
             check_language(code, f'{name}, civicgen option "languages"')
-            for code in languages_of(self.config, config.theme["language"])
+            for code in plugin_languages(self, config)
         ]
         self.catalogue = load_catalogue(
             self.current, self.root, settings.locale_dir, settings.limits

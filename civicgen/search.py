@@ -77,30 +77,69 @@ def command(root: Path, glob: str) -> list[str]:
     ]
 
 
-def run(root: Path, glob: str) -> None:
-    """One Pagefind run; a missing or failing Pagefind is a build fault (exit 2)."""
+def start(root: Path, glob: str) -> subprocess.Popen[bytes]:
+    """One Pagefind run, started in the background (see finish)."""
     try:
-        done = subprocess.run(
-            command(root, glob), capture_output=True, timeout=TIMEOUT, check=False, cwd=root
+        return subprocess.Popen(
+            command(root, glob), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         raise BuildFault(f"search: Pagefind did not run ({exc})") from exc
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+
+
+def finish(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a Pagefind run; a missing or failing Pagefind is a build fault (exit 2)."""
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        stop(process)
+        raise BuildFault(f"search: Pagefind did not run ({exc})") from exc
+    if process.returncode != 0:
+        reason = (stderr or stdout).decode("utf-8", "replace").strip().splitlines()
         hint = (
-            "; install it with pip install 'pagefind[extended]'"
-            if b"No module" in done.stderr
-            else ""
+            "; install it with pip install 'pagefind[extended]'" if b"No module" in stderr else ""
         )
         raise BuildFault(f"search: Pagefind failed ({(reason or ['no output'])[-1]}){hint}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill a run not yet waited for."""
+    if process.returncode is None:
+        process.kill()
+        process.communicate()
+
+
+class Indexing:
+    """Pagefind runs in the background, one per language root, while the build goes on; wait()
+    before the site is sealed. Leaving the block stops any run still going (a failed build)."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Indexing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for process in self.running:
+            stop(process)
+
+    def start(self, root: Path, others: set[str]) -> None:
+        """Index root's pages, less the folders named in others (other languages' roots)."""
+        self.running.append(start(root, page_glob(root, others)))
+
+    def wait(self) -> None:
+        for process in self.running:
+            finish(process)
 
 
 def index_site(site_dir: Path) -> None:
     """Index every language root of the finished site into its own pagefind/ bundle."""
     roots = language_roots(site_dir)
     names = {root.name for root in roots[1:]}
-    for root in roots:
-        run(root, page_glob(root, names if root == site_dir else set()))
+    with Indexing() as indexing:
+        for root in roots:
+            indexing.start(root, names if root == site_dir else set())
+        indexing.wait()
 
 
 def search_files(env: Environment) -> list[Output]:

@@ -6,11 +6,14 @@ import hashlib
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import commit_all, make_portal, own_cache, replace_in
 
+from civicgen import forked
 from civicgen.build import build_site
+from civicgen.exceptions import BuildFault
 
 
 def tree_digest(site: Path) -> dict[str, str]:
@@ -190,3 +193,44 @@ def test_history_links_to_the_forge_when_configured(portal: Path, tmp_path: Path
     site = build_site(portal / "mkdocs.yml", tmp_path / "site")
     html = (site / "datasets/proposals/index.html").read_text()
     assert '<a href="https://git.example.org/city/portal/commit/' in html
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[object]]:
+    """The jobs each process civicgen.forked started was given (a spy on the real fork)."""
+    if forked.spare_cores(1) == 0:
+        pytest.skip("no core to spare, or no fork: the languages build one after another")
+    started: list[list[object]] = []
+    fork = forked.fork
+
+    def spied(jobs: list[object], run: Any) -> Any:
+        started.append(jobs)
+        return fork(jobs, run)
+
+    monkeypatch.setattr(forked, "fork", spied)
+    return started
+
+
+def test_languages_side_by_side_are_the_bytes_of_one_after_another(
+    portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[object]]
+) -> None:
+    side_by_side = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "side"))
+    assert [[job.language for job in jobs] for jobs in forks] == [["en"]]  # type: ignore[attr-defined]
+    monkeypatch.setattr(forked, "spare_cores", lambda wanted: 0)
+    in_turn = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "turn"))
+    assert len(forks) == 1
+    assert side_by_side == in_turn
+    assert "en/index.html" in in_turn and "en/pagefind/pagefind-entry.json" in in_turn
+
+
+def test_a_language_failing_beside_the_default_fails_the_build(
+    portal: Path, tmp_path: Path, forks: list[list[object]]
+) -> None:
+    site = build_site(portal / "mkdocs.yml", tmp_path / "site")
+    before = tree_digest(site)
+    (portal / "content/en/index.md").write_bytes(b"\xff\xfe not UTF-8 \x80")
+    with pytest.raises(BuildFault, match="Error reading page .index.md.*save the file as UTF-8"):
+        build_site(portal / "mkdocs.yml", tmp_path / "site")
+    assert len(forks) == 2
+    assert tree_digest(site) == before  # the site published before is untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no leftovers
