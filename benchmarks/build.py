@@ -60,6 +60,7 @@ folder per MkDocs build (civicgen builds each language in its own), with what th
 in the configuration (language, nav, site name, extra, stylesheets)."""
 import json
 import os
+import time
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -70,7 +71,7 @@ OUT = Path(os.environ["CIVICGEN_BENCH_DUMP"])
 @event_priority(-1000)
 def on_files(files, config):
     OUT.mkdir(parents=True, exist_ok=True)
-    index = len(list(OUT.glob("build-*.json")))
+    index = f"{os.getpid()}-{time.monotonic_ns()}"  # languages may build side by side
     docs = os.path.realpath(config.docs_dir)
     for file in files:
         mine = file.src_dir is not None and os.path.realpath(file.src_dir) == docs
@@ -510,15 +511,17 @@ def without_civicgen(plugins: Any) -> list[Any]:
 
 def plain_project(portal: Path, work: Path, env: dict[str, str], dumped: bool = False) -> Path:
     """A MkDocs project of the same pages: same theme, nav and extensions; no civicgen plugin.
-    One configuration per MkDocs build civicgen ran (one per language), in the same order.
+    One configuration per MkDocs build civicgen ran (one per language), the default language
+    first (civicgen builds it in <workspace>/site, each other in <workspace>/languages/<lang>).
     dumped: a build already wrote the pages (see dumping), else one is run."""
     dump = work / "dump" if dumped else dump_pages(portal, work, env)
     base = yaml.safe_load((portal / "mkdocs.yml").read_text(encoding="utf-8"))
-    builds = [json.loads(p.read_text()) for p in sorted(dump.glob("build-*.json"), key=number)]
+    builds = [json.loads(p.read_text()) for p in dump.glob("build-*.json")]
     if not builds:
         raise SystemExit("the dump build handed MkDocs no files; is the civicgen plugin enabled?")
+    builds.sort(key=lambda build: (len(Path(build["site_dir"]).parts), build["site_dir"]))
     for index, build in enumerate(builds):
-        site = dump / "site" / os.path.relpath(build["site_dir"], builds[0]["site_dir"])
+        site = dump / "site" / (Path(build["site_dir"]).name if index else "")
         config = plain_config(base, build, portal, site.resolve())
         text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
         (dump / f"mkdocs-{index}.yml").write_text(text, encoding="utf-8")

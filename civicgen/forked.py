@@ -37,10 +37,13 @@ def spare_cores(wanted: int) -> int:
 class SideBySide(Generic[Job]):
     """Forks processes that each run run(job) for their share of jobs; `left` holds the jobs
     no process took (all of them where none could be forked). wait() raises the first
-    CivicgenException a process met, as it was raised there; leaving the block kills them."""
+    CivicgenException a process met, as it was raised there; leaving the block kills them.
+    workers: how many processes to fork (by default, spare_cores)."""
 
-    def __init__(self, jobs: Sequence[Job], run: Callable[[Job], None]) -> None:
-        workers = spare_cores(len(jobs))
+    def __init__(
+        self, jobs: Sequence[Job], run: Callable[[Job], None], workers: int | None = None
+    ) -> None:
+        workers = spare_cores(len(jobs)) if workers is None else min(workers, len(jobs))
         self.left: list[Job] = [] if workers else list(jobs)
         self.workers: list[tuple[BaseProcess, Connection]] = [
             fork(list(jobs[start::workers]), run) for start in range(workers)
