@@ -31,16 +31,10 @@ INVALID = sorted(
 VALID = sorted(p.name for p in (TESTDATA / "v0/valid").glob("*.yml"))
 ANSWERS = publiccode.Answers(("participation",), "self-hosted")
 
-# What the Go test expects and only the network, or a registry civicgen does not ship, tells.
+# What the Go test expects and only the network tells (civicgen never fetches).
 OFFLINE_UNDECIDABLE = {
     "invalid/logo_missing_url.yml": "the logo is an https address that does not exist: "
     "only an HTTP request tells (network)",
-    "invalid/organisation_uri_wrong_italian_pa2.yml": "urn:x-italian-pa:no_such_pa is well "
-    "formed; only the iPA registry of Italian administrations tells the code is unknown",
-    "invalid/fundedBy_uri_wrong_italian_pa2.yml": "urn:x-italian-pa:no_such_pa is well "
-    "formed; only the iPA registry of Italian administrations tells the code is unknown",
-    "invalid/no-network/supports_unknown_alias.yml": "alias:nonexistent is well formed; only "
-    "the standard's list of aliases, which civicgen does not ship, tells it is unknown",
 }
 # Errors the Go decoder adds after giving up on the mapping around a wrong value: they say
 # nothing about the file (its maintenance.type and availableLanguages are there).
@@ -95,8 +89,8 @@ def refused(path: Path, tmp_path: Path) -> list[tuple[str, int | None, int | Non
 def test_collected_counts() -> None:
     """131 invalid files (122 + 9 no-network; logo_missing_file.yml is not in the index)."""
     assert len(INVALID) == 131
-    assert len([f for f in INVALID if f not in OFFLINE_UNDECIDABLE]) == 127
-    assert len(OFFLINE_UNDECIDABLE) == 4
+    assert len([f for f in INVALID if f not in OFFLINE_UNDECIDABLE]) == 130
+    assert len(OFFLINE_UNDECIDABLE) == 1
     assert len(VALID) == 5
 
 
@@ -118,7 +112,7 @@ def test_invalid_file_is_refused_where_the_reference_says(name: str, tmp_path: P
 
 @pytest.mark.parametrize("name", sorted(OFFLINE_UNDECIDABLE))
 def test_offline_undecidable_files_are_otherwise_valid(name: str) -> None:
-    """Nothing else is wrong with them: only the network or a registry could refuse them."""
+    """Nothing else is wrong with them: only the network could refuse them."""
     path = TESTDATA / "v0" / name
     check, _ = check_text(path.read_text(encoding="utf-8"), path.name, path.parent)
     assert check.errors == []
@@ -131,6 +125,63 @@ def test_known_differences_are_real() -> None:
     for name, key in [*GO_CASCADES, *OTHER_COLUMN]:
         folder, file = name.rsplit("/", 1)
         assert key in [expected[0] for expected in EXPECTED[folder][file]]
+
+
+def errors_of(text: str) -> list[tuple[str, str]]:
+    """(key, message) of each error the check finds in a publiccode.yml text."""
+    check, _ = check_text(text, "publiccode.yml", TESTDATA / "v0/valid")
+    return [(e.field_name, e.message) for e in check.errors]
+
+
+def with_value(key: str, value: str) -> str:
+    """valid.minimal.yml with one more top-level key, its value on the next line."""
+    text = (TESTDATA / "v0/valid/valid.minimal.yml").read_text(encoding="utf-8")
+    return f"{text.rstrip()}\n{key}\n{value}\n"
+
+
+@pytest.mark.parametrize("code", ["c_h501", "C_H501", "PCM", "pcm", "istsc_AGIC82200R"])
+def test_ipa_codes_in_the_registry_pass_in_any_case(code: str) -> None:
+    """The reference parser matches iPA codes in any case; the registry has both kinds."""
+    assert errors_of(with_value("organisation:", f"  uri: urn:x-italian-pa:{code}")) == []
+
+
+@pytest.mark.parametrize("code", ["no_such_pa", "NO_SUCH_PA", "c_h5019"])
+def test_ipa_codes_not_in_the_registry_are_refused(code: str) -> None:
+    [(key, message)] = errors_of(with_value("organisation:", f"  uri: urn:x-italian-pa:{code}"))
+    assert key == "organisation.uri"
+    assert message == (
+        f'publiccode.yml, line 52, column 3, field "organisation.uri": "{code}" is no Italian '
+        "public administration in the iPA registry; copy the code from indicepa.gov.it"
+    )
+
+
+def test_the_registry_is_the_whole_list() -> None:
+    """civicgen/data/ipa_codes.txt: every code of the reference parser's copy, each once."""
+    from civicgen.importers.publiccode_vocab import ipa_codes
+
+    lines = (ROOT / "civicgen/data/ipa_codes.txt").read_text(encoding="ascii").splitlines()
+    assert len(lines) == 23476 and lines == sorted(set(lines))
+    assert len(ipa_codes()) == len({line.lower() for line in lines})
+
+
+@pytest.mark.parametrize(
+    "value", ["alias:gdpr", "alias:pagopa", "https://eur-lex.europa.eu/eli/reg/2016/679/oj"]
+)
+def test_supports_takes_an_alias_of_the_standard_or_an_address(value: str) -> None:
+    assert errors_of(with_value("supports:", f"  - id: {value!r}")) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "start"),
+    [
+        ("alias:GDPR", '"alias:GDPR" is no alias of the standard; use one of alias:anpr, '),
+        ("gdpr", '"gdpr" is neither an alias (like alias:gdpr) nor an address (URI)'),
+    ],
+)
+def test_supports_refuses_what_is_neither(value: str, start: str) -> None:
+    [(key, message)] = errors_of(with_value("supports:", f"  - id: {value}"))
+    assert key == "supports[0].id"
+    assert message.startswith(f'publiccode.yml, line 52, column 5, field "supports[0].id": {start}')
 
 
 @pytest.mark.parametrize("name", VALID)

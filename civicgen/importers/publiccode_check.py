@@ -41,6 +41,7 @@ from .publiccode_rules import (
     mime,
     one_of,
     required_list,
+    support_id,
     text,
     text_or_items,
     uri,
@@ -241,7 +242,7 @@ ROOT = Shape(
         "dependsOn": Shape({k: items(DEPENDENCY) for k in ("open", "proprietary", "hardware")}),
         "IT": ITALY,
         "it": deprecated(ITALY, 'lowercase country sections are deprecated; write "IT"'),
-        "supports": items(Shape({"id": text}, required=("id",), open_keys=True)),
+        "supports": items(Shape({"id": support_id}, required=("id",), open_keys=True)),
     },
     required=("name", "url", "platforms", "developmentStatus", "softwareType", "description")
     + ("legal", "maintenance", "localisation"),

@@ -197,8 +197,25 @@ def uri(check: Check, key: str, node: yaml.Node, mark: Mark) -> None:
 
 def ipa_code(check: Check, key: str, code: str, mark: Mark) -> None:
     if not vocab.IPA_CODE.fullmatch(code):
-        note = f'"{code}" is not an iPA code (lowercase letters, digits and _, like c_h501)'
+        note = f'"{code}" is not an iPA code (letters, digits and _, like c_h501)'
         check.error(key, mark, note + "; copy it from indicepa.gov.it")
+    elif code.lower() not in vocab.ipa_codes():
+        note = f'"{code}" is no Italian public administration in the iPA registry'
+        check.error(key, mark, note + "; copy the code from indicepa.gov.it")
+
+
+def support_id(check: Check, key: str, node: yaml.Node, mark: Mark) -> None:
+    """What a tool supports: one of the standard's aliases (alias:gdpr) or an address."""
+    if wrong_type(check, key, node, mark, "text"):
+        return
+    value = node.value
+    if value.startswith(vocab.ALIAS):
+        if value[len(vocab.ALIAS) :] not in vocab.SUPPORT_ALIASES:
+            known = ", ".join(vocab.ALIAS + name for name in sorted(vocab.SUPPORT_ALIASES))
+            check.error(key, mark, f'"{value}" is no alias of the standard; use one of {known}')
+    elif not vocab.URI.fullmatch(value):
+        note = f'"{value}" is neither an alias (like alias:gdpr) nor an address (URI)'
+        check.error(key, mark, note + "; write the law's or platform's address, like https://…")
 
 
 def ipa(check: Check, key: str, node: yaml.Node, mark: Mark) -> None:

@@ -2,7 +2,8 @@
 
 Lists follow the standard (publiccodeyml/publiccode.yml, docs/standard/*.rst) and what the
 reference parser (italia/publiccode-parser-go) accepts. Language and country codes come
-from CLDR through Babel, which civicgen already depends on: nothing is fetched.
+from CLDR through Babel, which civicgen already depends on; the iPA registry of Italian
+public administrations is a copy shipped in civicgen/data: nothing is fetched.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from importlib import resources
 
 # The versions the reference parser accepts for the v0 branch of the standard.
 VERSIONS: tuple[str, ...] = ("0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4")
@@ -207,8 +209,20 @@ MIME = re.compile(
     re.I,
 )
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-IPA_CODE = re.compile(r"[a-z0-9_]+")
+IPA_CODE = re.compile(r"[A-Za-z0-9_]+")
 ITALIAN_PA = "urn:x-italian-pa:"
+# The aliases the standard names for `supports[].id` (docs/standard/aliases-list.rst of
+# publiccodeyml/publiccode.yml): laws and national platforms a tool supports.
+SUPPORT_ALIASES = frozenset(["gdpr", "eidas", "nis2", "cra", "spid", "cie", "anpr", "pagopa", "io"])
+ALIAS = "alias:"
+
+
+@cache
+def ipa_codes() -> frozenset[str]:
+    """The iPA registry of Italian public administrations, lowercased (codes match in any
+    case): civicgen's copy of the reference parser's list, see civicgen/data/README.md."""
+    text = resources.files("civicgen").joinpath("data/ipa_codes.txt").read_text("ascii")
+    return frozenset(text.lower().split())
 
 
 @cache
