@@ -418,17 +418,28 @@ def children_of() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in root and all its descendants now."""
+def tree_memory(root: int) -> int:
+    """Bytes of memory root and all its descendants hold now: each process's proportional set
+    size (a page a forked process shares with its parent counts once, split between them),
+    or its resident set where the kernel gives no smaps_rollup."""
     tree, todo, total = children_of(), [root], 0
     while todo:
         pid = todo.pop()
         todo += tree.get(pid, [])
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+            total += proportional_size(pid)
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def proportional_size(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+    pss = next(line for line in rollup.splitlines() if line.startswith("Pss:"))
+    return int(pss.split()[1]) * 1024
 
 
 @dataclass
@@ -454,7 +465,7 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
 
     def sample() -> None:
         while not done.wait(0.05):
-            peak[0] = max(peak[0], tree_rss(process.pid))
+            peak[0] = max(peak[0], tree_memory(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
