@@ -30,9 +30,9 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
+from . import forked
 from .config import check_config_file
 from .exceptions import BuildFault, CivicgenException, InvalidDataRefused, SiteConfigError
-from .forked import SideBySide
 from .harvest import merge_sitemaps
 from .plugin import REFUSED, InvalidDataError, civicgen_plugin, gathered_ahead, seal, sharing
 from .repo import last_commit_time
@@ -266,9 +266,13 @@ def prepare_target(config_path: Path, site_dir: str | Path | None) -> Path:
 
 
 def build_site(
-    config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None = None, strict: bool = False
+    config_file: str | Path = "mkdocs.yml",
+    site_dir: str | Path | None = None,
+    strict: bool = False,
+    jobs: int | None = None,
 ) -> Path:
-    """Validate, render and write the portal; return the site folder."""
+    """Validate, render and write the portal; return the site folder. jobs: how many
+    languages may build at once (None: one per core; see build_languages)."""
     config_path = Path(config_file).resolve()
     if not config_path.is_file():
         raise CivicgenException(f"{config_file} not found; run civicgen in the portal's folder")
@@ -277,13 +281,13 @@ def build_site(
     try:
         with exclusive(target.parent):
             clear_leftovers(target)
-            build_into(config_path, target, strict)
+            build_into(config_path, target, strict, jobs)
     except OSError as exc:
         raise disk_fault(exc, target) from exc
     return target
 
 
-def build_into(config_path: Path, target: Path, strict: bool) -> None:
+def build_into(config_path: Path, target: Path, strict: bool, jobs: int | None = None) -> None:
     """Build in a workspace beside target and swap the site in; remove it whatever happens."""
     workspace = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     staging = workspace / "site"
@@ -294,7 +298,7 @@ def build_into(config_path: Path, target: Path, strict: bool) -> None:
             sharing(),
             Indexing() as indexing,
         ):
-            default = build_languages(config_path, workspace, strict, collector, indexing)
+            default = build_languages(config_path, workspace, strict, collector, indexing, jobs)
             finish_site(staging, default, indexing)
             seal(staging, default)
         replace_dir(staging, target)
@@ -315,13 +319,19 @@ class LanguageBuild:
 
 
 def build_languages(
-    config_path: Path, workspace: Path, strict: bool, collector: ErrorCollector, indexing: Indexing
+    config_path: Path,
+    workspace: Path,
+    strict: bool,
+    collector: ErrorCollector,
+    indexing: Indexing,
+    jobs: int | None = None,
 ) -> MkDocsConfig:
     """The default language into <workspace>/site and each other one beside it, then moved to
     site/<lang>/ (MkDocs empties its site folder as it starts). They build side by side on a
     machine with cores to spare, from the data read once before any of them
     (plugin.gathered_ahead); the root's search index starts as soon as its pages are written.
-    Return the default language's configuration."""
+    jobs caps how many build at once (each forked process's memory grows towards the first
+    one's as it builds). Return the default language's configuration."""
     staging = workspace / "site"
     with mkdocs_faults(collector, config_path):
         default = load_config(str(config_path), site_dir=str(staging), strict=strict)
@@ -334,7 +344,10 @@ def build_languages(
             )
             run_mkdocs(config, other.language)
 
-    with SideBySide(ahead, build_other) as side:
+    workers = forked.spare_cores(len(ahead))
+    if jobs is not None:
+        workers = min(workers, jobs - 1)
+    with forked.SideBySide(ahead, build_other, workers) as side:
         with mkdocs_faults(collector, config_path):
             run_mkdocs(default, None)
         others = portal_languages(default)[1:]

@@ -524,14 +524,20 @@ def show_mkdocs_messages() -> None:
     help="Where to write the site (default: site/ beside mkdocs.yml).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many languages build at once (default: one per core; 1: in turn, less memory).",
+)
 @handle_errors
 @engine_options
-def build_command(config_file: str, site_dir: str | None, strict: bool) -> None:
+def build_command(config_file: str, site_dir: str | None, strict: bool, jobs: int | None) -> None:
     """Validate the data, then build the static portal (refuses invalid data)."""
     from .build import build_site
 
     show_mkdocs_messages()
-    target = build_site(config_file, site_dir, strict)
+    target = build_site(config_file, site_dir, strict, jobs)
     click.echo(f"Portal built in {target}")
 
 

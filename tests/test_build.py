@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import commit_all, make_portal, own_cache, replace_in
+from conftest import commit_all, make_portal, own_cache, replace_in, run_cli
 
 from civicgen import forked
 from civicgen.build import build_site
@@ -215,15 +215,21 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[object]]:
 
 
 def test_languages_side_by_side_are_the_bytes_of_one_after_another(
-    portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[object]]
+    portal: Path, tmp_path: Path, forks: list[list[object]]
 ) -> None:
     side_by_side = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "side"))
     assert [[job.language for job in jobs] for jobs in forks] == [["en"]]  # type: ignore[attr-defined]
-    monkeypatch.setattr(forked, "spare_cores", lambda wanted: 0)
-    in_turn = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "turn"))
-    assert len(forks) == 1
+    code, output = run_cli(portal, "build", "--jobs", "1", "--site-dir", str(tmp_path / "turn"))
+    assert (code, forks) == (0, [[forks[0][0]]]), output  # --jobs 1: no process forked
+    in_turn = tree_digest(tmp_path / "turn")
     assert side_by_side == in_turn
     assert "en/index.html" in in_turn and "en/pagefind/pagefind-entry.json" in in_turn
+
+
+def test_jobs_below_one_is_a_usage_error(portal: Path) -> None:
+    code, output = run_cli(portal, "build", "--jobs", "0")
+    assert code == 2 and "Invalid value for '--jobs': 0 is not in the range x>=1" in output
+    assert not (portal / "site").exists()
 
 
 def test_a_language_failing_beside_the_default_fails_the_build(
