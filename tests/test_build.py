@@ -220,7 +220,8 @@ def test_languages_side_by_side_are_the_bytes_of_one_after_another(
     side_by_side = tree_digest(build_site(portal / "mkdocs.yml", tmp_path / "side"))
     assert [[job.language for job in jobs] for jobs in forks] == [["en"]]  # type: ignore[attr-defined]
     code, output = run_cli(portal, "build", "--jobs", "1", "--site-dir", str(tmp_path / "turn"))
-    assert (code, forks) == (0, [[forks[0][0]]]), output  # --jobs 1: no process forked
+    assert code == 0, output
+    assert len(forks) == 1  # --jobs 1: no process forked for this second build
     in_turn = tree_digest(tmp_path / "turn")
     assert side_by_side == in_turn
     assert "en/index.html" in in_turn and "en/pagefind/pagefind-entry.json" in in_turn
