@@ -287,7 +287,7 @@ def build_site(
     return target
 
 
-def build_into(config_path: Path, target: Path, strict: bool, jobs: int | None = None) -> None:
+def build_into(config_path: Path, target: Path, strict: bool, jobs: int | None) -> None:
     """Build in a workspace beside target and swap the site in; remove it whatever happens."""
     workspace = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     staging = workspace / "site"
@@ -324,7 +324,7 @@ def build_languages(
     strict: bool,
     collector: ErrorCollector,
     indexing: Indexing,
-    jobs: int | None = None,
+    jobs: int | None,
 ) -> MkDocsConfig:
     """The default language into <workspace>/site and each other one beside it, then moved to
     site/<lang>/ (MkDocs empties its site folder as it starts). They build side by side on a
