@@ -339,6 +339,36 @@ def test_example_aggregates_round_trip_through_the_cache(
     assert cache.get("k") is None
 
 
+def test_many_sketch_entries_are_written_in_slot_order(kernel: ModuleType, tmp_path: Path) -> None:
+    """Thousands of groups with sketches of many buckets, negative and zero values among
+    them: the cache writes their entries by slot, then bucket code (so that they compress),
+    and reads back the reference's states."""
+    lines = ["k,x,y"] + [
+        f"g{(i * 7919) % 3001},{(-1) ** i * 1.37 ** (i % 500):.6g},{(i % 9) - 4}"
+        for i in range(60_000)
+    ]
+    data = "\n".join(lines).encode() + b"\n"
+    group = GroupBy(((0, "value", 0),), (1, 2), quantiles=True)
+    fields = [f("k"), f("x", "number"), f("y", "number")]
+    plan = plan_of(fields, key_sets=[], aggregates=(group,))
+    cache = ScanCache(tmp_path)
+    cache.put("k", scan_both(kernel, data, plan))
+    back = cache.get("k")
+    assert back is not None
+    assert [dict(g) for g in back.aggregates] == reference.scan_csv(data, plan).aggregates
+    path = cache.path_of("k")
+    assert path is not None
+    head, blobs = gzip.decompress(path.read_bytes()).split(b"\n", 1)
+    entry = json.loads(head)
+    sizes, column = entry["blobs"], entry["result"][5][0][4]
+    start = sum(sizes[:column])
+    entries = array.array("q", blobs[start : start + sizes[column]])
+    slots = entries[0::3]
+    assert len(slots) > 50_000 and list(slots) == sorted(slots)
+    buckets = list(zip(slots, entries[1::3], strict=True))
+    assert len(set(buckets)) == len(buckets)
+
+
 def test_aggregates_of_broken_rows(kernel: ModuleType) -> None:
     fields = [f("k"), f("t", "datetime"), f("x", "number"), f("n", "integer")]
     data = (

@@ -13,7 +13,7 @@ is scanned by the reference.
 
 cimport cython
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint32_t, uint8_t
-from libc.stdlib cimport malloc, calloc, realloc, free, strtod, qsort
+from libc.stdlib cimport malloc, calloc, realloc, free, strtod
 from libc.string cimport memchr, memcpy, memcmp, memset
 from libc.math cimport log, ceil, fabs, isfinite
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
@@ -916,9 +916,40 @@ ctypedef struct SketchEntry:
     int64_t count
 
 
-cdef int by_sketch_key(const void* a, const void* b) noexcept nogil:
-    cdef uint64_t x = (<const SketchEntry*>a).key, y = (<const SketchEntry*>b).key
-    return (x > y) - (x < y)
+DEF RADIX_BITS = 11  # a pass of the sort: 2,048 counters, which stay in cache
+
+
+cdef int sort_sketch_entries(SketchEntry* entries, Py_ssize_t n, uint64_t largest) except -1:
+    """Sort entries by key (all distinct): least significant digit first, RADIX_BITS a pass,
+    as many passes as the largest key has digits. Linear: qsort took 0.4 s for the 1.9
+    million entries of a 5M-row sensor table's daily sketches."""
+    cdef SketchEntry* spare = <SketchEntry*>malloc((n + 1) * sizeof(SketchEntry))
+    cdef SketchEntry* source = entries
+    cdef SketchEntry* target = spare
+    cdef Py_ssize_t counts[1 << RADIX_BITS]
+    cdef Py_ssize_t i, d, total, seen
+    cdef int shift = 0
+    if not spare:
+        raise MemoryError()
+    while shift < 64 and (largest >> shift):
+        memset(counts, 0, sizeof(counts))
+        for i in range(n):
+            counts[(source[i].key >> shift) & ((1 << RADIX_BITS) - 1)] += 1
+        total = 0
+        for d in range(1 << RADIX_BITS):
+            seen = counts[d]
+            counts[d] = total
+            total += seen
+        for i in range(n):
+            d = (source[i].key >> shift) & ((1 << RADIX_BITS) - 1)
+            target[counts[d]] = source[i]
+            counts[d] += 1
+        source, target = target, source
+        shift += RADIX_BITS
+    if source != entries:
+        memcpy(entries, source, n * sizeof(SketchEntry))
+    free(spare)
+    return 0
 
 
 @cython.final
@@ -1177,11 +1208,17 @@ cdef class GroupAcc:
         cdef SketchEntry* entries = <SketchEntry*>malloc((used + 1) * sizeof(SketchEntry))
         if not entries:
             raise MemoryError()
+        cdef uint64_t largest = 0
         for i in range(self.scap if used else 0):
             if self.skeys[i]:
                 entries[at].key, entries[at].count = self.skeys[i] - 1, self.scounts[i]
+                largest = max(largest, entries[at].key)
                 at += 1
-        qsort(entries, at, sizeof(SketchEntry), by_sketch_key)  # by slot: they compress
+        try:
+            sort_sketch_entries(entries, at, largest)  # by slot: they compress
+        except MemoryError:
+            free(entries)
+            raise
         for i in range(at):
             key = entries[i].key
             e[3 * i] = <int64_t>(key >> SKETCH_BITS)
