@@ -912,8 +912,35 @@ cdef inline int64_t code_bucket(uint64_t code) noexcept nogil:
 
 
 ctypedef struct SketchEntry:
-    uint64_t key  # as GroupAcc.skeys holds it, less the 1
+    uint64_t key  # (group * nm + measure) << SKETCH_BITS | code; in a Sketch, the code plus 1
     int64_t count
+
+
+ctypedef struct Sketch:
+    SketchEntry* entries  # one measure of one group: its buckets, a small hash table (0: empty)
+    uint32_t cap, used  # cap: 0 or a power of two
+
+
+cdef inline uint32_t bucket_slot(uint64_t code, uint32_t cap) noexcept nogil:
+    """Where a bucket code's entry starts looking in a table of cap (a power of two) entries."""
+    return <uint32_t>((code * <uint64_t>0x9E3779B97F4A7C15) >> 32) & (cap - 1)
+
+
+cdef int grow_sketch(Sketch* sketch) except -1:
+    """Double a slot's table (8 entries at first), its entries placed again."""
+    cdef uint32_t cap = max(8, 2 * sketch.cap), i, at
+    cdef SketchEntry* entries = <SketchEntry*>calloc(cap, sizeof(SketchEntry))
+    if not entries:
+        raise MemoryError()
+    for i in range(sketch.cap):
+        if sketch.entries[i].key:
+            at = bucket_slot(sketch.entries[i].key, cap)
+            while entries[at].key:
+                at = (at + 1) & (cap - 1)
+            entries[at] = sketch.entries[i]
+    free(sketch.entries)
+    sketch.entries, sketch.cap = entries, cap
+    return 0
 
 
 DEF RADIX_BITS = 11  # a pass of the sort: 2,048 counters, which stay in cache
@@ -966,9 +993,11 @@ cdef class GroupAcc:
     cdef double* acc
     cdef Py_ssize_t n, cap, stride, limit
     cdef bint quantiles, collapsed
-    cdef uint64_t* skeys  # (group * nm + measure) << SKETCH_BITS | code, plus 1 (0: empty)
-    cdef int64_t* scounts
-    cdef Py_ssize_t scap, sused
+    cdef Sketch* sketches  # per slot (group * nm + measure): a table of its own, so that the
+    # buckets of the groups being filled stay in the processor's cache
+    cdef Py_ssize_t slots, sused  # slots allocated; entries in all
+    cdef uint64_t* pending  # a row's sketch keys: all prefetched, then counted (fold)
+    cdef Py_ssize_t npending
 
     def __cinit__(self, group_by):
         self.index = KeySet()
@@ -979,10 +1008,11 @@ cdef class GroupAcc:
         self.kidx = <int*>malloc(max(self.nk, 1) * sizeof(int))
         self.kcut = <Py_ssize_t*>malloc(max(self.nk, 1) * sizeof(Py_ssize_t))
         self.midx = <int*>malloc(max(self.nm, 1) * sizeof(int))
+        self.pending = <uint64_t*>malloc(max(self.nm, 1) * sizeof(uint64_t))
+        self.npending = 0
         self.stride = 1 + 5 * self.nm
         self.cap = 16
         self.acc = <double*>malloc(self.cap * self.stride * sizeof(double))
-        self.new_sketches(64)
         cuts = {"day": 10, "hour": 13}
         for k, (index, transform, argument) in enumerate(group_by.keys):
             self.kidx[k] = index
@@ -994,47 +1024,62 @@ cdef class GroupAcc:
         free(self.kidx)
         free(self.kcut)
         free(self.midx)
+        free(self.pending)
         free(self.acc)
-        free(self.skeys)
-        free(self.scounts)
+        self.free_sketches()
 
-    cdef int new_sketches(self, Py_ssize_t capacity) except -1:
-        """An empty sketch table of `capacity` slots (a power of two)."""
-        self.skeys = <uint64_t*>calloc(capacity, sizeof(uint64_t))
-        self.scounts = <int64_t*>malloc(capacity * sizeof(int64_t))
-        if not self.skeys or not self.scounts:
-            raise MemoryError()
-        self.scap, self.sused = capacity, 0
-        return 0
+    cdef void free_sketches(self) noexcept:
+        cdef Py_ssize_t i
+        for i in range(self.slots):
+            free(self.sketches[i].entries)
+        free(self.sketches)
+        self.sketches, self.slots, self.sused = NULL, 0, 0
 
     cdef int count_bucket(self, uint64_t key, int64_t count) except -1:
-        """Add count to the sketch entry key (its slot made if new); the table grows at half full."""
-        cdef uint64_t mask, at
-        if 2 * (self.sused + 1) > self.scap:
-            self.grow_sketches(self.scap * 2)
-        mask = <uint64_t>self.scap - 1
-        at = mix(key) & mask
-        while self.skeys[at] and self.skeys[at] != key + 1:
-            at = (at + 1) & mask
-        if self.skeys[at]:
-            self.scounts[at] += count
+        """Add count to the sketch entry key (its slot's table made or grown as needed)."""
+        cdef uint64_t slot = key >> SKETCH_BITS, code = (key & ((1 << SKETCH_BITS) - 1)) + 1
+        cdef Sketch* sketch
+        cdef uint32_t at
+        if slot >= <uint64_t>self.slots:
+            self.more_slots(slot + 1)
+        sketch = self.sketches + slot
+        if 2 * (sketch.used + 1) > sketch.cap:
+            grow_sketch(sketch)
+        at = bucket_slot(code, sketch.cap)
+        while sketch.entries[at].key and sketch.entries[at].key != code:
+            at = (at + 1) & (sketch.cap - 1)
+        if sketch.entries[at].key:
+            sketch.entries[at].count += count
         else:
-            self.skeys[at] = key + 1
-            self.scounts[at] = count
+            sketch.entries[at].key, sketch.entries[at].count = code, count
+            sketch.used += 1
             self.sused += 1
         return 0
 
-    cdef int grow_sketches(self, Py_ssize_t capacity) except -1:
-        cdef uint64_t* keys = self.skeys
-        cdef int64_t* counts = self.scounts
-        cdef Py_ssize_t i, old = self.scap
-        self.new_sketches(capacity)
-        for i in range(old):
-            if keys[i]:
-                self.count_bucket(keys[i] - 1, counts[i])
-        free(keys)
-        free(counts)
+    cdef int more_slots(self, Py_ssize_t wanted) except -1:
+        """Room for the tables of slots up to wanted (doubling), the new ones empty."""
+        cdef Py_ssize_t slots = max(wanted, 2 * self.slots, 64)
+        self.sketches = <Sketch*>resized(self.sketches, slots, sizeof(Sketch))
+        memset(self.sketches + self.slots, 0, (slots - self.slots) * sizeof(Sketch))
+        self.slots = slots
         return 0
+
+    cdef SketchEntry* gathered(self) except NULL:
+        """Every sketch entry (its key the whole key), in slot order: freed by the caller."""
+        cdef SketchEntry* out = <SketchEntry*>malloc((self.sused + 1) * sizeof(SketchEntry))
+        cdef Py_ssize_t slot, at = 0
+        cdef uint32_t i
+        cdef Sketch* sketch
+        if not out:
+            raise MemoryError()
+        for slot in range(self.slots):
+            sketch = self.sketches + slot
+            for i in range(sketch.cap):
+                if sketch.entries[i].key:
+                    out[at].key = (<uint64_t>slot << SKETCH_BITS) | (sketch.entries[i].key - 1)
+                    out[at].count = sketch.entries[i].count
+                    at += 1
+        return out
 
     cdef int64_t add(self) except -1:
         """A new group (its key is the index's entry of the same number), its state empty."""
@@ -1054,22 +1099,35 @@ cdef class GroupAcc:
         self.n += 1
         return self.n - 1
 
-    cdef inline int sketch(self, int64_t gid, Py_ssize_t m, double v) except -1:
+    cdef inline void sketch(self, int64_t gid, Py_ssize_t m, double v) noexcept:
+        """Count v in its bucket when the row's other measures are in (count_pending): the
+        buckets of a row's measures are fetched from memory together."""
+        cdef uint64_t key, slot
+        cdef Sketch* sketch
         if not isfinite(v):
-            return 0  # NaN and infinities stay out of the sketch, as in partials.add
-        return self.count_bucket(((<uint64_t>gid * self.nm + m) << SKETCH_BITS) | bucket_code(v), 1)
+            return  # NaN and infinities stay out of the sketch, as in partials.add
+        key = ((<uint64_t>gid * self.nm + m) << SKETCH_BITS) | bucket_code(v)
+        slot = key >> SKETCH_BITS
+        if slot < <uint64_t>self.slots and self.sketches[slot].cap:
+            sketch = self.sketches + slot
+            prefetch(sketch.entries + bucket_slot((key & ((1 << SKETCH_BITS) - 1)) + 1, sketch.cap))
+        self.pending[self.npending] = key
+        self.npending += 1
+
+    cdef int count_pending(self) except -1:
+        cdef Py_ssize_t i, n = self.npending
+        self.npending = 0
+        for i in range(n):
+            self.count_bucket(self.pending[i], 1)
+        return 0
 
     cdef bytes used_sketches(self):
         """The sketch entries as (key, count) pairs of uint64/int64, in slot order."""
-        cdef Py_ssize_t i, at = 0
-        out = PyBytes_FromStringAndSize(NULL, self.sused * 16)
-        cdef char* p = PyBytes_AS_STRING(out)
-        for i in range(self.scap):
-            if self.skeys[i]:
-                memcpy(p + at, &self.skeys[i], 8)
-                memcpy(p + at + 8, &self.scounts[i], 8)
-                at += 16
-        return out
+        cdef SketchEntry* entries = self.gathered()
+        try:
+            return PyBytes_FromStringAndSize(<char*>entries, self.sused * sizeof(SketchEntry))
+        finally:
+            free(entries)
 
     def dump(self) -> tuple:
         """The partial states compactly (keys, C doubles and sketch entries as bytes): to
@@ -1124,9 +1182,9 @@ cdef class GroupAcc:
         for i in range(entries):
             memcpy(&key, p + 16 * i, 8)
             memcpy(&count, p + 16 * i + 8, 8)
-            slot = (key - 1) >> SKETCH_BITS
+            slot = key >> SKETCH_BITS
             key = ((<uint64_t>target[slot // self.nm] * self.nm + slot % self.nm) << SKETCH_BITS) | (
-                (key - 1) & ((1 << SKETCH_BITS) - 1))
+                key & ((1 << SKETCH_BITS) - 1))
             self.count_bucket(key, count)
         return 0
 
@@ -1148,21 +1206,19 @@ cdef class GroupAcc:
     cdef int collapse(self) except -1:
         """Merge every group, in order, into group 0 under the key (): partials.collapse."""
         cdef Py_ssize_t g, i, old
-        cdef uint64_t* keys
-        cdef int64_t* counts
+        cdef SketchEntry* entries
         for g in range(1, self.n):
             self.merge_into(0, self.acc + g * self.stride)
         if self.quantiles:  # every entry now counts for group 0
-            keys, counts, old = self.skeys, self.scounts, self.scap
-            self.new_sketches(old)
+            entries, old = self.gathered(), self.sused
+            self.free_sketches()
             try:
                 for i in range(old):
-                    if keys[i]:
-                        self.count_bucket(((keys[i] - 1) >> SKETCH_BITS) % self.nm << SKETCH_BITS
-                                          | ((keys[i] - 1) & ((1 << SKETCH_BITS) - 1)), counts[i])
+                    self.count_bucket((entries[i].key >> SKETCH_BITS) % self.nm << SKETCH_BITS
+                                      | (entries[i].key & ((1 << SKETCH_BITS) - 1)),
+                                      entries[i].count)
             finally:
-                free(keys)
-                free(counts)
+                free(entries)
         self.n = 1
         self.index = KeySet()
         self.collapsed = True
@@ -1172,13 +1228,16 @@ cdef class GroupAcc:
         """Per group, per measure: the sketch as partials keeps it ({bucket index: count})."""
         cdef Py_ssize_t i
         cdef uint64_t key, slot
+        cdef SketchEntry* entries = self.gathered()
         sketches = [[{} for _ in range(self.nm)] for _ in range(self.n)]
-        for i in range(self.scap):
-            if self.skeys[i]:
-                key = self.skeys[i] - 1
+        try:
+            for i in range(self.sused):
+                key = entries[i].key
                 slot = key >> SKETCH_BITS
                 sketches[slot // self.nm][slot % self.nm][
-                    code_bucket(key & ((1 << SKETCH_BITS) - 1))] = self.scounts[i]
+                    code_bucket(key & ((1 << SKETCH_BITS) - 1))] = entries[i].count
+        finally:
+            free(entries)
         return sketches
 
     def columns(self) -> list:
@@ -1205,17 +1264,11 @@ cdef class GroupAcc:
         cdef Py_ssize_t used = self.sused if self.quantiles else 0
         sketches = PyBytes_FromStringAndSize(NULL, used * 24)
         cdef int64_t* e = <int64_t*>PyBytes_AS_STRING(sketches)
-        cdef SketchEntry* entries = <SketchEntry*>malloc((used + 1) * sizeof(SketchEntry))
-        if not entries:
-            raise MemoryError()
-        cdef uint64_t largest = 0
-        for i in range(self.scap if used else 0):
-            if self.skeys[i]:
-                entries[at].key, entries[at].count = self.skeys[i] - 1, self.scounts[i]
-                largest = max(largest, entries[at].key)
-                at += 1
+        cdef SketchEntry* entries = self.gathered() if used else NULL
+        at = used
         try:
-            sort_sketch_entries(entries, at, largest)  # by slot: they compress
+            if used:  # by slot already; by bucket within each slot too: they compress
+                sort_sketch_entries(entries, at, entries[at - 1].key | ((1 << SKETCH_BITS) - 1))
         except MemoryError:
             free(entries)
             raise
@@ -2367,6 +2420,8 @@ cdef class Scan:
                 st[3] = v
             if acc.quantiles:
                 acc.sketch(gid, m, v)
+        if acc.npending:
+            acc.count_pending()
         return 0
 
     # --- the whole range ----------------------------------------------------------------
