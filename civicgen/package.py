@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import mmap
 import posixpath
 import re
 from collections.abc import Callable
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .cache import ScanCache, entry_key
 from .descriptor import (
     civicgen_errors,
     profile_option_errors,
@@ -36,6 +32,9 @@ from .parse import ParseProblem, load_json, load_yaml
 from .parts import MAX_PARTS, published_location
 from .repo import Source, clean_path
 
+if TYPE_CHECKING:
+    from .verdicts import Verdicts
+
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_LIMITS = Limits()
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -55,13 +54,13 @@ def load_portal(
     datasets_dir: str = "datasets",
     tools_dir: str = "tools-catalog",
     limits: Limits = DEFAULT_LIMITS,
-    cache: ScanCache | None = None,
+    verdicts: Verdicts | None = None,
 ) -> tuple[Portal, list[CivicError]]:
     """Load the given descriptors (default: all of the portal) and say what is wrong with them
-    (frictionless's verdicts from the cache, when it holds them)."""
+    (frictionless's verdicts: see verdicts.py)."""
     packages, errors = [], []
     for path in paths if paths is not None else descriptor_paths(source, datasets_dir, tools_dir):
-        package, problems = load_package(source, path, limits, cache)
+        package, problems = load_package(source, path, limits, verdicts)
         errors.extend(problems)
         if package is not None:
             packages.append(package)
@@ -113,7 +112,7 @@ def problem_error(problem: ParseProblem, path: str, offset: int = 0) -> CivicErr
 
 
 def read_descriptor(
-    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, cache: ScanCache | None = None
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, verdicts: Verdicts | None = None
 ) -> tuple[dict[str, Any] | None, list[CivicError]]:
     data, errors = read_file(source, path, limits.descriptor_bytes, "descriptor_bytes")
     if data is None:
@@ -131,7 +130,10 @@ def read_descriptor(
         + civicgen_errors(descriptor, path)
         + resource_path_errors(descriptor, path)
     )
-    problems = problems or frictionless_verdict(descriptor, path, cache)
+    if not problems:
+        problems = (
+            verdicts.of(descriptor, path) if verdicts else frictionless_errors(descriptor, path)
+        )
     return descriptor, problems or profile_option_errors(descriptor, path)
 
 
@@ -154,23 +156,6 @@ def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicErr
     return errors
 
 
-def frictionless_verdict(
-    descriptor: dict[str, Any], path: str, cache: ScanCache | None
-) -> list[CivicError]:
-    """frictionless's errors, from the cache when this frictionless checked the same
-    descriptor before: then frictionless (pydantic, jsonschema) is not even imported."""
-    if cache is None:
-        return frictionless_errors(descriptor, path)
-    checked = json.dumps(without_profiles(descriptor), sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(checked.encode("utf-8", "surrogatepass")).hexdigest()
-    key = entry_key(digest, (path, metadata.version("frictionless")), "descriptor")
-    errors = cache.get_errors(key)
-    if errors is None:
-        errors = frictionless_errors(descriptor, path)
-        cache.put_errors(key, errors)
-    return errors
-
-
 def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
     """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
     from frictionless import Package as FrictionlessPackage
@@ -190,10 +175,10 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
 
 
 def load_package(
-    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, cache: ScanCache | None = None
+    source: Source, path: str, limits: Limits = DEFAULT_LIMITS, verdicts: Verdicts | None = None
 ) -> tuple[Package | None, list[CivicError]]:
     """One package, with its resources resolved safely inside the repository."""
-    descriptor, errors = read_descriptor(source, path, limits, cache)
+    descriptor, errors = read_descriptor(source, path, limits, verdicts)
     if descriptor is None or errors:
         return None, errors  # data is only checked against a descriptor that is itself valid
     folder = posixpath.dirname(path)

@@ -17,6 +17,7 @@ from .package import descriptor_paths, load_portal
 from .repo import Source, open_source
 from .scan.cluster import scanning_on
 from .validation import Validation, validate_portal
+from .verdicts import Verdicts
 
 
 @dataclass
@@ -68,8 +69,10 @@ def load(
     rev: str | None = None,
     settings: Settings | None = None,
     start: str = ".",
+    verdicts: Verdicts | None = None,
 ) -> Loaded:
-    """Open the repository around the first PATH and load the packages it names."""
+    """Open the repository around the first PATH and load the packages it names (verdicts:
+    frictionless's on the descriptors, which take the load's cache)."""
     settings = settings or Settings()
     paths = paths or [start]
     source = open_source(paths[0], rev)
@@ -83,8 +86,10 @@ def load(
     if chosen is not None:
         chosen = with_references(source, chosen, settings)
     cache, warnings = open_cache(source, settings.cache_dir)
+    verdicts = verdicts or Verdicts(None)
+    verdicts.cache = cache
     portal, errors = load_portal(
-        source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits, cache
+        source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits, verdicts
     )
     if chosen is None and not portal.packages and not errors:
         raise CivicgenException(nothing_found(source, settings))
@@ -113,9 +118,30 @@ def validate(
     text_checks: bool = True,
 ) -> Validation:
     """Load and validate: the whole portal, or the packages named by paths (at a revision;
-    text_checks off: no check of the cells' text, for a diff's base)."""
+    text_checks off: no check of the cells' text, for a diff's base). frictionless checks
+    the descriptors in a process beside this one meanwhile (verdicts.py)."""
     settings = settings or Settings()
-    loaded = load(paths, rev, settings)
+    with Verdicts(None, beside=True) as verdicts:
+        try:
+            validation = validated(paths, settings, rev, text_checks, verdicts)
+        except Exception:
+            if verdicts.settle():  # no descriptor refused: the error stands
+                raise
+        else:
+            if verdicts.settle():
+                return validation
+    # frictionless refused a descriptor whose data was read meanwhile: again, knowing it
+    return validated(paths, settings, rev, text_checks, Verdicts(None, known=verdicts.known))
+
+
+def validated(
+    paths: list[str] | None,
+    settings: Settings,
+    rev: str | None,
+    text_checks: bool,
+    verdicts: Verdicts,
+) -> Validation:
+    loaded = load(paths, rev, settings, verdicts=verdicts)
     with scanning_on(settings.engine, settings.scheduler, settings.partition_bytes):
         return validate_portal(
             loaded.source,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, replace_in
+from conftest import replace_in
 
 from civicgen import Settings, validate
 from civicgen.cli import main
@@ -329,34 +326,6 @@ def test_text_findings_are_read_from_the_cache(portal: Path) -> None:
     keys = ["path", "row", "field", "code", "message"]
     assert warm.report.flatten(keys) == cold.report.flatten(keys)
     assert any(e.code == "bidi-control" for e in warm.report.errors)
-
-
-WARM_SCRIPT = """
-import json, sys
-from civicgen.pipeline import validate
-validation = validate([sys.argv[1]])
-cache = validation.cache
-print(json.dumps([validation.report.valid, cache.finding_hits, cache.finding_misses,
-                  "frictionless" in sys.modules]))
-"""
-
-
-def test_a_warm_validate_does_not_import_frictionless(portal: Path, tmp_path: Path) -> None:
-    """frictionless's verdict on each descriptor is cached: a second run, in a new process,
-    reads it and never imports frictionless (pydantic, jsonschema)."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "c")}
-    runs = [
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", WARM_SCRIPT, str(portal)],
-                env=environment, capture_output=True, text=True, check=True, timeout=300,
-            ).stdout
-        )
-        for _ in range(2)
-    ]  # fmt: skip
-    (valid, _, cold_misses, cold_imported), (still_valid, hits, misses, warm_imported) = runs
-    assert valid and still_valid and cold_imported and not warm_imported
-    assert cold_misses >= 4 and misses == 0 and hits == cold_misses  # each of 4 descriptors
 
 
 def test_stats_command_formats(portal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
