@@ -115,9 +115,10 @@ def blob_id(data: bytes | mmap.mmap) -> str:
     if not isinstance(data, mmap.mmap):
         digest.update(data)
         return digest.hexdigest()
-    for start in range(0, len(data), HASH_BLOCK):  # the pages read are let go behind
-        digest.update(data[start : start + HASH_BLOCK])
-        released(data, start, start + HASH_BLOCK)
+    with memoryview(data) as view:  # hashed where it lies, not copied block by block
+        for start in range(0, len(data), HASH_BLOCK):  # the pages read are let go behind
+            digest.update(view[start : start + HASH_BLOCK])
+            released(data, start, start + HASH_BLOCK)
     return digest.hexdigest()
 
 

@@ -91,6 +91,7 @@ def load(
     portal, errors = load_portal(
         source, chosen, settings.datasets_dir, settings.tools_dir, settings.limits, verdicts
     )
+    verdicts.all_asked()
     if chosen is None and not portal.packages and not errors:
         raise CivicgenException(nothing_found(source, settings))
     return Loaded(source, portal, warnings + errors, cache)

@@ -75,6 +75,11 @@ class Verdicts:
             self.beside = Beside.forked()
         return self.beside is not None and self.beside.ask(key, descriptor, path)
 
+    def all_asked(self) -> None:
+        """Every descriptor is read: the process beside answers as soon as it is done."""
+        if self.beside is not None:
+            self.beside.finish()
+
     def settle(self) -> bool:
         """Wait for the process's answers (cached, and known from now); whether they all
         found nothing wrong."""
@@ -96,16 +101,19 @@ def verdict_key(descriptor: dict[str, Any], path: str) -> str:
 
 class Beside:
     """A forked process that imports frictionless at once, then checks the descriptors sent
-    to it; its answers come back all together (answers); end() reaps it."""
+    to it until it is told no more will come (finish); then it sends its answers, all
+    together (answers), and exits, so that it holds no memory while the data is scanned.
+    end() reaps it."""
 
     def __init__(self) -> None:
         self.asked: dict[str, tuple[dict[str, Any], str]] = {}
         import fcntl  # Unix only, as fork is
 
         requests, self.requests = os.pipe()
-        with contextlib.suppress(OSError):  # room for large descriptors while it imports
-            fcntl.fcntl(self.requests, PIPE_SIZE, 1 << 20)
         self.replies, replies = os.pipe()
+        for pipe in (self.requests, replies):  # room for descriptors while it imports, and
+            with contextlib.suppress(OSError):  # for its answers until they are read
+                fcntl.fcntl(pipe, PIPE_SIZE, 1 << 20)
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - the forked process, measured from outside
             os.close(self.requests)
@@ -113,6 +121,7 @@ class Beside:
             serve(requests, replies)
         os.close(requests)
         os.close(replies)
+        self.finished = False
         self.settled: dict[str, list[CivicError]] | None = None
 
     @classmethod
@@ -122,7 +131,7 @@ class Beside:
 
     def ask(self, key: str, descriptor: dict[str, Any], path: str) -> bool:
         """Send a descriptor to be checked; False if the process is gone (check it here)."""
-        if self.settled is not None or key in self.asked:
+        if self.finished or key in self.asked:
             return key in self.asked
         try:
             send(self.requests, (descriptor, path))
@@ -141,9 +150,16 @@ class Beside:
             self.settled = dict(zip(self.asked, found, strict=True))
         return self.settled
 
+    def finish(self) -> None:
+        """Tell the process that no more descriptors will come."""
+        if not self.finished:
+            self.finished = True
+            with contextlib.suppress(OSError):  # gone: answers finds the verdicts here
+                os.write(self.requests, FRAME.pack(0))
+
     def wait(self) -> list[list[CivicError]] | None:
+        self.finish()
         try:
-            os.write(self.requests, FRAME.pack(0))
             found = receive(self.replies)
         except (OSError, EOFError, pickle.UnpicklingError):
             return None
