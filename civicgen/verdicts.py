@@ -106,9 +106,9 @@ class Beside:
     end() reaps it."""
 
     def __init__(self) -> None:
-        self.asked: dict[str, tuple[dict[str, Any], str]] = {}
         import fcntl  # Unix only, as fork is
 
+        self.asked: dict[str, tuple[dict[str, Any], str]] = {}
         requests, self.requests = os.pipe()
         self.replies, replies = os.pipe()
         for pipe in (self.requests, replies):  # room for descriptors while it imports, and
