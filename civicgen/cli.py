@@ -17,7 +17,6 @@ import click
 from . import __version__
 from .config import ENGINES, PARTITION_BYTES, Settings, read_settings
 from .exceptions import CivicgenException
-from .pipeline import diff, statistics, validate
 from .progress import progress
 from .scan.cluster import scanning_on
 
@@ -145,6 +144,8 @@ def validate_command(
     PATHS are the repository (default: the current folder), package folders or
     datapackage.json files. Exit 0 valid, 1 invalid data, 2 usage error.
     """
+    from .pipeline import validate
+
     chosen = list(paths) or ["."]
     settings = settings_for(config_file, chosen[0], limit_errors=limit_errors)
     report = validate(chosen, settings, rev).report
@@ -187,6 +188,7 @@ def stats_command(
     Budgets: totals and classification rollups; sensors: series, coverage,
     exceedances; proposals: by status and the funding chain; catalog: counts.
     """
+    from .pipeline import statistics
     from .stats.profiles import derive_all
     from .stats.publish import csv_bytes, to_json, to_markdown
 
@@ -242,6 +244,7 @@ def diff_command(
     """
     from .diff_html import to_html
     from .diff_report import to_json, to_markdown, to_text
+    from .pipeline import diff
 
     changes = diff(base, head, settings_for(config_file))
     if output == "json":

@@ -6,13 +6,12 @@ import mmap
 import posixpath
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .descriptor import (
     civicgen_errors,
     profile_option_errors,
     reference_errors,
-    without_profiles,
 )
 from .errors import (
     ERRORS,
@@ -31,9 +30,7 @@ from .model import Package, Portal, Record, RecordSpec, Resource
 from .parse import ParseProblem, load_json, load_yaml
 from .parts import MAX_PARTS, published_location
 from .repo import Source, clean_path
-
-if TYPE_CHECKING:
-    from .verdicts import Verdicts
+from .verdicts import Verdicts, frictionless_errors
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_LIMITS = Limits()
@@ -154,24 +151,6 @@ def resource_path_errors(descriptor: dict[str, Any], path: str) -> list[CivicErr
                 except UnsafePath as exc:
                     errors.append(path_error(exc, path, resource=str(resource.get("name") or "")))
     return errors
-
-
-def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
-    """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
-    from frictionless import Package as FrictionlessPackage
-
-    try:
-        report = FrictionlessPackage.validate_descriptor(without_profiles(descriptor))
-    except Exception as exc:  # frictionless fails on some shapes it does not expect
-        note = (
-            f"frictionless cannot read this descriptor ({type(exc).__name__}); check that "
-            "resources, schemas and fields are objects and lists as the specification says"
-        )
-        return [DescriptorError(note=note, path=path)]
-    return [
-        ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
-        for code, note in report.flatten(["type", "note"])
-    ]
 
 
 def load_package(

@@ -25,12 +25,12 @@ from typing import Any
 
 from .cache import ScanCache, entry_key
 from .descriptor import without_profiles
-from .errors import CivicError
+from .errors import ERRORS, CivicError, DescriptorError
 from .forked import spare_cores
-from .package import frictionless_errors
 
 PIPE_SIZE = 1031  # fcntl.F_SETPIPE_SZ (Linux; Python 3.10 names it)
 FRAME = struct.Struct("<Q")  # a message's length, before its pickled bytes; 0: no more
+WARM_UP = {"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "a"}]}}]}
 
 
 class Verdicts:
@@ -91,6 +91,24 @@ class Verdicts:
         return not any(answers.values())
 
 
+def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicError]:
+    """Descriptor errors found by frictionless itself (no data is read, nothing is fetched)."""
+    from frictionless import Package as FrictionlessPackage
+
+    try:
+        report = FrictionlessPackage.validate_descriptor(without_profiles(descriptor))
+    except Exception as exc:  # frictionless fails on some shapes it does not expect
+        note = (
+            f"frictionless cannot read this descriptor ({type(exc).__name__}); check that "
+            "resources, schemas and fields are objects and lists as the specification says"
+        )
+        return [DescriptorError(note=note, path=path)]
+    return [
+        ERRORS.get(code, DescriptorError)(note=f"{note}; fix datapackage.json", path=path)
+        for code, note in report.flatten(["type", "note"])
+    ]
+
+
 def verdict_key(descriptor: dict[str, Any], path: str) -> str:
     """The cache key of a descriptor's verdict: its content as frictionless sees it, its
     path and the frictionless version."""
@@ -121,7 +139,7 @@ class Beside:
             serve(requests, replies)
         os.close(requests)
         os.close(replies)
-        self.finished = False
+        self.finished = self.ended = False
         self.settled: dict[str, list[CivicError]] | None = None
 
     @classmethod
@@ -166,7 +184,10 @@ class Beside:
         return found if isinstance(found, list) else None
 
     def end(self) -> None:
-        """Close the pipes and reap the process (killed, if it is still at work)."""
+        """Close the pipes and reap the process (killed, if it is still at work); once."""
+        if self.ended:
+            return
+        self.ended = True
         for descriptor in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(descriptor)
@@ -181,7 +202,7 @@ def serve(requests: int, replies: int) -> None:  # pragma: no cover - runs in th
     checked as it comes; all the answers sent when no more will come."""
     status = 1
     try:
-        import frictionless  # noqa: F401  (now, while the other process reads)
+        frictionless_errors(WARM_UP, "")  # imports frictionless, and what its first check loads
 
         found = []
         while (asked := receive(requests)) is not None:

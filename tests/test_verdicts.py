@@ -17,8 +17,7 @@ from typing import Any
 
 from conftest import ROOT, replace_in
 
-from civicgen.package import frictionless_errors
-from civicgen.verdicts import Beside
+from civicgen.verdicts import Beside, frictionless_errors
 
 SCRIPT = """
 import json, sys, threading

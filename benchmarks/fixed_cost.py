@@ -1,0 +1,109 @@
+"""The fixed cost of a run: `civicgen validate` of a 10-row package, whole process, with an
+empty cache (as on a CI runner) and with the cache its first run left, next to the
+interpreter starting alone and to importing frictionless alone.
+
+Python's own start is not civicgen's cost, and on a loaded or slow machine it is large, so
+the table also gives each command's time above `python -c pass` measured in the same round.
+`--tree PATH` adds the same runs of another civicgen checkout (its kernel built in place),
+side by side: before and after a change, in one run.
+
+    python benchmarks/fixed_cost.py [--rounds 9] [--tree ../old-checkout]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIELDS = [
+    {"name": "id", "type": "integer"},
+    {"name": "name", "type": "string"},
+    {"name": "amount", "type": "number"},
+]
+
+
+def tiny_package(folder: Path) -> Path:
+    """A git repository holding one package of 10 rows."""
+    package = folder / "datasets" / "ten"
+    package.mkdir(parents=True)
+    rows = ["id,name,amount"] + [f"{i},item {i},{i * 1.5}" for i in range(1, 11)]
+    (package / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    resource = {"name": "data", "path": "data.csv", "schema": {"fields": FIELDS,
+                "primaryKey": ["id"]}}  # fmt: skip
+    descriptor = {"name": "ten", "licenses": [{"name": "CC-BY-4.0"}], "resources": [resource]}
+    (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    return package
+
+
+def seconds(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def commands(
+    package: Path, cache: Path, trees: dict[str, Path]
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    base = {k: v for k, v in os.environ.items() if k != "CIVICGEN_NO_EXTENSIONS"}
+    planned = {
+        "python -c pass": ([sys.executable, "-c", "pass"], base),
+        "import frictionless": ([sys.executable, "-c", "import frictionless"], base),
+    }
+    for name, tree in trees.items():
+        env = {**base, "PYTHONPATH": str(tree)}
+        validate = [sys.executable, "-m", "civicgen", "validate", str(package)]
+        planned[f"{name}: validate, empty cache"] = (
+            validate,
+            {**env, "XDG_CACHE_HOME": str(cache / name / "cold")},
+        )
+        planned[f"{name}: validate, warm cache"] = (
+            validate,
+            {**env, "XDG_CACHE_HOME": str(cache / name / "warm")},
+        )
+    return planned  # fmt: skip
+
+
+def main(rounds: int, trees: dict[str, Path]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        package = tiny_package(Path(scratch) / "city")
+        cache = Path(scratch) / "cache"
+        planned = commands(package, cache, trees)
+        for command, env in planned.values():  # warm the caches, check each runs
+            seconds(command, env)
+        runs: dict[str, list[float]] = {name: [] for name in planned}
+        for _ in range(rounds):
+            for name, (command, env) in planned.items():
+                if name.endswith("empty cache"):
+                    shutil.rmtree(Path(env["XDG_CACHE_HOME"]), ignore_errors=True)
+                runs[name].append(seconds(command, env))
+    start = statistics.median(runs["python -c pass"])
+    lines = [
+        f"`python benchmarks/fixed_cost.py --rounds {rounds}`: medians of {rounds} interleaved "
+        "rounds, whole processes; above start = the median less `python -c pass`'s.", "",
+        "| command | seconds | spread s | above start s |", "|---|---:|---:|---:|",
+    ]  # fmt: skip
+    for name, times in runs.items():
+        median = statistics.median(times)
+        lines.append(f"| {name} | {median:.3f} | {min(times):.3f}–{max(times):.3f} "
+                     f"| {median - start:.3f} |")  # fmt: skip
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--tree", type=Path, action="append", default=[],
+                        help="another civicgen checkout to time beside this one")  # fmt: skip
+    args = parser.parse_args()
+    chosen = {"this tree": HERE.parent, **{str(t): t.resolve() for t in args.tree}}
+    main(max(1, args.rounds), chosen)
