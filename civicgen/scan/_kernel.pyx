@@ -1010,6 +1010,8 @@ cdef class GroupAcc:
         self.midx = <int*>malloc(max(self.nm, 1) * sizeof(int))
         self.pending = <uint64_t*>malloc(max(self.nm, 1) * sizeof(uint64_t))
         self.npending = 0
+        if not self.pending:
+            raise MemoryError()
         self.stride = 1 + 5 * self.nm
         self.cap = 16
         self.acc = <double*>malloc(self.cap * self.stride * sizeof(double))
@@ -2396,6 +2398,7 @@ cdef class Scan:
         cdef double v
         cdef int kind, status
         g[0] += 1
+        acc.npending = 0  # none left over by a row whose fold raised
         for m in range(acc.nm):
             index = acc.midx[m]
             st = g + 1 + 5 * m
