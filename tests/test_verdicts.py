@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ROOT, replace_in
 
 from civicgen.verdicts import Beside, frictionless_errors
@@ -34,6 +35,11 @@ print(json.dumps({
 """
 
 
+TWO_CORES = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="one core: no process is forked beside"
+)
+
+
 def validated(portal: Path, cache: Path, how: str) -> dict[str, Any]:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache)}
     found = subprocess.run(
@@ -44,6 +50,7 @@ def validated(portal: Path, cache: Path, how: str) -> dict[str, Any]:
     return result
 
 
+@TWO_CORES
 def test_the_descriptors_are_checked_beside_and_their_verdicts_cached(
     portal: Path, tmp_path: Path
 ) -> None:
@@ -58,6 +65,7 @@ def test_the_descriptors_are_checked_beside_and_their_verdicts_cached(
     assert not warm["frictionless imported"]
 
 
+@TWO_CORES
 def test_a_descriptor_refused_beside_reports_as_in_turn(portal: Path, tmp_path: Path) -> None:
     """frictionless refuses a descriptor (a field type it does not know) while its data,
     which has errors of its own, is read: the report gives the descriptor's error alone, as
