@@ -1104,16 +1104,15 @@ cdef class GroupAcc:
     cdef inline void sketch(self, int64_t gid, Py_ssize_t m, double v) noexcept:
         """Count v in its bucket when the row's other measures are in (count_pending): the
         buckets of a row's measures are fetched from memory together."""
-        cdef uint64_t key, slot
+        cdef uint64_t code, slot = <uint64_t>gid * self.nm + m
         cdef Sketch* sketch
         if not isfinite(v):
             return  # NaN and infinities stay out of the sketch, as in partials.add
-        key = ((<uint64_t>gid * self.nm + m) << SKETCH_BITS) | bucket_code(v)
-        slot = key >> SKETCH_BITS
+        code = bucket_code(v)
         if slot < <uint64_t>self.slots and self.sketches[slot].cap:
             sketch = self.sketches + slot
-            prefetch(sketch.entries + bucket_slot((key & ((1 << SKETCH_BITS) - 1)) + 1, sketch.cap))
-        self.pending[self.npending] = key
+            prefetch(sketch.entries + bucket_slot(code + 1, sketch.cap))
+        self.pending[self.npending] = (slot << SKETCH_BITS) | code
         self.npending += 1
 
     cdef int count_pending(self) except -1:
