@@ -5,7 +5,8 @@ interpreter starting alone and to importing frictionless alone.
 Python's own start is not civicgen's cost, and on a loaded or slow machine it is large, so
 the table also gives each command's time above `python -c pass` measured in the same round.
 `--tree PATH` adds the same runs of another civicgen checkout (its kernel built in place),
-side by side: before and after a change, in one run.
+side by side: before and after a change, in one run. Peak memory is that of the process tree
+(process.py's timing).
 
     python benchmarks/fixed_cost.py [--rounds 9] [--tree ../old-checkout]
 """
@@ -20,10 +21,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from process import timed  # noqa: E402  (benchmarks/process.py: seconds and peak memory)
+
 FIELDS = [
     {"name": "id", "type": "integer"},
     {"name": "name", "type": "string"},
@@ -43,12 +46,6 @@ def tiny_package(folder: Path) -> Path:
     (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(folder)], check=True)
     return package
-
-
-def seconds(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
 
 
 def commands(
@@ -79,23 +76,26 @@ def main(rounds: int, trees: dict[str, Path]) -> None:
         cache = Path(scratch) / "cache"
         planned = commands(package, cache, trees)
         for command, env in planned.values():  # warm the caches, check each runs
-            seconds(command, env)
-        runs: dict[str, list[float]] = {name: [] for name in planned}
+            timed(command, env)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in planned}
         for _ in range(rounds):
             for name, (command, env) in planned.items():
                 if name.endswith("empty cache"):
                     shutil.rmtree(Path(env["XDG_CACHE_HOME"]), ignore_errors=True)
-                runs[name].append(seconds(command, env))
-    start = statistics.median(runs["python -c pass"])
+                runs[name].append(timed(command, env))
+    start = statistics.median(r["seconds"] for r in runs["python -c pass"])
     lines = [
         f"`python benchmarks/fixed_cost.py --rounds {rounds}`: medians of {rounds} interleaved "
-        "rounds, whole processes; above start = the median less `python -c pass`'s.", "",
-        "| command | seconds | spread s | above start s |", "|---|---:|---:|---:|",
+        "rounds, whole processes; above start = the median less `python -c pass`'s; peak = "
+        "the largest sum of resident memory over the process tree.", "",
+        "| command | seconds | spread s | above start s | peak MB |", "|---|---:|---:|---:|---:|",
     ]  # fmt: skip
-    for name, times in runs.items():
+    for name, done in runs.items():
+        times = [r["seconds"] for r in done]
         median = statistics.median(times)
+        peak = statistics.median(r["peak_mb"] for r in done)
         lines.append(f"| {name} | {median:.3f} | {min(times):.3f}–{max(times):.3f} "
-                     f"| {median - start:.3f} |")  # fmt: skip
+                     f"| {median - start:.3f} | {peak:.0f} |")  # fmt: skip
     print("\n".join(lines))
 
 
