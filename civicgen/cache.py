@@ -32,7 +32,6 @@ import mmap
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from decimal import Decimal
 from importlib import resources
@@ -42,7 +41,6 @@ from typing import Any, TypeVar
 from . import __version__
 from .errors import ERRORS, CivicError
 from .repo import released
-from .scan.parallel import cores
 from .scan.plan import TablePlan
 from .scan.reference import ScanResult
 from .stats.partials import Group, GroupMap, Groups
@@ -430,6 +428,10 @@ def gzip_members(parts: Sequence[bytes]) -> Iterator[bytes]:
     member of its own (one after another they make one gzip file), a thread per core at a
     time: zlib lets go of the interpreter while it compresses. A 5M-row sensor table's
     entry is 60 MB before compression."""
+    from concurrent.futures import ThreadPoolExecutor  # loaded when an entry is written
+
+    from .scan.parallel import cores  # (process pools: loaded when needed, as in validation)
+
     pieces = [
         memoryview(part)[start : start + ENTRY_PIECE]
         for part in parts

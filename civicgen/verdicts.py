@@ -26,7 +26,6 @@ from typing import Any
 from .cache import ScanCache, entry_key
 from .descriptor import without_profiles
 from .errors import ERRORS, CivicError, DescriptorError
-from .forked import spare_cores
 
 PIPE_SIZE = 1031  # fcntl.F_SETPIPE_SZ (Linux; Python 3.10 names it)
 FRAME = struct.Struct("<Q")  # a message's length, before its pickled bytes; 0: no more
@@ -145,6 +144,8 @@ class Beside:
     @classmethod
     def forked(cls) -> Beside | None:
         """A process beside this one, if a core is spare and no other thread runs."""
+        from .forked import spare_cores  # (multiprocessing: not on every run's start-up)
+
         return cls() if spare_cores(1) else None
 
     def ask(self, key: str, descriptor: dict[str, Any], path: str) -> bool:
