@@ -116,12 +116,12 @@ def find_config(config_file: str | None, start: Path) -> Path | None:
         if not path.is_file():
             raise CivicgenException(f"{config_file}: no such configuration file (--config-file)")
         return path.resolve()
-    from .repo import find_repository  # pygit2 loads only when no mkdocs.yml is here
+    from .repo import work_tree_root
 
     candidates = [Path.cwd()]
-    repository = find_repository(start)
-    if repository is not None and repository.workdir:
-        candidates.append(Path(repository.workdir))
+    root = work_tree_root(start)
+    if root is not None:
+        candidates.append(root)
     return next((p / CONFIG_FILE for p in candidates if (p / CONFIG_FILE).is_file()), None)
 
 
@@ -181,8 +181,9 @@ def checked(options: dict[str, Any], path: Path) -> dict[str, Any]:
 # --- mkdocs.yml, read safely before MkDocs reads it ---------------------------------------
 
 
-class ConfigCheckLoader(yaml.SafeLoader):
-    """YAML as MkDocs reads it, minus the tags that construct Python objects."""
+class ConfigCheckLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as MkDocs reads it, minus the tags that construct Python objects (libyaml's
+    parser where PyYAML has it: a tenth of the time)."""
 
 
 def ignore_tag(loader: yaml.SafeLoader, *node: yaml.Node) -> None:

@@ -1,7 +1,8 @@
 """Read files from the work tree or from any git revision, never outside the repository.
 
 The same interface serves `build` (work tree) and `diff` (two revisions); no pygit2
-object leaves this module.
+object leaves this module. pygit2 is loaded when a revision or the history is read: a work
+tree is found, and read, without it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import pygit2
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .exceptions import (
     CivicgenException,
@@ -30,7 +31,18 @@ from .exceptions import (
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 MAP_FROM = 32 << 20  # a file this large is mapped, not read (WorkTree.map)
-pygit2.settings.enable_strict_hash_verification(True)  # a corrupt object is an error, not data
+
+if TYPE_CHECKING:
+    import pygit2
+
+
+@functools.cache
+def git() -> ModuleType:
+    """pygit2, set so that a corrupt object is an error, not data."""
+    import pygit2
+
+    pygit2.settings.enable_strict_hash_verification(True)
+    return pygit2
 
 
 def clean_path(path: str) -> str:
@@ -161,8 +173,8 @@ class Revision:
     def __init__(self, repository: pygit2.Repository, rev: str) -> None:
         self.repository = repository
         try:
-            self.commit = repository.revparse_single(rev).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError) as exc:
+            self.commit = repository.revparse_single(rev).peel(git().Commit)
+        except (KeyError, ValueError, git().GitError) as exc:
             shallow = (
                 " (this is a shallow clone: git fetch --unshallow)" if repository.is_shallow else ""
             )
@@ -186,7 +198,7 @@ class Revision:
             return None
         folder, name = posixpath.split(relative)
         node = self.entry_object(self.tree_at(folder, path), name, path)
-        return node if isinstance(node, pygit2.Blob) else None
+        return node if isinstance(node, git().Blob) else None
 
     def tree_at(self, folder: str, path: str) -> pygit2.Object | None:
         """The tree of a folder, read once per revision (git's own cache skips large trees)."""
@@ -202,12 +214,12 @@ class Revision:
         self, tree: pygit2.Object | None, name: str, path: str
     ) -> pygit2.Object | None:
         """The object named name in tree, refusing links and submodules on the way to path."""
-        if not isinstance(tree, pygit2.Tree) or name not in tree:
+        if not isinstance(tree, git().Tree) or name not in tree:
             return None
         entry = tree[name]
-        if entry.filemode == pygit2.GIT_FILEMODE_LINK:
+        if entry.filemode == git().GIT_FILEMODE_LINK:
             raise LinkPath(f'"{path}" goes through a symbolic link; commit the file itself')
-        if entry.filemode == pygit2.GIT_FILEMODE_COMMIT:
+        if entry.filemode == git().GIT_FILEMODE_COMMIT:
             raise SubmodulePath(
                 f'"{path}" is inside a git submodule, which is not reviewed with this '
                 "repository; copy the files into the repository"
@@ -256,9 +268,9 @@ class Revision:
             seen.add(str(tree.id))
             for entry in tree:
                 name = entry.name or ""
-                if entry.filemode == pygit2.GIT_FILEMODE_TREE:
+                if entry.filemode == git().GIT_FILEMODE_TREE:
                     child = self.object(entry.id)
-                    if isinstance(child, pygit2.Tree):
+                    if isinstance(child, git().Tree):
                         pending.append((child, f"{prefix}{name}/"))
                 elif name.lower() != ".git":  # links and submodules too: reading refuses them
                     paths.append(f"{prefix}{name}")
@@ -269,7 +281,7 @@ def git_object(repository: pygit2.Repository, oid: pygit2.Oid) -> pygit2.Object:
     """An object of the repository, or a clear error if it is missing or corrupt."""
     try:
         return repository[oid]
-    except (KeyError, ValueError, pygit2.GitError) as exc:
+    except (KeyError, ValueError, git().GitError) as exc:
         raise CivicgenException(
             f"the git object {str(oid)[:10]} is missing or damaged, so this revision cannot be "
             "read (a shallow or incomplete clone?); fetch the full history "
@@ -282,18 +294,28 @@ Source = WorkTree | Revision
 
 def find_repository(path: str | Path) -> pygit2.Repository | None:
     """The git repository that contains path, if any."""
-    found = pygit2.discover_repository(str(Path(path).resolve()))
-    return pygit2.Repository(found) if found else None
+    found = git().discover_repository(str(Path(path).resolve()))
+    return git().Repository(found) if found else None
+
+
+def work_tree_root(path: str | Path) -> Path | None:
+    """The work tree around path, found as git finds it: the nearest folder, path's or one
+    above, that holds a repository's .git (a folder with a HEAD, or the file that points a
+    linked work tree or a submodule at its repository)."""
+    start = Path(path).resolve()
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_file() or (dot_git / "HEAD").is_file():
+            return folder
+    return None
 
 
 def open_source(path: str | Path = ".", rev: str | None = None) -> Source:
     """The work tree (rev None) or a revision of the repository around path."""
-    repository = find_repository(path)
     if rev is None:
-        if repository is not None and repository.workdir:
-            return WorkTree(repository.workdir)
         start = Path(path)
-        return WorkTree(start if start.is_dir() else start.parent)
+        return WorkTree(work_tree_root(start) or (start if start.is_dir() else start.parent))
+    repository = find_repository(path)
     if repository is None:
         raise CivicgenException(f"{os.fspath(path)} is not inside a git repository")
     return Revision(repository, rev)
@@ -304,7 +326,7 @@ def last_commit_time(path: str | Path = ".") -> int | None:
     repository = find_repository(path)
     if repository is None or repository.head_is_unborn:
         return None
-    return int(repository.head.peel(pygit2.Commit).commit_time)
+    return int(repository.head.peel(git().Commit).commit_time)
 
 
 @dataclass(frozen=True)
@@ -346,7 +368,7 @@ def folder_log(root: str | Path, folder: str, limit: int = 50, walk: int = 5000)
         return []
     try:
         return changes_of(repository, folder, limit, walk)
-    except (KeyError, ValueError, pygit2.GitError) as exc:
+    except (KeyError, ValueError, git().GitError) as exc:
         raise CivicgenException(
             f"the history of {folder} cannot be read: a git object is missing or damaged "
             f"({exc}); run git fsck, or fetch the full history (git fetch --unshallow)"
@@ -355,7 +377,7 @@ def folder_log(root: str | Path, folder: str, limit: int = 50, walk: int = 5000)
 
 def changes_of(repository: pygit2.Repository, folder: str, limit: int, walk: int) -> list[Change]:
     changes: list[Change] = []
-    walker = repository.walk(repository.head.target, pygit2.enums.SortMode.TIME)
+    walker = repository.walk(repository.head.target, git().enums.SortMode.TIME)
     walker.simplify_first_parent()
     for number, commit in enumerate(walker):
         if number >= walk or len(changes) >= limit:
