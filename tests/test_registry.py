@@ -155,6 +155,23 @@ def test_core_profiles_register_through_the_entry_point_group() -> None:
     assert set(registered()) >= set(declared) - {"contracts"}
 
 
+def test_entry_points_are_read_as_importlib_metadata_reads_them(contracts_installed: None) -> None:
+    """civicgen reads entry_points.txt itself (importing importlib.metadata costs a small run
+    a sixth of its time): every group of every installed distribution, the third party's
+    too, is what importlib.metadata gives."""
+    from importlib.metadata import distributions
+    from importlib.metadata import entry_points as metadata_entry_points
+
+    from civicgen.registry import entry_points
+
+    groups = {point.group for dist in distributions() for point in dist.entry_points}
+    assert {"civicgen.profiles", "console_scripts"} <= groups
+    for group in groups:
+        expected = sorted((p.name, p.value) for p in metadata_entry_points(group=group))
+        assert sorted(entry_points(group)) == expected, group
+    assert ("contracts", "civicgen_contracts:PROFILE") in entry_points("civicgen.profiles")
+
+
 def test_a_third_party_profile_validates_derives_and_builds(
     tmp_path: Path, contracts_installed: None
 ) -> None:
