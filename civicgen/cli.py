@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -502,6 +501,8 @@ def catalog_import(
 
 def show_mkdocs_messages() -> None:
     """Print MkDocs' warnings and errors (the plugin's refusal among them) on stderr."""
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     handler.setLevel(logging.WARNING)

@@ -15,8 +15,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from babel import Locale
-
 from .errors import CivicError, ConstraintError
 
 if TYPE_CHECKING:  # annotations only: model imports the registry, which loads this
@@ -32,12 +30,19 @@ NO_CODE = frozenset({"ZZ", "und", "mis", "mul", "zxx"})  # CLDR's "unknown", "no
 @functools.cache
 def countries() -> frozenset[str]:
     """The two-letter territories CLDR names (regions such as 001 and 150 left out)."""
-    return coded(Locale("en").territories, ALPHA2)
+    return coded(english().territories, ALPHA2)
 
 
 @functools.cache
 def languages() -> frozenset[str]:
-    return coded(Locale("en").languages, LANGUAGE)
+    return coded(english().languages, LANGUAGE)
+
+
+def english() -> Any:
+    """CLDR's English names (Babel loads when a record about a tool is checked)."""
+    from babel import Locale
+
+    return Locale("en")
 
 
 def coded(names: Iterable[Any], shape: re.Pattern[str]) -> frozenset[str]:

@@ -20,7 +20,6 @@ import os
 import pickle
 import signal
 import struct
-from importlib import metadata
 from typing import Any
 
 from .cache import ScanCache, entry_key
@@ -111,6 +110,8 @@ def frictionless_errors(descriptor: dict[str, Any], path: str) -> list[CivicErro
 def verdict_key(descriptor: dict[str, Any], path: str) -> str:
     """The cache key of a descriptor's verdict: its content as frictionless sees it, its
     path and the frictionless version."""
+    from importlib import metadata
+
     checked = json.dumps(without_profiles(descriptor), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(checked.encode("utf-8", "surrogatepass")).hexdigest()
     return entry_key(digest, (path, metadata.version("frictionless")), "descriptor")

@@ -15,7 +15,6 @@ only with the dask engine (`pip install civicgen[dask]`).
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +87,8 @@ def connected(scheduler: str | None) -> Iterator[Any]:
         raise CivicgenException(
             "the dask engine needs Dask's distributed scheduler: pip install 'civicgen[dask]'"
         ) from None
+    import logging
+
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if scheduler is None:
         import dask
