@@ -30,7 +30,7 @@ from .model import Package, Portal, Record, RecordSpec, Resource
 from .parse import ParseProblem, load_json, load_yaml
 from .parts import MAX_PARTS, published_location
 from .repo import Source, clean_path
-from .verdicts import Verdicts, frictionless_errors
+from .verdicts import Verdicts
 
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_LIMITS = Limits()
@@ -128,9 +128,7 @@ def read_descriptor(
         + resource_path_errors(descriptor, path)
     )
     if not problems:
-        problems = (
-            verdicts.of(descriptor, path) if verdicts else frictionless_errors(descriptor, path)
-        )
+        problems = (verdicts or Verdicts(None)).of(descriptor, path)
     return descriptor, problems or profile_option_errors(descriptor, path)
 
 

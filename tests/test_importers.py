@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from civicgen import CivicgenException, validate
+from civicgen.accepted import surely_accepted
+from civicgen.descriptor import without_profiles
 from civicgen.errors import CivicError
 from civicgen.importers import ImportProblem, pabulib, publiccode, smartcitizen
 
@@ -43,8 +45,12 @@ def problems(call, *args, **kwargs) -> list[tuple[object, ...]]:
 
 
 def assert_valid_package(folder: Path, with_frictionless: bool = True) -> None:
+    """Valid to civicgen and to frictionless, and of the shape that is validated without
+    importing frictionless (accepted.py)."""
     report = validate([str(folder)]).report
     assert [e.message for e in report.errors if not e.warning] == []
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert surely_accepted(without_profiles(descriptor))
     if with_frictionless:
         checked = frictionless.validate(folder / "datapackage.json")
         assert checked.valid, checked.flatten(["rowNumber", "fieldName", "type", "note"])
