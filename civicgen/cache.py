@@ -427,17 +427,19 @@ def gzip_members(parts: Sequence[bytes]) -> Iterator[bytes]:
     """The parts, cut in pieces of at most ENTRY_PIECE bytes, each compressed as a gzip
     member of its own (one after another they make one gzip file), a thread per core at a
     time: zlib lets go of the interpreter while it compresses. A 5M-row sensor table's
-    entry is 60 MB before compression."""
-    from concurrent.futures import ThreadPoolExecutor  # loaded when an entry is written
-
-    from .scan.parallel import cores  # (process pools: loaded when needed, as in validation)
-
+    entry is 60 MB before compression; a small one is compressed here, without threads."""
+    compress = functools.partial(gzip.compress, compresslevel=ENTRY_LEVEL, mtime=0)
     pieces = [
         memoryview(part)[start : start + ENTRY_PIECE]
         for part in parts
         for start in range(0, len(part), ENTRY_PIECE)
     ]
-    with ThreadPoolExecutor(min(len(pieces), cores()) or 1) as pool:
-        yield from pool.map(
-            functools.partial(gzip.compress, compresslevel=ENTRY_LEVEL, mtime=0), pieces
-        )
+    if sum(map(len, pieces)) <= ENTRY_PIECE:
+        yield from map(compress, pieces)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # loaded when there is work to share
+
+    from .scan.parallel import cores
+
+    with ThreadPoolExecutor(min(len(pieces), cores())) as pool:
+        yield from pool.map(compress, pieces)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -49,6 +48,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print one line on stderr (and the traceback with --debug); exit 2 (1: invalid data)."""
     if click.get_current_context().find_root().params.get("debug"):
+        import traceback
+
         traceback.print_exc()
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
@@ -589,6 +590,8 @@ def verify_command(site: str, repo: str, output: str) -> None:
     Exit 0 when every file is what the commit builds, 1 when anything differs, 2 when the
     manifest is missing or unreadable or the commit is not in the repository.
     """
+    import logging
+
     from .verify import to_json, to_text, verify_site
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)  # the rebuild's progress is not news

@@ -6,7 +6,6 @@ fetch (remote profiles, schemas and dialects) and civicgen's own `civicgen` prop
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from .errors import (
@@ -215,6 +214,8 @@ def unknown_profile(name: Any) -> str | None:
             f'"civicgen.profile" is "{name}", a profile of this civicgen that its installation '
             "does not list yet; reinstall civicgen (pip install -e .)"
         )
+    import difflib
+
     close = difflib.get_close_matches(name, list(registered()), n=1)
     hint = f'did you mean "{close[0]}"? ' if close else ""
     return f'"civicgen.profile" is "{name}", which no installed profile is; {hint}known: {known_names()}'

@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, reduce
-from pathlib import Path
 from typing import Any
 
 from .exceptions import CivicgenException
@@ -118,31 +117,34 @@ def entry_points(group: str) -> list[tuple[str, str]]:
     parsing every distribution's metadata took a sixth of a small validation."""
     seen: set[str] = set()
     found: list[tuple[str, str]] = []
-    for info in distributions():
-        name = DISTRIBUTION.match(info.name)
-        normal = re.sub(r"[-_.]+", "_", name.group(1)).lower() if name else info.name
+    for folder, name in distributions():
+        normal = re.sub(r"[-_.]+", "_", name).lower()
         if normal in seen:
             continue
         seen.add(normal)
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            found += group_entries((info / "entry_points.txt").read_text("utf-8"), group)
+        path = os.path.join(folder, "entry_points.txt")
+        with contextlib.suppress(OSError, UnicodeDecodeError), open(path, encoding="utf-8") as text:
+            found += group_entries(text.read(), group)
     return found
 
 
-def distributions() -> Iterator[Path]:
-    """The dist-info and egg-info folders of each folder on sys.path, in its order."""
+def distributions() -> Iterator[tuple[str, str]]:
+    """(folder, distribution name) of each dist-info and egg-info folder on sys.path, in its
+    order."""
     for folder in sys.path:
         try:
             names = os.listdir(folder or ".")
         except OSError:
             continue
         for name in names:
-            if DISTRIBUTION.match(name):
-                yield Path(folder or ".") / name
+            if match := DISTRIBUTION.match(name):
+                yield os.path.join(folder or ".", name), match.group(1)
 
 
 def group_entries(text: str, group: str) -> list[tuple[str, str]]:
     """The name = value lines of [group] in an entry_points.txt."""
+    if f"[{group}]" not in text.replace(" ", ""):
+        return []
     entries, section = [], None
     for line in map(str.strip, text.splitlines()):
         if line.startswith("[") and line.endswith("]"):

@@ -173,7 +173,7 @@ class Revision:
     def __init__(self, repository: pygit2.Repository, rev: str) -> None:
         self.repository = repository
         try:
-            self.commit = repository.revparse_single(rev).peel(git().Commit)
+            self.commit: pygit2.Commit = repository.revparse_single(rev).peel(git().Commit)
         except (KeyError, ValueError, git().GitError) as exc:
             shallow = (
                 " (this is a shallow clone: git fetch --unshallow)" if repository.is_shallow else ""

@@ -135,7 +135,10 @@ def deciders(path: Path) -> set[str]:
             found.add("imports _kernel")
         if isinstance(node, ast.Import) and any(a.name.endswith("._kernel") for a in node.names):
             found.add("imports _kernel")
-        if isinstance(node, ast.Attribute) and node.attr == "python_implementation":
+        if isinstance(node, ast.Attribute) and node.attr in (
+            "python_implementation",
+            "implementation",
+        ):
             found.add("checks the interpreter")
     return found
 

@@ -10,7 +10,7 @@ chunked scan runs only on it) from here.
 from __future__ import annotations
 
 import os
-import platform
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,8 @@ def why_not_compiled() -> str | None:
     """Why the compiled kernel is not used here, or None when it is."""
     if os.environ.get("CIVICGEN_NO_EXTENSIONS"):
         return "CIVICGEN_NO_EXTENSIONS is set"
-    if platform.python_implementation() != "CPython":
-        return f"{platform.python_implementation()} runs the reference"
+    if sys.implementation.name != "cpython":
+        return f"{sys.implementation.name} runs the reference"
     try:
         from . import _kernel  # noqa: F401
     except ImportError as exc:
