@@ -177,7 +177,7 @@ def is_schema(schema: Any) -> bool:
         return False
     checks: dict[str, Check] = {
         "name": is_name, "title": is_text, "description": is_text, "fields": is_list,
-        "fieldsMatch": lambda value: value in FIELDS_MATCH, "missingValues": is_texts,
+        "fieldsMatch": lambda value: is_text(value) and value in FIELDS_MATCH, "missingValues": is_texts,
         "primaryKey": lambda value: names_among(key_names(value), names),
         "foreignKeys": lambda value: isinstance(value, list)
         and all(is_foreign_key(key, names) for key in value),
@@ -225,16 +225,17 @@ def is_dialect(dialect: Any) -> bool:
 # --- resources and packages ------------------------------------------------------------------
 
 
+# A relative path of plain folder names to a CSV or TSV file: nothing frictionless reads as an
+# address, a query, a way up ("../" anywhere), a compression or another format (its plugins
+# detect one from the path, and some of them need packages that are not installed).
+SAFE_PATH = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*/)*"
+                       r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\.(?:csv|tsv)")  # fmt: skip
+TABLE_FORMATS = frozenset({"csv", "tsv"})
+
+
 def is_safe_path(path: Any) -> bool:
-    """A plain relative path: no address, drive, home, variable, backslash or way up."""
-    return (
-        isinstance(path, str)
-        and path != ""
-        and not path.startswith(("/", "~"))
-        and not any(mark in path for mark in ":$%\\")
-        and ".." not in path.split("/")
-        and not path.endswith(".pandas")
-    )
+    """A plain relative path to a CSV or TSV file (SAFE_PATH)."""
+    return isinstance(path, str) and SAFE_PATH.fullmatch(path) is not None
 
 
 def is_paths(value: Any) -> bool:
@@ -245,7 +246,7 @@ def is_paths(value: Any) -> bool:
 
 RESOURCE = {
     "name": is_name, "path": is_paths, "title": is_text, "description": is_text,
-    "homepage": is_text, "format": lambda value: is_text(value) and value != "pandas",
+    "homepage": is_text, "format": lambda value: value in TABLE_FORMATS if is_text(value) else False,
     "mediatype": is_text, "encoding": is_text, "bytes": is_whole, "licenses": is_licenses,
     "sources": is_sources, "schema": is_schema, "dialect": is_dialect,
 }  # fmt: skip
