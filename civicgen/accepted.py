@@ -277,7 +277,15 @@ def is_resource(resource: Any) -> bool:
 
 def surely_accepted(descriptor: Any) -> bool:
     """Whether frictionless surely finds nothing wrong with this descriptor (its profiles
-    left out, as verdicts.py gives it). False means: ask frictionless."""
+    left out, as verdicts.py gives it). False means: ask frictionless, which is also the
+    answer if a shape nobody foresaw trips a check here."""
+    try:
+        return is_plain_package(descriptor)
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError):
+        return False
+
+
+def is_plain_package(descriptor: Any) -> bool:
     resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
     if not isinstance(resources, list) or not all(is_resource(r) for r in resources):
         return False
