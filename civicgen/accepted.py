@@ -4,13 +4,14 @@ Importing frictionless (pydantic, jsonschema) and making its first check takes l
 the rest of a small validation. Most descriptors keep to a plain shape whose verdict is
 known: names in the Data Package pattern, text where the specifications say text, fields of
 the Table Schema types with the constraints each type takes, primary and foreign keys that
-name the schema's own fields, paths inside the repository. `surely_accepted` recognises that
-shape, as frictionless 5 reads it; any other descriptor, and any descriptor with something
-wrong, is checked by frictionless, and its errors are the ones reported (verdicts.py).
+name the schema's own fields, plain relative paths to CSV files. `surely_accepted` recognises
+that shape, as frictionless 5 reads it; any other descriptor, and any descriptor with
+something wrong, is checked by frictionless, and its errors are the ones reported
+(verdicts.py).
 
 It errs one way only: "not surely" costs a frictionless check, never a wrong verdict.
-tests/test_accepted.py holds it to frictionless on generated descriptors: whatever it
-accepts, frictionless finds nothing wrong with.
+tests/test_accepted.py holds it to frictionless on generated descriptors and on the hostile
+ones a review found: whatever it accepts, frictionless finds nothing wrong with.
 """
 
 from __future__ import annotations
