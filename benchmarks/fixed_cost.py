@@ -74,14 +74,9 @@ def commands(
         env = {**base, "PYTHONPATH": str(tree)}
         # -P: the tree on PYTHONPATH is imported, not a civicgen in the current folder
         validate = [sys.executable, "-P", "-m", "civicgen", "validate", str(package)]
-        planned[f"{name}: validate, empty cache"] = (
-            validate,
-            {**env, "XDG_CACHE_HOME": str(cache / str(number) / "cold")},
-        )
-        planned[f"{name}: validate, warm cache"] = (
-            validate,
-            {**env, "XDG_CACHE_HOME": str(cache / str(number) / "warm")},
-        )
+        for state, folder in (("empty", "cold"), ("warm", "warm")):
+            own_cache = {**env, "XDG_CACHE_HOME": str(cache / str(number) / folder)}
+            planned[f"{name}: validate, {state} cache"] = (validate, own_cache)
     return planned  # fmt: skip
 
 

@@ -247,7 +247,7 @@ def is_paths(value: Any) -> bool:
 
 RESOURCE = {
     "name": is_name, "path": is_paths, "title": is_text, "description": is_text,
-    "homepage": is_text, "format": lambda value: value in TABLE_FORMATS if is_text(value) else False,
+    "homepage": is_text, "format": lambda value: is_text(value) and value in TABLE_FORMATS,
     "mediatype": is_text, "encoding": is_text, "bytes": is_whole, "licenses": is_licenses,
     "sources": is_sources, "schema": is_schema, "dialect": is_dialect,
 }  # fmt: skip

@@ -434,7 +434,7 @@ def gzip_members(parts: Sequence[bytes]) -> Iterator[bytes]:
         for part in parts
         for start in range(0, len(part), ENTRY_PIECE)
     ]
-    if sum(map(len, pieces)) <= ENTRY_PIECE:
+    if sum(map(len, parts)) <= ENTRY_PIECE:
         yield from map(compress, pieces)
         return
     from concurrent.futures import ThreadPoolExecutor  # loaded when there is work to share

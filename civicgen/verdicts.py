@@ -51,9 +51,10 @@ class Verdicts:
             self.beside.end()
 
     def of(self, descriptor: dict[str, Any], path: str) -> list[CivicError]:
-        if surely_accepted(without_profiles(descriptor)):
+        checked = without_profiles(descriptor)  # as frictionless is given it
+        if surely_accepted(checked):
             return []
-        key = verdict_key(descriptor, path)
+        key = verdict_key(checked, path)
         if key in self.known:
             return self.known[key]
         found = self.cache.get_errors(key) if self.cache is not None else None
@@ -90,11 +91,11 @@ class Verdicts:
         return not any(answers.values())
 
 
-def verdict_key(descriptor: dict[str, Any], path: str) -> str:
-    """The cache key of a descriptor's verdict: its content as frictionless sees it, its
-    path and the frictionless version."""
+def verdict_key(checked: dict[str, Any], path: str) -> str:
+    """The cache key of a descriptor's verdict: its content as frictionless sees it (checked:
+    without its profiles), its path and the frictionless version."""
     from importlib import metadata
 
-    checked = json.dumps(without_profiles(descriptor), sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(checked.encode("utf-8", "surrogatepass")).hexdigest()
+    content = json.dumps(checked, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     return entry_key(digest, (path, metadata.version("frictionless")), "descriptor")
